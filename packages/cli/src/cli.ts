@@ -1,0 +1,95 @@
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { createLogger } from '@waymark/logger';
+import { readCredentials } from './credentials.ts';
+import { runDemo } from './demo.ts';
+import { loadStartEnv } from './env.ts';
+import { startStack } from './start.ts';
+
+const USAGE = `Usage: waymark <command> [options]
+
+Commands:
+  start [--demo] [--customers N]   run collector, processor and query service on this machine
+                                   (local Kafka broker + embedded ClickHouse unless KAFKA_BROKERS /
+                                   CLICKHOUSE_URL are set); --demo also sends synthetic shoppers
+                                   and prints the stage funnel
+  demo [--customers N]             send synthetic shoppers to a running \`waymark start\`
+                                   (reads $WAYMARK_HOME/credentials.json) and print the stage funnel
+  help                             this text
+
+Configuration is read from the environment; see README.md.`;
+
+export class UsageError extends Error {}
+
+function customersFlag(value: string | undefined): number {
+  if (value === undefined) return 300;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1_000_000) {
+    throw new UsageError(`--customers must be a whole number from 1 to 1000000, got "${value}"`);
+  }
+  return n;
+}
+
+export { USAGE };
+
+export async function runCli(argv: string[], processEnv: Record<string, string | undefined>): Promise<number> {
+  const [command, ...rest] = argv;
+  const print = (line: string) => process.stdout.write(`${line}\n`);
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    print(USAGE);
+    return command === undefined ? 1 : 0;
+  }
+  let flags: { demo?: boolean; customers?: string };
+  try {
+    flags = parseArgs({
+      args: rest,
+      options: { demo: { type: 'boolean' }, customers: { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const env = loadStartEnv(processEnv);
+
+  if (command === 'demo') {
+    const credentials = await readCredentials(join(env.WAYMARK_HOME, 'credentials.json'));
+    if (!credentials) throw new UsageError(`no ${join(env.WAYMARK_HOME, 'credentials.json')}: run \`waymark start\` first`);
+    await runDemo({ ...credentials, customers: customersFlag(flags.customers), print });
+    return 0;
+  }
+  if (command !== 'start') throw new UsageError(`unknown command "${command}"`);
+  if (flags.customers !== undefined && !flags.demo) throw new UsageError('--customers only goes with --demo');
+
+  const logger = createLogger({ name: 'waymark', level: env.LOG_LEVEL });
+  const stack = await startStack(env, logger, processEnv);
+  const { credentials } = stack;
+  print('');
+  print('Waymark is running.');
+  print(`  collector  ${credentials.collectorUrl}   (POST /v1/batch, Segment-compatible)`);
+  print(`  query      ${credentials.queryUrl}   (GET /openapi.json)`);
+  print(`  project    ${credentials.projectId}`);
+  print(`  write key  ${credentials.writeKey}`);
+  print(`  API key    ${credentials.apiKey}`);
+  print(`  saved to   ${join(stack.home, 'credentials.json')}`);
+  print('');
+  const stop = async (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    await stack.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', (s) => void stop(s));
+  process.once('SIGTERM', (s) => void stop(s));
+  if (flags.demo) {
+    try {
+      await runDemo({ ...credentials, customers: customersFlag(flags.customers), print });
+    } catch (error) {
+      await stack.stop();
+      throw error;
+    }
+    print('');
+    print('Still running: try the API above, or press Ctrl-C to stop.');
+  }
+  // Keep running until a signal arrives.
+  return -1;
+}

@@ -1,0 +1,116 @@
+import { join, resolve } from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { createClickHouse, hashApiKey, runMigrations, upsertProject } from '@waymark/clickhouse';
+import { loadCollectorEnv, startCollector } from '@waymark/collector';
+import { startLocalKafka } from '@waymark/devstack';
+import { createKafka, ensureTopics } from '@waymark/kafka';
+import type { Logger } from '@waymark/logger';
+import { loadProcessorEnv, startProcessorService } from '@waymark/processor';
+import { loadQueryEnv, startQuery } from '@waymark/query';
+import { type Credentials, newApiKey, newWriteKey, readCredentials, writeCredentials } from './credentials.ts';
+import type { StartEnv } from './env.ts';
+
+export interface RunningStack {
+  credentials: Credentials;
+  home: string;
+  /** Drains in order: stop ingesting, finish processing what is in flight, then the stores. */
+  stop(): Promise<void>;
+}
+
+const DEMO_PROJECT = 'demo';
+
+async function ensureDemoProject(
+  clickhouse: ClickHouseClient,
+  path: string,
+  urls: { collectorUrl: string; queryUrl: string },
+): Promise<Credentials> {
+  const existing = await readCredentials(path);
+  const credentials: Credentials = existing
+    ? { ...existing, ...urls }
+    : { projectId: DEMO_PROJECT, writeKey: newWriteKey(), apiKey: newApiKey(), ...urls };
+  // Idempotent: re-asserting the project on every start also repairs a store that was wiped.
+  await upsertProject(clickhouse, {
+    projectId: credentials.projectId,
+    name: 'Demo shop',
+    writeKey: credentials.writeKey,
+    apiKeyHash: hashApiKey(credentials.apiKey),
+    allowedOrigins: ['*'],
+  });
+  await writeCredentials(path, credentials);
+  return credentials;
+}
+
+/**
+ * `waymark start`: every service in one process on one machine. The local Kafka broker and the embedded
+ * ClickHouse engine keep their data under WAYMARK_HOME, so a restart picks up where it stopped.
+ */
+export async function startStack(env: StartEnv, logger: Logger, processEnv: Record<string, string | undefined>): Promise<RunningStack> {
+  const home = resolve(env.WAYMARK_HOME);
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        logger.error({ err: error }, 'error while stopping');
+      }
+    }
+  };
+  try {
+    let brokers = env.KAFKA_BROKERS;
+    if (!brokers?.length) {
+      logger.info({ dataDir: join(home, 'kafka') }, 'starting the local Kafka broker');
+      const broker = await startLocalKafka({
+        dataDir: join(home, 'kafka'),
+        port: env.KAFKA_PORT,
+        controllerPort: env.KAFKA_CONTROLLER_PORT,
+        logger: logger.child({ component: 'kafka-broker' }),
+      });
+      stops.push(() => broker.stop());
+      brokers = broker.brokers;
+    }
+    const kafka = createKafka({ brokers, clientId: 'waymark', logger });
+    await ensureTopics(kafka, { partitions: env.KAFKA_PARTITIONS, replicationFactor: 1 });
+
+    const clickhouse = await createClickHouse({
+      url: env.CLICKHOUSE_URL,
+      username: env.CLICKHOUSE_USER,
+      password: env.CLICKHOUSE_PASSWORD,
+      database: env.CLICKHOUSE_DATABASE,
+      dataDir: join(home, 'clickhouse'),
+      logger,
+    });
+    stops.push(() => clickhouse.close());
+    await runMigrations(clickhouse, { logger });
+
+    const host = env.WAYMARK_HOST;
+    const urls = { collectorUrl: `http://${host}:${env.COLLECTOR_PORT}`, queryUrl: `http://${host}:${env.QUERY_PORT}` };
+    const credentials = await ensureDemoProject(clickhouse, join(home, 'credentials.json'), urls);
+
+    const shared = { LOG_LEVEL: env.LOG_LEVEL };
+    const processor = await startProcessorService({
+      env: loadProcessorEnv({ ...processEnv, ...shared, PROCESSOR_HOST: host, PROCESSOR_PORT: String(env.PROCESSOR_PORT) }),
+      logger: logger.child({ component: 'processor' }),
+      kafka,
+      clickhouse,
+    });
+    stops.push(() => processor.close());
+    const query = await startQuery({
+      env: loadQueryEnv({ ...processEnv, ...shared, QUERY_HOST: host, QUERY_PORT: String(env.QUERY_PORT) }),
+      logger: logger.child({ component: 'query' }),
+      clickhouse,
+    });
+    stops.push(() => query.close());
+    const collector = await startCollector({
+      env: loadCollectorEnv({ ...processEnv, ...shared, COLLECTOR_HOST: host, COLLECTOR_PORT: String(env.COLLECTOR_PORT) }),
+      logger: logger.child({ component: 'collector' }),
+      kafka,
+      clickhouse,
+    });
+    stops.push(() => collector.close());
+    return { credentials, home, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

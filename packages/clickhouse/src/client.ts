@@ -1,0 +1,134 @@
+import { mkdirSync } from 'node:fs';
+import { type ClickHouseClient, type ClickHouseSettings, createClient } from '@clickhouse/client';
+import type { Logger } from '@waymark/logger';
+import { createChdbConnection } from 'chdb/connection';
+import { ClickHouseStorageError } from './errors.ts';
+import { assertSupportedVersion } from './server-version.ts';
+
+export type { ClickHouseClient };
+
+export interface ClickHouseConfig {
+  /** A ClickHouse server over HTTP(S), e.g. `http://localhost:8123`. Unset → the embedded engine (chDB). */
+  url?: string;
+  username?: string;
+  password?: string;
+  /** Server mode: the database must already exist. Embedded mode: created if missing. */
+  database?: string;
+  /**
+   * Embedded mode: where chDB keeps its data; created if missing. Unset → an ephemeral directory shared by
+   * every unset-dataDir client of the process and deleted when the last of them closes.
+   */
+  dataDir?: string;
+  logger?: Logger;
+}
+
+/**
+ * Settings every query runs with, so rows look the same from both backends (see values.ts). In chDB,
+ * `clickhouse_settings` become `SET` statements on the client's session and stay set for its later
+ * queries; giving them once, client-wide, keeps that from leaking per-query settings into other queries.
+ */
+const CLIENT_SETTINGS: ClickHouseSettings = {
+  output_format_json_quote_64bit_integers: 1,
+  date_time_output_format: 'simple',
+};
+
+/**
+ * A `@clickhouse/client` for a server (`url` set; refuses servers older than 24.8) or for the embedded chDB
+ * engine. chDB binds one data directory per process: clients on the same `dataDir` coexist and share data
+ * (each has its own session); opening a different `dataDir` while one is open fails with
+ * `CLICKHOUSE_EMBEDDED_UNAVAILABLE` — close every client of the first one before.
+ */
+export async function createClickHouse(config: ClickHouseConfig): Promise<ClickHouseClient> {
+  if (config.url) {
+    // The version is checked with a bare client first: a server too old for CLIENT_SETTINGS would
+    // otherwise fail with "unknown setting" instead of saying it is too old.
+    const probe = createClient({ url: config.url, username: config.username, password: config.password });
+    const version = await checkVersion(probe, config.url).finally(() => probe.close());
+    config.logger?.info({ clickhouse: 'server', version }, 'clickhouse ready');
+    return createClient({
+      url: config.url,
+      username: config.username,
+      password: config.password,
+      database: config.database,
+      clickhouse_settings: CLIENT_SETTINGS,
+    });
+  }
+  const client = await createEmbeddedClient(config);
+  try {
+    const version = await checkVersion(client, undefined);
+    config.logger?.info({ clickhouse: 'embedded', version, dataDir: config.dataDir }, 'clickhouse ready');
+    return client;
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
+}
+
+async function createEmbeddedClient(config: ClickHouseConfig): Promise<ClickHouseClient> {
+  let connection: ReturnType<typeof createChdbConnection>;
+  try {
+    if (config.dataDir) mkdirSync(config.dataDir, { recursive: true });
+    connection = createChdbConnection({ path: config.dataDir ?? ':memory:' });
+  } catch (error) {
+    throw new ClickHouseStorageError(
+      'CLICKHOUSE_EMBEDDED_UNAVAILABLE',
+      `cannot open the embedded ClickHouse (chDB) at ${config.dataDir ?? 'a temporary directory'}: ${messageOf(error)} ` +
+        '(chDB binds one data directory per process; close every client of the other one first)',
+      { cause: error },
+    );
+  }
+  const client = createClient({ connection: asClientConnection(connection), clickhouse_settings: CLIENT_SETTINGS });
+  if (config.database && config.database !== 'default') {
+    // The chDB connection ignores createClient's `database`; `USE` on the client's own session does the job.
+    const database = quoteIdentifier(config.database);
+    await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+    await client.command({ query: `USE ${database}` });
+  }
+  return client;
+}
+
+async function checkVersion(client: ClickHouseClient, url: string | undefined): Promise<string> {
+  let version: string;
+  try {
+    const result = await client.query({ query: 'SELECT version() AS version', format: 'JSONEachRow' });
+    const [row] = await result.json<{ version: string }>();
+    version = row?.version ?? '';
+  } catch (error) {
+    throw new ClickHouseStorageError(
+      url ? 'CLICKHOUSE_UNREACHABLE' : 'CLICKHOUSE_EMBEDDED_UNAVAILABLE',
+      `cannot query ClickHouse${url ? ` at ${redactUrl(url)}` : ' (embedded)'}: ${messageOf(error)}`,
+      { cause: error },
+    );
+  }
+  assertSupportedVersion(version);
+  return version;
+}
+
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+
+/**
+ * chdb 3.4 types its connection against @clickhouse/client-common 1.23.0, while @clickhouse/client 1.23.1
+ * carries its own copy of those types with a longer ClickHouseSettings list; the runtime contract is the
+ * same (chdb's parity suite), only the declarations drifted.
+ */
+function asClientConnection(connection: ReturnType<typeof createChdbConnection>): ClientConnection {
+  return connection as unknown as ClientConnection;
+}
+
+function quoteIdentifier(name: string): string {
+  return `\`${name.replaceAll('\\', '\\\\').replaceAll('`', '\\`')}\``;
+}
+
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<invalid url>';
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,30 @@
+export { type ClickHouseClient, type ClickHouseConfig, createClickHouse } from './client.ts';
+export {
+  CLICKHOUSE_ERROR_CODES,
+  type ClickHouseErrorCode,
+  ClickHouseStorageError,
+  isClickHouseStorageError,
+} from './errors.ts';
+export { type IdentityLink, insertIdentityLinks } from './identities.ts';
+export {
+  DEFAULT_MIGRATIONS_DIR,
+  loadMigrations,
+  MIGRATIONS_TABLE,
+  type Migration,
+  type MigrationOptions,
+  type MigrationReport,
+  renderMigration,
+  runMigrations,
+} from './migrations.ts';
+export { hashApiKey, listProjects, type Project, type ProjectInput, upsertProject } from './projects.ts';
+export {
+  assertSupportedVersion,
+  type ClickHouseVersion,
+  isVersionAtLeast,
+  MIN_CLICKHOUSE_VERSION,
+  parseClickHouseVersion,
+} from './server-version.ts';
+export { splitSqlStatements } from './sql-statements.ts';
+export { queryStageFunnel, type StageFunnelQuery } from './stage-funnel.query.ts';
+export { insertTouchpoints, rawKeyOf, type StoredTouchpoint, toTouchpointRow } from './touchpoints.ts';
+export { formatDateTime64, parseDateTime64, toNullableNumber, toNumber } from './values.ts';

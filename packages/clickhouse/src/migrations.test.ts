@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { loadMigrations, renderMigration } from './migrations.ts';
+
+describe('renderMigration', () => {
+  const sql = 'CREATE TABLE IF NOT EXISTS t {onCluster} (x UInt8) ENGINE = {replicated}ReplacingMergeTree ORDER BY x;';
+
+  it('removes the placeholders on a single node', () => {
+    expect(renderMigration({ sql })).toEqual([
+      'CREATE TABLE IF NOT EXISTS t  (x UInt8) ENGINE = ReplacingMergeTree ORDER BY x',
+    ]);
+  });
+
+  it('fills them for a cluster', () => {
+    expect(renderMigration({ sql }, 'waymark')).toEqual([
+      'CREATE TABLE IF NOT EXISTS t ON CLUSTER `waymark` (x UInt8) ENGINE = ReplicatedReplacingMergeTree ORDER BY x',
+    ]);
+  });
+
+  it('refuses a cluster name that could inject SQL', () => {
+    expect(() => renderMigration({ sql }, 'x` ; DROP TABLE t; --')).toThrow(
+      expect.objectContaining({ code: 'CLICKHOUSE_MIGRATION_INVALID' }),
+    );
+  });
+});
+
+describe('the repository migrations', () => {
+  it('are numbered from 1 without gaps and render for both modes', async () => {
+    const migrations = await loadMigrations();
+    expect(migrations.map((migration) => migration.version)).toEqual(migrations.map((_, i) => i + 1));
+    for (const migration of migrations) {
+      for (const statement of [...renderMigration(migration), ...renderMigration(migration, 'c')]) {
+        expect(statement).not.toMatch(/\{(onCluster|replicated)\}/);
+        expect(statement).toMatch(/IF NOT EXISTS/);
+      }
+    }
+  });
+});

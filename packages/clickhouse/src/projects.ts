@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { formatDateTime64, parseDateTime64 } from './values.ts';
+
+export interface Project {
+  readonly projectId: string;
+  readonly name: string;
+  /** Public: authenticates ingestion into this project only. */
+  readonly writeKey: string;
+  /** SHA-256 hex of the secret API key ({@link hashApiKey}); the secret is never stored. */
+  readonly apiKeyHash: string;
+  /** Origins allowed by CORS for browser ingestion, e.g. `https://shop.example`. */
+  readonly allowedOrigins: readonly string[];
+  /** Epoch milliseconds. */
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export type ProjectInput = Omit<Project, 'createdAt' | 'updatedAt'>;
+
+/** The stored form of a secret API key. */
+export function hashApiKey(apiKey: string): string {
+  return createHash('sha256').update(apiKey, 'utf8').digest('hex');
+}
+
+interface ProjectRow {
+  project_id: string;
+  name: string;
+  write_key: string;
+  api_key_hash: string;
+  allowed_origins: string[];
+  created_at: string;
+  updated_at: string;
+}
+
+/**
+ * Creates or replaces a project (the newest `updated_at` wins). `createdAt` is kept from the stored
+ * project when there is one.
+ */
+export async function upsertProject(
+  client: ClickHouseClient,
+  project: ProjectInput,
+  now: Date = new Date(),
+): Promise<Project> {
+  const existing = await selectProjects(client, project.projectId);
+  const createdAt = existing[0]?.createdAt ?? now.getTime();
+  const stored: Project = { ...project, allowedOrigins: [...project.allowedOrigins], createdAt, updatedAt: now.getTime() };
+  const row: ProjectRow = {
+    project_id: stored.projectId,
+    name: stored.name,
+    write_key: stored.writeKey,
+    api_key_hash: stored.apiKeyHash,
+    allowed_origins: [...stored.allowedOrigins],
+    created_at: formatDateTime64(stored.createdAt),
+    updated_at: formatDateTime64(stored.updatedAt),
+  };
+  await client.insert({ table: 'projects', format: 'JSONEachRow', values: [row] });
+  return stored;
+}
+
+/** Every project, ordered by id: the collector's write keys and the query service's API key hashes. */
+export function listProjects(client: ClickHouseClient): Promise<Project[]> {
+  return selectProjects(client);
+}
+
+async function selectProjects(client: ClickHouseClient, projectId?: string): Promise<Project[]> {
+  // FINAL: the table is small, and a project updated twice must read once, also before merges.
+  const result = await client.query({
+    query: `SELECT project_id, name, write_key, api_key_hash, allowed_origins, created_at, updated_at
+      FROM projects FINAL
+      ${projectId === undefined ? '' : 'WHERE project_id = {projectId:String}'}
+      ORDER BY project_id`,
+    format: 'JSONEachRow',
+    query_params: projectId === undefined ? {} : { projectId },
+  });
+  const rows = await result.json<ProjectRow>();
+  return rows.map((row) => ({
+    projectId: row.project_id,
+    name: row.name,
+    writeKey: row.write_key,
+    apiKeyHash: row.api_key_hash,
+    allowedOrigins: row.allowed_origins,
+    createdAt: parseDateTime64(row.created_at, 'projects.created_at'),
+    updatedAt: parseDateTime64(row.updated_at, 'projects.updated_at'),
+  }));
+}

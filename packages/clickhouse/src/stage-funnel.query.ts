@@ -1,0 +1,104 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { buildStageFunnel, STAGES, type StageFunnel, type StageReachCount } from '@waymark/journey';
+import { ClickHouseStorageError } from './errors.ts';
+import { toNullableNumber, toNumber } from './values.ts';
+
+export interface StageFunnelQuery {
+  readonly projectId: string;
+  /** Cohort: customers whose entry (first staged touchpoint) is in [from, to). */
+  readonly from: Date;
+  readonly to: Date;
+  /** A customer counts at stage k when it first reached a stage ≥ k at most this long after entry. */
+  readonly windowSeconds: number;
+}
+
+const STAGE_COUNT = STAGES.length;
+const stageNumbers = Array.from({ length: STAGE_COUNT }, (_, position) => position + 1);
+const laterStages = stageNumbers.slice(1);
+
+/*
+ * One pass over the pre-aggregation (DESIGN §3, "reached" mode):
+ * 1. reach: per raw key, the first time it reached stage ≥ k. GROUP BY + min() is exact before merges
+ *    and unaffected by duplicate touchpoints.
+ * 2. links: the identity map, latest link per alias (argMax = ReplacingMergeTree(linked_at) semantics, but
+ *    exact before merges).
+ * 3. customers: raw keys resolved through the map (mapped customer_key, else the raw key itself) and their
+ *    first times merged with min(); the cohort filter runs after the merge, so an anonymous history linked
+ *    later moves the customer's entry back in time.
+ * 4. Stage k counts a customer when t_k − t_1 ≤ window (inclusive, millisecond precision); the time into
+ *    stage k is t_k − t_(k−1) over the customers counted at k. Quantiles interpolate linearly between
+ *    closest ranks (quantileExactInclusive, numpy's default percentile).
+ */
+const STAGE_FUNNEL_SQL = `
+WITH
+  reach AS (
+    SELECT raw_key, ${stageNumbers.map((k) => `min(first_at_${k}) AS f${k}`).join(', ')}
+    FROM stage_reach
+    WHERE project_id = {projectId:String}
+    GROUP BY raw_key
+  ),
+  links AS (
+    SELECT alias_key, argMax(customer_key, linked_at) AS linked_customer
+    FROM identities
+    WHERE project_id = {projectId:String}
+    GROUP BY alias_key
+  ),
+  customers AS (
+    SELECT
+      if(links.linked_customer = '', reach.raw_key, links.linked_customer) AS customer,
+      ${stageNumbers.map((k) => `toUnixTimestamp64Milli(min(reach.f${k})) AS t${k}`).join(',\n      ')}
+    FROM reach
+    LEFT JOIN links ON links.alias_key = reach.raw_key
+    GROUP BY customer
+    HAVING t1 >= {fromMs:Int64} AND t1 < {toMs:Int64}
+  )
+SELECT
+  count() AS n1,
+  ${laterStages.map((k) => `countIf(t${k} - t1 <= {windowMs:Int64}) AS n${k}`).join(',\n  ')},
+  ${laterStages
+    .map((k) => `quantilesExactInclusiveIf(0.5, 0.9)((t${k} - t${k - 1}) / 1000, t${k} - t1 <= {windowMs:Int64}) AS q${k}`)
+    .join(',\n  ')}
+FROM customers`;
+
+type StageFunnelRow = Record<string, unknown>;
+
+/** The reached-mode stage funnel of a project (DESIGN §3) from `stage_reach` and `identities`. */
+export async function queryStageFunnel(client: ClickHouseClient, query: StageFunnelQuery): Promise<StageFunnel> {
+  if (!Number.isFinite(query.windowSeconds) || query.windowSeconds < 0) {
+    throw new RangeError(`windowSeconds must be a non-negative number, got ${query.windowSeconds}`);
+  }
+  const result = await client.query({
+    query: STAGE_FUNNEL_SQL,
+    format: 'JSONEachRow',
+    query_params: {
+      projectId: query.projectId,
+      // Epoch milliseconds as integers: exact in both backends, unlike Date parameters (see values.ts).
+      fromMs: epochMs(query.from),
+      toMs: epochMs(query.to),
+      windowMs: Math.round(query.windowSeconds * 1000),
+    },
+  });
+  const [row] = await result.json<StageFunnelRow>();
+  if (!row) throw new ClickHouseStorageError('CLICKHOUSE_BAD_VALUE', 'the stage funnel query returned no row');
+  return buildStageFunnel(stageNumbers.map((k) => stageCount(row, k)));
+}
+
+function stageCount(row: StageFunnelRow, k: number): StageReachCount {
+  const customers = toNumber(row[`n${k}`], `stage funnel n${k}`);
+  if (k === 1) return { customers, medianSecondsFromPrevious: null, p90SecondsFromPrevious: null };
+  const quantiles = row[`q${k}`];
+  if (!Array.isArray(quantiles)) {
+    throw new ClickHouseStorageError('CLICKHOUSE_BAD_VALUE', `stage funnel q${k}: expected an array`);
+  }
+  return {
+    customers,
+    medianSecondsFromPrevious: toNullableNumber(quantiles[0], `stage funnel q${k}[0]`),
+    p90SecondsFromPrevious: toNullableNumber(quantiles[1], `stage funnel q${k}[1]`),
+  };
+}
+
+function epochMs(date: Date): number {
+  const ms = date.getTime();
+  if (Number.isNaN(ms)) throw new RangeError('from/to must be valid dates');
+  return ms;
+}

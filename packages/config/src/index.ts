@@ -1,0 +1,1 @@
+export { ConfigError, loadConfig, port, durationMs, commaList, booleanFlag } from './env.ts';

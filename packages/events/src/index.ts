@@ -1,0 +1,2 @@
+export * from './touchpoint.ts';
+export * from './wire.ts';

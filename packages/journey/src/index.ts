@@ -1,0 +1,31 @@
+export { DEFAULT_STAGE_RULESET } from './default-stage-ruleset.ts';
+export {
+  type CompiledRuleset,
+  classifyTouchpoint,
+  compileRuleset,
+  type TouchpointStage,
+} from './stage-rules.ts';
+export {
+  ComplaintRule,
+  Match,
+  type MatchInput,
+  PropertyPredicate,
+  parseStageRuleset,
+  StageRule,
+  StageRuleset,
+  type StageRulesetInput,
+  type StageRulesetIssue,
+  type StageRulesetResult,
+} from './stage-ruleset.ts';
+export {
+  isStageIndex,
+  NO_STAGE,
+  STAGE_NAMES,
+  STAGES,
+  type Stage,
+  type StageIndex,
+  StageName,
+  type StageOrNone,
+  stageIndex,
+  stageName,
+} from './stages.ts';

@@ -1,0 +1,198 @@
+import { randomUUID } from 'node:crypto';
+import { MAX_REQUEST_BYTES, WIRE_EVENT_TYPES, WireBatch, type WireEventType } from '@waymark/events';
+import type { ProjectDirectory } from '@waymark/clickhouse';
+import type { Logger } from '@waymark/logger';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { geoFromHeaders, type RequestFacts } from './enrichment.ts';
+import { ingestEvents } from './ingest.ts';
+import { type CollectorMetrics, createCollectorMetrics } from './metrics.ts';
+import { CollectorError } from './problems.ts';
+import type { TouchpointPublisher } from './publisher.ts';
+import { createRateLimiter } from './rate-limit.ts';
+
+export interface CollectorOptions {
+  anonymizeIp: boolean;
+  /** Passed to fastify: trust X-Forwarded-* (and CDN geo headers) from these proxies. */
+  trustProxy: boolean | number | string | string[];
+  rateLimit: { eventsPerSecondPerKey: number; requestsPerSecondPerIp: number; burstSeconds: number };
+  /** What a 503 tells senders to wait before retrying. */
+  retryAfterSeconds: number;
+}
+
+export interface CollectorDeps {
+  logger: Logger;
+  publisher: TouchpointPublisher;
+  projects: Pick<ProjectDirectory, 'byWriteKey' | 'loaded'>;
+  options: CollectorOptions;
+  /** Readiness of what the publisher needs (the Kafka producer is connected). */
+  isPublisherReady?: () => boolean;
+  metrics?: CollectorMetrics;
+  now?: () => number;
+}
+
+type Body = Record<string, unknown>;
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new CollectorError('INVALID_BODY', `body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function writeKeyFrom(request: FastifyRequest, body: Body): string | undefined {
+  const header = request.headers.authorization;
+  if (header?.startsWith('Basic ')) {
+    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+    const user = decoded.split(':')[0];
+    if (user) return user;
+  }
+  return typeof body.writeKey === 'string' && body.writeKey !== '' ? body.writeKey : undefined;
+}
+
+/** The collector as a fastify instance that never listens: `main.ts` does, tests use `inject()`. */
+export function buildCollectorApp(deps: CollectorDeps): FastifyInstance {
+  const { logger, publisher, projects, options } = deps;
+  const metrics = deps.metrics ?? createCollectorMetrics();
+  const now = deps.now ?? Date.now;
+  const burst = options.rateLimit.burstSeconds;
+  const perKey = createRateLimiter({
+    perSecond: options.rateLimit.eventsPerSecondPerKey,
+    burst: options.rateLimit.eventsPerSecondPerKey * burst,
+  });
+  const perIp = createRateLimiter({
+    perSecond: options.rateLimit.requestsPerSecondPerIp,
+    burst: options.rateLimit.requestsPerSecondPerIp * burst,
+  });
+
+  const app = Fastify({
+    loggerInstance: logger,
+    disableRequestLogging: true,
+    bodyLimit: MAX_REQUEST_BYTES,
+    trustProxy: options.trustProxy,
+    return503OnClosing: true,
+  });
+
+  // Beacons (navigator.sendBeacon) and CORS-simple fetches send JSON as text/plain.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJson(body as string));
+    } catch (error) {
+      done(error as Error);
+    }
+  });
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    let problem: CollectorError;
+    if (error instanceof CollectorError) problem = error;
+    else if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') problem = new CollectorError('PAYLOAD_TOO_LARGE');
+    else if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') problem = new CollectorError('UNSUPPORTED_MEDIA_TYPE');
+    else if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500)
+      problem = new CollectorError('INVALID_BODY', error.message);
+    else {
+      request.log.error({ err: error }, 'unexpected error');
+      problem = new CollectorError('INTERNAL');
+    }
+    if (problem.retryAfterSeconds !== undefined) void reply.header('retry-after', String(problem.retryAfterSeconds));
+    return reply.status(problem.status).type('application/problem+json').send(problem.toProblem());
+  });
+
+  app.setNotFoundHandler((_request, reply) => {
+    const problem = new CollectorError('NOT_FOUND');
+    return reply.status(404).type('application/problem+json').send(problem.toProblem());
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.requests.inc({ route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
+  });
+
+  const authenticate = (request: FastifyRequest, body: Body) => {
+    const writeKey = writeKeyFrom(request, body);
+    if (writeKey === undefined) throw new CollectorError('MISSING_WRITE_KEY');
+    const project = projects.byWriteKey(writeKey);
+    if (!project) throw new CollectorError('UNKNOWN_WRITE_KEY');
+    return project;
+  };
+
+  const handle = async (request: FastifyRequest, reply: FastifyReply, type: WireEventType | undefined) => {
+    const body = request.body;
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      throw new CollectorError('INVALID_BODY', 'body must be a JSON object');
+    }
+    const project = authenticate(request, body as Body);
+
+    let events: readonly unknown[];
+    let batchSentAt: number | undefined;
+    let batchContext: Record<string, unknown> | undefined;
+    if (type === undefined) {
+      const envelope = WireBatch.safeParse(body);
+      if (!envelope.success) {
+        throw new CollectorError(
+          'INVALID_BODY',
+          envelope.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+        );
+      }
+      events = envelope.data.batch;
+      batchSentAt = envelope.data.sentAt;
+      batchContext = envelope.data.context;
+    } else {
+      events = [body];
+    }
+
+    const waitIp = perIp.take(`ip:${request.ip}`);
+    const waitKey = perKey.take(`key:${project.projectId}`, events.length);
+    if (waitIp > 0 || waitKey > 0) {
+      throw new CollectorError('RATE_LIMITED', undefined, Math.max(waitIp, waitKey));
+    }
+
+    const facts: RequestFacts = {
+      projectId: project.projectId,
+      receivedAt: now(),
+      batchSentAt,
+      requestIp: request.ip,
+      requestUserAgent: request.headers['user-agent'],
+      geo: options.trustProxy ? geoFromHeaders(request.headers) : undefined,
+      anonymizeIp: options.anonymizeIp,
+      newMessageId: randomUUID,
+    };
+    const { touchpoints, rejected } = ingestEvents(events, facts, { context: batchContext, type });
+    metrics.events.inc({ outcome: 'rejected' }, rejected.length);
+
+    if (type !== undefined && rejected.length > 0) {
+      throw new CollectorError('INVALID_EVENT', rejected[0]?.errors.join('; '), undefined, { rejected });
+    }
+
+    const stopTimer = metrics.publishSeconds.startTimer();
+    try {
+      await publisher.publish(touchpoints);
+    } catch (error) {
+      metrics.events.inc({ outcome: 'failed' }, touchpoints.length);
+      request.log.warn({ err: error, events: touchpoints.length }, 'publish to Kafka failed');
+      throw new CollectorError('KAFKA_UNAVAILABLE', undefined, options.retryAfterSeconds);
+    } finally {
+      stopTimer();
+    }
+    metrics.events.inc({ outcome: 'accepted' }, touchpoints.length);
+    return reply.send({ accepted: touchpoints.length, rejected });
+  };
+
+  app.post('/v1/batch', (request, reply) => handle(request, reply, undefined));
+  // Segment's server libraries post to /v1/import for historical batches; same semantics.
+  app.post('/v1/import', (request, reply) => handle(request, reply, undefined));
+  for (const type of WIRE_EVENT_TYPES) {
+    app.post(`/v1/${type}`, (request, reply) => handle(request, reply, type));
+  }
+
+  app.get('/health/live', async () => ({ status: 'ok' }));
+  app.get('/health/ready', async (_request, reply) => {
+    const checks = { projects: projects.loaded, kafka: deps.isPublisherReady?.() ?? true };
+    const ready = Object.values(checks).every(Boolean);
+    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks });
+  });
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+
+  return app;
+}

@@ -1,0 +1,33 @@
+import { booleanFlag, commaList, durationMs, loadConfig, port } from '@waymark/config';
+import { z } from 'zod';
+
+export const CollectorEnv = z.object({
+  COLLECTOR_HOST: z.string().default('127.0.0.1'),
+  COLLECTOR_PORT: port(8080),
+  KAFKA_BROKERS: commaList().optional(),
+  CLICKHOUSE_URL: z.url().optional(),
+  CLICKHOUSE_USER: z.string().optional(),
+  CLICKHOUSE_PASSWORD: z.string().optional(),
+  CLICKHOUSE_DATABASE: z.string().optional(),
+  /** Anonymise IPs before they are stored (DESIGN §8). */
+  COLLECTOR_ANONYMIZE_IP: booleanFlag(true),
+  /** `true`, a hop count, or comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed. */
+  COLLECTOR_TRUST_PROXY: z.string().default('false'),
+  COLLECTOR_PUBLISH_TIMEOUT: durationMs('5s'),
+  COLLECTOR_RETRY_AFTER: durationMs('5s'),
+  COLLECTOR_RATE_LIMIT_EVENTS_PER_KEY: z.coerce.number().positive().default(20_000),
+  COLLECTOR_RATE_LIMIT_REQUESTS_PER_IP: z.coerce.number().positive().default(200),
+  COLLECTOR_WRITE_KEY_REFRESH: durationMs('10s'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+export type CollectorEnv = z.infer<typeof CollectorEnv>;
+
+export const loadCollectorEnv = (source: Record<string, string | undefined>): CollectorEnv =>
+  loadConfig(CollectorEnv, source);
+
+export function trustProxySetting(value: string): boolean | number | string[] {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}

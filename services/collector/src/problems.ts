@@ -1,0 +1,46 @@
+/**
+ * Every error the collector answers with, by stable code (fastify's lib/errors.js pattern). Bodies are
+ * RFC 9457 problem details; `problems.test.ts` checks each code is documented in docs/collector-errors.md.
+ */
+export const COLLECTOR_ERRORS = {
+  INVALID_BODY: { status: 400, title: 'The request body is not valid JSON or not a Segment batch' },
+  INVALID_EVENT: { status: 400, title: 'The event is invalid' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Send application/json or text/plain' },
+  MISSING_WRITE_KEY: { status: 401, title: 'No write key: send it as the Basic auth username or as writeKey in the body' },
+  UNKNOWN_WRITE_KEY: { status: 401, title: 'Unknown write key' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'Request larger than 500 KB' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  KAFKA_UNAVAILABLE: { status: 503, title: 'Events cannot be stored right now; retry later' },
+  NOT_READY: { status: 503, title: 'The collector is starting or shutting down' },
+  NOT_FOUND: { status: 404, title: 'No such route' },
+  INTERNAL: { status: 500, title: 'Internal error' },
+} as const;
+
+export type CollectorErrorCode = keyof typeof COLLECTOR_ERRORS;
+
+export class CollectorError extends Error {
+  constructor(
+    readonly code: CollectorErrorCode,
+    readonly detail?: string,
+    readonly retryAfterSeconds?: number,
+    readonly extra?: Record<string, unknown>,
+  ) {
+    super(detail ?? COLLECTOR_ERRORS[code].title);
+    this.name = 'CollectorError';
+  }
+
+  get status(): number {
+    return COLLECTOR_ERRORS[this.code].status;
+  }
+
+  toProblem(): Record<string, unknown> {
+    return {
+      type: `https://waymark.dev/problems/${this.code.toLowerCase().replaceAll('_', '-')}`,
+      title: COLLECTOR_ERRORS[this.code].title,
+      status: this.status,
+      code: this.code,
+      ...(this.detail === undefined ? {} : { detail: this.detail }),
+      ...this.extra,
+    };
+  }
+}

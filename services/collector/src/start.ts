@@ -1,0 +1,65 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { createProjectDirectory } from '@waymark/clickhouse';
+import { TOPICS } from '@waymark/kafka';
+import type { Logger } from '@waymark/logger';
+import { type Kafka, Partitioners } from 'kafkajs';
+import { buildCollectorApp } from './app.ts';
+import { type CollectorEnv, trustProxySetting } from './env.ts';
+import { createKafkaPublisher } from './publisher.ts';
+
+export interface RunningCollector {
+  url: string;
+  /** Stops accepting, answers what is in flight (Kafka acks included), then disconnects. */
+  close(): Promise<void>;
+}
+
+export async function startCollector(deps: {
+  env: CollectorEnv;
+  logger: Logger;
+  kafka: Kafka;
+  clickhouse: ClickHouseClient;
+}): Promise<RunningCollector> {
+  const { env, logger, kafka, clickhouse } = deps;
+  const producer = kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+  });
+  let producerConnected = false;
+  producer.on(producer.events.CONNECT, () => {
+    producerConnected = true;
+  });
+  producer.on(producer.events.DISCONNECT, () => {
+    producerConnected = false;
+  });
+  await producer.connect();
+
+  const projects = createProjectDirectory(clickhouse, { refreshMs: env.COLLECTOR_WRITE_KEY_REFRESH, logger });
+  await projects.refresh();
+
+  const app = buildCollectorApp({
+    logger,
+    publisher: createKafkaPublisher({ producer, topic: TOPICS.events, timeoutMs: env.COLLECTOR_PUBLISH_TIMEOUT }),
+    projects,
+    isPublisherReady: () => producerConnected,
+    options: {
+      anonymizeIp: env.COLLECTOR_ANONYMIZE_IP,
+      trustProxy: trustProxySetting(env.COLLECTOR_TRUST_PROXY),
+      retryAfterSeconds: Math.ceil(env.COLLECTOR_RETRY_AFTER / 1000),
+      rateLimit: {
+        eventsPerSecondPerKey: env.COLLECTOR_RATE_LIMIT_EVENTS_PER_KEY,
+        requestsPerSecondPerIp: env.COLLECTOR_RATE_LIMIT_REQUESTS_PER_IP,
+        burstSeconds: 5,
+      },
+    },
+  });
+  const url = await app.listen({ host: env.COLLECTOR_HOST, port: env.COLLECTOR_PORT });
+  logger.info({ url }, 'collector listening');
+  return {
+    url,
+    async close() {
+      await app.close();
+      projects.close();
+      await producer.disconnect();
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+export interface ProcessorMetrics {
+  registry: Registry;
+  records: Counter<'outcome'>;
+  insertSeconds: Histogram;
+  insertFailures: Counter;
+}
+
+export function createProcessorMetrics(): ProcessorMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'waymark_processor_' });
+  return {
+    registry,
+    records: new Counter({
+      name: 'waymark_processor_records_total',
+      help: 'Kafka records handled, by outcome (stored, duplicate, dlq)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    insertSeconds: new Histogram({
+      name: 'waymark_processor_insert_seconds',
+      help: 'Time to write one Kafka batch to ClickHouse',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    insertFailures: new Counter({
+      name: 'waymark_processor_insert_failures_total',
+      help: 'ClickHouse writes that failed and were retried',
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,62 @@
+import type { IdentityLink, StoredTouchpoint } from '@waymark/clickhouse';
+import { decodeTouchpoint } from '@waymark/events';
+import type { CompiledRuleset } from '@waymark/journey';
+import { classifyTouchpoint } from '@waymark/journey';
+import { identityLinks, storedTouchpoint } from './rows.ts';
+
+export interface KafkaRecord {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: Record<string, unknown>;
+}
+
+export interface DeadLetter {
+  record: KafkaRecord;
+  reason: string;
+  detail: string;
+}
+
+export interface ProcessedRecords {
+  touchpoints: StoredTouchpoint[];
+  identities: IdentityLink[];
+  deadLetters: DeadLetter[];
+  /** Records whose messageId already appeared earlier in the same batch. */
+  duplicates: number;
+}
+
+/**
+ * One Kafka batch → rows to store, identity links and dead letters. Pure: the consumer does the I/O.
+ * Every record ends in exactly one of the three outputs (or counted as a duplicate), so nothing is
+ * silently dropped (DESIGN §8). Duplicates across batches are collapsed by the table engine.
+ */
+export function processRecords(
+  records: readonly KafkaRecord[],
+  ruleset: CompiledRuleset,
+  ingestedAt: number,
+): ProcessedRecords {
+  const out: ProcessedRecords = { touchpoints: [], identities: [], deadLetters: [], duplicates: 0 };
+  const seen = new Set<string>();
+  for (const record of records) {
+    if (record.value === null) {
+      out.deadLetters.push({ record, reason: 'empty-value', detail: 'record has no value (tombstone)' });
+      continue;
+    }
+    const decoded = decodeTouchpoint(record.value);
+    if (!decoded.ok) {
+      out.deadLetters.push({ record, reason: decoded.reason, detail: decoded.detail });
+      continue;
+    }
+    const touchpoint = decoded.value;
+    const dedupKey = `${touchpoint.projectId}\u0000${touchpoint.messageId}`;
+    if (seen.has(dedupKey)) {
+      out.duplicates++;
+      continue;
+    }
+    seen.add(dedupKey);
+    const { stage, complaint } = classifyTouchpoint(ruleset, touchpoint);
+    out.touchpoints.push(storedTouchpoint(touchpoint, { stage, complaint, rulesetVersion: ruleset.version }, ingestedAt));
+    out.identities.push(...identityLinks(touchpoint));
+  }
+  return out;
+}

@@ -1,0 +1,54 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { compileRuleset, DEFAULT_STAGE_RULESET } from '@waymark/journey';
+import { TOPICS } from '@waymark/kafka';
+import type { Logger } from '@waymark/logger';
+import { type Kafka, Partitioners } from 'kafkajs';
+import { buildProcessorApp } from './app.ts';
+import type { ProcessorEnv } from './env.ts';
+import { createProcessorMetrics } from './metrics.ts';
+import { startProcessor } from './processor.ts';
+
+export interface RunningProcessorService {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startProcessorService(deps: {
+  env: ProcessorEnv;
+  logger: Logger;
+  kafka: Kafka;
+  clickhouse: ClickHouseClient;
+}): Promise<RunningProcessorService> {
+  const { env, logger, kafka, clickhouse } = deps;
+  const metrics = createProcessorMetrics();
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  await producer.connect();
+  const processor = await startProcessor({
+    kafka,
+    producer,
+    clickhouse,
+    ruleset: compileRuleset(DEFAULT_STAGE_RULESET),
+    logger,
+    metrics,
+    options: {
+      groupId: env.PROCESSOR_GROUP_ID,
+      topic: TOPICS.events,
+      dlqTopic: TOPICS.eventsDlq,
+      partitionsConsumedConcurrently: env.PROCESSOR_PARTITIONS_CONCURRENTLY,
+      maxBytesPerPartition: env.PROCESSOR_MAX_BYTES_PER_PARTITION,
+      maxWaitTimeMs: env.PROCESSOR_MAX_WAIT,
+      retryBackoffMs: { initial: 200, max: 10_000 },
+    },
+  });
+  const app = buildProcessorApp({ logger, metrics, isReady: processor.isReady });
+  const url = await app.listen({ host: env.PROCESSOR_HOST, port: env.PROCESSOR_PORT });
+  logger.info({ url }, 'processor health endpoint listening');
+  return {
+    url,
+    async close() {
+      await processor.stop();
+      await producer.disconnect();
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,135 @@
+import { QUERY_ERRORS } from './problems.ts';
+
+const STAGE_NAMES = ['discovery', 'consideration', 'evaluation', 'selection', 'purchase', 'use', 'advocacy'];
+
+const problem = {
+  description: 'RFC 9457 problem details',
+  content: {
+    'application/problem+json': {
+      schema: {
+        type: 'object',
+        required: ['type', 'title', 'status', 'code'],
+        properties: {
+          type: { type: 'string' },
+          title: { type: 'string' },
+          status: { type: 'integer' },
+          code: { type: 'string', enum: Object.keys(QUERY_ERRORS) },
+          detail: { type: 'string' },
+          errors: {
+            type: 'array',
+            items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } },
+          },
+        },
+      },
+    },
+  },
+};
+
+const nullableNumber = { type: ['number', 'null'] };
+
+/** The OpenAPI 3.1 document of the query API; `app.test.ts` checks every route is described here. */
+export function openApiDocument() {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Waymark query API',
+      version: '0.1.0',
+      description:
+        'Read API over the customer-journey store. Authenticate with a project API key: `Authorization: Bearer <apiKey>`.',
+    },
+    components: {
+      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'Project API key (secret)' } },
+    },
+    security: [{ apiKey: [] }],
+    paths: {
+      '/v1/projects/{projectId}/funnel/stages': {
+        get: {
+          operationId: 'getStageFunnel',
+          summary: 'Stage funnel: how many customers reached each of the seven journey stages',
+          description:
+            'Cohort: customers whose first staged touchpoint falls in [from, to). A customer counts at stage k when it ' +
+            'reached any stage ≥ k within `window` after entry ("reached" mode; skipping a stage does not drop the customer). ' +
+            'Anonymous touchpoints count for the customer they were later identified as.',
+          parameters: [
+            { name: 'projectId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' } },
+            {
+              name: 'from',
+              in: 'query',
+              required: true,
+              description: 'Start of the entry range, inclusive: ISO-8601 date (UTC midnight) or date-time with zone',
+              schema: { type: 'string', examples: ['2026-11-01', '2026-11-01T00:00:00Z'] },
+            },
+            {
+              name: 'to',
+              in: 'query',
+              required: true,
+              description: 'End of the entry range, exclusive',
+              schema: { type: 'string' },
+            },
+            {
+              name: 'window',
+              in: 'query',
+              description: 'Conversion window after entry: seconds or <n>s|m|h|d, at most 366d',
+              schema: { type: 'string', default: '30d', pattern: '^\\d{1,9}(s|m|h|d)?$' },
+            },
+            { name: 'mode', in: 'query', schema: { type: 'string', enum: ['reached'], default: 'reached' } },
+          ],
+          responses: {
+            200: {
+              description: 'All seven stages in order',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['stages'],
+                    properties: {
+                      projectId: { type: 'string' },
+                      from: { type: 'string', format: 'date-time' },
+                      to: { type: 'string', format: 'date-time' },
+                      windowSeconds: { type: 'integer' },
+                      mode: { type: 'string' },
+                      stages: {
+                        type: 'array',
+                        minItems: 7,
+                        maxItems: 7,
+                        items: {
+                          type: 'object',
+                          required: ['stage', 'index', 'customers', 'conversionFromStart', 'conversionFromPrevious', 'dropOff'],
+                          properties: {
+                            stage: { type: 'string', enum: STAGE_NAMES },
+                            index: { type: 'integer', minimum: 1, maximum: 7 },
+                            customers: { type: 'integer' },
+                            conversionFromStart: { type: 'number' },
+                            conversionFromPrevious: { type: 'number' },
+                            dropOff: { type: 'number' },
+                            medianSecondsFromPrevious: nullableNumber,
+                            p90SecondsFromPrevious: nullableNumber,
+                            medianSecondsToNext: nullableNumber,
+                            p90SecondsToNext: nullableNumber,
+                          },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            400: problem,
+            401: problem,
+            403: problem,
+          },
+        },
+      },
+      '/health/live': { get: { operationId: 'live', security: [], responses: { 200: { description: 'Process is up' } } } },
+      '/health/ready': {
+        get: {
+          operationId: 'ready',
+          security: [],
+          responses: { 200: { description: 'Ready to serve' }, 503: { description: 'Starting or draining' } },
+        },
+      },
+      '/metrics': { get: { operationId: 'metrics', security: [], responses: { 200: { description: 'Prometheus metrics' } } } },
+      '/openapi.json': { get: { operationId: 'openapi', security: [], responses: { 200: { description: 'This document' } } } },
+    },
+  };
+}

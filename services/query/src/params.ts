@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** An ISO-8601 date (midnight UTC) or date-time with an offset or `Z`; naive date-times are refused as ambiguous. */
+export const IsoInstant = z
+  .string()
+  .max(40)
+  .refine((s) => DATE_ONLY.test(s) || z.iso.datetime({ offset: true }).safeParse(s).success, {
+    message: 'expected an ISO-8601 date (2026-01-31) or date-time with a time zone (2026-01-31T12:00:00Z)',
+  })
+  .transform((s) => new Date(DATE_ONLY.test(s) ? `${s}T00:00:00Z` : s))
+  .refine((d) => !Number.isNaN(d.getTime()), { message: 'not a valid date' });
+
+const WINDOW = /^(\d{1,9})(s|m|h|d)?$/;
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+const MAX_WINDOW_SECONDS = 366 * 86_400;
+
+/** A conversion window: seconds, or `<n>s|m|h|d`; at most a year. */
+export const ConversionWindow = z
+  .string()
+  .regex(WINDOW, 'expected seconds or <n>s, <n>m, <n>h, <n>d (e.g. 30d)')
+  .transform((s) => {
+    const [, n, unit] = WINDOW.exec(s) as RegExpExecArray;
+    return Number(n) * UNIT_SECONDS[(unit ?? 's') as keyof typeof UNIT_SECONDS];
+  })
+  .refine((seconds) => seconds > 0 && seconds <= MAX_WINDOW_SECONDS, {
+    message: `window must be between 1 second and ${MAX_WINDOW_SECONDS / 86_400} days`,
+  });
+
+export const ProjectParams = z.object({ projectId: z.string().min(1).max(128).regex(/^[A-Za-z0-9_.-]+$/) });
+
+export const StageFunnelQuery = z
+  .object({
+    from: IsoInstant,
+    to: IsoInstant,
+    window: ConversionWindow.prefault('30d'),
+    mode: z
+      .enum(['reached'], { message: 'mode must be "reached" (ordered and strict modes are not available yet)' })
+      .default('reached'),
+  })
+  .refine((q) => q.from.getTime() < q.to.getTime(), { message: '`from` must be before `to`', path: ['to'] });
+export type StageFunnelQuery = z.infer<typeof StageFunnelQuery>;
