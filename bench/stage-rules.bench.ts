@@ -61,7 +61,8 @@ function base(): Touchpoint {
     campaignTerm: null,
     campaignContent: null,
     clickId: null,
-    userAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Version/17.5 Safari/605.1.15',
+    userAgent:
+      'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Version/17.5 Safari/605.1.15',
     deviceType: 'desktop',
     os: 'macOS',
     browser: 'Safari',
@@ -114,11 +115,20 @@ function pageView(): Touchpoint {
     tp.pageSearch = `?utm_source=${tp.campaignSource}&utm_medium=${tp.campaignMedium}&utm_campaign=summer-sale`;
     tp.pageUrl += tp.pageSearch;
   } else if (arrival < 0.25) {
-    tp.pageReferrer = pick(['https://www.google.com/', 'https://duckduckgo.com/', 'https://news.ycombinator.com/']);
+    tp.pageReferrer = pick([
+      'https://www.google.com/',
+      'https://duckduckgo.com/',
+      'https://news.ycombinator.com/',
+    ]);
   } else {
     tp.pageReferrer = `${SITE}/`;
   }
-  tp.properties = JSON.stringify({ path: tp.pagePath, url: tp.pageUrl, referrer: tp.pageReferrer, title: 'Shop' });
+  tp.properties = JSON.stringify({
+    path: tp.pagePath,
+    url: tp.pageUrl,
+    referrer: tp.pageReferrer,
+    title: 'Shop',
+  });
   return tp;
 }
 
@@ -211,12 +221,17 @@ for (const tp of all) {
 
 const format = (n: number) => Math.round(n).toLocaleString('en-US');
 console.log(`## Stage rules: ${format(TOUCHPOINTS)} touchpoints, median of ${ROUNDS} passes, one core\n`);
-console.log(`Node ${process.version}, ${process.platform}/${process.arch}; compileRuleset: ${compileMicros.toFixed(0)} µs\n`);
+console.log(
+  `Node ${process.version}, ${process.platform}/${process.arch}; compileRuleset: ${compileMicros.toFixed(0)} µs\n`,
+);
 console.log('| kind | workload | touchpoints/s | ns/touchpoint | vs bare loop |');
 console.log('|---|---|---:|---:|---:|');
 for (const [kind, workload, rate] of rows) {
-  console.log(`| ${kind} | ${workload} | ${format(rate)} | ${(1e9 / rate).toFixed(0)} | ${(bare / rate).toFixed(1)}× |`);
+  console.log(
+    `| ${kind} | ${workload} | ${format(rate)} | ${(1e9 / rate).toFixed(0)} | ${(bare / rate).toFixed(1)}× |`,
+  );
 }
 console.log('\n| stage in the mix | touchpoints |\n|---|---:|');
-for (const [key, count] of [...distribution].sort((a, b) => b[1] - a[1])) console.log(`| ${key} | ${format(count)} |`);
+for (const [key, count] of [...distribution].sort((a, b) => b[1] - a[1]))
+  console.log(`| ${key} | ${format(count)} |`);
 if (sink === -1) console.log('');

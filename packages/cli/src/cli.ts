@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { createLogger } from '@waymark/logger';
 import { readCredentials } from './credentials.ts';
 import { runDemo } from './demo.ts';
@@ -32,7 +32,10 @@ function customersFlag(value: string | undefined): number {
 
 export { USAGE };
 
-export async function runCli(argv: string[], processEnv: Record<string, string | undefined>): Promise<number> {
+export async function runCli(
+  argv: string[],
+  processEnv: Record<string, string | undefined>,
+): Promise<number> {
   const [command, ...rest] = argv;
   const print = (line: string) => process.stdout.write(`${line}\n`);
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
@@ -50,12 +53,14 @@ export async function runCli(argv: string[], processEnv: Record<string, string |
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  const customers = customersFlag(flags.customers);
   const env = loadStartEnv(processEnv);
 
   if (command === 'demo') {
     const credentials = await readCredentials(join(env.WAYMARK_HOME, 'credentials.json'));
-    if (!credentials) throw new UsageError(`no ${join(env.WAYMARK_HOME, 'credentials.json')}: run \`waymark start\` first`);
-    await runDemo({ ...credentials, customers: customersFlag(flags.customers), print });
+    if (!credentials)
+      throw new UsageError(`no ${join(env.WAYMARK_HOME, 'credentials.json')}: run \`waymark start\` first`);
+    await runDemo({ ...credentials, customers, print });
     return 0;
   }
   if (command !== 'start') throw new UsageError(`unknown command "${command}"`);
@@ -82,7 +87,7 @@ export async function runCli(argv: string[], processEnv: Record<string, string |
   process.once('SIGTERM', (s) => void stop(s));
   if (flags.demo) {
     try {
-      await runDemo({ ...credentials, customers: customersFlag(flags.customers), print });
+      await runDemo({ ...credentials, customers, print });
     } catch (error) {
       await stack.stop();
       throw error;

@@ -9,10 +9,18 @@ export interface StageFunnelStage {
   conversionFromPrevious: number;
   dropOff: number;
   medianSecondsFromPrevious: number | null;
+  p90SecondsFromPrevious: number | null;
+  medianSecondsToNext: number | null;
+  p90SecondsToNext: number | null;
 }
 
 /** Posts events to the collector as a Segment library would: 50-event batches, write key as Basic user. */
-export async function sendEvents(collectorUrl: string, writeKey: string, events: readonly ShopperEvent[], batchSize = 50) {
+export async function sendEvents(
+  collectorUrl: string,
+  writeKey: string,
+  events: readonly ShopperEvent[],
+  batchSize = 50,
+) {
   const auth = `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`;
   let accepted = 0;
   for (let i = 0; i < events.length; i += batchSize) {
@@ -24,7 +32,8 @@ export async function sendEvents(collectorUrl: string, writeKey: string, events:
     });
     if (!response.ok) throw new Error(`collector answered ${response.status}: ${await response.text()}`);
     const body = (await response.json()) as { accepted: number; rejected: unknown[] };
-    if (body.rejected.length > 0) throw new Error(`collector rejected events: ${JSON.stringify(body.rejected)}`);
+    if (body.rejected.length > 0)
+      throw new Error(`collector rejected events: ${JSON.stringify(body.rejected)}`);
     accepted += body.accepted;
   }
   return accepted;
@@ -47,7 +56,13 @@ export async function fetchStageFunnel(
 
 const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
 const duration = (s: number | null) =>
-  s === null ? '—' : s < 90 ? `${Math.round(s)}s` : s < 5400 ? `${Math.round(s / 60)}m` : `${(s / 3600).toFixed(1)}h`;
+  s === null
+    ? '—'
+    : s < 90
+      ? `${Math.round(s)}s`
+      : s < 5400
+        ? `${Math.round(s / 60)}m`
+        : `${(s / 3600).toFixed(1)}h`;
 
 export function formatFunnelTable(stages: readonly StageFunnelStage[]): string {
   const header = ['stage', 'customers', 'of start', 'of previous', 'drop-off', 'median time in'];
@@ -60,7 +75,8 @@ export function formatFunnelTable(stages: readonly StageFunnelStage[]): string {
     duration(s.medianSecondsFromPrevious),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -80,13 +96,21 @@ export async function runDemo(options: {
 }): Promise<StageFunnelStage[]> {
   const runId = Date.now().toString(36);
   const start = new Date(Date.now() - 6 * 60 * 60 * 1000);
-  const shoppers = generateShoppers({ customers: options.customers, start, seed: Date.now() % 1_000_000, idPrefix: runId });
+  const shoppers = generateShoppers({
+    customers: options.customers,
+    start,
+    seed: Date.now() % 1_000_000,
+    idPrefix: runId,
+  });
   const events = shoppers.flatMap((s) => s.events);
   // The cohort of this run's entries; earlier runs in the same window are counted first so we know
   // when the processor has stored every new shopper (their ids are unique to this run).
   const window = { from: new Date(start.getTime() - 60_000), to: new Date(Date.now() + 60_000) };
-  const before = (await fetchStageFunnel(options.queryUrl, options.projectId, options.apiKey, window))[0]?.customers ?? 0;
-  options.print(`Sending ${events.length} touchpoints from ${shoppers.length} shoppers to ${options.collectorUrl} …`);
+  const before =
+    (await fetchStageFunnel(options.queryUrl, options.projectId, options.apiKey, window))[0]?.customers ?? 0;
+  options.print(
+    `Sending ${events.length} touchpoints from ${shoppers.length} shoppers to ${options.collectorUrl} …`,
+  );
   await sendEvents(options.collectorUrl, options.writeKey, events);
 
   const target = before + (expectedReached(shoppers)[0] ?? 0);
@@ -96,7 +120,9 @@ export async function runDemo(options: {
     stages = await fetchStageFunnel(options.queryUrl, options.projectId, options.apiKey, window);
     if ((stages[0]?.customers ?? 0) >= target) break;
     if (Date.now() > deadline) {
-      options.print(`Not all shoppers were processed within ${(options.timeoutMs ?? 60_000) / 1000}s; showing what is stored.`);
+      options.print(
+        `Not all shoppers were processed within ${(options.timeoutMs ?? 60_000) / 1000}s; showing what is stored.`,
+      );
       break;
     }
     await new Promise((r) => setTimeout(r, 250));

@@ -21,4 +21,5 @@ export const StartEnv = z.object({
 });
 export type StartEnv = z.infer<typeof StartEnv>;
 
-export const loadStartEnv = (source: Record<string, string | undefined>): StartEnv => loadConfig(StartEnv, source);
+export const loadStartEnv = (source: Record<string, string | undefined>): StartEnv =>
+  loadConfig(StartEnv, source);

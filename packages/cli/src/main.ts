@@ -10,6 +10,8 @@ runCli(process.argv.slice(2), process.env)
       process.stderr.write(`waymark: ${error.message}\n\n${USAGE}\n`);
       process.exit(2);
     }
-    process.stderr.write(`waymark: ${error instanceof ConfigError ? error.message : (error as Error).stack ?? String(error)}\n`);
+    process.stderr.write(
+      `waymark: ${error instanceof ConfigError ? error.message : ((error as Error).stack ?? String(error))}\n`,
+    );
     process.exit(1);
   });

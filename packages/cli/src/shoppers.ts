@@ -59,7 +59,11 @@ const CAMPAIGNS = [
   { source: 'newsletter', medium: 'email', name: 'weekly' },
   { source: 'facebook', medium: 'paid_social', name: 'retargeting' },
 ];
-const REFERRERS = ['https://www.google.com/', 'https://news.ycombinator.com/', 'https://www.reddit.com/r/deals/'];
+const REFERRERS = [
+  'https://www.google.com/',
+  'https://news.ycombinator.com/',
+  'https://www.reddit.com/r/deals/',
+];
 const PRODUCTS = ['trail-shoe', 'rain-jacket', 'wool-socks', 'headlamp', 'daypack'];
 const SITE = 'https://shop.example.com';
 
@@ -111,11 +115,23 @@ export function generateShoppers(options: ShopperOptions): Shopper[] {
         name: 'Home',
         context: base('/', {
           campaign: c,
-          page: { url: `${SITE}/?utm_source=${c.source}&utm_medium=${c.medium}&utm_campaign=${c.name}`, path: '/', title: 'Home', referrer: '', search: `?utm_source=${c.source}&utm_medium=${c.medium}&utm_campaign=${c.name}` },
+          page: {
+            url: `${SITE}/?utm_source=${c.source}&utm_medium=${c.medium}&utm_campaign=${c.name}`,
+            path: '/',
+            title: 'Home',
+            referrer: '',
+            search: `?utm_source=${c.source}&utm_medium=${c.medium}&utm_campaign=${c.name}`,
+          },
         }),
       });
     } else if (entry < 0.75) {
-      push({ type: 'page', name: 'Home', context: base('/', { page: { url: `${SITE}/`, path: '/', title: 'Home', referrer: pick(REFERRERS) } }) });
+      push({
+        type: 'page',
+        name: 'Home',
+        context: base('/', {
+          page: { url: `${SITE}/`, path: '/', title: 'Home', referrer: pick(REFERRERS) },
+        }),
+      });
     } else {
       // Direct to a product page: the first staged touchpoint is consideration (stage skipping).
       stage = 2;
@@ -125,24 +141,61 @@ export function generateShoppers(options: ShopperOptions): Shopper[] {
     const advance = () => next() < (CONTINUE[stage - 1] ?? 0);
     const steps: Array<() => void> = [
       // → 2 consideration
-      () => push({ type: 'track', event: 'Product Viewed', properties: { product_id: product, price: 89 }, context: base(`/products/${product}`) }),
+      () =>
+        push({
+          type: 'track',
+          event: 'Product Viewed',
+          properties: { product_id: product, price: 89 },
+          context: base(`/products/${product}`),
+        }),
       // → 3 evaluation
       () => push({ type: 'page', name: 'Pricing', context: base('/pricing') }),
       // → 4 selection
       () => {
-        push({ type: 'track', event: 'Product Added', properties: { product_id: product, price: 89, quantity: 1 }, context: base('/cart') });
-        push({ type: 'track', event: 'Checkout Started', properties: { value: 89 }, context: base('/checkout') });
+        push({
+          type: 'track',
+          event: 'Product Added',
+          properties: { product_id: product, price: 89, quantity: 1 },
+          context: base('/cart'),
+        });
+        push({
+          type: 'track',
+          event: 'Checkout Started',
+          properties: { value: 89 },
+          context: base('/checkout'),
+        });
       },
       // → 5 purchase: shoppers identify at checkout; their anonymous history becomes theirs.
       () => {
-        push({ type: 'identify', traits: { email: `${userId}@example.com`, plan: 'basic' }, context: base('/checkout') });
+        push({
+          type: 'identify',
+          traits: { email: `${userId}@example.com`, plan: 'basic' },
+          context: base('/checkout'),
+        });
         identified = true;
-        push({ type: 'track', event: 'Order Completed', properties: { order_id: `${prefix}-order-${i}`, revenue: 89, currency: 'EUR' }, context: base('/checkout/done') });
+        push({
+          type: 'track',
+          event: 'Order Completed',
+          properties: { order_id: `${prefix}-order-${i}`, revenue: 89, currency: 'EUR' },
+          context: base('/checkout/done'),
+        });
       },
       // → 6 use
-      () => push({ type: 'track', event: 'Order Delivered', properties: { order_id: `${prefix}-order-${i}` }, context: base('/account') }),
+      () =>
+        push({
+          type: 'track',
+          event: 'Order Delivered',
+          properties: { order_id: `${prefix}-order-${i}` },
+          context: base('/account'),
+        }),
       // → 7 advocacy
-      () => push({ type: 'track', event: 'Product Reviewed', properties: { product_id: product, rating: 5 }, context: base(`/products/${product}/reviews`) }),
+      () =>
+        push({
+          type: 'track',
+          event: 'Product Reviewed',
+          properties: { product_id: product, rating: 5 },
+          context: base(`/products/${product}/reviews`),
+        }),
     ];
     while (stage < 7 && advance()) {
       steps[stage - 1]?.();

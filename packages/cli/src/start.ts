@@ -7,7 +7,13 @@ import { createKafka, ensureTopics } from '@waymark/kafka';
 import type { Logger } from '@waymark/logger';
 import { loadProcessorEnv, startProcessorService } from '@waymark/processor';
 import { loadQueryEnv, startQuery } from '@waymark/query';
-import { type Credentials, newApiKey, newWriteKey, readCredentials, writeCredentials } from './credentials.ts';
+import {
+  type Credentials,
+  newApiKey,
+  newWriteKey,
+  readCredentials,
+  writeCredentials,
+} from './credentials.ts';
 import type { StartEnv } from './env.ts';
 
 export interface RunningStack {
@@ -44,7 +50,11 @@ async function ensureDemoProject(
  * `waymark start`: every service in one process on one machine. The local Kafka broker and the embedded
  * ClickHouse engine keep their data under WAYMARK_HOME, so a restart picks up where it stopped.
  */
-export async function startStack(env: StartEnv, logger: Logger, processEnv: Record<string, string | undefined>): Promise<RunningStack> {
+export async function startStack(
+  env: StartEnv,
+  logger: Logger,
+  processEnv: Record<string, string | undefined>,
+): Promise<RunningStack> {
   const home = resolve(env.WAYMARK_HOME);
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async () => {
@@ -84,12 +94,20 @@ export async function startStack(env: StartEnv, logger: Logger, processEnv: Reco
     await runMigrations(clickhouse, { logger });
 
     const host = env.WAYMARK_HOST;
-    const urls = { collectorUrl: `http://${host}:${env.COLLECTOR_PORT}`, queryUrl: `http://${host}:${env.QUERY_PORT}` };
+    const urls = {
+      collectorUrl: `http://${host}:${env.COLLECTOR_PORT}`,
+      queryUrl: `http://${host}:${env.QUERY_PORT}`,
+    };
     const credentials = await ensureDemoProject(clickhouse, join(home, 'credentials.json'), urls);
 
     const shared = { LOG_LEVEL: env.LOG_LEVEL };
     const processor = await startProcessorService({
-      env: loadProcessorEnv({ ...processEnv, ...shared, PROCESSOR_HOST: host, PROCESSOR_PORT: String(env.PROCESSOR_PORT) }),
+      env: loadProcessorEnv({
+        ...processEnv,
+        ...shared,
+        PROCESSOR_HOST: host,
+        PROCESSOR_PORT: String(env.PROCESSOR_PORT),
+      }),
       logger: logger.child({ component: 'processor' }),
       kafka,
       clickhouse,
@@ -102,7 +120,12 @@ export async function startStack(env: StartEnv, logger: Logger, processEnv: Reco
     });
     stops.push(() => query.close());
     const collector = await startCollector({
-      env: loadCollectorEnv({ ...processEnv, ...shared, COLLECTOR_HOST: host, COLLECTOR_PORT: String(env.COLLECTOR_PORT) }),
+      env: loadCollectorEnv({
+        ...processEnv,
+        ...shared,
+        COLLECTOR_HOST: host,
+        COLLECTOR_PORT: String(env.COLLECTOR_PORT),
+      }),
       logger: logger.child({ component: 'collector' }),
       kafka,
       clickhouse,

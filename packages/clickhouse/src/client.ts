@@ -1,6 +1,15 @@
 import { mkdirSync } from 'node:fs';
-import { type ClickHouseClient, type ClickHouseSettings, createClient } from '@clickhouse/client';
-import type { Logger } from '@waymark/logger';
+import {
+  type ClickHouseClient,
+  type Logger as ClickHouseClientLogger,
+  ClickHouseLogLevel,
+  type ClickHouseSettings,
+  createClient,
+  type ErrorLogParams,
+  type LogParams,
+  type WarnLogParams,
+} from '@clickhouse/client';
+import type { Logger } from 'pino';
 import { createChdbConnection } from 'chdb/connection';
 import { ClickHouseStorageError } from './errors.ts';
 import { assertSupportedVersion } from './server-version.ts';
@@ -25,7 +34,7 @@ export interface ClickHouseConfig {
 /**
  * Settings every query runs with, so rows look the same from both backends (see values.ts). In chDB,
  * `clickhouse_settings` become `SET` statements on the client's session and stay set for its later
- * queries; giving them once, client-wide, keeps that from leaking per-query settings into other queries.
+ * queries, so settings are only ever given here, client-wide, never per query.
  */
 const CLIENT_SETTINGS: ClickHouseSettings = {
   output_format_json_quote_64bit_integers: 1,
@@ -33,16 +42,24 @@ const CLIENT_SETTINGS: ClickHouseSettings = {
 };
 
 /**
- * A `@clickhouse/client` for a server (`url` set; refuses servers older than 24.8) or for the embedded chDB
- * engine. chDB binds one data directory per process: clients on the same `dataDir` coexist and share data
- * (each has its own session); opening a different `dataDir` while one is open fails with
- * `CLICKHOUSE_EMBEDDED_UNAVAILABLE` — close every client of the first one before.
+ * A `@clickhouse/client` for a server (`url` set; servers older than 24.8 are refused with
+ * `CLICKHOUSE_TOO_OLD`) or for the embedded chDB engine (`url` unset).
+ *
+ * chDB binds one data directory per process: clients on the same `dataDir` coexist and share data (each
+ * has its own session), so one process shares one directory among all its services; opening a different
+ * `dataDir` while a client of another one is open fails with `CLICKHOUSE_EMBEDDED_UNAVAILABLE`.
  */
 export async function createClickHouse(config: ClickHouseConfig): Promise<ClickHouseClient> {
+  const log = clientLog(config.logger);
   if (config.url) {
     // The version is checked with a bare client first: a server too old for CLIENT_SETTINGS would
     // otherwise fail with "unknown setting" instead of saying it is too old.
-    const probe = createClient({ url: config.url, username: config.username, password: config.password });
+    const probe = createClient({
+      url: config.url,
+      username: config.username,
+      password: config.password,
+      log: { level: ClickHouseLogLevel.OFF },
+    });
     const version = await checkVersion(probe, config.url).finally(() => probe.close());
     config.logger?.info({ clickhouse: 'server', version }, 'clickhouse ready');
     return createClient({
@@ -51,20 +68,10 @@ export async function createClickHouse(config: ClickHouseConfig): Promise<ClickH
       password: config.password,
       database: config.database,
       clickhouse_settings: CLIENT_SETTINGS,
+      log,
     });
   }
-  const client = await createEmbeddedClient(config);
-  try {
-    const version = await checkVersion(client, undefined);
-    config.logger?.info({ clickhouse: 'embedded', version, dataDir: config.dataDir }, 'clickhouse ready');
-    return client;
-  } catch (error) {
-    await client.close();
-    throw error;
-  }
-}
 
-async function createEmbeddedClient(config: ClickHouseConfig): Promise<ClickHouseClient> {
   let connection: ReturnType<typeof createChdbConnection>;
   try {
     if (config.dataDir) mkdirSync(config.dataDir, { recursive: true });
@@ -73,18 +80,25 @@ async function createEmbeddedClient(config: ClickHouseConfig): Promise<ClickHous
     throw new ClickHouseStorageError(
       'CLICKHOUSE_EMBEDDED_UNAVAILABLE',
       `cannot open the embedded ClickHouse (chDB) at ${config.dataDir ?? 'a temporary directory'}: ${messageOf(error)} ` +
-        '(chDB binds one data directory per process; close every client of the other one first)',
+        '(chDB allows one data directory per process: close every client of the other one first)',
       { cause: error },
     );
   }
-  const client = createClient({ connection: asClientConnection(connection), clickhouse_settings: CLIENT_SETTINGS });
-  if (config.database && config.database !== 'default') {
-    // The chDB connection ignores createClient's `database`; `USE` on the client's own session does the job.
-    const database = quoteIdentifier(config.database);
-    await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
-    await client.command({ query: `USE ${database}` });
+  const client = createClient({ connection: asClientConnection(connection), clickhouse_settings: CLIENT_SETTINGS, log });
+  try {
+    if (config.database && config.database !== 'default') {
+      // The chDB connection ignores createClient's `database`; `USE` on the client's own session does it.
+      const database = quoteIdentifier(config.database);
+      await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+      await client.command({ query: `USE ${database}` });
+    }
+    const version = await checkVersion(client, undefined);
+    config.logger?.info({ clickhouse: 'embedded', version, dataDir: config.dataDir }, 'clickhouse ready');
+    return client;
+  } catch (error) {
+    await client.close();
+    throw error;
   }
-  return client;
 }
 
 async function checkVersion(client: ClickHouseClient, url: string | undefined): Promise<string> {
@@ -109,10 +123,34 @@ type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[
 /**
  * chdb 3.4 types its connection against @clickhouse/client-common 1.23.0, while @clickhouse/client 1.23.1
  * carries its own copy of those types with a longer ClickHouseSettings list; the runtime contract is the
- * same (chdb's parity suite), only the declarations drifted.
+ * same, only the declarations drifted.
  */
 function asClientConnection(connection: ReturnType<typeof createChdbConnection>): ClientConnection {
   return connection as unknown as ClientConnection;
+}
+
+/** Routes the client's own warnings and errors (it would print them to the console) to our logger. */
+function clientLog(logger: Logger | undefined) {
+  if (!logger) return { level: ClickHouseLogLevel.OFF };
+  const child = logger.child({ component: 'clickhouse-client' });
+  class PinoClientLogger implements ClickHouseClientLogger {
+    trace({ module, message, args }: LogParams) {
+      child.trace({ module, args }, message);
+    }
+    debug({ module, message, args }: LogParams) {
+      child.debug({ module, args }, message);
+    }
+    info({ module, message, args }: LogParams) {
+      child.info({ module, args }, message);
+    }
+    warn({ module, message, args, err }: WarnLogParams) {
+      child.warn({ module, args, err }, message);
+    }
+    error({ module, message, args, err }: ErrorLogParams) {
+      child.error({ module, args, err }, message);
+    }
+  }
+  return { LoggerClass: PinoClientLogger, level: ClickHouseLogLevel.WARN };
 }
 
 function quoteIdentifier(name: string): string {

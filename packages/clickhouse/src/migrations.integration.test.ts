@@ -9,6 +9,11 @@ import { createClickHouse } from './client.ts';
 import { DEFAULT_MIGRATIONS_DIR, loadMigrations, runMigrations } from './migrations.ts';
 import { toNumber } from './values.ts';
 
+const EXTRA_SQL = `-- a comment; with a semicolon
+CREATE TABLE IF NOT EXISTS extra_a {onCluster} (note String DEFAULT 'a;b') ENGINE = {replicated}MergeTree ORDER BY tuple();
+CREATE TABLE IF NOT EXISTS extra_b {onCluster} (x UInt8) ENGINE = {replicated}MergeTree ORDER BY x;
+`;
+
 let dir: string;
 let client: ClickHouseClient;
 
@@ -63,13 +68,7 @@ describe('runMigrations', () => {
   it('applies a new migration with several statements, then refuses once its file is changed', async () => {
     const migrationsDir = await migrationsCopy('tampered');
     const extra = join(migrationsDir, '0099_extra.sql');
-    await writeFile(
-      extra,
-      `-- a comment; with a semicolon
-CREATE TABLE IF NOT EXISTS extra_a {onCluster} (note String DEFAULT 'a;b') ENGINE = {replicated}MergeTree ORDER BY tuple();
-CREATE TABLE IF NOT EXISTS extra_b {onCluster} (x UInt8) ENGINE = {replicated}MergeTree ORDER BY x;
-`,
-    );
+    await writeFile(extra, EXTRA_SQL);
     const report = await runMigrations(client, { migrationsDir });
     expect(report.applied.map((m) => `${m.version}_${m.name}`)).toEqual(['99_extra']);
     expect(await appliedVersions()).toContain(99);
@@ -82,19 +81,7 @@ CREATE TABLE IF NOT EXISTS extra_b {onCluster} (x UInt8) ENGINE = {replicated}Me
 
   it('does not record a migration that failed, and applies it once fixed', async () => {
     const migrationsDir = await migrationsCopy('failing');
-    await writeFile(join(migrationsDir, '0099_extra.sql'), await readFile(join(dir, 'tampered', '0099_extra.sql'), 'utf8'));
-    // The file above is the edited one; restore the applied content so only 0100 is new.
-    await cp(join(dir, 'tampered', '0099_extra.sql'), join(migrationsDir, '0099_extra.sql'));
-    const applied = await rows<{ checksum: string }>("SELECT checksum FROM waymark_migrations FINAL WHERE version = 99");
-    const edited = (await loadMigrations(migrationsDir)).find((m) => m.version === 99);
-    if (edited?.checksum !== applied[0]?.checksum) {
-      const original = (await readFile(join(migrationsDir, '0099_extra.sql'), 'utf8')).replace(
-        '\n-- edited after it was applied\n',
-        '',
-      );
-      await writeFile(join(migrationsDir, '0099_extra.sql'), original);
-    }
-
+    await writeFile(join(migrationsDir, '0099_extra.sql'), EXTRA_SQL);
     const broken = join(migrationsDir, '0100_broken.sql');
     await writeFile(broken, 'CREATE TABLE IF NOT EXISTS broken {onCluster} (x NoSuchType) ENGINE = Memory;\n');
     await expect(runMigrations(client, { migrationsDir })).rejects.toMatchObject({

@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { Logger } from '@waymark/logger';
+import type { Logger } from 'pino';
 import { ClickHouseStorageError } from './errors.ts';
 import { splitSqlStatements } from './sql-statements.ts';
 import { formatDateTime64, toNumber } from './values.ts';

@@ -92,9 +92,14 @@ function stageCount(row: StageFunnelRow, k: number): StageReachCount {
   }
   return {
     customers,
-    medianSecondsFromPrevious: toNullableNumber(quantiles[0], `stage funnel q${k}[0]`),
-    p90SecondsFromPrevious: toNullableNumber(quantiles[1], `stage funnel q${k}[1]`),
+    medianSecondsFromPrevious: toMilliseconds(toNullableNumber(quantiles[0], `stage funnel q${k}[0]`)),
+    p90SecondsFromPrevious: toMilliseconds(toNullableNumber(quantiles[1], `stage funnel q${k}[1]`)),
   };
+}
+
+/** Seconds rounded to the millisecond, the precision of the data (interpolation adds float noise). */
+function toMilliseconds(seconds: number | null): number | null {
+  return seconds === null ? null : Math.round(seconds * 1000) / 1000;
 }
 
 function epochMs(date: Date): number {

@@ -13,7 +13,10 @@ export class ConfigError extends Error {
  * Parses an environment (or any string map) with a zod object schema, once, at the edge. Empty strings
  * count as unset so `FOO=` in a shell falls back to the default instead of failing as a bad number.
  */
-export function loadConfig<S extends z.ZodObject>(schema: S, source: Record<string, string | undefined>): z.infer<S> {
+export function loadConfig<S extends z.ZodObject>(
+  schema: S,
+  source: Record<string, string | undefined>,
+): z.infer<S> {
   const cleaned: Record<string, string> = {};
   for (const [key, value] of Object.entries(source)) {
     if (value !== undefined && value !== '') cleaned[key] = value;
@@ -40,21 +43,22 @@ export const durationMs = (fallback: string) =>
     .transform((value, ctx) => {
       const m = DURATION.exec(value.trim());
       if (!m) {
-        ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration like 500ms, 5s, 2m, 1h or 30d` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${value}" is not a duration like 500ms, 5s, 2m, 1h or 30d`,
+        });
         return z.NEVER;
       }
       return Number(m[1]) * UNIT_MS[(m[2] ?? 'ms') as keyof typeof UNIT_MS];
     });
 
 export const commaList = () =>
-  z
-    .string()
-    .transform((value) =>
-      value
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    );
+  z.string().transform((value) =>
+    value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 
 export const booleanFlag = (fallback: boolean) =>
   z

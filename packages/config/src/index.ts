@@ -1,1 +1,1 @@
-export { ConfigError, loadConfig, port, durationMs, commaList, booleanFlag } from './env.ts';
+export { booleanFlag, ConfigError, commaList, durationMs, loadConfig, port } from './env.ts';

@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,14 +94,32 @@ describe('startLocalKafka', () => {
     expect(error.message).toContain(`127.0.0.1:${port}`);
   });
 
-  it('reports a broker that dies during startup, with its log', async () => {
-    // Same data directory, other ports: the running broker holds the directory's lock.
+  it('refuses a second broker on a data directory in use', async () => {
     const [otherPort, otherControllerPort] = (await findFreePorts(2)) as [number, number];
     const error = await expectDevstackError(
       startLocalKafka({ dataDir, port: otherPort, controllerPort: otherControllerPort, logger }),
+      'KAFKA_DATA_DIR_IN_USE',
+    );
+    expect(error.message).toContain(`pid ${broker?.pid}`);
+  });
+
+  it('reports a broker that dies during startup, with the reason from its log', async () => {
+    // Storage formatted for another node id: Kafka refuses to start with it.
+    const brokenDir = join(dataDir, 'broken');
+    await mkdir(join(brokenDir, 'kafka-logs'), { recursive: true });
+    await writeFile(
+      join(brokenDir, 'kafka-logs', 'meta.properties'),
+      'node.id=7\ndirectory.id=2iUwLyC7OM94qCYq9z6hUg\nversion=1\ncluster.id=AAAAAAAAAAAAAAAAAAAAAA\n',
+    );
+    const [otherPort, otherControllerPort] = (await findFreePorts(2)) as [number, number];
+    const error = await expectDevstackError(
+      startLocalKafka({ dataDir: brokenDir, port: otherPort, controllerPort: otherControllerPort, logger }),
       'KAFKA_EXITED_DURING_STARTUP',
     );
-    expect(error.message).toMatch(/lock/i);
+    expect(error.message).toContain('Stored node id 7');
+    expect(error.message).toContain(join(brokenDir, 'broker.log'));
+    // The failed start released the directory.
+    expect(existsSync(join(brokenDir, 'devstack.lock'))).toBe(false);
   });
 
   it('stops, and keeps topics and messages across a restart on the same data directory', async () => {

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@waymark/logger';
 import { Kafka, logLevel } from 'kafkajs';
 import { runCommand, tail } from './command.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 import { DevstackError } from './devstack-error.ts';
 import { isPortFree } from './free-port.ts';
 import { checkJava, ensureKafkaClasspath, KAFKA_INFRA_DIR } from './kafka-classpath.ts';
@@ -83,7 +84,13 @@ async function readLogTail(logFile: string, fromOffset: number, lines = 40): Pro
     try {
       const buffer = Buffer.alloc(size - start);
       await handle.read(buffer, 0, buffer.length, start);
-      const text = tail(buffer.toString('utf8'), lines);
+      // Stack frames push the one line that says what went wrong out of the tail; keep the messages.
+      const messages = buffer
+        .toString('utf8')
+        .split('\n')
+        .filter((line) => !/^\s+(at |\.\.\. \d+ more)/.test(line))
+        .join('\n');
+      const text = tail(messages, lines);
       return text.length > 0 ? text : '(the broker log is empty)';
     } finally {
       await handle.close();
@@ -203,103 +210,122 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
   });
 
   await mkdir(dataDir, { recursive: true });
-  await writeFile(
-    propertiesFile,
-    renderServerProperties({ logDir, port, controllerPort, host: HOST, partitions: options.partitions }),
-  );
-  const metaPropertiesFile = join(logDir, 'meta.properties');
-  const clusterId = await clusterIdFor(dataDir, metaPropertiesFile);
-  const javaArgs = ['-cp', classpath, `-Dlog4j2.configurationFile=${join(infraDir, 'log4j2.xml')}`];
-  if (!existsSync(metaPropertiesFile)) {
-    await formatStorage(javaArgs, javaCommand, clusterId, propertiesFile);
-  }
-
-  const logFd = openSync(logFile, 'a');
-  const logOffset = (await stat(logFile)).size;
-  writeSync(logFd, `--- @waymark/devstack: starting broker ${brokers[0]} at ${new Date().toISOString()}\n`);
-  let child: ChildProcess;
+  const lock = await lockDataDir(dataDir);
+  let child: ChildProcess | undefined;
+  let exited: Promise<Exit> | undefined;
+  let killOnExit: (() => void) | undefined;
   try {
-    child = spawn(
-      javaCommand,
-      [
-        `-Xms${Math.min(256, options.heapMb ?? 512)}m`,
-        `-Xmx${options.heapMb ?? 512}m`,
-        '-XX:+UseG1GC',
-        '-XX:MaxGCPauseMillis=20',
-        '-XX:+ExitOnOutOfMemoryError',
-        '-Djava.awt.headless=true',
-        ...javaArgs,
-        'kafka.Kafka',
-        propertiesFile,
-      ],
-      // The log goes straight to a file: no pipe for Node to drain, and the log outlives this process.
-      { cwd: dataDir, stdio: ['ignore', logFd, logFd] },
+    await writeFile(
+      propertiesFile,
+      renderServerProperties({ logDir, port, controllerPort, host: HOST, partitions: options.partitions }),
     );
-  } finally {
-    closeSync(logFd);
-  }
-  const exited = new Promise<Exit>((resolveExit) => {
-    child.once('exit', (code, signal) => resolveExit({ code, signal }));
-    child.once('error', (error) => {
-      logger?.error({ err: error }, 'local Kafka broker process error');
-      resolveExit({ code: null, signal: null });
-    });
-  });
-  // A broker must not outlive the process that started it (a crashed test run would leave the ports taken).
-  const killOnExit = () => child.kill('SIGTERM');
-  process.once('exit', killOnExit);
+    const metaPropertiesFile = join(logDir, 'meta.properties');
+    const clusterId = await clusterIdFor(dataDir, metaPropertiesFile);
+    const javaArgs = ['-cp', classpath, `-Dlog4j2.configurationFile=${join(infraDir, 'log4j2.xml')}`];
+    if (!existsSync(metaPropertiesFile)) {
+      await formatStorage(javaArgs, javaCommand, clusterId, propertiesFile);
+    }
 
-  const outcome = await waitUntilReady(brokers, exited, startedAt + (options.startTimeoutMs ?? 60_000));
-  if (outcome !== 'ready') {
-    child.kill('SIGKILL');
-    await exited;
-    process.removeListener('exit', killOnExit);
-    const logTail = await readLogTail(logFile, logOffset);
-    if (outcome === 'timeout') {
+    const logFd = openSync(logFile, 'a');
+    const logOffset = (await stat(logFile)).size;
+    writeSync(logFd, `--- @waymark/devstack: starting broker ${brokers[0]} at ${new Date().toISOString()}\n`);
+    try {
+      child = spawn(
+        javaCommand,
+        [
+          `-Xms${Math.min(256, options.heapMb ?? 512)}m`,
+          `-Xmx${options.heapMb ?? 512}m`,
+          '-XX:+UseG1GC',
+          '-XX:MaxGCPauseMillis=20',
+          '-XX:+ExitOnOutOfMemoryError',
+          '-Djava.awt.headless=true',
+          ...javaArgs,
+          'kafka.Kafka',
+          propertiesFile,
+        ],
+        // The log goes straight to a file: no pipe for Node to drain, and the log outlives this process.
+        { cwd: dataDir, stdio: ['ignore', logFd, logFd] },
+      );
+    } finally {
+      closeSync(logFd);
+    }
+    const broker = child;
+    exited = new Promise<Exit>((resolveExit) => {
+      broker.once('exit', (code, signal) => resolveExit({ code, signal }));
+      broker.once('error', (error) => {
+        logger?.error({ err: error }, 'local Kafka broker process error');
+        resolveExit({ code: null, signal: null });
+      });
+    });
+    if (broker.pid !== undefined) await lock.setOwner(broker.pid);
+    // A broker must not outlive the process that started it (a crashed test run would leave the ports taken).
+    killOnExit = () => broker.kill('SIGTERM');
+    process.once('exit', killOnExit);
+
+    const startTimeoutMs = options.startTimeoutMs ?? 60_000;
+    const outcome = await waitUntilReady(brokers, exited, startedAt + startTimeoutMs);
+    if (outcome !== 'ready') {
+      const logTail = await readLogTail(logFile, logOffset);
+      if (outcome === 'timeout') {
+        throw new DevstackError(
+          'KAFKA_START_TIMEOUT',
+          `The local Kafka broker did not become ready within ${startTimeoutMs} ms ` +
+            `(${brokers[0]}, data in ${dataDir}). Last lines of ${logFile}:\n${logTail}`,
+        );
+      }
       throw new DevstackError(
-        'KAFKA_START_TIMEOUT',
-        `The local Kafka broker did not become ready within ${options.startTimeoutMs ?? 60_000} ms ` +
-          `(${brokers[0]}, data in ${dataDir}). Last lines of ${logFile}:\n${logTail}`,
+        'KAFKA_EXITED_DURING_STARTUP',
+        `The local Kafka broker exited during startup (code ${outcome.code}, signal ${outcome.signal}; ` +
+          `data in ${dataDir}). Last lines of ${logFile}:\n${logTail}`,
       );
     }
-    throw new DevstackError(
-      'KAFKA_EXITED_DURING_STARTUP',
-      `The local Kafka broker exited during startup (code ${outcome.code}, signal ${outcome.signal}; ` +
-        `data in ${dataDir}). Last lines of ${logFile}:\n${logTail}`,
-    );
+
+    let stopping: Promise<void> | undefined;
+    const onExit = killOnExit;
+    void exited.then(async (exit) => {
+      process.removeListener('exit', onExit);
+      await lock.release();
+      if (stopping === undefined)
+        logger?.error({ ...exit, logFile }, 'local Kafka broker exited unexpectedly');
+    });
+    logger?.info({ brokers, dataDir, ms: Date.now() - startedAt }, 'local Kafka broker started');
+
+    const stopTimeoutMs = options.stopTimeoutMs ?? 30_000;
+    const brokerExited = exited;
+    return {
+      brokers,
+      clusterId,
+      dataDir,
+      logFile,
+      pid: broker.pid ?? -1,
+      stop() {
+        stopping ??= (async () => {
+          if (broker.exitCode === null && broker.signalCode === null) {
+            broker.kill('SIGTERM');
+            const timer = new AbortController();
+            const timedOut = await Promise.race([
+              brokerExited.then(() => false),
+              sleep(stopTimeoutMs, true, { signal: timer.signal }).catch(() => false),
+            ]);
+            timer.abort();
+            if (timedOut) {
+              logger?.warn({ stopTimeoutMs }, 'local Kafka broker ignored SIGTERM; killing it');
+              broker.kill('SIGKILL');
+            }
+          }
+          await brokerExited;
+          await lock.release();
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    if (child !== undefined && exited !== undefined) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    if (killOnExit !== undefined) process.removeListener('exit', killOnExit);
+    await lock.release();
+    throw error;
   }
-
-  let stopping: Promise<void> | undefined;
-  void exited.then((exit) => {
-    process.removeListener('exit', killOnExit);
-    if (stopping === undefined) logger?.error({ ...exit, logFile }, 'local Kafka broker exited unexpectedly');
-  });
-  logger?.info({ brokers, dataDir, ms: Date.now() - startedAt }, 'local Kafka broker started');
-
-  const stopTimeoutMs = options.stopTimeoutMs ?? 30_000;
-  return {
-    brokers,
-    clusterId,
-    dataDir,
-    logFile,
-    pid: child.pid ?? -1,
-    stop() {
-      stopping ??= (async () => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        child.kill('SIGTERM');
-        const timer = new AbortController();
-        const timedOut = await Promise.race([
-          exited.then(() => false),
-          sleep(stopTimeoutMs, true, { signal: timer.signal }).catch(() => false),
-        ]);
-        timer.abort();
-        if (timedOut) {
-          logger?.warn({ stopTimeoutMs }, 'local Kafka broker ignored SIGTERM; killing it');
-          child.kill('SIGKILL');
-          await exited;
-        }
-      })();
-      return stopping;
-    },
-  };
 }

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { DecodeResult } from './avro.ts';
-import { AVRO_DECODE_FAILURE_REASONS, AvroEncodeError, createAvroCodec, SINGLE_OBJECT_HEADER_BYTES } from './avro.ts';
+import {
+  AVRO_DECODE_FAILURE_REASONS,
+  AvroEncodeError,
+  createAvroCodec,
+  SINGLE_OBJECT_HEADER_BYTES,
+} from './avro.ts';
 import type { AvroSchema } from './fingerprint.ts';
 import { schemaFingerprint } from './fingerprint.ts';
 import { randomBytes, seededRandom } from './fixtures/seeded-random.ts';
@@ -106,13 +111,17 @@ describe('createAvroCodec', () => {
     expect(orderCodec.decode(padded.subarray(3, 3 + encoded.length))).toEqual({ ok: true, value: order });
   });
 
-  it('returns fresh buffers and grows past its scratch space', () => {
+  it('returns buffers of its own, also for values larger than its scratch space', () => {
     const big = { ...order, id: 'x'.repeat(100_000) };
-    const first = orderCodec.encode(big);
-    const second = orderCodec.encode(order);
-    expect(orderCodec.decode(first)).toEqual({ ok: true, value: big });
-    expect(orderCodec.decode(second)).toEqual({ ok: true, value: order });
-    expect(first.buffer).not.toBe(second.buffer);
+    const first = orderCodec.encode(order);
+    const snapshot = Buffer.from(first);
+    const large = orderCodec.encode(big);
+    const larger = orderCodec.encode({ ...big, id: 'y'.repeat(300_000) });
+    orderCodec.encode({ ...order, id: 'o-2' });
+    expect(first).toEqual(snapshot);
+    expect(orderCodec.decode(large)).toEqual({ ok: true, value: big });
+    expect(larger.length).toBeGreaterThan(300_000);
+    expect(orderCodec.decode(first)).toEqual({ ok: true, value: order });
   });
 
   it('throws AvroEncodeError naming the fields a value gets wrong', () => {
@@ -139,11 +148,15 @@ describe('createAvroCodec', () => {
       namespace: 'test.shop',
       fields: [{ name: 'id', type: 'long' }],
     };
-    expect(() => createAvroCodec({ schema: OrderSchema, writerSchemas: [writer] })).toThrow(/cannot be read as/);
+    expect(() => createAvroCodec({ schema: OrderSchema, writerSchemas: [writer] })).toThrow(
+      /cannot be read as/,
+    );
   });
 
   it('counts a writer schema once however it is spelled', () => {
-    const respelled = JSON.parse(JSON.stringify({ ...(OrderSchema as object), doc: 'same shape' })) as AvroSchema;
+    const respelled = JSON.parse(
+      JSON.stringify({ ...(OrderSchema as object), doc: 'same shape' }),
+    ) as AvroSchema;
     const codec = createAvroCodec<Order>({ schema: OrderSchema, writerSchemas: [respelled, OrderSchema] });
     expect(codec.knownFingerprints).toEqual([orderCodec.fingerprint]);
   });
@@ -151,7 +164,12 @@ describe('createAvroCodec', () => {
 
 describe('decode failures', () => {
   it('publishes its reason codes', () => {
-    expect(AVRO_DECODE_FAILURE_REASONS).toEqual(['bad-magic', 'unknown-fingerprint', 'truncated', 'invalid-body']);
+    expect(AVRO_DECODE_FAILURE_REASONS).toEqual([
+      'bad-magic',
+      'unknown-fingerprint',
+      'truncated',
+      'invalid-body',
+    ]);
   });
 
   it('bad-magic: JSON, another version byte, a lone wrong byte', () => {
@@ -181,7 +199,10 @@ describe('decode failures', () => {
   });
 
   it('invalid-body: trailing bytes, a union or enum index out of range', () => {
-    expectFailure(orderCodec.decode(Buffer.concat([orderCodec.encode(order), Buffer.from([0])])), 'invalid-body');
+    expectFailure(
+      orderCodec.decode(Buffer.concat([orderCodec.encode(order), Buffer.from([0])])),
+      'invalid-body',
+    );
     const union = createAvroCodec<string | null>({ schema: ['null', 'string'] });
     const unionHeader = union.encode(null).subarray(0, SINGLE_OBJECT_HEADER_BYTES);
     expectFailure(union.decode(Buffer.concat([unionHeader, zigzag(2)])), 'invalid-body');
@@ -221,7 +242,11 @@ describe('decode failures', () => {
     };
     const list = createAvroCodec<unknown>({ schema: node });
     const listHeader = list.encode({ value: 1, next: null }).subarray(0, SINGLE_OBJECT_HEADER_BYTES);
-    const deep = Buffer.concat([listHeader, Buffer.alloc(400_000).fill(Buffer.from([0x00, 0x02])), zigzag(0)]);
+    const deep = Buffer.concat([
+      listHeader,
+      Buffer.alloc(400_000).fill(Buffer.from([0x00, 0x02])),
+      zigzag(0),
+    ]);
     expectFailure(list.decode(deep), 'invalid-body');
   });
 
@@ -233,25 +258,24 @@ describe('decode failures', () => {
       for (const input of [body, Buffer.concat([header, body])]) {
         const result = orderCodec.decode(input);
         reasons.add(result.ok ? 'ok' : result.reason);
-        if (!result.ok) expect(AVRO_DECODE_FAILURE_REASONS).toContain(result.reason);
       }
     }
-    expect(reasons).toContain('bad-magic');
-    expect(reasons).toContain('truncated');
-    expect(reasons).toContain('invalid-body');
+    expect([...reasons].sort()).toEqual(['bad-magic', 'invalid-body', 'truncated']);
   });
 
   it('never throws on corrupted messages', () => {
     const random = seededRandom(7);
     const encoded = orderCodec.encode(order);
+    const outcomes = new Set<boolean>();
     for (let i = 0; i < 5_000; i++) {
       const corrupted = Buffer.from(encoded);
       for (let flips = 1 + Math.floor(random() * 4); flips > 0; flips--) {
-        const at = SINGLE_OBJECT_HEADER_BYTES + Math.floor(random() * (encoded.length - SINGLE_OBJECT_HEADER_BYTES));
+        const at =
+          SINGLE_OBJECT_HEADER_BYTES + Math.floor(random() * (encoded.length - SINGLE_OBJECT_HEADER_BYTES));
         corrupted[at] = Math.floor(random() * 256);
       }
-      const result = orderCodec.decode(corrupted);
-      expect(typeof result.ok).toBe('boolean');
+      outcomes.add(orderCodec.decode(corrupted).ok);
     }
+    expect([...outcomes].sort()).toEqual([false, true]);
   });
 });

@@ -16,7 +16,12 @@ const MAGIC_1 = 0x01;
 export const SINGLE_OBJECT_HEADER_BYTES = 10;
 
 /** Stable codes: the processor puts them in the DLQ headers. */
-export const AVRO_DECODE_FAILURE_REASONS = ['bad-magic', 'unknown-fingerprint', 'truncated', 'invalid-body'] as const;
+export const AVRO_DECODE_FAILURE_REASONS = [
+  'bad-magic',
+  'unknown-fingerprint',
+  'truncated',
+  'invalid-body',
+] as const;
 export type AvroDecodeFailureReason = (typeof AVRO_DECODE_FAILURE_REASONS)[number];
 
 export type DecodeResult<T> =
@@ -62,6 +67,8 @@ export class AvroEncodeError extends Error {
  * types, and a schema whose unions would be ambiguous unwrapped is refused when the codec is built.
  */
 const AVSC_OPTIONS = { wrapUnions: 'never', omitRecordMethods: true } as const;
+/** The scratch buffer grows with the largest message up to this, so one huge value is not kept alive. */
+const MAX_SCRATCH_BYTES = 1024 * 1024;
 
 type AvscSchema = Parameters<typeof avsc.Type.forSchema>[0];
 
@@ -72,6 +79,7 @@ interface KnownWriter {
 }
 
 export function createAvroCodec<T>(options: AvroCodecOptions): AvroCodec<T> {
+  // A fresh options object per call: avsc stores its registry of named types in it.
   const readerType = avsc.Type.forSchema(options.schema as AvscSchema, { ...AVSC_OPTIONS });
   const canonicalForm = parsingCanonicalForm(options.schema);
   const fingerprint = crc64Avro(canonicalForm);
@@ -96,7 +104,10 @@ export function createAvroCodec<T>(options: AvroCodecOptions): AvroCodec<T> {
         `writer schema ${formatFingerprint(writerFingerprint)} cannot be read as ${formatFingerprint(fingerprint)}: ${errorMessage(error)}`,
       );
     }
-    writers.set(writerFingerprint, { read: (buffer, offset) => readerType.decode(buffer, offset, resolver), guard });
+    writers.set(writerFingerprint, {
+      read: (buffer, offset) => readerType.decode(buffer, offset, resolver),
+      guard,
+    });
   }
 
   const header = Buffer.alloc(SINGLE_OBJECT_HEADER_BYTES);
@@ -114,21 +125,26 @@ export function createAvroCodec<T>(options: AvroCodecOptions): AvroCodec<T> {
     knownFingerprints: [...writers.keys()],
 
     encode(value: T): Buffer {
-      let end: number;
       try {
-        end = readerType.encode(value, scratch, SINGLE_OBJECT_HEADER_BYTES);
-        if (end < 0) {
-          // avsc reports the missing byte count as a negative number instead of writing past the end.
-          scratch = Buffer.allocUnsafe(Math.max(2 * scratch.length, scratch.length - end));
-          header.copy(scratch);
-          end = readerType.encode(value, scratch, SINGLE_OBJECT_HEADER_BYTES);
+        const end = readerType.encode(value, scratch, SINGLE_OBJECT_HEADER_BYTES);
+        if (end >= 0) {
+          const message = Buffer.allocUnsafe(end);
+          scratch.copy(message, 0, 0, end);
+          return message;
         }
+        // avsc does not write past the end but reports how many bytes were missing, so the exact size is
+        // known now: encode again straight into the message.
+        const message = Buffer.allocUnsafe(scratch.length - end);
+        header.copy(message);
+        readerType.encode(value, message, SINGLE_OBJECT_HEADER_BYTES);
+        if (message.length <= MAX_SCRATCH_BYTES / 2) {
+          scratch = Buffer.allocUnsafe(2 * message.length);
+          header.copy(scratch);
+        }
+        return message;
       } catch (error) {
         throw encodeError(readerType, value, error);
       }
-      const message = Buffer.allocUnsafe(end);
-      scratch.copy(message, 0, 0, end);
-      return message;
     },
 
     decode(message: Uint8Array): DecodeResult<T> {
@@ -275,7 +291,10 @@ function compileBodyGuard(canonicalSchema: unknown): BodyGuard | undefined {
   return state.hasCollections ? guard : undefined;
 }
 
-function compile(schema: unknown, state: { named: Map<string, BodyGuard>; hasCollections: boolean }): BodyGuard {
+function compile(
+  schema: unknown,
+  state: { named: Map<string, BodyGuard>; hasCollections: boolean },
+): BodyGuard {
   if (typeof schema === 'string') {
     const guard = PRIMITIVE_GUARDS[schema] ?? state.named.get(schema);
     if (guard === undefined) throw new TypeError(`unknown Avro type ${schema}`);
@@ -314,7 +333,8 @@ function compile(schema: unknown, state: { named: Map<string, BodyGuard>; hasCol
         minBytes: 1,
         skip: (cursor) => {
           const index = readLong(cursor);
-          if (index < 0 || index >= count) throw new BodyProblem('invalid-body', `enum index ${index} out of range`);
+          if (index < 0 || index >= count)
+            throw new BodyProblem('invalid-body', `enum index ${index} out of range`);
         },
       };
       state.named.set(String(node.name), guard);

@@ -48,13 +48,14 @@ describe('parsingCanonicalForm and schemaFingerprint', () => {
     expect(asJavaLong(schemaFingerprint(schema))).toBe(expected);
   });
 
-  it.each(
-    javaReference.schemas.map((vector, index) => [index, vector] as const),
-  )('nested named types and namespaces, as Avro Java computes them (%i)', (_index, vector) => {
-    const schema = JSON.parse(vector.input) as AvroSchema;
-    expect(parsingCanonicalForm(schema)).toBe(vector.canonical);
-    expect(asJavaLong(schemaFingerprint(schema))).toBe(vector.fingerprint);
-  });
+  it.each(javaReference.schemas.map((vector, index) => [index, vector] as const))(
+    'nested named types and namespaces, as Avro Java computes them (%i)',
+    (_index, vector) => {
+      const schema = JSON.parse(vector.input) as AvroSchema;
+      expect(parsingCanonicalForm(schema)).toBe(vector.canonical);
+      expect(asJavaLong(schemaFingerprint(schema))).toBe(vector.fingerprint);
+    },
+  );
 
   it('gives the touchpoint schemas the fingerprints Avro Java gives them', () => {
     for (const message of javaReference.messages) {
@@ -92,9 +93,15 @@ describe('parsingCanonicalForm and schemaFingerprint', () => {
       name: 'R',
       fields: [
         { name: 'a', type: { type: 'enum', name: 'E', symbols: ['X'] } },
-        { name: 'b', type: { type: 'record', name: 'S', namespace: 'ns', fields: [{ name: 'e', type: 'E' }] } },
+        {
+          name: 'b',
+          type: { type: 'record', name: 'S', namespace: 'ns', fields: [{ name: 'e', type: 'E' }] },
+        },
         { name: 'c', type: { type: 'enum', name: 'ns.E', symbols: ['Y'] } },
-        { name: 'd', type: { type: 'record', name: 'T', namespace: 'ns', fields: [{ name: 'e', type: 'E' }] } },
+        {
+          name: 'd',
+          type: { type: 'record', name: 'T', namespace: 'ns', fields: [{ name: 'e', type: 'E' }] },
+        },
       ],
     };
     expect(parsingCanonicalForm(schema)).toBe(
@@ -114,7 +121,9 @@ describe('parsingCanonicalForm and schemaFingerprint', () => {
         { type: 'fixed', name: 'F', size: 2 },
       ]),
     ).toThrow(/F is defined twice/);
-    expect(() => parsingCanonicalForm({ type: 'record', name: 'R', fields: {} })).toThrow(/fields must be an array/);
+    expect(() => parsingCanonicalForm({ type: 'record', name: 'R', fields: {} })).toThrow(
+      /fields must be an array/,
+    );
     expect(() => parsingCanonicalForm({ type: 'fixed', name: 'F', size: -1 })).toThrow(/no valid size/);
     expect(() => parsingCanonicalForm({ type: 'enum', symbols: [] })).toThrow(/without a name/);
   });

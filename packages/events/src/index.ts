@@ -1,2 +1,5 @@
+export * from './avro.ts';
+export * from './fingerprint.ts';
 export * from './touchpoint.ts';
+export * from './touchpoint-codec.ts';
 export * from './wire.ts';

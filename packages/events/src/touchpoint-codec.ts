@@ -9,7 +9,9 @@ import type { Touchpoint } from './touchpoint.ts';
  * and the `.avsc` file stays the one contract other languages read too.
  */
 function readSchema(file: string): AvroSchema {
-  return JSON.parse(readFileSync(new URL(`../../../schemas/avro/${file}`, import.meta.url), 'utf8')) as AvroSchema;
+  return JSON.parse(
+    readFileSync(new URL(`../../../schemas/avro/${file}`, import.meta.url), 'utf8'),
+  ) as AvroSchema;
 }
 
 /** The schema the collector writes and the processor reads into (`waymark.events.v1`). */

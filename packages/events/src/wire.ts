@@ -46,7 +46,10 @@ export const WireContext = z.looseObject({
   ip: OptionalText(64),
   locale: OptionalText(64),
   timezone: OptionalText(64),
-  sessionId: z.union([Text(256), z.number()]).transform(String).nullish(),
+  sessionId: z
+    .union([Text(256), z.number()])
+    .transform(String)
+    .nullish(),
   library: z.looseObject({ name: OptionalText(128), version: OptionalText(64) }).optional(),
   screen: z.looseObject({}).optional(),
 });
@@ -66,11 +69,25 @@ const EventBase = {
 };
 
 export const TrackEvent = z.looseObject({ ...EventBase, type: z.literal('track'), event: Text(512).min(1) });
-export const PageEvent = z.looseObject({ ...EventBase, type: z.literal('page'), name: OptionalText(512), category: OptionalText(512) });
-export const ScreenEvent = z.looseObject({ ...EventBase, type: z.literal('screen'), name: OptionalText(512) });
+export const PageEvent = z.looseObject({
+  ...EventBase,
+  type: z.literal('page'),
+  name: OptionalText(512),
+  category: OptionalText(512),
+});
+export const ScreenEvent = z.looseObject({
+  ...EventBase,
+  type: z.literal('screen'),
+  name: OptionalText(512),
+});
 export const IdentifyEvent = z.looseObject({ ...EventBase, type: z.literal('identify') });
 export const GroupEvent = z.looseObject({ ...EventBase, type: z.literal('group'), groupId: Id });
-export const AliasEvent = z.looseObject({ ...EventBase, type: z.literal('alias'), userId: Id, previousId: Id });
+export const AliasEvent = z.looseObject({
+  ...EventBase,
+  type: z.literal('alias'),
+  userId: Id,
+  previousId: Id,
+});
 
 /** Every event must say who it is about; Segment refuses events without either id as well. */
 export const WireEvent = z

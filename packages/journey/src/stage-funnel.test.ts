@@ -29,14 +29,29 @@ describe('buildStageFunnel', () => {
 
   it('reports each transition time on the later stage and, as …ToNext, on the earlier one', () => {
     const funnel = buildStageFunnel(
-      counts([4, 3, 2, 2, 1, 1, 1], [[99, 99], [10, 20], [30, 40], [0, 0], [50, 60], [70, 80], [90, 100]]),
+      counts(
+        [4, 3, 2, 2, 1, 1, 1],
+        [
+          [99, 99],
+          [10, 20],
+          [30, 40],
+          [0, 0],
+          [50, 60],
+          [70, 80],
+          [90, 100],
+        ],
+      ),
     );
     const [first, second, , , , , last] = funnel.stages;
     expect(first).toMatchObject({ medianSecondsFromPrevious: null, p90SecondsFromPrevious: null });
     expect(first).toMatchObject({ medianSecondsToNext: 10, p90SecondsToNext: 20 });
     expect(second).toMatchObject({ medianSecondsFromPrevious: 10, p90SecondsFromPrevious: 20 });
     expect(second).toMatchObject({ medianSecondsToNext: 30, p90SecondsToNext: 40 });
-    expect(last).toMatchObject({ medianSecondsFromPrevious: 90, medianSecondsToNext: null, p90SecondsToNext: null });
+    expect(last).toMatchObject({
+      medianSecondsFromPrevious: 90,
+      medianSecondsToNext: null,
+      p90SecondsToNext: null,
+    });
   });
 
   it('gives zeros and null times for an empty cohort', () => {
@@ -57,7 +72,11 @@ describe('buildStageFunnel', () => {
 
   it('stops reporting drop-off once nobody is left, and drops times of stages nobody reached', () => {
     const funnel = buildStageFunnel(counts([10, 0, 0, 0, 0, 0, 0], [null, [5, 5]]));
-    expect(funnel.stages[1]).toMatchObject({ conversionFromPrevious: 0, dropOff: 1, medianSecondsFromPrevious: null });
+    expect(funnel.stages[1]).toMatchObject({
+      conversionFromPrevious: 0,
+      dropOff: 1,
+      medianSecondsFromPrevious: null,
+    });
     expect(funnel.stages[0]).toMatchObject({ medianSecondsToNext: null });
     expect(funnel.stages[2]).toMatchObject({ conversionFromPrevious: 0, dropOff: 0 });
   });

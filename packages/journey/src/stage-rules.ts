@@ -338,7 +338,10 @@ function isSchemePrefix(url: string, slashes: number): boolean {
   for (let i = 0; i < slashes - 1; i++) {
     const code = url.charCodeAt(i) | 0x20;
     const letter = code >= 0x61 && code <= 0x7a;
-    if (!letter && (i === 0 || !((code >= 0x30 && code <= 0x39) || code === 0x2b || code === 0x2d || code === 0x2e))) {
+    if (
+      !letter &&
+      (i === 0 || !((code >= 0x30 && code <= 0x39) || code === 0x2b || code === 0x2d || code === 0x2e))
+    ) {
       return false;
     }
   }

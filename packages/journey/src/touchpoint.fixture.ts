@@ -62,7 +62,11 @@ export function track(
  */
 export function pageView(
   url: string,
-  options: { referrer?: string; campaign?: Partial<Pick<Touchpoint, 'campaignSource' | 'campaignMedium' | 'campaignName'>>; clickId?: string } = {},
+  options: {
+    referrer?: string;
+    campaign?: Partial<Pick<Touchpoint, 'campaignSource' | 'campaignMedium' | 'campaignName'>>;
+    clickId?: string;
+  } = {},
 ): Touchpoint {
   const parsed = new URL(url);
   return touchpoint({

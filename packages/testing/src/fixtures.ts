@@ -22,9 +22,16 @@ export function testKafkaBrokers(): string[] {
   return inject('waymarkKafkaBrokers');
 }
 
-/** A kafkajs client for the shared cluster; its topics (the registry's) already exist. */
-export function testKafka(clientId = 'waymark-test', logger: Logger = testLogger()): Kafka {
-  return createKafka({ brokers: testKafkaBrokers(), clientId, logger });
+/**
+ * A kafkajs client for the shared cluster, whose topics (the registry's) already exist; or for other
+ * `brokers`, e.g. a {@link startPrivateKafka} broker.
+ */
+export function testKafka(options: { clientId?: string; logger?: Logger; brokers?: string[] } = {}): Kafka {
+  return createKafka({
+    brokers: options.brokers ?? testKafkaBrokers(),
+    clientId: options.clientId ?? 'waymark-test',
+    logger: options.logger ?? testLogger(),
+  });
 }
 
 /**

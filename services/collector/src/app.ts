@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { MAX_REQUEST_BYTES, WIRE_EVENT_TYPES, WireBatch, type WireEventType } from '@waymark/events';
 import type { ProjectDirectory } from '@waymark/clickhouse';
+import { MAX_REQUEST_BYTES, WIRE_EVENT_TYPES, WireBatch, type WireEventType } from '@waymark/events';
 import type { Logger } from '@waymark/logger';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { geoFromHeaders, type RequestFacts } from './enrichment.ts';
 import { ingestEvents } from './ingest.ts';
 import { type CollectorMetrics, createCollectorMetrics } from './metrics.ts';
@@ -13,7 +18,7 @@ import { createRateLimiter } from './rate-limit.ts';
 export interface CollectorOptions {
   anonymizeIp: boolean;
   /** Passed to fastify: trust X-Forwarded-* (and CDN geo headers) from these proxies. */
-  trustProxy: boolean | number | string | string[];
+  trustProxy: boolean | string[];
   rateLimit: { eventsPerSecondPerKey: number; requestsPerSecondPerIp: number; burstSeconds: number };
   /** What a 503 tells senders to wait before retrying. */
   retryAfterSeconds: number;
@@ -66,7 +71,7 @@ export function buildCollectorApp(deps: CollectorDeps): FastifyInstance {
   });
 
   const app = Fastify({
-    loggerInstance: logger,
+    loggerInstance: logger as FastifyBaseLogger,
     disableRequestLogging: true,
     bodyLimit: MAX_REQUEST_BYTES,
     trustProxy: options.trustProxy,
@@ -87,14 +92,16 @@ export function buildCollectorApp(deps: CollectorDeps): FastifyInstance {
     let problem: CollectorError;
     if (error instanceof CollectorError) problem = error;
     else if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') problem = new CollectorError('PAYLOAD_TOO_LARGE');
-    else if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') problem = new CollectorError('UNSUPPORTED_MEDIA_TYPE');
+    else if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      problem = new CollectorError('UNSUPPORTED_MEDIA_TYPE');
     else if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500)
       problem = new CollectorError('INVALID_BODY', error.message);
     else {
       request.log.error({ err: error }, 'unexpected error');
       problem = new CollectorError('INTERNAL');
     }
-    if (problem.retryAfterSeconds !== undefined) void reply.header('retry-after', String(problem.retryAfterSeconds));
+    if (problem.retryAfterSeconds !== undefined)
+      void reply.header('retry-after', String(problem.retryAfterSeconds));
     return reply.status(problem.status).type('application/problem+json').send(problem.toProblem());
   });
 

@@ -1,6 +1,13 @@
 import { WireEvent } from '@waymark/events';
 import { describe, expect, it } from 'vitest';
-import { anonymizeIp, correctedTimestamp, geoFromHeaders, type RequestFacts, technographics, toTouchpoint } from './enrichment.ts';
+import {
+  anonymizeIp,
+  correctedTimestamp,
+  geoFromHeaders,
+  type RequestFacts,
+  technographics,
+  toTouchpoint,
+} from './enrichment.ts';
 
 const facts = (over: Partial<RequestFacts> = {}): RequestFacts => ({
   projectId: 'p1',
@@ -16,7 +23,11 @@ describe('correctedTimestamp', () => {
   it('moves the event onto the server clock by the device-measured gap', () => {
     // Device clock 1 hour behind: event at 10:59:50 device time, sent at 11:00:00 device time.
     const received = Date.parse('2026-11-23T12:00:00Z');
-    const ts = correctedTimestamp(received, Date.parse('2026-11-23T10:59:50Z'), Date.parse('2026-11-23T11:00:00Z'));
+    const ts = correctedTimestamp(
+      received,
+      Date.parse('2026-11-23T10:59:50Z'),
+      Date.parse('2026-11-23T11:00:00Z'),
+    );
     expect(new Date(ts).toISOString()).toBe('2026-11-23T11:59:50.000Z');
   });
   it('uses the device time as is without sentAt, and receivedAt without either', () => {
@@ -45,12 +56,20 @@ describe('anonymizeIp', () => {
 describe('technographics', () => {
   it('classifies common user agents', () => {
     expect(
-      technographics('Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1'),
+      technographics(
+        'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
+      ),
     ).toEqual({ deviceType: 'mobile', os: 'iOS', browser: 'Mobile Safari' });
     expect(
-      technographics('Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'),
+      technographics(
+        'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+      ),
     ).toEqual({ deviceType: 'desktop', os: 'Windows', browser: 'Chrome' });
-    expect(technographics('Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Version/17.5 Mobile/15E148 Safari/604.1').deviceType).toBe('tablet');
+    expect(
+      technographics(
+        'Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Version/17.5 Mobile/15E148 Safari/604.1',
+      ).deviceType,
+    ).toBe('tablet');
     expect(technographics('Googlebot/2.1 (+http://www.google.com/bot.html)').deviceType).toBe('bot');
   });
   it('answers other for a missing or meaningless agent', () => {
@@ -66,7 +85,9 @@ describe('geoFromHeaders', () => {
       region: null,
       city: 'München',
     });
-    expect(geoFromHeaders({ 'x-vercel-ip-country': 'FR', 'x-vercel-ip-country-region': 'IDF' })?.region).toBe('IDF');
+    expect(geoFromHeaders({ 'x-vercel-ip-country': 'FR', 'x-vercel-ip-country-region': 'IDF' })?.region).toBe(
+      'IDF',
+    );
   });
   it('ignores unknown countries and absurd values', () => {
     expect(geoFromHeaders({ 'cf-ipcountry': 'XX' })).toBeUndefined();
@@ -130,18 +151,26 @@ describe('toTouchpoint', () => {
   });
 
   it('uses the request address and user agent when the event carries none', () => {
-    const t = toTouchpoint(wire({ type: 'identify', anonymousId: 'a', userId: 'u', traits: { plan: 'pro' } }), {
-      ...facts(),
-      requestIp: '2001:db8:1:2:3:4:5:6',
-      requestUserAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15',
-    });
+    const t = toTouchpoint(
+      wire({ type: 'identify', anonymousId: 'a', userId: 'u', traits: { plan: 'pro' } }),
+      {
+        ...facts(),
+        requestIp: '2001:db8:1:2:3:4:5:6',
+        requestUserAgent:
+          'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15',
+      },
+    );
     expect(t.ip).toBe('2001:db8:1::');
     expect(t.os).toBe('Mac OS');
     expect(JSON.parse(t.traits)).toEqual({ plan: 'pro' });
   });
 
   it('keeps the raw address when anonymisation is switched off', () => {
-    const t = toTouchpoint(wire({ type: 'track', event: 'X', anonymousId: 'a' }), { ...facts(), anonymizeIp: false, requestIp: '192.0.2.9' });
+    const t = toTouchpoint(wire({ type: 'track', event: 'X', anonymousId: 'a' }), {
+      ...facts(),
+      anonymizeIp: false,
+      requestIp: '192.0.2.9',
+    });
     expect(t.ip).toBe('192.0.2.9');
   });
 

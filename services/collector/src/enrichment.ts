@@ -57,7 +57,8 @@ export interface Technographics {
   browser: string | null;
 }
 
-const BOT = /bot|crawl|spider|slurp|headless|lighthouse|pingdom|monitor|preview|curl|wget|python-requests|go-http/i;
+const BOT =
+  /bot|crawl|spider|slurp|headless|lighthouse|pingdom|monitor|preview|curl|wget|python-requests|go-http/i;
 const UA_CACHE_LIMIT = 2000;
 const uaCache = new Map<string, Technographics>();
 
@@ -80,7 +81,11 @@ export function technographics(userAgent: string | undefined | null): Technograp
         : result.device.type === undefined && result.os.name
           ? 'desktop'
           : 'other';
-  const value: Technographics = { deviceType, os: result.os.name ?? null, browser: result.browser.name ?? null };
+  const value: Technographics = {
+    deviceType,
+    os: result.os.name ?? null,
+    browser: result.browser.name ?? null,
+  };
   if (uaCache.size >= UA_CACHE_LIMIT) uaCache.clear();
   uaCache.set(userAgent, value);
   return value;
@@ -114,7 +119,10 @@ export function geoFromHeaders(headers: Record<string, string | string[] | undef
 
 const CLICK_ID_PARAMS = ['gclid', 'fbclid', 'msclkid', 'ttclid', 'li_fat_id'] as const;
 
-function searchParamsOf(url: string | null | undefined, search: string | null | undefined): URLSearchParams | undefined {
+function searchParamsOf(
+  url: string | null | undefined,
+  search: string | null | undefined,
+): URLSearchParams | undefined {
   if (search) return new URLSearchParams(search);
   if (!url) return undefined;
   const q = url.indexOf('?');

@@ -11,7 +11,7 @@ export const CollectorEnv = z.object({
   CLICKHOUSE_DATABASE: z.string().optional(),
   /** Anonymise IPs before they are stored (DESIGN §8). */
   COLLECTOR_ANONYMIZE_IP: booleanFlag(true),
-  /** `true`, a hop count, or comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed. */
+  /** `true` (any proxy), `false`, or comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed. */
   COLLECTOR_TRUST_PROXY: z.string().default('false'),
   COLLECTOR_PUBLISH_TIMEOUT: durationMs('5s'),
   COLLECTOR_RETRY_AFTER: durationMs('5s'),
@@ -25,9 +25,11 @@ export type CollectorEnv = z.infer<typeof CollectorEnv>;
 export const loadCollectorEnv = (source: Record<string, string | undefined>): CollectorEnv =>
   loadConfig(CollectorEnv, source);
 
-export function trustProxySetting(value: string): boolean | number | string[] {
+export function trustProxySetting(value: string): boolean | string[] {
   if (value === 'true') return true;
   if (value === 'false') return false;
-  if (/^\d+$/.test(value)) return Number(value);
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

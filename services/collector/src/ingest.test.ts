@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { RequestFacts } from './enrichment.ts';
 import { ingestEvents } from './ingest.ts';
 
-const facts: RequestFacts = { projectId: 'p', receivedAt: 1_700_000_000_000, anonymizeIp: true, newMessageId: () => 'gen' };
+const facts: RequestFacts = {
+  projectId: 'p',
+  receivedAt: 1_700_000_000_000,
+  anonymizeIp: true,
+  newMessageId: () => 'gen',
+};
 
 describe('ingestEvents', () => {
   it('accepts the valid events and reports each invalid one with its index and reasons', () => {
@@ -27,7 +32,12 @@ describe('ingestEvents', () => {
   });
 
   it('rejects an event over 32 KB but keeps its neighbours', () => {
-    const big = { type: 'track', event: 'Big', anonymousId: 'a', properties: { blob: 'x'.repeat(33 * 1024) } };
+    const big = {
+      type: 'track',
+      event: 'Big',
+      anonymousId: 'a',
+      properties: { blob: 'x'.repeat(33 * 1024) },
+    };
     const result = ingestEvents([big, { type: 'track', event: 'Small', anonymousId: 'a' }], facts);
     expect(result.touchpoints).toHaveLength(1);
     expect(result.rejected[0]?.errors[0]).toMatch(/limit is 32768/);
@@ -43,7 +53,9 @@ describe('ingestEvents', () => {
   });
 
   it('takes the type from a single-event endpoint, whatever the body says', () => {
-    const result = ingestEvents([{ type: 'alias', event: 'Signed Up', userId: 'u' }], facts, { type: 'track' });
+    const result = ingestEvents([{ type: 'alias', event: 'Signed Up', userId: 'u' }], facts, {
+      type: 'track',
+    });
     expect(result.touchpoints[0]?.type).toBe('track');
   });
 

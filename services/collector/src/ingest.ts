@@ -54,7 +54,10 @@ export function ingestEvents(
     if (defaults.type !== undefined) candidate = { ...candidate, type: defaults.type };
     if (defaults.context !== undefined) {
       const own = candidate.context;
-      const merged = own !== null && typeof own === 'object' && !Array.isArray(own) ? { ...defaults.context, ...own } : defaults.context;
+      const merged =
+        own !== null && typeof own === 'object' && !Array.isArray(own)
+          ? { ...defaults.context, ...own }
+          : defaults.context;
       candidate = { ...candidate, context: merged };
     }
     const parsed = WireEvent.safeParse(candidate);

@@ -6,7 +6,10 @@ export const COLLECTOR_ERRORS = {
   INVALID_BODY: { status: 400, title: 'The request body is not valid JSON or not a Segment batch' },
   INVALID_EVENT: { status: 400, title: 'The event is invalid' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Send application/json or text/plain' },
-  MISSING_WRITE_KEY: { status: 401, title: 'No write key: send it as the Basic auth username or as writeKey in the body' },
+  MISSING_WRITE_KEY: {
+    status: 401,
+    title: 'No write key: send it as the Basic auth username or as writeKey in the body',
+  },
   UNKNOWN_WRITE_KEY: { status: 401, title: 'Unknown write key' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Request larger than 500 KB' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },

@@ -21,7 +21,11 @@ export class PublishTimeoutError extends Error {
  * bounds how long a sender waits while Kafka is down; if the write still lands after we answered 503,
  * the sender's retry carries the same messageId and the processor's dedup absorbs it.
  */
-export function createKafkaPublisher(options: { producer: Producer; topic: string; timeoutMs: number }): TouchpointPublisher {
+export function createKafkaPublisher(options: {
+  producer: Producer;
+  topic: string;
+  timeoutMs: number;
+}): TouchpointPublisher {
   const { producer, topic, timeoutMs } = options;
   return {
     async publish(touchpoints) {

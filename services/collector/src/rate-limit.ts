@@ -7,7 +7,11 @@ export interface RateLimiter {
   take(key: string, cost?: number, now?: number): number;
 }
 
-export function createRateLimiter(options: { perSecond: number; burst: number; maxKeys?: number }): RateLimiter {
+export function createRateLimiter(options: {
+  perSecond: number;
+  burst: number;
+  maxKeys?: number;
+}): RateLimiter {
   const buckets = new Map<string, { tokens: number; at: number }>();
   const maxKeys = options.maxKeys ?? 100_000;
   return {

@@ -38,7 +38,11 @@ export async function startCollector(deps: {
 
   const app = buildCollectorApp({
     logger,
-    publisher: createKafkaPublisher({ producer, topic: TOPICS.events, timeoutMs: env.COLLECTOR_PUBLISH_TIMEOUT }),
+    publisher: createKafkaPublisher({
+      producer,
+      topic: TOPICS.events,
+      timeoutMs: env.COLLECTOR_PUBLISH_TIMEOUT,
+    }),
     projects,
     isPublisherReady: () => producerConnected,
     options: {

@@ -1,5 +1,5 @@
 import type { Logger } from '@waymark/logger';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ProcessorMetrics } from './metrics.ts';
 
 /** The processor's operational HTTP surface: health and metrics (it has no API of its own). */
@@ -8,7 +8,11 @@ export function buildProcessorApp(deps: {
   metrics: ProcessorMetrics;
   isReady: () => boolean;
 }): FastifyInstance {
-  const app = Fastify({ loggerInstance: deps.logger, disableRequestLogging: true, return503OnClosing: true });
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    return503OnClosing: true,
+  });
   app.get('/health/live', async () => ({ status: 'ok' }));
   app.get('/health/ready', async (_request, reply) => {
     const ready = deps.isReady();

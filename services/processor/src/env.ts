@@ -12,7 +12,11 @@ export const ProcessorEnv = z.object({
   CLICKHOUSE_DATABASE: z.string().optional(),
   PROCESSOR_GROUP_ID: z.string().min(1).default('waymark-processor'),
   PROCESSOR_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).default(1),
-  PROCESSOR_MAX_BYTES_PER_PARTITION: z.coerce.number().int().min(65_536).default(16 * 1024 * 1024),
+  PROCESSOR_MAX_BYTES_PER_PARTITION: z.coerce
+    .number()
+    .int()
+    .min(65_536)
+    .default(16 * 1024 * 1024),
   PROCESSOR_MAX_WAIT: durationMs('200ms'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -1,7 +1,17 @@
 export { buildProcessorApp } from './app.ts';
 export { loadProcessorEnv, ProcessorEnv } from './env.ts';
 export { createProcessorMetrics, type ProcessorMetrics } from './metrics.ts';
-export { type DeadLetter, type KafkaRecord, type ProcessedRecords, processRecords } from './process-records.ts';
-export { type ProcessorDeps, type ProcessorOptions, type RunningProcessor, startProcessor } from './processor.ts';
+export {
+  type DeadLetter,
+  type KafkaRecord,
+  type ProcessedRecords,
+  processRecords,
+} from './process-records.ts';
+export {
+  type ProcessorDeps,
+  type ProcessorOptions,
+  type RunningProcessor,
+  startProcessor,
+} from './processor.ts';
 export { identityLinks, revenueOf, storedTouchpoint } from './rows.ts';
 export { type RunningProcessorService, startProcessorService } from './start.ts';

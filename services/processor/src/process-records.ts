@@ -55,7 +55,9 @@ export function processRecords(
     }
     seen.add(dedupKey);
     const { stage, complaint } = classifyTouchpoint(ruleset, touchpoint);
-    out.touchpoints.push(storedTouchpoint(touchpoint, { stage, complaint, rulesetVersion: ruleset.version }, ingestedAt));
+    out.touchpoints.push(
+      storedTouchpoint(touchpoint, { stage, complaint, rulesetVersion: ruleset.version }, ingestedAt),
+    );
     out.identities.push(...identityLinks(touchpoint));
   }
   return out;

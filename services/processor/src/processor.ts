@@ -126,7 +126,12 @@ export async function startProcessor(deps: ProcessorDeps): Promise<RunningProces
         );
         for (const letter of processed.deadLetters) {
           logger.warn(
-            { reason: letter.reason, detail: letter.detail, partition: batch.partition, offset: letter.record.offset },
+            {
+              reason: letter.reason,
+              detail: letter.detail,
+              partition: batch.partition,
+              offset: letter.record.offset,
+            },
             'record sent to the dead-letter topic',
           );
         }

@@ -14,7 +14,9 @@ function asNumber(value: unknown): number | undefined {
 function parseProperties(json: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(json);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -31,8 +33,12 @@ export function revenueOf(t: Touchpoint): { revenue: number; currency: string } 
   }
   const properties = parseProperties(t.properties);
   if (properties === undefined) return { revenue: 0, currency: '' };
-  const revenue = asNumber(properties.revenue) ?? (t.event === 'Order Completed' ? asNumber(properties.total) : undefined) ?? 0;
-  const currency = typeof properties.currency === 'string' ? properties.currency.slice(0, 8).toUpperCase() : '';
+  const revenue =
+    asNumber(properties.revenue) ??
+    (t.event === 'Order Completed' ? asNumber(properties.total) : undefined) ??
+    0;
+  const currency =
+    typeof properties.currency === 'string' ? properties.currency.slice(0, 8).toUpperCase() : '';
   return { revenue, currency };
 }
 

@@ -21,7 +21,10 @@ export async function startProcessorService(deps: {
 }): Promise<RunningProcessorService> {
   const { env, logger, kafka, clickhouse } = deps;
   const metrics = createProcessorMetrics();
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  const producer = kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+  });
   await producer.connect();
   const processor = await startProcessor({
     kafka,

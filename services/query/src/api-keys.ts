@@ -9,7 +9,11 @@ export interface ApiKeyOwner {
 export type ApiKeyCheck = { ok: true } | { ok: false; code: 'UNAUTHENTICATED' | 'FORBIDDEN' };
 
 /** Finds the project whose hash matches; a key of project A asking for project B is FORBIDDEN. */
-export function checkApiKey(owners: readonly ApiKeyOwner[], projectId: string, apiKey: string | undefined): ApiKeyCheck {
+export function checkApiKey(
+  owners: readonly ApiKeyOwner[],
+  projectId: string,
+  apiKey: string | undefined,
+): ApiKeyCheck {
   if (!apiKey) return { ok: false, code: 'UNAUTHENTICATED' };
   const hash = Buffer.from(hashApiKey(apiKey), 'hex');
   const owner = owners.find((o) => {

@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryStageFunnel } from '@waymark/clickhouse';
 import type { Logger } from '@waymark/logger';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { z } from 'zod';
 import { type ApiKeyOwner, checkApiKey } from './api-keys.ts';
@@ -20,10 +20,17 @@ export interface QueryDeps {
 function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const result = schema.safeParse(value);
   if (!result.success) {
-    const errors = result.error.issues.map((i) => ({ field: i.path.map(String).join('.'), message: i.message }));
-    throw new QueryError('INVALID_REQUEST', errors.map((e) => `${e.field || 'query'}: ${e.message}`).join('; '), {
-      errors,
-    });
+    const errors = result.error.issues.map((i) => ({
+      field: i.path.map(String).join('.'),
+      message: i.message,
+    }));
+    throw new QueryError(
+      'INVALID_REQUEST',
+      errors.map((e) => `${e.field || 'query'}: ${e.message}`).join('; '),
+      {
+        errors,
+      },
+    );
   }
   return result.data;
 }
@@ -51,7 +58,11 @@ export function buildQueryApp(deps: QueryDeps): FastifyInstance {
     registers: [registry],
   });
 
-  const app = Fastify({ loggerInstance: deps.logger, disableRequestLogging: true, return503OnClosing: true });
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    return503OnClosing: true,
+  });
 
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     let problem: QueryError;
@@ -105,6 +116,8 @@ export function buildQueryApp(deps: QueryDeps): FastifyInstance {
     const ready = deps.isReady?.() ?? true;
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready' });
   });
-  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
+  );
   return app;
 }

@@ -13,4 +13,5 @@ export const QueryEnv = z.object({
 });
 export type QueryEnv = z.infer<typeof QueryEnv>;
 
-export const loadQueryEnv = (source: Record<string, string | undefined>): QueryEnv => loadConfig(QueryEnv, source);
+export const loadQueryEnv = (source: Record<string, string | undefined>): QueryEnv =>
+  loadConfig(QueryEnv, source);

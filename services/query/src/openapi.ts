@@ -38,7 +38,9 @@ export function openApiDocument() {
         'Read API over the customer-journey store. Authenticate with a project API key: `Authorization: Bearer <apiKey>`.',
     },
     components: {
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'Project API key (secret)' } },
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'Project API key (secret)' },
+      },
     },
     security: [{ apiKey: [] }],
     paths: {
@@ -51,12 +53,18 @@ export function openApiDocument() {
             'reached any stage ≥ k within `window` after entry ("reached" mode; skipping a stage does not drop the customer). ' +
             'Anonymous touchpoints count for the customer they were later identified as.',
           parameters: [
-            { name: 'projectId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' } },
+            {
+              name: 'projectId',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' },
+            },
             {
               name: 'from',
               in: 'query',
               required: true,
-              description: 'Start of the entry range, inclusive: ISO-8601 date (UTC midnight) or date-time with zone',
+              description:
+                'Start of the entry range, inclusive: ISO-8601 date (UTC midnight) or date-time with zone',
               schema: { type: 'string', examples: ['2026-11-01', '2026-11-01T00:00:00Z'] },
             },
             {
@@ -94,7 +102,14 @@ export function openApiDocument() {
                         maxItems: 7,
                         items: {
                           type: 'object',
-                          required: ['stage', 'index', 'customers', 'conversionFromStart', 'conversionFromPrevious', 'dropOff'],
+                          required: [
+                            'stage',
+                            'index',
+                            'customers',
+                            'conversionFromStart',
+                            'conversionFromPrevious',
+                            'dropOff',
+                          ],
                           properties: {
                             stage: { type: 'string', enum: STAGE_NAMES },
                             index: { type: 'integer', minimum: 1, maximum: 7 },
@@ -120,7 +135,9 @@ export function openApiDocument() {
           },
         },
       },
-      '/health/live': { get: { operationId: 'live', security: [], responses: { 200: { description: 'Process is up' } } } },
+      '/health/live': {
+        get: { operationId: 'live', security: [], responses: { 200: { description: 'Process is up' } } },
+      },
       '/health/ready': {
         get: {
           operationId: 'ready',
@@ -128,8 +145,16 @@ export function openApiDocument() {
           responses: { 200: { description: 'Ready to serve' }, 503: { description: 'Starting or draining' } },
         },
       },
-      '/metrics': { get: { operationId: 'metrics', security: [], responses: { 200: { description: 'Prometheus metrics' } } } },
-      '/openapi.json': { get: { operationId: 'openapi', security: [], responses: { 200: { description: 'This document' } } } },
+      '/metrics': {
+        get: {
+          operationId: 'metrics',
+          security: [],
+          responses: { 200: { description: 'Prometheus metrics' } },
+        },
+      },
+      '/openapi.json': {
+        get: { operationId: 'openapi', security: [], responses: { 200: { description: 'This document' } } },
+      },
     },
   };
 }

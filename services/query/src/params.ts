@@ -28,7 +28,13 @@ export const ConversionWindow = z
     message: `window must be between 1 second and ${MAX_WINDOW_SECONDS / 86_400} days`,
   });
 
-export const ProjectParams = z.object({ projectId: z.string().min(1).max(128).regex(/^[A-Za-z0-9_.-]+$/) });
+export const ProjectParams = z.object({
+  projectId: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[A-Za-z0-9_.-]+$/),
+});
 
 export const StageFunnelQuery = z
   .object({
@@ -36,7 +42,9 @@ export const StageFunnelQuery = z
     to: IsoInstant,
     window: ConversionWindow.prefault('30d'),
     mode: z
-      .enum(['reached'], { message: 'mode must be "reached" (ordered and strict modes are not available yet)' })
+      .enum(['reached'], {
+        message: 'mode must be "reached" (ordered and strict modes are not available yet)',
+      })
       .default('reached'),
   })
   .refine((q) => q.from.getTime() < q.to.getTime(), { message: '`from` must be before `to`', path: ['to'] });

@@ -9,7 +9,11 @@ export interface RunningQuery {
   close(): Promise<void>;
 }
 
-export async function startQuery(deps: { env: QueryEnv; logger: Logger; clickhouse: ClickHouseClient }): Promise<RunningQuery> {
+export async function startQuery(deps: {
+  env: QueryEnv;
+  logger: Logger;
+  clickhouse: ClickHouseClient;
+}): Promise<RunningQuery> {
   const { env, logger, clickhouse } = deps;
   const directory = createProjectDirectory(clickhouse, { refreshMs: env.QUERY_API_KEY_REFRESH, logger });
   await directory.refresh();

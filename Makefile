@@ -1,0 +1,16 @@
+# The two commands of the README. Both install what is missing first (scripts/bootstrap.sh).
+export TURBO_TELEMETRY_DISABLED := 1
+export DO_NOT_TRACK := 1
+
+.PHONY: start test bootstrap
+
+## Run Waymark on this machine (local Kafka broker + embedded ClickHouse) and show a demo funnel.
+start: bootstrap
+	pnpm --silent waymark start --demo
+
+## Lint, typecheck and every test (unit + integration on a real broker and engine).
+test: bootstrap
+	pnpm test
+
+bootstrap:
+	@./scripts/bootstrap.sh

@@ -1,0 +1,113 @@
+import { encodeTouchpoint, type Touchpoint } from '@waymark/events';
+import { compileRuleset, DEFAULT_STAGE_RULESET } from '@waymark/journey';
+import { describe, expect, it } from 'vitest';
+import { processRecords } from './process-records.ts';
+import { identityLinks, revenueOf } from './rows.ts';
+
+const ruleset = compileRuleset(DEFAULT_STAGE_RULESET);
+let offset = 0;
+
+function touchpoint(over: Partial<Touchpoint>): Touchpoint {
+  const nulls = Object.fromEntries(
+    [
+      'event', 'name', 'anonymousId', 'userId', 'previousId', 'groupId', 'originalTimestamp', 'sentAt', 'sessionId',
+      'pageUrl', 'pagePath', 'pageReferrer', 'pageTitle', 'pageSearch', 'campaignSource', 'campaignMedium',
+      'campaignName', 'campaignTerm', 'campaignContent', 'clickId', 'userAgent', 'deviceType', 'os', 'browser', 'ip',
+      'country', 'region', 'city', 'locale', 'timezone', 'libraryName', 'libraryVersion',
+    ].map((k) => [k, null]),
+  );
+  return {
+    ...(nulls as unknown as Touchpoint),
+    messageId: `m${offset}`,
+    projectId: 'p',
+    type: 'track',
+    anonymousId: 'a1',
+    timestamp: 1_700_000_000_000,
+    receivedAt: 1_700_000_000_100,
+    properties: '{}',
+    traits: '{}',
+    context: '{}',
+    ...over,
+  };
+}
+
+const record = (value: Buffer | null) => ({ offset: String(offset++), key: null, value });
+
+describe('processRecords', () => {
+  it('stages, keys and prices touchpoints', () => {
+    const out = processRecords(
+      [
+        record(encodeTouchpoint(touchpoint({ messageId: 'view', event: 'Product Viewed' }))),
+        record(encodeTouchpoint(touchpoint({ messageId: 'order', event: 'Order Completed', userId: 'u1', properties: '{"total":"42.5","currency":"eur"}' }))),
+      ],
+      ruleset,
+      1_700_000_001_000,
+    );
+    expect(out.touchpoints.map((t) => [t.messageId, t.stage, t.rawKey, t.revenue, t.currency])).toEqual([
+      ['view', 2, 'a:a1', 0, ''],
+      ['order', 5, 'u:u1', 42.5, 'EUR'],
+    ]);
+    expect(out.touchpoints[0]?.rulesetVersion).toBe(DEFAULT_STAGE_RULESET.version);
+    expect(out.deadLetters).toEqual([]);
+  });
+
+  it('sends what it cannot decode to dead letters with a reason and keeps the rest', () => {
+    const out = processRecords(
+      [
+        record(Buffer.from('not avro')),
+        record(null),
+        record(Buffer.from([0xc3, 0x01, 1, 2, 3, 4, 5, 6, 7, 8, 9])),
+        record(encodeTouchpoint(touchpoint({ messageId: 'fine', event: 'Signed Up' }))),
+      ],
+      ruleset,
+      0,
+    );
+    expect(out.deadLetters.map((l) => l.reason)).toEqual(['bad-magic', 'empty-value', 'unknown-fingerprint']);
+    expect(out.touchpoints.map((t) => t.messageId)).toEqual(['fine']);
+  });
+
+  it('drops a messageId seen earlier in the same batch and counts it', () => {
+    const same = encodeTouchpoint(touchpoint({ messageId: 'same', event: 'Product Viewed' }));
+    const out = processRecords([record(same), record(same)], ruleset, 0);
+    expect(out.touchpoints).toHaveLength(1);
+    expect(out.duplicates).toBe(1);
+  });
+
+  it('flags complaints', () => {
+    const out = processRecords(
+      [record(encodeTouchpoint(touchpoint({ event: 'Product Reviewed', properties: '{"rating":1}' })))],
+      ruleset,
+      0,
+    );
+    expect(out.touchpoints[0]).toMatchObject({ stage: 0, complaint: true });
+  });
+});
+
+describe('identityLinks', () => {
+  it('links the anonymous id of an identify to the user', () => {
+    expect(identityLinks(touchpoint({ type: 'identify', anonymousId: 'a9', userId: 'u9' }))).toMatchObject([
+      { aliasKey: 'a:a9', customerKey: 'u:u9' },
+    ]);
+  });
+  it('links both possible keys of an alias previousId', () => {
+    const links = identityLinks(touchpoint({ type: 'alias', anonymousId: null, userId: 'new', previousId: 'old' }));
+    expect(links.map((l) => [l.aliasKey, l.customerKey])).toEqual([
+      ['a:old', 'u:new'],
+      ['u:old', 'u:new'],
+    ]);
+  });
+  it('links nothing for other events or without a user id', () => {
+    expect(identityLinks(touchpoint({ type: 'track', userId: 'u', anonymousId: 'a' }))).toEqual([]);
+    expect(identityLinks(touchpoint({ type: 'identify', userId: null }))).toEqual([]);
+  });
+});
+
+describe('revenueOf', () => {
+  it('reads revenue, else an order total, and ignores non-numbers', () => {
+    expect(revenueOf(touchpoint({ event: 'Subscription Started', properties: '{"revenue":19.99}' })).revenue).toBe(19.99);
+    expect(revenueOf(touchpoint({ event: 'Product Added', properties: '{"total":5}' })).revenue).toBe(0);
+    expect(revenueOf(touchpoint({ event: 'Order Completed', properties: '{"revenue":"lots"}' })).revenue).toBe(0);
+    expect(revenueOf(touchpoint({ event: 'Order Completed', properties: '{"revenue": broken' })).revenue).toBe(0);
+    expect(revenueOf(touchpoint({ type: 'page', properties: '{"revenue":10}' })).revenue).toBe(0);
+  });
+});

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { ConversionWindow, IsoInstant, StageFunnelQuery } from './params.ts';
+
+describe('IsoInstant', () => {
+  it('reads dates as UTC midnight and date-times with their zone', () => {
+    expect(IsoInstant.parse('2026-11-01').toISOString()).toBe('2026-11-01T00:00:00.000Z');
+    expect(IsoInstant.parse('2026-11-01T10:00:00+02:00').toISOString()).toBe('2026-11-01T08:00:00.000Z');
+  });
+  it('refuses naive date-times, nonsense and impossible dates', () => {
+    for (const bad of ['2026-11-01T10:00:00', 'yesterday', '2026-13-01', '', '2026-02-30T00:00:00Z']) {
+      expect(IsoInstant.safeParse(bad).success, bad).toBe(false);
+    }
+  });
+});
+
+describe('ConversionWindow', () => {
+  it('reads seconds and unit suffixes', () => {
+    expect(ConversionWindow.parse('3600')).toBe(3600);
+    expect(ConversionWindow.parse('90s')).toBe(90);
+    expect(ConversionWindow.parse('15m')).toBe(900);
+    expect(ConversionWindow.parse('2h')).toBe(7200);
+    expect(ConversionWindow.parse('30d')).toBe(2_592_000);
+  });
+  it('refuses zero, negative, fractional, overlong and unknown units', () => {
+    for (const bad of ['0', '-5', '1.5d', '367d', '10w', '9'.repeat(30), '1d;DROP']) {
+      expect(ConversionWindow.safeParse(bad).success, bad).toBe(false);
+    }
+  });
+});
+
+describe('StageFunnelQuery', () => {
+  it('defaults the window to 30 days and the mode to reached', () => {
+    const q = StageFunnelQuery.parse({ from: '2026-11-01', to: '2026-11-08' });
+    expect(q.window).toBe(30 * 86_400);
+    expect(q.mode).toBe('reached');
+  });
+  it('requires from before to', () => {
+    const result = StageFunnelQuery.safeParse({ from: '2026-11-08', to: '2026-11-01' });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path).toEqual(['to']);
+  });
+  it('names the modes that exist when another is asked for', () => {
+    const result = StageFunnelQuery.safeParse({ from: '2026-11-01', to: '2026-11-08', mode: 'ordered' });
+    expect(result.error?.issues[0]?.message).toMatch(/reached/);
+  });
+});

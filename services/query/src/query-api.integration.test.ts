@@ -1,0 +1,84 @@
+import { hashApiKey, upsertProject } from '@waymark/clickhouse';
+import { openTestClickHouse, type TestClickHouse, testLogger } from '@waymark/testing';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildQueryApp } from './app.ts';
+import { openApiDocument } from './openapi.ts';
+
+let ch: TestClickHouse;
+let app: FastifyInstance;
+const projects = [
+  { projectId: 'shop_a', apiKey: 'sk_shop_a_secret' },
+  { projectId: 'shop_b', apiKey: 'sk_shop_b_secret' },
+];
+
+beforeAll(async () => {
+  ch = await openTestClickHouse();
+  for (const p of projects) {
+    await upsertProject(ch.client, {
+      projectId: p.projectId,
+      name: p.projectId,
+      writeKey: `wk_${p.projectId}`,
+      apiKeyHash: hashApiKey(p.apiKey),
+      allowedOrigins: [],
+    });
+  }
+  const owners = projects.map((p) => ({ projectId: p.projectId, apiKeyHash: hashApiKey(p.apiKey) }));
+  app = buildQueryApp({ logger: testLogger(), clickhouse: ch.client, apiKeyOwners: () => owners });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await ch?.close();
+});
+
+const funnel = (projectId: string, query: string, apiKey?: string) =>
+  app.inject({
+    method: 'GET',
+    url: `/v1/projects/${projectId}/funnel/stages?${query}`,
+    headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
+  });
+
+describe('query API', () => {
+  it('answers an empty project with seven zero stages', async () => {
+    const r = await funnel('shop_a', 'from=2026-01-01&to=2026-02-01', 'sk_shop_a_secret');
+    expect(r.statusCode).toBe(200);
+    const body = r.json();
+    expect(body.stages).toHaveLength(7);
+    expect(body.stages.every((s: { customers: number }) => s.customers === 0)).toBe(true);
+    expect(body.windowSeconds).toBe(30 * 86_400);
+  });
+
+  it('never lets a key of project A read project B', async () => {
+    const r = await funnel('shop_b', 'from=2026-01-01&to=2026-02-01', 'sk_shop_a_secret');
+    expect(r.statusCode).toBe(403);
+    expect(r.json().code).toBe('FORBIDDEN');
+  });
+
+  it('answers 401 without a valid key', async () => {
+    expect((await funnel('shop_a', 'from=2026-01-01&to=2026-02-01')).statusCode).toBe(401);
+    expect((await funnel('shop_a', 'from=2026-01-01&to=2026-02-01', 'sk_guess')).statusCode).toBe(401);
+  });
+
+  it('answers 400 with the offending fields for bad parameters', async () => {
+    const r = await funnel('shop_a', 'from=last-week&to=2026-02-01&window=forever', 'sk_shop_a_secret');
+    expect(r.statusCode).toBe(400);
+    expect(r.headers['content-type']).toContain('application/problem+json');
+    const fields = r.json().errors.map((e: { field: string }) => e.field);
+    expect(fields).toEqual(expect.arrayContaining(['from', 'window']));
+    const hostile = await funnel("shop_a'--", 'from=2026-01-01&to=2026-02-01', 'sk_shop_a_secret');
+    expect(hostile.statusCode).toBe(400);
+  });
+
+  it('documents every route it serves in the OpenAPI document', async () => {
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    expect(doc).toEqual(JSON.parse(JSON.stringify(openApiDocument())));
+    const routes = app
+      .printRoutes({ commonPrefix: false })
+      .split('\n')
+      .map((line) => /([/][^\s(]*) \(/.exec(line)?.[1])
+      .filter((r): r is string => r !== undefined && r !== '/*');
+    const documented = Object.keys(doc.paths).map((p) => p.replace(/\{(\w+)\}/g, ':$1'));
+    for (const route of routes) expect(documented, route).toContain(route);
+  });
+});

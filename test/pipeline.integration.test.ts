@@ -1,0 +1,196 @@
+import { expectedReached, fetchStageFunnel, generateShoppers, sendEvents } from '@waymark/cli';
+import { TOPICS } from '@waymark/kafka';
+import { openTestClickHouse, type TestClickHouse, testKafka, testKafkaBrokers } from '@waymark/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createTestProject,
+  eventually,
+  type Pipeline,
+  postBatch,
+  startPipeline,
+  storedMessageIds,
+} from './support/pipeline.ts';
+
+let ch: TestClickHouse;
+let pipeline: Pipeline;
+
+beforeAll(async () => {
+  ch = await openTestClickHouse();
+  pipeline = await startPipeline({ brokers: testKafkaBrokers(), clickhouse: ch.client });
+});
+
+afterAll(async () => {
+  await pipeline?.stop();
+  await ch?.close();
+});
+
+describe('collector → Kafka → processor → ClickHouse → query', () => {
+  it('answers the stage funnel of a known population of shoppers', async () => {
+    const project = await createTestProject(ch.client);
+    const start = new Date(Date.now() - 3 * 60 * 60 * 1000);
+    const shoppers = generateShoppers({
+      customers: 80,
+      seed: 7,
+      start,
+      spreadMs: 30 * 60 * 1000,
+      idPrefix: project.projectId,
+    });
+    const events = shoppers.flatMap((s) => s.events);
+    expect(await sendEvents(pipeline.collectorUrl, project.writeKey, events)).toBe(events.length);
+
+    // Expected numbers come from the generator's own plan, not from ClickHouse.
+    const expected = expectedReached(shoppers);
+    const range = { from: new Date(start.getTime() - 60_000), to: new Date() };
+    const stages = await eventually(async () => {
+      const s = await fetchStageFunnel(pipeline.queryUrl, project.projectId, project.apiKey, range);
+      expect(s.map((x) => x.customers)).toEqual(expected);
+      return s;
+    });
+    expect(stages.map((s) => s.stage)).toEqual([
+      'discovery',
+      'consideration',
+      'evaluation',
+      'selection',
+      'purchase',
+      'use',
+      'advocacy',
+    ]);
+    const first = expected[0] ?? 0;
+    stages.forEach((stage, i) => {
+      const previous = i === 0 ? first : (expected[i - 1] ?? 0);
+      const n = expected[i] ?? 0;
+      expect(stage.conversionFromStart).toBeCloseTo(n / first, 10);
+      expect(stage.conversionFromPrevious).toBeCloseTo(previous === 0 ? 0 : n / previous, 10);
+      expect(stage.dropOff).toBeCloseTo(1 - stage.conversionFromPrevious, 10);
+    });
+    // The generator spaces touchpoints 30 s to 10.5 min apart and a stage step is at most two of them;
+    // entering straight at consideration makes 1 → 2 take no time.
+    for (const stage of stages.slice(1)) {
+      if (stage.customers > 0) {
+        expect(stage.medianSecondsFromPrevious).toBeGreaterThanOrEqual(stage.index === 2 ? 0 : 30);
+        expect(stage.p90SecondsFromPrevious).toBeLessThanOrEqual(2 * 630);
+      }
+    }
+  });
+
+  it('accepts the valid events of a batch, reports the invalid ones, and stores only the valid ones', async () => {
+    const project = await createTestProject(ch.client);
+    const now = new Date().toISOString();
+    const response = await postBatch(pipeline.collectorUrl, project.writeKey, {
+      batch: [
+        { type: 'track', event: 'Product Viewed', anonymousId: 'a1', messageId: 'ok-1', timestamp: now },
+        { type: 'track', anonymousId: 'a1', messageId: 'bad-no-event' },
+        { type: 'page', messageId: 'bad-no-id', name: 'Home' },
+        { type: 'page', anonymousId: 'a1', messageId: 'ok-2', context: { page: { path: '/pricing' } } },
+      ],
+      sentAt: now,
+    });
+    expect(response.status).toBe(200);
+    expect(response.body.accepted).toBe(2);
+    expect((response.body.rejected ?? []).map((r) => [r.index, r.messageId])).toEqual([
+      [1, 'bad-no-event'],
+      [2, 'bad-no-id'],
+    ]);
+    await eventually(async () =>
+      expect(await storedMessageIds(ch.client, project.projectId)).toEqual(['ok-1', 'ok-2']),
+    );
+  });
+
+  it('counts a batch delivered twice once', async () => {
+    const project = await createTestProject(ch.client);
+    const now = Date.now();
+    const batch = {
+      batch: [
+        {
+          type: 'page',
+          anonymousId: 'twice',
+          messageId: 'dup-1',
+          timestamp: new Date(now - 2000).toISOString(),
+          context: { page: { path: '/products/x' } },
+        },
+        {
+          type: 'track',
+          event: 'Order Completed',
+          anonymousId: 'twice',
+          messageId: 'dup-2',
+          properties: { revenue: 10 },
+          timestamp: new Date(now - 1000).toISOString(),
+        },
+      ],
+      sentAt: new Date(now).toISOString(),
+    };
+    expect((await postBatch(pipeline.collectorUrl, project.writeKey, batch)).status).toBe(200);
+    // A retry after a lost response: same messageIds, a later sentAt (so the corrected times differ slightly).
+    expect(
+      (
+        await postBatch(pipeline.collectorUrl, project.writeKey, {
+          ...batch,
+          sentAt: new Date(now + 1500).toISOString(),
+        })
+      ).status,
+    ).toBe(200);
+
+    // One customer's events share a partition, so once this later one is stored both copies were processed.
+    const sentinel = { type: 'track', event: 'Help Viewed', anonymousId: 'twice', messageId: 'dup-sentinel' };
+    expect((await postBatch(pipeline.collectorUrl, project.writeKey, { batch: [sentinel] })).status).toBe(
+      200,
+    );
+    await eventually(async () =>
+      expect(await storedMessageIds(ch.client, project.projectId)).toEqual([
+        'dup-1',
+        'dup-2',
+        'dup-sentinel',
+      ]),
+    );
+    const stages = await fetchStageFunnel(pipeline.queryUrl, project.projectId, project.apiKey, {
+      from: new Date(now - 60_000),
+      to: new Date(now + 60_000),
+    });
+    expect(stages.map((s) => s.customers)).toEqual([1, 1, 1, 1, 1, 0, 0]);
+  });
+
+  it('sends an undecodable Kafka record to the dead-letter topic and keeps going', async () => {
+    const project = await createTestProject(ch.client);
+    const kafka = testKafka();
+    const dlq = kafka.consumer({ groupId: `${project.projectId}-dlq-reader` });
+    const letters: Array<{ reason: string; value: string }> = [];
+    await dlq.connect();
+    await dlq.subscribe({ topic: TOPICS.eventsDlq, fromBeginning: true });
+    await dlq.run({
+      eachMessage: async ({ message }) => {
+        letters.push({
+          reason: String(message.headers?.['waymark-dlq-reason'] ?? ''),
+          value: String(message.value),
+        });
+      },
+    });
+    const producer = kafka.producer();
+    await producer.connect();
+    const poison = `not avro ${project.projectId}`;
+    await producer.send({ topic: TOPICS.events, messages: [{ key: project.projectId, value: poison }] });
+    await producer.disconnect();
+
+    const response = await postBatch(pipeline.collectorUrl, project.writeKey, {
+      batch: [
+        { type: 'track', event: 'Product Viewed', anonymousId: 'after-poison', messageId: 'after-poison-1' },
+      ],
+    });
+    expect(response.status).toBe(200);
+    await eventually(async () =>
+      expect(await storedMessageIds(ch.client, project.projectId)).toEqual(['after-poison-1']),
+    );
+    await eventually(async () => expect(letters.find((l) => l.value === poison)?.reason).toBe('bad-magic'));
+    await dlq.disconnect();
+  });
+
+  it('serves health, readiness and Prometheus metrics on every service', async () => {
+    for (const url of [pipeline.collectorUrl, pipeline.queryUrl, pipeline.processorUrl]) {
+      expect((await fetch(new URL('/health/live', url))).status).toBe(200);
+      await eventually(async () => expect((await fetch(new URL('/health/ready', url))).status).toBe(200));
+      const metrics = await (await fetch(new URL('/metrics', url))).text();
+      expect(metrics).toMatch(/^# HELP waymark_/m);
+    }
+    const collectorMetrics = await (await fetch(new URL('/metrics', pipeline.collectorUrl))).text();
+    expect(collectorMetrics).toMatch(/waymark_collector_events_total\{outcome="accepted"\} [1-9]/);
+  });
+});

@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { hashApiKey, upsertProject } from '@waymark/clickhouse';
+import { loadCollectorEnv, startCollector } from '@waymark/collector';
+import { createKafka } from '@waymark/kafka';
+import type { Logger } from '@waymark/logger';
+import { loadProcessorEnv, startProcessorService } from '@waymark/processor';
+import { loadQueryEnv, startQuery } from '@waymark/query';
+import { testLogger, uniqueProjectId } from '@waymark/testing';
+
+export interface TestProject {
+  projectId: string;
+  writeKey: string;
+  apiKey: string;
+}
+
+export async function createTestProject(clickhouse: ClickHouseClient, name = 'shop'): Promise<TestProject> {
+  const project = {
+    projectId: uniqueProjectId(name),
+    writeKey: `wk_${randomBytes(12).toString('hex')}`,
+    apiKey: `sk_${randomBytes(24).toString('hex')}`,
+  };
+  await upsertProject(clickhouse, {
+    projectId: project.projectId,
+    name,
+    writeKey: project.writeKey,
+    apiKeyHash: hashApiKey(project.apiKey),
+    allowedOrigins: ['*'],
+  });
+  return project;
+}
+
+export interface Pipeline {
+  collectorUrl: string;
+  queryUrl: string;
+  processorUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The three services wired as `waymark start` wires them, on free ports, against the given brokers and
+ * ClickHouse. Each pipeline gets its own consumer group so it reads the topic from the start.
+ */
+export async function startPipeline(options: {
+  brokers: string[];
+  clickhouse: ClickHouseClient;
+  logger?: Logger;
+  env?: Record<string, string>;
+}): Promise<Pipeline> {
+  const logger = options.logger ?? testLogger('pipeline');
+  const kafka = createKafka({ brokers: options.brokers, clientId: 'waymark-test-pipeline', logger });
+  const base = {
+    LOG_LEVEL: 'warn',
+    COLLECTOR_WRITE_KEY_REFRESH: '200ms',
+    QUERY_API_KEY_REFRESH: '200ms',
+    ...options.env,
+  };
+  const processor = await startProcessorService({
+    env: loadProcessorEnv({ ...base, PROCESSOR_PORT: '0', PROCESSOR_GROUP_ID: uniqueProjectId('group') }),
+    logger,
+    kafka,
+    clickhouse: options.clickhouse,
+  });
+  const query = await startQuery({
+    env: loadQueryEnv({ ...base, QUERY_PORT: '0' }),
+    logger,
+    clickhouse: options.clickhouse,
+  });
+  const collector = await startCollector({
+    env: loadCollectorEnv({ ...base, COLLECTOR_PORT: '0' }),
+    logger,
+    kafka,
+    clickhouse: options.clickhouse,
+  });
+  return {
+    collectorUrl: collector.url,
+    queryUrl: query.url,
+    processorUrl: processor.url,
+    async stop() {
+      await collector.close();
+      await processor.close();
+      await query.close();
+    },
+  };
+}
+
+/** Polls until `check` stops throwing (returns its value) or the deadline passes (throws its last error). */
+export async function eventually<T>(
+  check: () => Promise<T>,
+  { timeoutMs = 30_000, intervalMs = 200 } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  }
+}
+
+export const basicAuth = (writeKey: string) => `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`;
+
+export interface CollectorAnswer {
+  accepted?: number;
+  rejected?: Array<{ index: number; messageId: string | null; errors: string[] }>;
+  code?: string;
+  detail?: string;
+}
+
+export async function postBatch(
+  collectorUrl: string,
+  writeKey: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; body: CollectorAnswer }> {
+  const response = await fetch(new URL('/v1/batch', collectorUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: basicAuth(writeKey), ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: text === '' ? {} : (JSON.parse(text) as CollectorAnswer),
+  };
+}
+
+/** Distinct stored touchpoints of a project (exact before merges: FINAL). */
+export async function storedMessageIds(clickhouse: ClickHouseClient, projectId: string): Promise<string[]> {
+  const result = await clickhouse.query({
+    query:
+      'SELECT message_id FROM touchpoints FINAL WHERE project_id = {projectId:String} ORDER BY message_id',
+    query_params: { projectId },
+    format: 'JSONEachRow',
+  });
+  return (await result.json<{ message_id: string }>()).map((r) => r.message_id);
+}
