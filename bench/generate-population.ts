@@ -49,7 +49,16 @@ const EVENTS = [
   'Product Used',
   'Product Reviewed',
 ];
-const PATHS = ['/', '/landing', '/products/shoe', '/compare', '/cart', '/checkout/done', '/account', '/reviews'];
+const PATHS = [
+  '/',
+  '/landing',
+  '/products/shoe',
+  '/compare',
+  '/cart',
+  '/checkout/done',
+  '/account',
+  '/reviews',
+];
 
 export async function generatePopulation(
   client: ClickHouseClient,

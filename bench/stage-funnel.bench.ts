@@ -43,7 +43,9 @@ const WINDOW_SECONDS = 30 * 86_400;
 
 function windowFunnelSql(withIdentities: boolean): string {
   const conditions = [1, 2, 3, 4, 5, 6, 7].map((k) => `t.stage >= ${k}`).join(', ');
-  const customer = withIdentities ? "if(links.linked_customer = '', t.raw_key, links.linked_customer)" : 't.raw_key';
+  const customer = withIdentities
+    ? "if(links.linked_customer = '', t.raw_key, links.linked_customer)"
+    : 't.raw_key';
   return `
 WITH links AS (
   SELECT alias_key, argMax(customer_key, linked_at) AS linked_customer
@@ -77,7 +79,11 @@ async function windowFunnel(client: ClickHouseClient, withIdentities: boolean): 
 }
 
 async function stageFunnel(client: ClickHouseClient): Promise<number[]> {
-  const funnel = await queryStageFunnel(client, { projectId: PROJECT, ...COHORT, windowSeconds: WINDOW_SECONDS });
+  const funnel = await queryStageFunnel(client, {
+    projectId: PROJECT,
+    ...COHORT,
+    windowSeconds: WINDOW_SECONDS,
+  });
   return funnel.stages.map((stage) => stage.customers);
 }
 
@@ -121,7 +127,8 @@ function jsonTouchpoint(i: number): StoredTouchpoint {
     campaignTerm: null,
     campaignContent: null,
     clickId: null,
-    userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36',
+    userAgent:
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36',
     deviceType: 'desktop',
     os: 'Windows',
     browser: 'Chrome',
@@ -145,7 +152,8 @@ function jsonTouchpoint(i: number): StoredTouchpoint {
   };
 }
 
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 const dataDir = await mkdtemp(join(tmpdir(), 'waymark-bench-stage-funnel-'));
 let client: ClickHouseClient | undefined;

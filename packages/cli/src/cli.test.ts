@@ -14,7 +14,9 @@ describe('waymark CLI arguments', () => {
   it('checks --customers', async () => {
     await expect(runCli(['start', '--customers', '10'], {})).rejects.toThrow(/only goes with --demo/);
     for (const bad of ['0', '-3', 'many', '1e9', '2.5']) {
-      await expect(runCli(['demo', '--customers', bad], { WAYMARK_HOME: tmpdir() })).rejects.toThrow(/--customers/);
+      await expect(runCli(['demo', '--customers', bad], { WAYMARK_HOME: tmpdir() })).rejects.toThrow(
+        /--customers/,
+      );
     }
   });
   it('explains what to do when demo runs before start', async () => {

@@ -22,6 +22,8 @@ export interface Shopper {
   userId: string | undefined;
   /** Furthest stage (1–7) this shopper's touchpoints reach under the default ruleset. */
   furthestStage: number;
+  /** The stage each event is meant to get under the default ruleset (0 = none), with its time in ms. */
+  plan: Array<{ messageId: string; stage: number; at: number }>;
   events: ShopperEvent[];
 }
 
@@ -94,11 +96,17 @@ export function generateShoppers(options: ShopperOptions): Shopper[] {
       page: { url: `${SITE}${path}`, path, title: path, referrer: '' },
       ...extra,
     });
-    const push = (event: Omit<ShopperEvent, 'messageId' | 'anonymousId' | 'timestamp'>) => {
+    const plan: Shopper['plan'] = [];
+    const push = (
+      event: Omit<ShopperEvent, 'messageId' | 'anonymousId' | 'timestamp'>,
+      plannedStage: number,
+    ) => {
       at += 30_000 + Math.floor(next() * 10 * 60_000);
+      const messageId = `${prefix}-msg-${messageSeq++}`;
+      plan.push({ messageId, stage: plannedStage, at });
       events.push({
         ...event,
-        messageId: `${prefix}-msg-${messageSeq++}`,
+        messageId,
         anonymousId,
         ...(identified ? { userId } : {}),
         timestamp: new Date(at).toISOString(),
@@ -110,100 +118,134 @@ export function generateShoppers(options: ShopperOptions): Shopper[] {
     const entry = next();
     if (entry < 0.45) {
       const c = pick(CAMPAIGNS);
-      push({
-        type: 'page',
-        name: 'Home',
-        context: base('/', {
-          campaign: c,
-          page: {
-            url: `${SITE}/?utm_source=${c.source}&utm_medium=${c.medium}&utm_campaign=${c.name}`,
-            path: '/',
-            title: 'Home',
-            referrer: '',
-            search: `?utm_source=${c.source}&utm_medium=${c.medium}&utm_campaign=${c.name}`,
-          },
-        }),
-      });
+      push(
+        {
+          type: 'page',
+          name: 'Home',
+          context: base('/', {
+            campaign: c,
+            page: {
+              url: `${SITE}/?utm_source=${c.source}&utm_medium=${c.medium}&utm_campaign=${c.name}`,
+              path: '/',
+              title: 'Home',
+              referrer: '',
+              search: `?utm_source=${c.source}&utm_medium=${c.medium}&utm_campaign=${c.name}`,
+            },
+          }),
+        },
+        1,
+      );
     } else if (entry < 0.75) {
-      push({
-        type: 'page',
-        name: 'Home',
-        context: base('/', {
-          page: { url: `${SITE}/`, path: '/', title: 'Home', referrer: pick(REFERRERS) },
-        }),
-      });
+      push(
+        {
+          type: 'page',
+          name: 'Home',
+          context: base('/', {
+            page: { url: `${SITE}/`, path: '/', title: 'Home', referrer: pick(REFERRERS) },
+          }),
+        },
+        1,
+      );
     } else {
       // Direct to a product page: the first staged touchpoint is consideration (stage skipping).
       stage = 2;
-      push({ type: 'page', name: 'Product', context: base(`/products/${product}`) });
+      push({ type: 'page', name: 'Product', context: base(`/products/${product}`) }, 2);
     }
 
     const advance = () => next() < (CONTINUE[stage - 1] ?? 0);
     const steps: Array<() => void> = [
       // → 2 consideration
       () =>
-        push({
-          type: 'track',
-          event: 'Product Viewed',
-          properties: { product_id: product, price: 89 },
-          context: base(`/products/${product}`),
-        }),
+        push(
+          {
+            type: 'track',
+            event: 'Product Viewed',
+            properties: { product_id: product, price: 89 },
+            context: base(`/products/${product}`),
+          },
+          2,
+        ),
       // → 3 evaluation
-      () => push({ type: 'page', name: 'Pricing', context: base('/pricing') }),
+      () => push({ type: 'page', name: 'Pricing', context: base('/pricing') }, 3),
       // → 4 selection
       () => {
-        push({
-          type: 'track',
-          event: 'Product Added',
-          properties: { product_id: product, price: 89, quantity: 1 },
-          context: base('/cart'),
-        });
-        push({
-          type: 'track',
-          event: 'Checkout Started',
-          properties: { value: 89 },
-          context: base('/checkout'),
-        });
+        push(
+          {
+            type: 'track',
+            event: 'Product Added',
+            properties: { product_id: product, price: 89, quantity: 1 },
+            context: base('/cart'),
+          },
+          4,
+        );
+        push(
+          {
+            type: 'track',
+            event: 'Checkout Started',
+            properties: { value: 89 },
+            context: base('/checkout'),
+          },
+          4,
+        );
       },
       // → 5 purchase: shoppers identify at checkout; their anonymous history becomes theirs.
       () => {
-        push({
-          type: 'identify',
-          traits: { email: `${userId}@example.com`, plan: 'basic' },
-          context: base('/checkout'),
-        });
         identified = true;
-        push({
-          type: 'track',
-          event: 'Order Completed',
-          properties: { order_id: `${prefix}-order-${i}`, revenue: 89, currency: 'EUR' },
-          context: base('/checkout/done'),
-        });
+        push(
+          {
+            type: 'identify',
+            traits: { email: `${userId}@example.com`, plan: 'basic' },
+            context: base('/checkout'),
+          },
+          0,
+        );
+        push(
+          {
+            type: 'track',
+            event: 'Order Completed',
+            properties: { order_id: `${prefix}-order-${i}`, revenue: 89, currency: 'EUR' },
+            context: base('/checkout/done'),
+          },
+          5,
+        );
       },
       // → 6 use
       () =>
-        push({
-          type: 'track',
-          event: 'Order Delivered',
-          properties: { order_id: `${prefix}-order-${i}` },
-          context: base('/account'),
-        }),
+        push(
+          {
+            type: 'track',
+            event: 'Order Delivered',
+            properties: { order_id: `${prefix}-order-${i}` },
+            context: base('/account'),
+          },
+          6,
+        ),
       // → 7 advocacy
       () =>
-        push({
-          type: 'track',
-          event: 'Product Reviewed',
-          properties: { product_id: product, rating: 5 },
-          context: base(`/products/${product}/reviews`),
-        }),
+        push(
+          {
+            type: 'track',
+            event: 'Product Reviewed',
+            properties: { product_id: product, rating: 5 },
+            context: base(`/products/${product}/reviews`),
+          },
+          7,
+        ),
     ];
     while (stage < 7 && advance()) {
       steps[stage - 1]?.();
       stage++;
     }
     // Some come back to read the blog: a repeat, lower-stage touchpoint that must not change the funnel.
-    if (stage >= 2 && next() < 0.3) push({ type: 'page', name: 'Blog', context: base('/blog/packing-list') });
-    shoppers.push({ anonymousId, userId: identified ? userId : undefined, furthestStage: stage, events });
+    if (stage >= 2 && next() < 0.3)
+      push({ type: 'page', name: 'Blog', context: base('/blog/packing-list') }, 2);
+    shoppers.push({
+      anonymousId,
+      userId: identified ? userId : undefined,
+      furthestStage: stage,
+      events,
+      plan,
+    });
   }
   return shoppers;
 }

@@ -9,8 +9,8 @@ import {
   type LogParams,
   type WarnLogParams,
 } from '@clickhouse/client';
-import type { Logger } from 'pino';
 import { createChdbConnection } from 'chdb/connection';
+import type { Logger } from 'pino';
 import { ClickHouseStorageError } from './errors.ts';
 import { assertSupportedVersion } from './server-version.ts';
 
@@ -84,7 +84,11 @@ export async function createClickHouse(config: ClickHouseConfig): Promise<ClickH
       { cause: error },
     );
   }
-  const client = createClient({ connection: asClientConnection(connection), clickhouse_settings: CLIENT_SETTINGS, log });
+  const client = createClient({
+    connection: asClientConnection(connection),
+    clickhouse_settings: CLIENT_SETTINGS,
+    log,
+  });
   try {
     if (config.database && config.database !== 'default') {
       // The chDB connection ignores createClient's `database`; `USE` on the client's own session does it.

@@ -12,7 +12,10 @@ export interface IdentityLink {
   readonly messageId: string;
 }
 
-export async function insertIdentityLinks(client: ClickHouseClient, links: readonly IdentityLink[]): Promise<void> {
+export async function insertIdentityLinks(
+  client: ClickHouseClient,
+  links: readonly IdentityLink[],
+): Promise<void> {
   if (links.length === 0) return;
   await client.insert({
     table: 'identities',

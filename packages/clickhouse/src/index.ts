@@ -16,6 +16,7 @@ export {
   renderMigration,
   runMigrations,
 } from './migrations.ts';
+export { createProjectDirectory, type ProjectDirectory } from './project-directory.ts';
 export { hashApiKey, listProjects, type Project, type ProjectInput, upsertProject } from './projects.ts';
 export {
   assertSupportedVersion,

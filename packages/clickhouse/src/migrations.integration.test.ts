@@ -32,7 +32,9 @@ async function rows<T>(query: string): Promise<T[]> {
 }
 
 async function appliedVersions(): Promise<number[]> {
-  const applied = await rows<{ version: string }>('SELECT version FROM waymark_migrations FINAL ORDER BY version');
+  const applied = await rows<{ version: string }>(
+    'SELECT version FROM waymark_migrations FINAL ORDER BY version',
+  );
   return applied.map((row) => toNumber(row.version, 'version'));
 }
 
@@ -52,7 +54,14 @@ describe('runMigrations', () => {
       'SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name',
     );
     expect(tables.map((t) => t.name)).toEqual(
-      expect.arrayContaining(['identities', 'projects', 'stage_reach', 'stage_reach_mv', 'touchpoints', 'waymark_migrations']),
+      expect.arrayContaining([
+        'identities',
+        'projects',
+        'stage_reach',
+        'stage_reach_mv',
+        'touchpoints',
+        'waymark_migrations',
+      ]),
     );
     expect(await appliedVersions()).toEqual(migrations.map((m) => m.version));
   });
@@ -83,7 +92,10 @@ describe('runMigrations', () => {
     const migrationsDir = await migrationsCopy('failing');
     await writeFile(join(migrationsDir, '0099_extra.sql'), EXTRA_SQL);
     const broken = join(migrationsDir, '0100_broken.sql');
-    await writeFile(broken, 'CREATE TABLE IF NOT EXISTS broken {onCluster} (x NoSuchType) ENGINE = Memory;\n');
+    await writeFile(
+      broken,
+      'CREATE TABLE IF NOT EXISTS broken {onCluster} (x NoSuchType) ENGINE = Memory;\n',
+    );
     await expect(runMigrations(client, { migrationsDir })).rejects.toMatchObject({
       code: 'CLICKHOUSE_MIGRATION_FAILED',
     });

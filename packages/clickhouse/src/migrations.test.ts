@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { loadMigrations, renderMigration } from './migrations.ts';
 
 describe('renderMigration', () => {
-  const sql = 'CREATE TABLE IF NOT EXISTS t {onCluster} (x UInt8) ENGINE = {replicated}ReplacingMergeTree ORDER BY x;';
+  const sql =
+    'CREATE TABLE IF NOT EXISTS t {onCluster} (x UInt8) ENGINE = {replicated}ReplacingMergeTree ORDER BY x;';
 
   it('removes the placeholders on a single node', () => {
     expect(renderMigration({ sql })).toEqual([

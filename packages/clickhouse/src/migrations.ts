@@ -79,7 +79,10 @@ export async function loadMigrations(dir: string = DEFAULT_MIGRATIONS_DIR): Prom
 /** The statements of a migration with its placeholders filled for a single node or a cluster. */
 export function renderMigration(migration: Pick<Migration, 'sql'>, onCluster?: string): string[] {
   if (onCluster !== undefined && !CLUSTER_NAME.test(onCluster)) {
-    throw new ClickHouseStorageError('CLICKHOUSE_MIGRATION_INVALID', `invalid cluster name ${JSON.stringify(onCluster)}`);
+    throw new ClickHouseStorageError(
+      'CLICKHOUSE_MIGRATION_INVALID',
+      `invalid cluster name ${JSON.stringify(onCluster)}`,
+    );
   }
   const sql = migration.sql
     .replaceAll('{onCluster}', onCluster ? `ON CLUSTER \`${onCluster}\`` : '')
@@ -156,7 +159,10 @@ export async function runMigrations(
         },
       ],
     });
-    logger?.info({ version: migration.version, name: migration.name, ms: Date.now() - started }, 'migration applied');
+    logger?.info(
+      { version: migration.version, name: migration.name, ms: Date.now() - started },
+      'migration applied',
+    );
     done.push(migration);
   }
   return { applied: done, alreadyApplied: already };

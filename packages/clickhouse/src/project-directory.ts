@@ -8,6 +8,12 @@ export interface ProjectDirectory {
   /** True once the first load succeeded; services are not ready before. */
   readonly loaded: boolean;
   refresh(): Promise<void>;
+  /**
+   * Resolves after a read that started after this call: called on an unknown key so that a project created
+   * a moment ago works at once. Reads for misses are at least `missRefreshMs` apart and shared by every
+   * caller waiting for them, so a flood of bad keys costs one small read per interval.
+   */
+  refreshAfterMiss(): Promise<void>;
   close(): void;
 }
 
@@ -18,12 +24,13 @@ export interface ProjectDirectory {
  */
 export function createProjectDirectory(
   client: ClickHouseClient,
-  options: { refreshMs: number; logger: Logger },
+  options: { refreshMs: number; missRefreshMs?: number; logger: Logger },
 ): ProjectDirectory {
   let all: readonly Project[] = [];
   let writeKeys = new Map<string, Project>();
   let loaded = false;
-  const refresh = async () => {
+  let inFlight: Promise<void> | undefined;
+  const load = async () => {
     try {
       all = await listProjects(client);
       writeKeys = new Map(all.map((p) => [p.writeKey, p]));
@@ -31,6 +38,23 @@ export function createProjectDirectory(
     } catch (error) {
       options.logger.warn({ err: error }, 'could not reload projects; keeping the previous set');
     }
+  };
+  // Concurrent callers share one read.
+  const refresh = () => {
+    inFlight ??= load().finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
+  };
+  const missRefreshMs = options.missRefreshMs ?? 100;
+  let nextMiss: { startsAt: number; done: Promise<void> } | undefined;
+  const refreshAfterMiss = () => {
+    const now = Date.now();
+    if (nextMiss && nextMiss.startsAt >= now) return nextMiss.done;
+    const startsAt = Math.max(now, (nextMiss?.startsAt ?? 0) + missRefreshMs);
+    const done = new Promise<void>((resolve) => setTimeout(resolve, startsAt - now)).then(load);
+    nextMiss = { startsAt, done };
+    return done;
   };
   const timer = setInterval(() => void refresh(), options.refreshMs);
   timer.unref();
@@ -41,6 +65,7 @@ export function createProjectDirectory(
       return loaded;
     },
     refresh,
+    refreshAfterMiss,
     close: () => clearInterval(timer),
   };
 }

@@ -37,8 +37,21 @@ describe('projects', () => {
     await upsertProject(client, { ...shop, name: 'Shop (EU)', allowedOrigins: [] }, updated);
 
     expect(await listProjects(client)).toEqual([
-      { ...shop, projectId: 'blog', name: 'Blog', writeKey: 'wk_blog', createdAt: created.getTime(), updatedAt: created.getTime() },
-      { ...shop, name: 'Shop (EU)', allowedOrigins: [], createdAt: created.getTime(), updatedAt: updated.getTime() },
+      {
+        ...shop,
+        projectId: 'blog',
+        name: 'Blog',
+        writeKey: 'wk_blog',
+        createdAt: created.getTime(),
+        updatedAt: created.getTime(),
+      },
+      {
+        ...shop,
+        name: 'Shop (EU)',
+        allowedOrigins: [],
+        createdAt: created.getTime(),
+        updatedAt: updated.getTime(),
+      },
     ]);
   });
 

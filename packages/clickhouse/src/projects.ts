@@ -44,7 +44,12 @@ export async function upsertProject(
 ): Promise<Project> {
   const existing = await selectProjects(client, project.projectId);
   const createdAt = existing[0]?.createdAt ?? now.getTime();
-  const stored: Project = { ...project, allowedOrigins: [...project.allowedOrigins], createdAt, updatedAt: now.getTime() };
+  const stored: Project = {
+    ...project,
+    allowedOrigins: [...project.allowedOrigins],
+    createdAt,
+    updatedAt: now.getTime(),
+  };
   const row: ProjectRow = {
     project_id: stored.projectId,
     name: stored.name,

@@ -47,7 +47,9 @@ describe('assertSupportedVersion', () => {
   });
 
   it('refuses something that is not a version with its own code', () => {
-    expect(() => assertSupportedVersion('banana')).toThrow(expect.objectContaining({ code: 'CLICKHOUSE_BAD_VERSION' }));
+    expect(() => assertSupportedVersion('banana')).toThrow(
+      expect.objectContaining({ code: 'CLICKHOUSE_BAD_VERSION' }),
+    );
   });
 
   it('returns supported versions', () => {

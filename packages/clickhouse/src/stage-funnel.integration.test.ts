@@ -154,14 +154,17 @@ function expectedFunnel(
     for (let k = 1; k <= tp.stage; k++) times[k] = Math.min(times[k] as number, tp.timestamp);
     firstAt.set(customer, times);
   }
-  const cohort = [...firstAt.values()].filter((times) => (times[1] as number) >= from && (times[1] as number) < to);
+  const cohort = [...firstAt.values()].filter(
+    (times) => (times[1] as number) >= from && (times[1] as number) < to,
+  );
   const counts: number[] = [];
   const medians: Array<number | null> = [];
   const p90s: Array<number | null> = [];
   for (let k = 1; k <= 7; k++) {
     const counted = cohort.filter((times) => (times[k] as number) - (times[1] as number) <= windowMs);
     counts.push(counted.length);
-    const seconds = k === 1 ? [] : counted.map((times) => ((times[k] as number) - (times[k - 1] as number)) / 1000);
+    const seconds =
+      k === 1 ? [] : counted.map((times) => ((times[k] as number) - (times[k - 1] as number)) / 1000);
     medians.push(percentile(seconds, 0.5));
     p90s.push(percentile(seconds, 0.9));
   }
@@ -187,7 +190,12 @@ async function funnel(projectId: string, from: number, to: number, windowSeconds
   return queryStageFunnel(client, { projectId, from: new Date(from), to: new Date(to), windowSeconds });
 }
 
-async function customersPerStage(projectId: string, from: number, to: number, windowSeconds = WINDOW_SECONDS) {
+async function customersPerStage(
+  projectId: string,
+  from: number,
+  to: number,
+  windowSeconds = WINDOW_SECONDS,
+) {
   return (await funnel(projectId, from, to, windowSeconds)).stages.map((stage) => stage.customers);
 }
 
@@ -220,8 +228,16 @@ describe('queryStageFunnel', () => {
     expect(result.stages[1]).toMatchObject({ medianSecondsFromPrevious: 3600, conversionFromPrevious: 1 });
     // The buyer moved from stage 2 to 5 in the same touchpoint: 0 seconds.
     expect(result.stages[3]).toMatchObject({ medianSecondsFromPrevious: 0, medianSecondsToNext: 0 });
-    expect(result.stages[5]).toMatchObject({ conversionFromPrevious: 0, dropOff: 1, medianSecondsFromPrevious: null });
-    expect(result.stages[6]).toMatchObject({ conversionFromPrevious: 0, dropOff: 0, medianSecondsToNext: null });
+    expect(result.stages[5]).toMatchObject({
+      conversionFromPrevious: 0,
+      dropOff: 1,
+      medianSecondsFromPrevious: null,
+    });
+    expect(result.stages[6]).toMatchObject({
+      conversionFromPrevious: 0,
+      dropOff: 0,
+      medianSecondsToNext: null,
+    });
   });
 
   it('counts a stage reached exactly at entry + window, and not one millisecond later', async () => {
@@ -274,7 +290,10 @@ describe('queryStageFunnel', () => {
     expect(result.stages.map((s) => s.customers)).toEqual([2, 2, 1, 1, 1, 0, 0]);
     // Ada entered on the phone and reached stages 2 and 3 at once, 4 h later, on the laptop; the stranger
     // entered at stage 2 (0 s). The median interpolates between the two.
-    expect(result.stages[1]).toMatchObject({ medianSecondsFromPrevious: 2 * 3600, p90SecondsFromPrevious: 0.9 * 4 * 3600 });
+    expect(result.stages[1]).toMatchObject({
+      medianSecondsFromPrevious: 2 * 3600,
+      p90SecondsFromPrevious: 0.9 * 4 * 3600,
+    });
     expect(result.stages[2]).toMatchObject({ medianSecondsFromPrevious: 0 });
     // Her entry moved back to the phone's time: a cohort starting after it no longer holds her.
     expect(await customersPerStage(projectId, T0 + 2 * HOUR, T0 + DAY)).toEqual([0, 0, 0, 0, 0, 0, 0]);
@@ -305,7 +324,11 @@ describe('queryStageFunnel', () => {
     const before = await funnel(projectId, T0, T0 + 2 * DAY);
 
     await insertTouchpoints(client, batch);
-    const retried = batch.map((tp) => ({ ...tp, timestamp: tp.timestamp + 3, receivedAt: tp.receivedAt + 3 }));
+    const retried = batch.map((tp) => ({
+      ...tp,
+      timestamp: tp.timestamp + 3,
+      receivedAt: tp.receivedAt + 3,
+    }));
     await insertTouchpoints(client, retried);
     expect(await funnel(projectId, T0, T0 + 2 * DAY)).toEqual(before);
 
@@ -412,7 +435,11 @@ describe('queryStageFunnel', () => {
         const want = expected[i] as ExpectedStage;
         const where = `stage ${i + 1} of [${from}, ${to}) window ${windowSeconds}`;
         expectClose(stage.conversionFromStart, want.conversionFromStart, `${where} conversionFromStart`);
-        expectClose(stage.conversionFromPrevious, want.conversionFromPrevious, `${where} conversionFromPrevious`);
+        expectClose(
+          stage.conversionFromPrevious,
+          want.conversionFromPrevious,
+          `${where} conversionFromPrevious`,
+        );
         expectClose(stage.dropOff, want.dropOff, `${where} dropOff`);
         expectClose(stage.medianSecondsFromPrevious, want.medianSecondsFromPrevious, `${where} median`);
         expectClose(stage.p90SecondsFromPrevious, want.p90SecondsFromPrevious, `${where} p90`);

@@ -18,25 +18,19 @@ const laterStages = stageNumbers.slice(1);
 
 /*
  * One pass over the pre-aggregation (DESIGN §3, "reached" mode):
- * 1. reach: per raw key, the first time it reached stage ≥ k. GROUP BY + min() is exact before merges
- *    and unaffected by duplicate touchpoints.
- * 2. links: the identity map, latest link per alias (argMax = ReplacingMergeTree(linked_at) semantics, but
+ * 1. links: the identity map, latest link per alias (argMax = ReplacingMergeTree(linked_at) semantics, but
  *    exact before merges).
- * 3. customers: raw keys resolved through the map (mapped customer_key, else the raw key itself) and their
- *    first times merged with min(); the cohort filter runs after the merge, so an anonymous history linked
- *    later moves the customer's entry back in time.
- * 4. Stage k counts a customer when t_k − t_1 ≤ window (inclusive, millisecond precision); the time into
+ * 2. customers: every stage_reach row (one per raw key and insert block until merges collapse them) is
+ *    resolved through the map (mapped customer_key, else the raw key itself) and grouped by customer with
+ *    min(): exact before merges, unaffected by duplicate touchpoints, and one aggregation instead of one
+ *    per raw key and another per customer. The cohort filter runs after the merge, so an anonymous
+ *    history linked later moves the customer's entry back in time.
+ * 3. Stage k counts a customer when t_k − t_1 ≤ window (inclusive, millisecond precision); the time into
  *    stage k is t_k − t_(k−1) over the customers counted at k. Quantiles interpolate linearly between
  *    closest ranks (quantileExactInclusive, numpy's default percentile).
  */
 const STAGE_FUNNEL_SQL = `
 WITH
-  reach AS (
-    SELECT raw_key, ${stageNumbers.map((k) => `min(first_at_${k}) AS f${k}`).join(', ')}
-    FROM stage_reach
-    WHERE project_id = {projectId:String}
-    GROUP BY raw_key
-  ),
   links AS (
     SELECT alias_key, argMax(customer_key, linked_at) AS linked_customer
     FROM identities
@@ -46,9 +40,10 @@ WITH
   customers AS (
     SELECT
       if(links.linked_customer = '', reach.raw_key, links.linked_customer) AS customer,
-      ${stageNumbers.map((k) => `toUnixTimestamp64Milli(min(reach.f${k})) AS t${k}`).join(',\n      ')}
-    FROM reach
+      ${stageNumbers.map((k) => `min(toUnixTimestamp64Milli(reach.first_at_${k})) AS t${k}`).join(',\n      ')}
+    FROM stage_reach AS reach
     LEFT JOIN links ON links.alias_key = reach.raw_key
+    WHERE reach.project_id = {projectId:String}
     GROUP BY customer
     HAVING t1 >= {fromMs:Int64} AND t1 < {toMs:Int64}
   )
@@ -56,14 +51,20 @@ SELECT
   count() AS n1,
   ${laterStages.map((k) => `countIf(t${k} - t1 <= {windowMs:Int64}) AS n${k}`).join(',\n  ')},
   ${laterStages
-    .map((k) => `quantilesExactInclusiveIf(0.5, 0.9)((t${k} - t${k - 1}) / 1000, t${k} - t1 <= {windowMs:Int64}) AS q${k}`)
+    .map(
+      (k) =>
+        `quantilesExactInclusiveIf(0.5, 0.9)((t${k} - t${k - 1}) / 1000, t${k} - t1 <= {windowMs:Int64}) AS q${k}`,
+    )
     .join(',\n  ')}
 FROM customers`;
 
 type StageFunnelRow = Record<string, unknown>;
 
 /** The reached-mode stage funnel of a project (DESIGN §3) from `stage_reach` and `identities`. */
-export async function queryStageFunnel(client: ClickHouseClient, query: StageFunnelQuery): Promise<StageFunnel> {
+export async function queryStageFunnel(
+  client: ClickHouseClient,
+  query: StageFunnelQuery,
+): Promise<StageFunnel> {
   if (!Number.isFinite(query.windowSeconds) || query.windowSeconds < 0) {
     throw new RangeError(`windowSeconds must be a non-negative number, got ${query.windowSeconds}`);
   }
@@ -79,7 +80,8 @@ export async function queryStageFunnel(client: ClickHouseClient, query: StageFun
     },
   });
   const [row] = await result.json<StageFunnelRow>();
-  if (!row) throw new ClickHouseStorageError('CLICKHOUSE_BAD_VALUE', 'the stage funnel query returned no row');
+  if (!row)
+    throw new ClickHouseStorageError('CLICKHOUSE_BAD_VALUE', 'the stage funnel query returned no row');
   return buildStageFunnel(stageNumbers.map((k) => stageCount(row, k)));
 }
 

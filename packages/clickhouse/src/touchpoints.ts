@@ -90,5 +90,9 @@ export async function insertTouchpoints(
   touchpoints: readonly StoredTouchpoint[],
 ): Promise<void> {
   if (touchpoints.length === 0) return;
-  await client.insert({ table: 'touchpoints', format: 'JSONEachRow', values: touchpoints.map(toTouchpointRow) });
+  await client.insert({
+    table: 'touchpoints',
+    format: 'JSONEachRow',
+    values: touchpoints.map(toTouchpointRow),
+  });
 }

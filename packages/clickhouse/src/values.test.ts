@@ -22,6 +22,8 @@ describe('values', () => {
     expect(formatDateTime64(ms)).toBe('2024-02-29 23:59:59.007');
     expect(formatDateTime64(new Date(ms))).toBe('2024-02-29 23:59:59.007');
     expect(parseDateTime64('2024-02-29 23:59:59.007', 't')).toBe(ms);
-    expect(() => formatDateTime64(Number.NaN)).toThrow(expect.objectContaining({ code: 'CLICKHOUSE_BAD_VALUE' }));
+    expect(() => formatDateTime64(Number.NaN)).toThrow(
+      expect.objectContaining({ code: 'CLICKHOUSE_BAD_VALUE' }),
+    );
   });
 });

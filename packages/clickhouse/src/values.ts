@@ -15,7 +15,10 @@ import { ClickHouseStorageError } from './errors.ts';
 export function toNumber(value: unknown, what: string): number {
   const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   if (typeof number !== 'number' || !Number.isFinite(number)) {
-    throw new ClickHouseStorageError('CLICKHOUSE_BAD_VALUE', `${what}: expected a number, got ${String(value)}`);
+    throw new ClickHouseStorageError(
+      'CLICKHOUSE_BAD_VALUE',
+      `${what}: expected a number, got ${String(value)}`,
+    );
   }
   return number;
 }
@@ -41,7 +44,10 @@ export function formatDateTime64(time: Date | number): string {
 /** DateTime64 text of a UTC column → epoch milliseconds. */
 export function parseDateTime64(value: unknown, what: string): number {
   if (typeof value !== 'string') {
-    throw new ClickHouseStorageError('CLICKHOUSE_BAD_VALUE', `${what}: expected a date-time, got ${String(value)}`);
+    throw new ClickHouseStorageError(
+      'CLICKHOUSE_BAD_VALUE',
+      `${what}: expected a date-time, got ${String(value)}`,
+    );
   }
   const ms = Date.parse(`${value.replace(' ', 'T')}Z`);
   if (!Number.isFinite(ms)) {

@@ -67,9 +67,7 @@ describe('startLocalKafka', () => {
   });
 
   it('starts a broker that kafkajs can produce to and consume from', async () => {
-    const startedAt = Date.now();
     broker = await startLocalKafka({ dataDir, port, controllerPort, logger });
-    logger.warn({ ms: Date.now() - startedAt }, 'first start (format included)');
     expect(broker.brokers).toEqual([`127.0.0.1:${port}`]);
 
     const kafka = createKafka({ brokers: broker.brokers, clientId: 'devstack-test', logger });
@@ -127,9 +125,7 @@ describe('startLocalKafka', () => {
     await broker?.stop(); // idempotent
     broker = undefined;
 
-    const startedAt = Date.now();
     broker = await startLocalKafka({ dataDir, port, controllerPort, logger });
-    logger.warn({ ms: Date.now() - startedAt }, 'restart');
     const kafka = createKafka({ brokers: broker.brokers, clientId: 'devstack-test', logger });
     const admin = kafka.admin();
     await admin.connect();

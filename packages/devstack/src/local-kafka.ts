@@ -200,21 +200,21 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
   const brokers = [`${HOST}:${port}`];
   const logger = options.logger;
 
-  await assertPortsFree(port, controllerPort);
-  await checkJava(javaCommand);
-  const classpath = await ensureKafkaClasspath({
-    cacheDir: options.cacheDir,
-    infraDir,
-    mavenCommand: options.mavenCommand,
-    logger,
-  });
-
   await mkdir(dataDir, { recursive: true });
+  // Locked first: a broker left running on this directory is then named by its pid, not just as a busy port.
   const lock = await lockDataDir(dataDir);
   let child: ChildProcess | undefined;
   let exited: Promise<Exit> | undefined;
   let killOnExit: (() => void) | undefined;
   try {
+    await assertPortsFree(port, controllerPort);
+    await checkJava(javaCommand);
+    const classpath = await ensureKafkaClasspath({
+      cacheDir: options.cacheDir,
+      infraDir,
+      mavenCommand: options.mavenCommand,
+      logger,
+    });
     await writeFile(
       propertiesFile,
       renderServerProperties({ logDir, port, controllerPort, host: HOST, partitions: options.partitions }),
@@ -250,6 +250,7 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
       closeSync(logFd);
     }
     const broker = child;
+    const spawnedAt = Date.now();
     exited = new Promise<Exit>((resolveExit) => {
       broker.once('exit', (code, signal) => resolveExit({ code, signal }));
       broker.once('error', (error) => {
@@ -263,7 +264,8 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
     process.once('exit', killOnExit);
 
     const startTimeoutMs = options.startTimeoutMs ?? 60_000;
-    const outcome = await waitUntilReady(brokers, exited, startedAt + startTimeoutMs);
+    // Counted from the spawn: the first start also waits for Maven, which has its own bound.
+    const outcome = await waitUntilReady(brokers, exited, spawnedAt + startTimeoutMs);
     if (outcome !== 'ready') {
       const logTail = await readLogTail(logFile, logOffset);
       if (outcome === 'timeout') {

@@ -29,3 +29,4 @@ export {
   stageIndex,
   stageName,
 } from './stages.ts';
+export { buildStageFunnel, type StageFunnel, type StageFunnelStage, type StageReachCount } from './stage-funnel.ts';

@@ -27,7 +27,7 @@ export interface CollectorOptions {
 export interface CollectorDeps {
   logger: Logger;
   publisher: TouchpointPublisher;
-  projects: Pick<ProjectDirectory, 'byWriteKey' | 'loaded'>;
+  projects: Pick<ProjectDirectory, 'byWriteKey' | 'loaded' | 'refreshAfterMiss'>;
   options: CollectorOptions;
   /** Readiness of what the publisher needs (the Kafka producer is connected). */
   isPublisherReady?: () => boolean;
@@ -114,10 +114,14 @@ export function buildCollectorApp(deps: CollectorDeps): FastifyInstance {
     metrics.requests.inc({ route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
   });
 
-  const authenticate = (request: FastifyRequest, body: Body) => {
+  const authenticate = async (request: FastifyRequest, body: Body) => {
     const writeKey = writeKeyFrom(request, body);
     if (writeKey === undefined) throw new CollectorError('MISSING_WRITE_KEY');
-    const project = projects.byWriteKey(writeKey);
+    let project = projects.byWriteKey(writeKey);
+    if (!project) {
+      await projects.refreshAfterMiss();
+      project = projects.byWriteKey(writeKey);
+    }
     if (!project) throw new CollectorError('UNKNOWN_WRITE_KEY');
     return project;
   };
@@ -127,7 +131,7 @@ export function buildCollectorApp(deps: CollectorDeps): FastifyInstance {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new CollectorError('INVALID_BODY', 'body must be a JSON object');
     }
-    const project = authenticate(request, body as Body);
+    const project = await authenticate(request, body as Body);
 
     let events: readonly unknown[];
     let batchSentAt: number | undefined;

@@ -14,6 +14,8 @@ export interface QueryDeps {
   clickhouse: ClickHouseClient;
   /** The current API key hashes by project (kept fresh by the caller). */
   apiKeyOwners: () => readonly ApiKeyOwner[];
+  /** Re-reads the owners after an unknown key (throttled by the caller), so new keys work at once. */
+  refreshAfterMiss?: () => Promise<void>;
   isReady?: () => boolean;
 }
 
@@ -84,15 +86,20 @@ export function buildQueryApp(deps: QueryDeps): FastifyInstance {
     latency.observe({ route }, reply.elapsedTime / 1000);
   });
 
-  const authorize = (request: FastifyRequest): string => {
+  const authorize = async (request: FastifyRequest): Promise<string> => {
     const { projectId } = parse(ProjectParams, request.params);
-    const check = checkApiKey(deps.apiKeyOwners(), projectId, bearer(request));
+    const apiKey = bearer(request);
+    let check = checkApiKey(deps.apiKeyOwners(), projectId, apiKey);
+    if (!check.ok && check.code === 'UNAUTHENTICATED' && apiKey && deps.refreshAfterMiss) {
+      await deps.refreshAfterMiss();
+      check = checkApiKey(deps.apiKeyOwners(), projectId, apiKey);
+    }
     if (!check.ok) throw new QueryError(check.code);
     return projectId;
   };
 
   app.get('/v1/projects/:projectId/funnel/stages', async (request) => {
-    const projectId = authorize(request);
+    const projectId = await authorize(request);
     const query = parse(StageFunnelQuery, request.query);
     const funnel = await queryStageFunnel(deps.clickhouse, {
       projectId,

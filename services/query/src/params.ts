@@ -6,27 +6,36 @@ const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 export const IsoInstant = z
   .string()
   .max(40)
-  .refine((s) => DATE_ONLY.test(s) || z.iso.datetime({ offset: true }).safeParse(s).success, {
-    message: 'expected an ISO-8601 date (2026-01-31) or date-time with a time zone (2026-01-31T12:00:00Z)',
-  })
-  .transform((s) => new Date(DATE_ONLY.test(s) ? `${s}T00:00:00Z` : s))
-  .refine((d) => !Number.isNaN(d.getTime()), { message: 'not a valid date' });
+  .transform((s, ctx) => {
+    const valid = DATE_ONLY.test(s) || z.iso.datetime({ offset: true }).safeParse(s).success;
+    const date = new Date(DATE_ONLY.test(s) ? `${s}T00:00:00Z` : s);
+    if (!valid || Number.isNaN(date.getTime())) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'expected an ISO-8601 date (2026-01-31) or date-time with a time zone (2026-01-31T12:00:00Z)',
+      });
+      return z.NEVER;
+    }
+    return date;
+  });
 
 const WINDOW = /^(\d{1,9})(s|m|h|d)?$/;
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 const MAX_WINDOW_SECONDS = 366 * 86_400;
 
-/** A conversion window: seconds, or `<n>s|m|h|d`; at most a year. */
-export const ConversionWindow = z
-  .string()
-  .regex(WINDOW, 'expected seconds or <n>s, <n>m, <n>h, <n>d (e.g. 30d)')
-  .transform((s) => {
-    const [, n, unit] = WINDOW.exec(s) as RegExpExecArray;
-    return Number(n) * UNIT_SECONDS[(unit ?? 's') as keyof typeof UNIT_SECONDS];
-  })
-  .refine((seconds) => seconds > 0 && seconds <= MAX_WINDOW_SECONDS, {
-    message: `window must be between 1 second and ${MAX_WINDOW_SECONDS / 86_400} days`,
-  });
+/** A conversion window: seconds, or `<n>s|m|h|d`; at most 366 days. */
+export const ConversionWindow = z.string().transform((s, ctx) => {
+  const match = WINDOW.exec(s);
+  const seconds = match ? Number(match[1]) * UNIT_SECONDS[(match[2] ?? 's') as keyof typeof UNIT_SECONDS] : Number.NaN;
+  if (!(seconds > 0 && seconds <= MAX_WINDOW_SECONDS)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected seconds or <n>s, <n>m, <n>h, <n>d between 1 second and ${MAX_WINDOW_SECONDS / 86_400} days (e.g. 30d)`,
+    });
+    return z.NEVER;
+  }
+  return seconds;
+});
 
 export const ProjectParams = z.object({
   projectId: z

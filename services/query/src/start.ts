@@ -21,6 +21,7 @@ export async function startQuery(deps: {
     logger,
     clickhouse,
     apiKeyOwners: () => directory.projects(),
+    refreshAfterMiss: directory.refreshAfterMiss,
     isReady: () => directory.loaded,
   });
   const url = await app.listen({ host: env.QUERY_HOST, port: env.QUERY_PORT });

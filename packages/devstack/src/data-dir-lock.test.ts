@@ -1,0 +1,38 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { lockDataDir } from './data-dir-lock.ts';
+import { DevstackError } from './devstack-error.ts';
+
+describe('lockDataDir', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'waymark-lock-test-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('keeps a second owner out while the first holds the directory', async () => {
+    const lock = await lockDataDir(dir);
+    await expect(lockDataDir(dir)).rejects.toSatisfy(
+      (error: unknown) => error instanceof DevstackError && error.code === 'KAFKA_DATA_DIR_IN_USE',
+    );
+    await lock.release();
+    await lock.release();
+    const again = await lockDataDir(dir);
+    await again.release();
+  });
+
+  it('takes over the lock of a process that no longer runs', async () => {
+    await writeFile(join(dir, 'devstack.lock'), '4194303\n'); // the highest pid Linux can hand out: not running
+    const lock = await lockDataDir(dir);
+    expect((await readFile(join(dir, 'devstack.lock'), 'utf8')).trim()).toBe(String(process.pid));
+    await lock.setOwner(1234);
+    expect((await readFile(join(dir, 'devstack.lock'), 'utf8')).trim()).toBe('1234');
+    await lock.release();
+    expect(existsSync(join(dir, 'devstack.lock'))).toBe(false);
+  });
+});
