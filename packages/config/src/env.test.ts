@@ -11,15 +11,21 @@ const Schema = z.object({
 
 describe('loadConfig', () => {
   it('applies defaults and treats empty strings as unset', () => {
-    expect(loadConfig(Schema, { PORT: '', TIMEOUT: undefined })).toEqual({ PORT: 8080, TIMEOUT: 5000, FLAG: true });
+    expect(loadConfig(Schema, { PORT: '', TIMEOUT: undefined })).toEqual({
+      PORT: 8080,
+      TIMEOUT: 5000,
+      FLAG: true,
+    });
   });
   it('parses durations, lists and flags', () => {
-    expect(loadConfig(Schema, { PORT: '9000', TIMEOUT: '250ms', BROKERS: 'a:1, b:2,,', FLAG: 'no' })).toEqual({
-      PORT: 9000,
-      TIMEOUT: 250,
-      BROKERS: ['a:1', 'b:2'],
-      FLAG: false,
-    });
+    expect(loadConfig(Schema, { PORT: '9000', TIMEOUT: '250ms', BROKERS: 'a:1, b:2,,', FLAG: 'no' })).toEqual(
+      {
+        PORT: 9000,
+        TIMEOUT: 250,
+        BROKERS: ['a:1', 'b:2'],
+        FLAG: false,
+      },
+    );
     expect(loadConfig(Schema, { TIMEOUT: '2h' }).TIMEOUT).toBe(7_200_000);
   });
   it('reports every bad variable at once, by name', () => {

@@ -1,5 +1,11 @@
 export { DEFAULT_STAGE_RULESET } from './default-stage-ruleset.ts';
 export {
+  buildStageFunnel,
+  type StageFunnel,
+  type StageFunnelStage,
+  type StageReachCount,
+} from './stage-funnel.ts';
+export {
   type CompiledRuleset,
   classifyTouchpoint,
   compileRuleset,
@@ -29,4 +35,3 @@ export {
   stageIndex,
   stageName,
 } from './stages.ts';
-export { buildStageFunnel, type StageFunnel, type StageFunnelStage, type StageReachCount } from './stage-funnel.ts';

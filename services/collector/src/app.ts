@@ -1,17 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { ProjectDirectory } from '@waymark/clickhouse';
 import { MAX_REQUEST_BYTES, WIRE_EVENT_TYPES, WireBatch, type WireEventType } from '@waymark/events';
+import { createServiceApp } from '@waymark/http';
 import type { Logger } from '@waymark/logger';
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-} from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { geoFromHeaders, type RequestFacts } from './enrichment.ts';
 import { ingestEvents } from './ingest.ts';
 import { type CollectorMetrics, createCollectorMetrics } from './metrics.ts';
-import { CollectorError } from './problems.ts';
+import { COLLECTOR_ERRORS, collectorProblem } from './problems.ts';
 import type { TouchpointPublisher } from './publisher.ts';
 import { createRateLimiter } from './rate-limit.ts';
 
@@ -41,7 +37,7 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new CollectorError('INVALID_BODY', `body is not valid JSON: ${(error as Error).message}`);
+    throw collectorProblem('INVALID_BODY', `body is not valid JSON: ${(error as Error).message}`);
   }
 }
 
@@ -70,12 +66,15 @@ export function buildCollectorApp(deps: CollectorDeps): FastifyInstance {
     burst: options.rateLimit.requestsPerSecondPerIp * burst,
   });
 
-  const app = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+  const app = createServiceApp({
+    name: 'collector',
+    logger,
+    registry: metrics.registry,
     bodyLimit: MAX_REQUEST_BYTES,
     trustProxy: options.trustProxy,
-    return503OnClosing: true,
+    problems: COLLECTOR_ERRORS,
+    invalidRequestCode: 'INVALID_BODY',
+    readiness: () => ({ projects: projects.loaded, kafka: deps.isPublisherReady?.() ?? true }),
   });
 
   // Beacons (navigator.sendBeacon) and CORS-simple fetches send JSON as text/plain.
@@ -88,48 +87,22 @@ export function buildCollectorApp(deps: CollectorDeps): FastifyInstance {
     }
   });
 
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
-    let problem: CollectorError;
-    if (error instanceof CollectorError) problem = error;
-    else if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') problem = new CollectorError('PAYLOAD_TOO_LARGE');
-    else if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
-      problem = new CollectorError('UNSUPPORTED_MEDIA_TYPE');
-    else if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500)
-      problem = new CollectorError('INVALID_BODY', error.message);
-    else {
-      request.log.error({ err: error }, 'unexpected error');
-      problem = new CollectorError('INTERNAL');
-    }
-    if (problem.retryAfterSeconds !== undefined)
-      void reply.header('retry-after', String(problem.retryAfterSeconds));
-    return reply.status(problem.status).type('application/problem+json').send(problem.toProblem());
-  });
-
-  app.setNotFoundHandler((_request, reply) => {
-    const problem = new CollectorError('NOT_FOUND');
-    return reply.status(404).type('application/problem+json').send(problem.toProblem());
-  });
-
-  app.addHook('onResponse', async (request, reply) => {
-    metrics.requests.inc({ route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
-  });
-
   const authenticate = async (request: FastifyRequest, body: Body) => {
     const writeKey = writeKeyFrom(request, body);
-    if (writeKey === undefined) throw new CollectorError('MISSING_WRITE_KEY');
+    if (writeKey === undefined) throw collectorProblem('MISSING_WRITE_KEY');
     let project = projects.byWriteKey(writeKey);
     if (!project) {
       await projects.refreshAfterMiss();
       project = projects.byWriteKey(writeKey);
     }
-    if (!project) throw new CollectorError('UNKNOWN_WRITE_KEY');
+    if (!project) throw collectorProblem('UNKNOWN_WRITE_KEY');
     return project;
   };
 
   const handle = async (request: FastifyRequest, reply: FastifyReply, type: WireEventType | undefined) => {
     const body = request.body;
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      throw new CollectorError('INVALID_BODY', 'body must be a JSON object');
+      throw collectorProblem('INVALID_BODY', 'body must be a JSON object');
     }
     const project = await authenticate(request, body as Body);
 
@@ -139,7 +112,7 @@ export function buildCollectorApp(deps: CollectorDeps): FastifyInstance {
     if (type === undefined) {
       const envelope = WireBatch.safeParse(body);
       if (!envelope.success) {
-        throw new CollectorError(
+        throw collectorProblem(
           'INVALID_BODY',
           envelope.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
         );
@@ -154,7 +127,7 @@ export function buildCollectorApp(deps: CollectorDeps): FastifyInstance {
     const waitIp = perIp.take(`ip:${request.ip}`);
     const waitKey = perKey.take(`key:${project.projectId}`, events.length);
     if (waitIp > 0 || waitKey > 0) {
-      throw new CollectorError('RATE_LIMITED', undefined, Math.max(waitIp, waitKey));
+      throw collectorProblem('RATE_LIMITED', undefined, { retryAfterSeconds: Math.max(waitIp, waitKey) });
     }
 
     const facts: RequestFacts = {
@@ -171,7 +144,7 @@ export function buildCollectorApp(deps: CollectorDeps): FastifyInstance {
     metrics.events.inc({ outcome: 'rejected' }, rejected.length);
 
     if (type !== undefined && rejected.length > 0) {
-      throw new CollectorError('INVALID_EVENT', rejected[0]?.errors.join('; '), undefined, { rejected });
+      throw collectorProblem('INVALID_EVENT', rejected[0]?.errors.join('; '), { extra: { rejected } });
     }
 
     const stopTimer = metrics.publishSeconds.startTimer();
@@ -180,7 +153,9 @@ export function buildCollectorApp(deps: CollectorDeps): FastifyInstance {
     } catch (error) {
       metrics.events.inc({ outcome: 'failed' }, touchpoints.length);
       request.log.warn({ err: error, events: touchpoints.length }, 'publish to Kafka failed');
-      throw new CollectorError('KAFKA_UNAVAILABLE', undefined, options.retryAfterSeconds);
+      throw collectorProblem('KAFKA_UNAVAILABLE', undefined, {
+        retryAfterSeconds: options.retryAfterSeconds,
+      });
     } finally {
       stopTimer();
     }
@@ -194,16 +169,6 @@ export function buildCollectorApp(deps: CollectorDeps): FastifyInstance {
   for (const type of WIRE_EVENT_TYPES) {
     app.post(`/v1/${type}`, (request, reply) => handle(request, reply, type));
   }
-
-  app.get('/health/live', async () => ({ status: 'ok' }));
-  app.get('/health/ready', async (_request, reply) => {
-    const checks = { projects: projects.loaded, kafka: deps.isPublisherReady?.() ?? true };
-    const ready = Object.values(checks).every(Boolean);
-    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks });
-  });
-  app.get('/metrics', async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-  );
 
   return app;
 }

@@ -1,6 +1,6 @@
 export { buildCollectorApp, type CollectorDeps, type CollectorOptions } from './app.ts';
 export { anonymizeIp, correctedTimestamp, technographics, toTouchpoint } from './enrichment.ts';
 export { CollectorEnv, loadCollectorEnv } from './env.ts';
-export { COLLECTOR_ERRORS, CollectorError } from './problems.ts';
+export { COLLECTOR_ERRORS, collectorProblem } from './problems.ts';
 export { createKafkaPublisher, partitionKey, type TouchpointPublisher } from './publisher.ts';
 export { type RunningCollector, startCollector } from './start.ts';

@@ -1,27 +1,19 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, Histogram, Registry } from 'prom-client';
 
 export interface CollectorMetrics {
   registry: Registry;
   events: Counter<'outcome'>;
-  requests: Counter<'route' | 'status'>;
   publishSeconds: Histogram;
 }
 
 export function createCollectorMetrics(): CollectorMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'waymark_collector_' });
   return {
     registry,
     events: new Counter({
       name: 'waymark_collector_events_total',
       help: 'Events received, by outcome (accepted, rejected, failed = Kafka unavailable)',
       labelNames: ['outcome'],
-      registers: [registry],
-    }),
-    requests: new Counter({
-      name: 'waymark_collector_requests_total',
-      help: 'HTTP requests by route and status code',
-      labelNames: ['route', 'status'],
       registers: [registry],
     }),
     publishSeconds: new Histogram({

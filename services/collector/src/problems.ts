@@ -1,6 +1,8 @@
+import { problems } from '@waymark/http';
+
 /**
- * Every error the collector answers with, by stable code (fastify's lib/errors.js pattern). Bodies are
- * RFC 9457 problem details; `problems.test.ts` checks each code is documented in docs/collector-errors.md.
+ * Every error the collector answers with, by stable code, as RFC 9457 problem details.
+ * `problems.test.ts` checks each code is documented in docs/collector-errors.md.
  */
 export const COLLECTOR_ERRORS = {
   INVALID_BODY: { status: 400, title: 'The request body is not valid JSON or not a Segment batch' },
@@ -19,31 +21,4 @@ export const COLLECTOR_ERRORS = {
   INTERNAL: { status: 500, title: 'Internal error' },
 } as const;
 
-export type CollectorErrorCode = keyof typeof COLLECTOR_ERRORS;
-
-export class CollectorError extends Error {
-  constructor(
-    readonly code: CollectorErrorCode,
-    readonly detail?: string,
-    readonly retryAfterSeconds?: number,
-    readonly extra?: Record<string, unknown>,
-  ) {
-    super(detail ?? COLLECTOR_ERRORS[code].title);
-    this.name = 'CollectorError';
-  }
-
-  get status(): number {
-    return COLLECTOR_ERRORS[this.code].status;
-  }
-
-  toProblem(): Record<string, unknown> {
-    return {
-      type: `https://waymark.dev/problems/${this.code.toLowerCase().replaceAll('_', '-')}`,
-      title: COLLECTOR_ERRORS[this.code].title,
-      status: this.status,
-      code: this.code,
-      ...(this.detail === undefined ? {} : { detail: this.detail }),
-      ...this.extra,
-    };
-  }
-}
+export const collectorProblem = problems(COLLECTOR_ERRORS);

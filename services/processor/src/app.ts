@@ -1,6 +1,13 @@
+import { createServiceApp } from '@waymark/http';
 import type { Logger } from '@waymark/logger';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ProcessorMetrics } from './metrics.ts';
+
+const PROCESSOR_ERRORS = {
+  INVALID_REQUEST: { status: 400, title: 'The request is invalid' },
+  NOT_FOUND: { status: 404, title: 'No such route' },
+  INTERNAL: { status: 500, title: 'Internal error' },
+} as const;
 
 /** The processor's operational HTTP surface: health and metrics (it has no API of its own). */
 export function buildProcessorApp(deps: {
@@ -8,18 +15,12 @@ export function buildProcessorApp(deps: {
   metrics: ProcessorMetrics;
   isReady: () => boolean;
 }): FastifyInstance {
-  const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
-    return503OnClosing: true,
+  return createServiceApp({
+    name: 'processor',
+    logger: deps.logger,
+    registry: deps.metrics.registry,
+    problems: PROCESSOR_ERRORS,
+    invalidRequestCode: 'INVALID_REQUEST',
+    readiness: () => ({ consumer: deps.isReady() }),
   });
-  app.get('/health/live', async () => ({ status: 'ok' }));
-  app.get('/health/ready', async (_request, reply) => {
-    const ready = deps.isReady();
-    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready' });
-  });
-  app.get('/metrics', async (_request, reply) =>
-    reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
-  );
-  return app;
 }

@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, Histogram, Registry } from 'prom-client';
 
 export interface ProcessorMetrics {
   registry: Registry;
@@ -9,7 +9,6 @@ export interface ProcessorMetrics {
 
 export function createProcessorMetrics(): ProcessorMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'waymark_processor_' });
   return {
     registry,
     records: new Counter({

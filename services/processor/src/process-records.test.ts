@@ -10,10 +10,38 @@ let offset = 0;
 function touchpoint(over: Partial<Touchpoint>): Touchpoint {
   const nulls = Object.fromEntries(
     [
-      'event', 'name', 'anonymousId', 'userId', 'previousId', 'groupId', 'originalTimestamp', 'sentAt', 'sessionId',
-      'pageUrl', 'pagePath', 'pageReferrer', 'pageTitle', 'pageSearch', 'campaignSource', 'campaignMedium',
-      'campaignName', 'campaignTerm', 'campaignContent', 'clickId', 'userAgent', 'deviceType', 'os', 'browser', 'ip',
-      'country', 'region', 'city', 'locale', 'timezone', 'libraryName', 'libraryVersion',
+      'event',
+      'name',
+      'anonymousId',
+      'userId',
+      'previousId',
+      'groupId',
+      'originalTimestamp',
+      'sentAt',
+      'sessionId',
+      'pageUrl',
+      'pagePath',
+      'pageReferrer',
+      'pageTitle',
+      'pageSearch',
+      'campaignSource',
+      'campaignMedium',
+      'campaignName',
+      'campaignTerm',
+      'campaignContent',
+      'clickId',
+      'userAgent',
+      'deviceType',
+      'os',
+      'browser',
+      'ip',
+      'country',
+      'region',
+      'city',
+      'locale',
+      'timezone',
+      'libraryName',
+      'libraryVersion',
     ].map((k) => [k, null]),
   );
   return {
@@ -38,7 +66,16 @@ describe('processRecords', () => {
     const out = processRecords(
       [
         record(encodeTouchpoint(touchpoint({ messageId: 'view', event: 'Product Viewed' }))),
-        record(encodeTouchpoint(touchpoint({ messageId: 'order', event: 'Order Completed', userId: 'u1', properties: '{"total":"42.5","currency":"eur"}' }))),
+        record(
+          encodeTouchpoint(
+            touchpoint({
+              messageId: 'order',
+              event: 'Order Completed',
+              userId: 'u1',
+              properties: '{"total":"42.5","currency":"eur"}',
+            }),
+          ),
+        ),
       ],
       ruleset,
       1_700_000_001_000,
@@ -90,7 +127,9 @@ describe('identityLinks', () => {
     ]);
   });
   it('links both possible keys of an alias previousId', () => {
-    const links = identityLinks(touchpoint({ type: 'alias', anonymousId: null, userId: 'new', previousId: 'old' }));
+    const links = identityLinks(
+      touchpoint({ type: 'alias', anonymousId: null, userId: 'new', previousId: 'old' }),
+    );
     expect(links.map((l) => [l.aliasKey, l.customerKey])).toEqual([
       ['a:old', 'u:new'],
       ['u:old', 'u:new'],
@@ -104,10 +143,16 @@ describe('identityLinks', () => {
 
 describe('revenueOf', () => {
   it('reads revenue, else an order total, and ignores non-numbers', () => {
-    expect(revenueOf(touchpoint({ event: 'Subscription Started', properties: '{"revenue":19.99}' })).revenue).toBe(19.99);
+    expect(
+      revenueOf(touchpoint({ event: 'Subscription Started', properties: '{"revenue":19.99}' })).revenue,
+    ).toBe(19.99);
     expect(revenueOf(touchpoint({ event: 'Product Added', properties: '{"total":5}' })).revenue).toBe(0);
-    expect(revenueOf(touchpoint({ event: 'Order Completed', properties: '{"revenue":"lots"}' })).revenue).toBe(0);
-    expect(revenueOf(touchpoint({ event: 'Order Completed', properties: '{"revenue": broken' })).revenue).toBe(0);
+    expect(
+      revenueOf(touchpoint({ event: 'Order Completed', properties: '{"revenue":"lots"}' })).revenue,
+    ).toBe(0);
+    expect(
+      revenueOf(touchpoint({ event: 'Order Completed', properties: '{"revenue": broken' })).revenue,
+    ).toBe(0);
     expect(revenueOf(touchpoint({ type: 'page', properties: '{"revenue":10}' })).revenue).toBe(0);
   });
 });

@@ -2,5 +2,5 @@ export { type ApiKeyOwner, checkApiKey } from './api-keys.ts';
 export { buildQueryApp, type QueryDeps } from './app.ts';
 export { loadQueryEnv, QueryEnv } from './env.ts';
 export { openApiDocument } from './openapi.ts';
-export { QUERY_ERRORS, QueryError } from './problems.ts';
+export { QUERY_ERRORS, queryProblem } from './problems.ts';
 export { type RunningQuery, startQuery } from './start.ts';

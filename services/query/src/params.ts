@@ -12,7 +12,8 @@ export const IsoInstant = z
     if (!valid || Number.isNaN(date.getTime())) {
       ctx.addIssue({
         code: 'custom',
-        message: 'expected an ISO-8601 date (2026-01-31) or date-time with a time zone (2026-01-31T12:00:00Z)',
+        message:
+          'expected an ISO-8601 date (2026-01-31) or date-time with a time zone (2026-01-31T12:00:00Z)',
       });
       return z.NEVER;
     }
@@ -26,7 +27,9 @@ const MAX_WINDOW_SECONDS = 366 * 86_400;
 /** A conversion window: seconds, or `<n>s|m|h|d`; at most 366 days. */
 export const ConversionWindow = z.string().transform((s, ctx) => {
   const match = WINDOW.exec(s);
-  const seconds = match ? Number(match[1]) * UNIT_SECONDS[(match[2] ?? 's') as keyof typeof UNIT_SECONDS] : Number.NaN;
+  const seconds = match
+    ? Number(match[1]) * UNIT_SECONDS[(match[2] ?? 's') as keyof typeof UNIT_SECONDS]
+    : Number.NaN;
   if (!(seconds > 0 && seconds <= MAX_WINDOW_SECONDS)) {
     ctx.addIssue({
       code: 'custom',

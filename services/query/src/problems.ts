@@ -1,3 +1,5 @@
+import { problems } from '@waymark/http';
+
 /**
  * Every error the query service answers with, by stable code, as RFC 9457 problem details.
  * `problems.test.ts` checks that each code is documented in docs/api-errors.md.
@@ -11,30 +13,4 @@ export const QUERY_ERRORS = {
   INTERNAL: { status: 500, title: 'Internal error' },
 } as const;
 
-export type QueryErrorCode = keyof typeof QUERY_ERRORS;
-
-export class QueryError extends Error {
-  constructor(
-    readonly code: QueryErrorCode,
-    readonly detail?: string,
-    readonly extra?: Record<string, unknown>,
-  ) {
-    super(detail ?? QUERY_ERRORS[code].title);
-    this.name = 'QueryError';
-  }
-
-  get status(): number {
-    return QUERY_ERRORS[this.code].status;
-  }
-
-  toProblem(): Record<string, unknown> {
-    return {
-      type: `https://waymark.dev/problems/${this.code.toLowerCase().replaceAll('_', '-')}`,
-      title: QUERY_ERRORS[this.code].title,
-      status: this.status,
-      code: this.code,
-      ...(this.detail === undefined ? {} : { detail: this.detail }),
-      ...this.extra,
-    };
-  }
-}
+export const queryProblem = problems(QUERY_ERRORS);

@@ -1,0 +1,2 @@
+export { type ProblemCatalog, ProblemError, problems } from './problem.ts';
+export { createServiceApp, type ServiceAppOptions } from './service-app.ts';
