@@ -79,6 +79,15 @@ export function createServiceApp(options: ServiceAppOptions): FastifyInstance {
   app.setNotFoundHandler((_request, reply) =>
     reply.status(404).type('application/problem+json').send(problem('NOT_FOUND').toProblem()),
   );
+  // While draining, answers close their connection: otherwise a keep-alive socket that goes idle after
+  // close() began would hold the shutdown open for the whole keep-alive timeout (72 s in fastify).
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining) void reply.header('connection', 'close');
+  });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unknown';
     requests.inc({ route, status: String(reply.statusCode) });

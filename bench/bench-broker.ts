@@ -1,0 +1,49 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findFreePorts, startLocalKafka } from '@waymark/devstack';
+import { createKafka, ensureTopics, TOPICS } from '@waymark/kafka';
+import { createLogger } from '@waymark/logger';
+import type { Kafka } from 'kafkajs';
+import type { Teardown } from './teardown.ts';
+
+export interface BenchBroker {
+  brokers: string[];
+  /** The JVM's pid, for RSS and CPU sampling. */
+  pid: number;
+  kafka: Kafka;
+  partitions: number;
+  /** Sum of the events topic's high watermarks: every record ever appended to it. */
+  eventsTopicRecords(): Promise<number>;
+}
+
+/**
+ * A real single-node Kafka 4 broker (the same launcher as `waymark start`) in a temporary directory on
+ * free ports, with the registry's topics; stopped and deleted by the teardown.
+ */
+export async function startBenchBroker(teardown: Teardown, options: { partitions: number }): Promise<BenchBroker> {
+  const logger = createLogger({ name: 'bench-broker', level: 'warn', destination: process.stderr });
+  const dataDir = await mkdtemp(join(tmpdir(), 'waymark-bench-kafka-'));
+  teardown.defer(`broker data ${dataDir}`, () => rm(dataDir, { recursive: true, force: true }));
+  const [port, controllerPort] = await findFreePorts(2);
+  const broker = await startLocalKafka({ dataDir, port, controllerPort, logger, partitions: options.partitions });
+  teardown.defer('Kafka broker', () => broker.stop());
+  const kafka = createKafka({ brokers: broker.brokers, clientId: 'waymark-bench', logger });
+  await ensureTopics(kafka, { partitions: options.partitions, replicationFactor: 1 });
+  return {
+    brokers: broker.brokers,
+    pid: broker.pid,
+    kafka,
+    partitions: options.partitions,
+    async eventsTopicRecords() {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const offsets = await admin.fetchTopicOffsets(TOPICS.events);
+        return offsets.reduce((sum, partition) => sum + Number(partition.high), 0);
+      } finally {
+        await admin.disconnect();
+      }
+    },
+  };
+}

@@ -1,0 +1,280 @@
+/**
+ * Collector throughput (DESIGN §9): events/s accepted into Kafka at acks=all, 50-event `/v1/batch` bodies
+ * of realistic shopper events with a distinct messageId per event and request, driven by autocannon
+ * against the real collector — next to the same bodies against a bare fastify route that only parses the
+ * JSON, in the same run, rounds interleaved. Then once more with the processor consuming the topic at the
+ * same time, sampling the peak RSS and CPU of every service.
+ *
+ * Every service is its own process (`service-host.ts`), as in production; the collector's per-key and
+ * per-IP rate limits are lifted (one key and one IP send everything here). autocannon runs in this
+ * process and shares the two cores with what it measures, which is why only the ratio travels.
+ *
+ *   pnpm exec tsx bench/collector.bench.ts [--seconds 10] [--warmup 3] [--rounds 2] [--connections 32]
+ *     [--body compact|full] [--partitions 3] [--profile <dir>]
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { startBenchBroker } from './bench-broker.ts';
+import { type BodyShape, createBatchBodies } from './batch-bodies.ts';
+import { formatProfileSummary, summarizeProfileFile } from './cpu-profile.ts';
+import { type ProcessUsage, sampleUsage, threadSummary } from './process-usage.ts';
+import { commandLine, formatNumber, markdownTable, median, megabytes, runContext } from './report.ts';
+import { type ServiceProcess, startServiceProcess } from './service-process.ts';
+import type { BenchProject } from './service-protocol.ts';
+import { createTeardown } from './teardown.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '32' },
+    body: { type: 'string', default: 'compact' },
+    partitions: { type: 'string', default: '3' },
+    profile: { type: 'string' },
+  },
+});
+const SECONDS = Number(args.seconds);
+const WARMUP = Number(args.warmup);
+const ROUNDS = Number(args.rounds);
+const CONNECTIONS = Number(args.connections);
+const SHAPE = args.body as BodyShape;
+const EVENTS_PER_BODY = 50;
+const TARGET_RATIO = 0.25;
+if (SHAPE !== 'compact' && SHAPE !== 'full') throw new Error('--body is compact or full');
+
+const context = runContext();
+const teardown = createTeardown({
+  name: 'collector.bench',
+  limitSeconds: 240 + (ROUNDS * 2 + 1) * (SECONDS + WARMUP + 5),
+});
+
+interface Phase {
+  name: string;
+  result: autocannon.Result;
+  wallSeconds: number;
+  usage: ProcessUsage[];
+  note?: string;
+}
+
+try {
+  const broker = await startBenchBroker(teardown, { partitions: Number(args.partitions) });
+  const project: BenchProject = {
+    projectId: `p_bench_${randomBytes(4).toString('hex')}`,
+    writeKey: `wk_${randomBytes(12).toString('hex')}`,
+    apiKey: `sk_${randomBytes(24).toString('hex')}`,
+  };
+  const bodies = createBatchBodies({ shape: SHAPE, templates: 400, eventsPerBody: EVENTS_PER_BODY });
+  const authorization = `Basic ${Buffer.from(`${project.writeKey}:`).toString('base64')}`;
+
+  const profileDir = args.profile ? resolve(args.profile) : undefined;
+  if (profileDir) await mkdir(profileDir, { recursive: true });
+  const bare = await startServiceProcess(teardown, 'bare fastify', { role: 'bare' });
+  const collector = await startServiceProcess(
+    teardown,
+    'collector',
+    {
+      role: 'collector',
+      brokers: broker.brokers,
+      project,
+      env: { COLLECTOR_RATE_LIMIT_EVENTS_PER_KEY: '1e12', COLLECTOR_RATE_LIMIT_REQUESTS_PER_IP: '1e12' },
+    },
+    { nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] },
+  );
+
+  let sequence = 0;
+  let collectorAccepted = 0;
+  const load = async (target: ServiceProcess, seconds: number) => {
+    const result = await autocannon({
+      url: target.url,
+      connections: CONNECTIONS,
+      duration: seconds,
+      requests: [
+        {
+          method: 'POST',
+          path: '/v1/batch',
+          headers: { 'content-type': 'application/json', authorization },
+          setupRequest: (request) => ({ ...request, body: bodies.body(sequence++) }),
+        },
+      ],
+    });
+    if (target === collector) collectorAccepted += result['2xx'] * EVENTS_PER_BODY;
+    return result;
+  };
+
+  const brokerProcess = { label: 'Kafka broker (JVM)', pid: broker.pid };
+  const loadGenerator = { label: 'autocannon (this process)', pid: process.pid };
+  const measure = async (
+    name: string,
+    target: ServiceProcess,
+    watched: Array<{ label: string; pid: number }>,
+  ): Promise<Phase> => {
+    await load(target, WARMUP);
+    const sampler = sampleUsage([...watched, loadGenerator]);
+    const started = performance.now();
+    const result = await load(target, SECONDS);
+    const wallSeconds = (performance.now() - started) / 1000;
+    return { name, result, wallSeconds, usage: sampler.stop() };
+  };
+
+  const phases: Phase[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    console.error(`round ${round}/${ROUNDS}: bare fastify …`);
+    phases.push(await measure(`bare fastify, round ${round}`, bare, [{ label: 'bare fastify', pid: bare.pid }]));
+    console.error(`round ${round}/${ROUNDS}: collector …`);
+    phases.push(
+      await measure(`collector, round ${round}`, collector, [
+        { label: 'collector', pid: collector.pid },
+        brokerProcess,
+      ]),
+    );
+  }
+
+  // The pipeline under load: the processor consumes what the rounds above produced (and keeps up, or
+  // not) while the collector takes the same load. The query service idles beside them.
+  console.error('collector with the processor consuming …');
+  const processor = await startServiceProcess(teardown, 'processor', {
+    role: 'processor',
+    brokers: broker.brokers,
+    project,
+    watchTouchpoints: { target: Number.MAX_SAFE_INTEGER, intervalMs: 500 },
+  });
+  let stored = 0;
+  processor.onMessage((message) => {
+    if (message.type === 'count') stored = message.count;
+  });
+  const query = await startServiceProcess(teardown, 'query', { role: 'query', project });
+  await sleep(1000);
+  const storedBefore = stored;
+  const pipelinePhase = await measure('collector + processor consuming', collector, [
+    { label: 'collector', pid: collector.pid },
+    { label: 'processor (+ embedded ClickHouse)', pid: processor.pid },
+    { label: 'query (idle, empty embedded ClickHouse)', pid: query.pid },
+    brokerProcess,
+  ]);
+  await sleep(600);
+  pipelinePhase.note = `processor stored ${formatNumber(stored - storedBefore)} rows during the measured ${SECONDS} s`;
+  phases.push(pipelinePhase);
+
+  // Nothing was lost between the 200s and Kafka: every accepted event is a record in the topic. The topic
+  // may hold more: autocannon stops with a request in flight on each connection, which the collector
+  // still writes but autocannon never counts.
+  const recordsInTopic = await broker.eventsTopicRecords();
+  const autocannonRuns = (ROUNDS + 1) * 2;
+  const inFlightAtStops = autocannonRuns * CONNECTIONS * EVENTS_PER_BODY;
+
+  // --- report ---------------------------------------------------------------------------------------
+  const eventsPerSecond = (phase: Phase) => (phase.result['2xx'] * EVENTS_PER_BODY) / phase.result.duration;
+  const serverUsage = (phase: Phase) => phase.usage[0] as ProcessUsage;
+  const generatorUsage = (phase: Phase) => phase.usage.at(-1) as ProcessUsage;
+  const bareRate = median(phases.filter((p) => p.name.startsWith('bare')).map(eventsPerSecond));
+  const collectorRate = median(phases.filter((p) => p.name.startsWith('collector, round')).map(eventsPerSecond));
+  const ratio = collectorRate / bareRate;
+
+  const lines = [
+    `### Collector: events/s into Kafka (acks=all) vs a bare fastify JSON parse`,
+    '',
+    `\`${commandLine()}\``,
+    '',
+    `${context}.`,
+    '',
+    `${EVENTS_PER_BODY}-event \`/v1/batch\` bodies, ${SHAPE} shape, mean ${formatNumber(bodies.meanBytes / 1024, 1)} KB ` +
+      `(${bodies.templates} templates of shopper events, every messageId distinct); autocannon ${CONNECTIONS} connections, ` +
+      `${WARMUP} s warm-up + ${SECONDS} s measured per phase; Kafka: 1 local broker, ${broker.partitions} partitions.`,
+    '',
+    markdownTable(
+      [
+        'phase',
+        'requests/s (2xx)',
+        'events/s',
+        'p50 ms',
+        'p99 ms',
+        'non-2xx',
+        'errors (timeouts)',
+        'server CPU (cores)',
+        'autocannon CPU',
+        'server peak RSS',
+      ],
+      phases.map((phase) => [
+        phase.name,
+        formatNumber(phase.result['2xx'] / phase.result.duration),
+        formatNumber(eventsPerSecond(phase)),
+        formatNumber(phase.result.latency.p50, 1),
+        formatNumber(phase.result.latency.p99, 1),
+        formatNumber(phase.result.non2xx),
+        `${formatNumber(phase.result.errors)} (${formatNumber(phase.result.timeouts)})`,
+        formatNumber(serverUsage(phase).cpuSeconds / phase.wallSeconds, 2),
+        formatNumber(generatorUsage(phase).cpuSeconds / phase.wallSeconds, 2),
+        megabytes(serverUsage(phase).peakRssBytes),
+      ]),
+    ),
+    '',
+    markdownTable(
+      ['', 'events/s (median of rounds)'],
+      [
+        ['bare fastify parse (baseline)', formatNumber(bareRate)],
+        ['collector → Kafka, acks=all', formatNumber(collectorRate)],
+        [
+          `**ratio** (target ≥ ${TARGET_RATIO})`,
+          `**${formatNumber(ratio, 2)}** ${ratio >= TARGET_RATIO ? '(met)' : '(missed)'}`,
+        ],
+      ],
+    ),
+    '',
+    `Accepted events (2xx × ${EVENTS_PER_BODY}, warm-ups included): ${formatNumber(collectorAccepted)}; ` +
+      `records in \`waymark.events.v1\`: ${formatNumber(recordsInTopic)} ` +
+      (recordsInTopic >= collectorAccepted && recordsInTopic - collectorAccepted <= inFlightAtStops
+        ? `(the ${formatNumber(recordsInTopic - collectorAccepted)} more are requests in flight when autocannon stopped, ` +
+          `at most ${autocannonRuns} runs × ${CONNECTIONS} connections × ${EVENTS_PER_BODY}: nothing accepted is missing).`
+        : '(**mismatch: accepted events are missing from the topic**).'),
+    '',
+    `#### Peak RSS and CPU of each service, "${pipelinePhase.name}" phase`,
+    '',
+    `${pipelinePhase.note}.`,
+    '',
+    markdownTable(
+      ['process', 'peak RSS (load)', 'of which anonymous', 'lifetime peak (VmHWM)', 'CPU (cores)', 'busiest threads (cores)'],
+      pipelinePhase.usage.map((usage) => [
+        usage.label,
+        megabytes(usage.peakRssBytes),
+        megabytes(usage.peakAnonBytes),
+        megabytes(usage.lifetimePeakRssBytes),
+        formatNumber(usage.cpuSeconds / pipelinePhase.wallSeconds, 2),
+        threadSummary(usage, pipelinePhase.wallSeconds),
+      ]),
+    ),
+  ];
+
+  await teardown.run();
+  if (profileDir) {
+    // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile; thread 0 is the main thread (1 is tsx's loader).
+    const latest = (await readdir(profileDir)).find((file) => file.includes(`.${collector.pid}.0.`));
+    if (latest) {
+      lines.push(
+        '',
+        `#### Collector CPU profile (\`${join(profileDir, latest)}\`, whole process lifetime)`,
+        '',
+        formatProfileSummary(
+          await summarizeProfileFile(join(profileDir, latest), [
+            'ingestEvents',
+            'safeParse',
+            'toTouchpoint',
+            'encodeTouchpoint',
+            'publish',
+            'send',
+          ]),
+        ),
+      );
+    }
+  }
+  console.log(lines.join('\n'));
+} catch (error) {
+  console.error(error);
+  process.exitCode = 1;
+} finally {
+  await teardown.run();
+}

@@ -1,0 +1,116 @@
+import type { Store } from './storage.ts';
+import type { WaymarkEvent } from './types.ts';
+
+export const QUEUE_PREFIX = 'wm_q.';
+/** A queue whose tab neither closed it nor saved it for this long belongs to a crashed or killed tab. */
+export const ABANDONED_MS = 60 * 60 * 1000;
+
+interface StoredQueue {
+  /** Last save, epoch ms. */
+  t: number;
+  /** 1 once its tab has gone (pagehide): any other tab may take the events over. */
+  c: 0 | 1;
+  e: WaymarkEvent[];
+}
+
+export type RunExclusive = (critical: () => void) => void;
+
+/**
+ * Across tabs of the origin, one at a time (Web Locks). Without them (insecure contexts, old browsers) two
+ * tabs may rarely take over the same queue; the collector's messageId dedup then absorbs the duplicate.
+ */
+export const acrossTabs: RunExclusive = (critical) => {
+  const locks = (navigator as Navigator & { locks?: LockManager }).locks;
+  if (locks) void locks.request('wm_q', critical).catch(() => {});
+  else critical();
+};
+
+export interface TabQueue {
+  /** This tab's unsent events, oldest first. */
+  readonly events: WaymarkEvent[];
+  add(event: WaymarkEvent): void;
+  remove(messageIds: ReadonlySet<string>): void;
+  /** Persists the current state (also refreshes the liveness time). */
+  save(): void;
+  /** Takes over the events of tabs that closed (or died) without sending them; `then` runs afterwards. */
+  reclaim(then?: () => void): void;
+  /** This tab is going away: what is left is anybody's. */
+  close(): void;
+  /** Back from the back/forward cache or a frozen state: continue with what other tabs left us. */
+  reopen(): void;
+  clear(): void;
+}
+
+/**
+ * Each tab writes only its own key, so tabs never overwrite each other's events (a shared read-modify-write
+ * queue in localStorage would lose events when two tabs write at once). Events left behind by a closed tab
+ * are moved to a living tab under a cross-tab lock, so exactly one tab sends them.
+ */
+export function createTabQueue(
+  store: Store,
+  tabId: string,
+  maxEvents: number,
+  exclusive: RunExclusive = acrossTabs,
+  now: () => number = Date.now,
+): TabQueue {
+  const key = QUEUE_PREFIX + tabId;
+  let closed: 0 | 1 = 0;
+  let events: WaymarkEvent[] = [];
+  const read = (k: string): StoredQueue | undefined => {
+    try {
+      const stored = JSON.parse(store.get(k) as string) as StoredQueue | null;
+      return stored && Array.isArray(stored.e) ? stored : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const queue: TabQueue = {
+    get events() {
+      return events;
+    },
+    save() {
+      if (events.length > maxEvents) events.splice(0, events.length - maxEvents);
+      if (events.length) store.set(key, JSON.stringify({ t: now(), c: closed, e: events }));
+      else store.del(key);
+    },
+    add(event) {
+      events.push(event);
+      queue.save();
+    },
+    remove(messageIds) {
+      events = events.filter((e) => !messageIds.has(e.messageId));
+      queue.save();
+    },
+    reclaim(then) {
+      exclusive(() => {
+        let taken = 0;
+        for (const k of store.keys()) {
+          if (!k.startsWith(QUEUE_PREFIX) || k === key) continue;
+          const other = read(k);
+          if (other && !other.c && now() - other.t < ABANDONED_MS) continue;
+          taken = events.push(...(other?.e ?? []));
+          store.del(k);
+        }
+        // Only write when something moved: every write wakes the other tabs' storage listeners.
+        if (taken) queue.save();
+        then?.();
+      });
+    },
+    close() {
+      closed = 1;
+      queue.save();
+    },
+    reopen() {
+      exclusive(() => {
+        events = read(key)?.e ?? [];
+        closed = 0;
+        queue.save();
+      });
+    },
+    clear() {
+      events = [];
+      queue.save();
+    },
+  };
+  return queue;
+}
