@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { startBenchBroker } from './bench-broker.ts';
 import { type BodyShape, createBatchBodies } from './batch-bodies.ts';
+import { measureCollectorStageCosts } from './collector-stage-costs.ts';
 import { formatProfileSummary, summarizeProfileFile } from './cpu-profile.ts';
 import { type ProcessUsage, sampleUsage, threadSummary } from './process-usage.ts';
 import { commandLine, formatNumber, markdownTable, median, megabytes, runContext } from './report.ts';
@@ -36,6 +37,7 @@ const { values: args } = parseArgs({
     body: { type: 'string', default: 'compact' },
     partitions: { type: 'string', default: '3' },
     profile: { type: 'string' },
+    'stage-seconds': { type: 'string', default: '2' },
   },
 });
 const SECONDS = Number(args.seconds);
@@ -167,6 +169,18 @@ try {
   const autocannonRuns = (ROUNDS + 1) * 2;
   const inFlightAtStops = autocannonRuns * CONNECTIONS * EVENTS_PER_BODY;
 
+  // With every service stopped, the collector's steps one by one in this process.
+  await Promise.all([processor.stop(), query.stop(), collector.stop(), bare.stop()]);
+  const stageSeconds = Number(args['stage-seconds']);
+  const stageCosts =
+    stageSeconds > 0
+      ? await measureCollectorStageCosts(broker.kafka, bodies, {
+          seconds: stageSeconds,
+          projectId: project.projectId,
+          connections: CONNECTIONS,
+        })
+      : [];
+
   // --- report ---------------------------------------------------------------------------------------
   const eventsPerSecond = (phase: Phase) => (phase.result['2xx'] * EVENTS_PER_BODY) / phase.result.duration;
   const serverUsage = (phase: Phase) => phase.usage[0] as ProcessUsage;
@@ -196,6 +210,7 @@ try {
         'non-2xx',
         'errors (timeouts)',
         'server CPU (cores)',
+        'server CPU µs/event',
         'autocannon CPU',
         'server peak RSS',
       ],
@@ -208,6 +223,7 @@ try {
         formatNumber(phase.result.non2xx),
         `${formatNumber(phase.result.errors)} (${formatNumber(phase.result.timeouts)})`,
         formatNumber(serverUsage(phase).cpuSeconds / phase.wallSeconds, 2),
+        formatNumber((serverUsage(phase).cpuSeconds * 1e6) / (eventsPerSecond(phase) * phase.wallSeconds), 1),
         formatNumber(generatorUsage(phase).cpuSeconds / phase.wallSeconds, 2),
         megabytes(serverUsage(phase).peakRssBytes),
       ]),
@@ -248,6 +264,32 @@ try {
       ]),
     ),
   ];
+
+  if (stageCosts.length > 0) {
+    const bareMicros = median(
+      phases
+        .filter((p) => p.name.startsWith('bare'))
+        .map((p) => (serverUsage(p).cpuSeconds * 1e6) / (eventsPerSecond(p) * p.wallSeconds)),
+    );
+    const inRequest = stageCosts.slice(0, 6).reduce((sum, cost) => sum + cost.cpuMicrosPerEvent, 0);
+    lines.push(
+      '',
+      '#### Where a request\'s CPU goes: the collector\'s steps timed one by one (this process, services stopped)',
+      '',
+      markdownTable(
+        ['step', 'CPU µs/event', 'events/s alone'],
+        stageCosts.map((cost) => [
+          cost.stage,
+          formatNumber(cost.cpuMicrosPerEvent, 2),
+          formatNumber(cost.eventsPerSecond),
+        ]),
+      ),
+      '',
+      `Parse-to-encode steps add up to ${formatNumber(inRequest, 1)} µs/event; the bare fastify server spent ` +
+        `${formatNumber(bareMicros, 1)} µs/event in the load phases (HTTP included). For the ${TARGET_RATIO} ratio the ` +
+        `collector may spend ${formatNumber(bareMicros / TARGET_RATIO, 1)} µs/event in all.`,
+    );
+  }
 
   await teardown.run();
   if (profileDir) {

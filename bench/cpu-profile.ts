@@ -39,6 +39,8 @@ export interface ProfileSummary {
   totalMs: number;
   idleMs: number;
   byPackage: Array<{ name: string; selfMs: number }>;
+  /** Like byPackage, but time in Node core and V8 builtins is charged to the package that called it. */
+  byCallerPackage: Array<{ name: string; selfMs: number }>;
   byFunction: Array<{ name: string; selfMs: number }>;
   inclusive: Array<{ name: string; totalMs: number }>;
 }
@@ -53,6 +55,7 @@ export function summarizeProfile(profile: CpuProfile, focus: readonly string[] =
   });
 
   const byPackage = new Map<string, number>();
+  const byCallerPackage = new Map<string, number>();
   const byFunction = new Map<string, number>();
   const inclusive = new Map<string, number>();
   let totalUs = 0;
@@ -68,6 +71,15 @@ export function summarizeProfile(profile: CpuProfile, focus: readonly string[] =
     }
     const pkg = packageOf(url, functionName);
     byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + us);
+    let owner = pkg;
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const frame = nodes.get(at)?.callFrame;
+      if (frame && frame.url !== '' && !frame.url.startsWith('node:')) {
+        owner = packageOf(frame.url, frame.functionName);
+        break;
+      }
+    }
+    byCallerPackage.set(owner, (byCallerPackage.get(owner) ?? 0) + us);
     const fn = `${functionName || '(anonymous)'} — ${pkg}${url ? `:${lineNumber + 1}` : ''}`;
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
     // Inclusive time of focused functions: charge the sample to each distinct focused name on its stack.
@@ -88,6 +100,7 @@ export function summarizeProfile(profile: CpuProfile, focus: readonly string[] =
     totalMs: totalUs / 1000,
     idleMs: idleUs / 1000,
     byPackage: sorted(byPackage),
+    byCallerPackage: sorted(byCallerPackage),
     byFunction: sorted(byFunction),
     inclusive: focus.map((name) => ({ name, totalMs: (inclusive.get(name) ?? 0) / 1000 })),
   };
@@ -103,6 +116,11 @@ export function formatProfileSummary(summary: ProfileSummary, top = 20): string 
     markdownTable(
       ['package (self time)', 'ms', 'share'],
       summary.byPackage.slice(0, top).map((p) => [p.name, formatNumber(p.selfMs), share(p.selfMs)]),
+    ),
+    '',
+    markdownTable(
+      ['package (self time, Node core and builtins charged to their caller)', 'ms', 'share'],
+      summary.byCallerPackage.slice(0, top).map((p) => [p.name, formatNumber(p.selfMs), share(p.selfMs)]),
     ),
     '',
     markdownTable(

@@ -63,6 +63,7 @@ export async function startServiceProcess(
 
   prefixLines(child, label);
   const listeners: Array<(message: HostMessage) => void> = [];
+  const received: HostMessage[] = [];
   const ready = new Promise<Extract<HostMessage, { type: 'ready' }>>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`${label} did not start within ${options.startTimeoutMs ?? 120_000} ms`)),
@@ -84,6 +85,7 @@ export async function startServiceProcess(
         clearTimeout(timer);
         reject(new Error(`${label} failed: ${message.message}`));
       }
+      received.push(message);
       for (const listener of listeners) listener(message);
     });
   });
@@ -92,7 +94,11 @@ export async function startServiceProcess(
     label,
     pid: child.pid ?? -1,
     url,
-    onMessage: (listener) => listeners.push(listener),
+    onMessage(listener) {
+      // Messages that arrived before anyone listened are replayed, so none is missed.
+      for (const message of received) listener(message);
+      listeners.push(listener);
+    },
     stop,
   };
 }

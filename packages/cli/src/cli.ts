@@ -66,7 +66,20 @@ export async function runCli(
   if (command !== 'start') throw new UsageError(`unknown command "${command}"`);
   if (flags.customers !== undefined && !flags.demo) throw new UsageError('--customers only goes with --demo');
 
-  const logger = createLogger({ name: 'waymark', level: env.LOG_LEVEL });
+  // The terminal gets the summary and the demo; the JSON log lines go to a file unless asked for.
+  const logFile = env.WAYMARK_LOG_FILE ?? join(env.WAYMARK_HOME, 'waymark.log');
+  const logger = createLogger({
+    name: 'waymark',
+    level: env.LOG_LEVEL,
+    ...(logFile === '-' ? {} : { file: logFile }),
+  });
+  const kafkaSource = env.KAFKA_BROKERS?.length
+    ? `Kafka at ${env.KAFKA_BROKERS.join(',')}`
+    : 'a local Kafka broker';
+  const clickhouseSource = env.CLICKHOUSE_URL
+    ? `ClickHouse at ${new URL(env.CLICKHOUSE_URL).host}`
+    : 'embedded ClickHouse';
+  print(`Starting Waymark with ${kafkaSource} and ${clickhouseSource} (data in ${env.WAYMARK_HOME}) …`);
   const stack = await startStack(env, logger, processEnv);
   const { credentials } = stack;
   print('');
@@ -77,10 +90,13 @@ export async function runCli(
   print(`  write key  ${credentials.writeKey}`);
   print(`  API key    ${credentials.apiKey}`);
   print(`  saved to   ${join(stack.home, 'credentials.json')}`);
+  if (logFile !== '-') print(`  logs       ${logFile}`);
   print('');
   const stop = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
     await stack.stop();
+    logger.info('stopped');
+    logger.flush();
     process.exit(0);
   };
   process.once('SIGINT', (s) => void stop(s));

@@ -65,7 +65,7 @@ const duration = (s: number | null) =>
         : `${(s / 3600).toFixed(1)}h`;
 
 export function formatFunnelTable(stages: readonly StageFunnelStage[]): string {
-  const header = ['stage', 'customers', 'of start', 'of previous', 'drop-off', 'median time in'];
+  const header = ['stage', 'customers', 'of start', 'of previous', 'drop-off', 'median from previous'];
   const rows = stages.map((s) => [
     `${s.index} ${s.stage}`,
     String(s.customers),

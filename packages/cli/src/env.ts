@@ -17,6 +17,8 @@ export const StartEnv = z.object({
   CLICKHOUSE_USER: z.string().optional(),
   CLICKHOUSE_PASSWORD: z.string().optional(),
   CLICKHOUSE_DATABASE: z.string().optional(),
+  /** Log file of `waymark start` (JSON lines); `-` logs to stdout. Default: $WAYMARK_HOME/waymark.log. */
+  WAYMARK_LOG_FILE: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type StartEnv = z.infer<typeof StartEnv>;

@@ -7,13 +7,15 @@ export interface LoggerOptions {
   level?: string;
   /** Where lines go; defaults to stdout. Tests pass a stream to read what was logged. */
   destination?: NodeJS.WritableStream;
+  /** Append to this file instead (created with its directory). */
+  file?: string;
 }
 
 /**
  * The one logger factory. Secrets and personal data never reach the logs: write keys, API keys,
  * authorization headers, IP addresses and traits are redacted wherever they appear in a logged object.
  */
-export function createLogger({ name, level = 'info', destination }: LoggerOptions): Logger {
+export function createLogger({ name, level = 'info', destination, file }: LoggerOptions): Logger {
   return pino(
     {
       name,
@@ -38,6 +40,7 @@ export function createLogger({ name, level = 'info', destination }: LoggerOption
         censor: '[redacted]',
       },
     },
-    destination ?? pino.destination({ sync: false }),
+    destination ??
+      pino.destination(file === undefined ? { sync: false } : { dest: file, mkdir: true, sync: false }),
   );
 }

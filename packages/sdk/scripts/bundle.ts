@@ -12,9 +12,17 @@ const version = (JSON.parse(readFileSync(new URL('package.json', root), 'utf8'))
 /** Browsers from mid-2021 on (Chrome/Edge 91, Firefox 90, Safari 15): no polyfills, no down-levelling. */
 export const BROWSER_TARGET = ['es2021', 'chrome91', 'edge91', 'firefox90', 'safari15'];
 
+/**
+ * The internal queue and storage methods, renamed to one letter in the bundle: ≈ 40 B of the budget.
+ * Their names are distinctive so that no DOM property the snippet touches is renamed with them.
+ */
+export const MANGLED_PROPERTIES =
+  /^(pending|persist|append|discard|reclaim|abandon|reopen|purge|read|write|erase|list)$/;
+
 const common: BuildOptions = {
   bundle: true,
   minify: true,
+  mangleProps: MANGLED_PROPERTIES,
   target: BROWSER_TARGET,
   platform: 'browser',
   legalComments: 'none',
@@ -35,8 +43,8 @@ export async function bundleSdk(): Promise<SdkBundle> {
     build({ ...common, entryPoints: ['src/snippet.ts'], format: 'iife' }),
     build({ ...common, entryPoints: ['src/index.ts'], format: 'esm' }),
   ]);
-  const text = (result: typeof iife) => result.outputFiles?.[0]?.text ?? '';
-  return { iife: `/*! waymark.js ${version} */\n${text(iife)}`, esm: text(esm), version };
+  const text = (result: { outputFiles?: Array<{ text: string }> }) => result.outputFiles?.[0]?.text ?? '';
+  return { iife: text(iife), esm: text(esm), version };
 }
 
 /** Bytes after gzip at level 9, the way CDNs serve static scripts (and how peers publish their sizes). */

@@ -1,8 +1,8 @@
 export const RETRY_BASE_MS = 1000;
 export const RETRY_MAX_MS = 60_000;
 
-/** 429, 5xx and network errors (status 0) are worth retrying; any other answer will not change. */
-export const retryable = (status: number): boolean => status === 0 || status === 429 || status >= 500;
+/** 429, 5xx and network errors (no status) are worth retrying; any other answer will not change. */
+export const retryable = (status?: number): boolean => !status || status === 429 || status >= 500;
 
 /**
  * Milliseconds before retry number `attempt` (0-based): exponential with "equal jitter" (half fixed,

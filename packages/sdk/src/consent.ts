@@ -1,11 +1,7 @@
 /** Global Privacy Control or Do Not Track is on in this browser. */
 export function privacySignal(): boolean {
   const nav = navigator as Navigator & { globalPrivacyControl?: boolean };
-  return (
-    nav.globalPrivacyControl === true ||
-    nav.doNotTrack === '1' ||
-    (window as Window & { doNotTrack?: string }).doNotTrack === '1'
-  );
+  return !!nav.globalPrivacyControl || nav.doNotTrack === '1';
 }
 
 /**

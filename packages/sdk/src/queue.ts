@@ -27,18 +27,18 @@ export const acrossTabs: RunExclusive = (critical) => {
 
 export interface TabQueue {
   /** This tab's unsent events, oldest first. */
-  readonly events: WaymarkEvent[];
-  add(event: WaymarkEvent): void;
-  remove(messageIds: ReadonlySet<string>): void;
+  readonly pending: WaymarkEvent[];
+  append(event: WaymarkEvent): void;
+  discard(messageIds: ReadonlySet<string>): void;
   /** Persists the current state (also refreshes the liveness time). */
-  save(): void;
-  /** Takes over the events of tabs that closed (or died) without sending them; `then` runs afterwards. */
+  persist(): void;
+  /** Takes over the events of tabs that closed (or died) without sending them; then calls `then`. */
   reclaim(then?: () => void): void;
   /** This tab is going away: what is left is anybody's. */
-  close(): void;
-  /** Back from the back/forward cache or a frozen state: continue with what other tabs left us. */
+  abandon(): void;
+  /** Back from the back/forward cache: continue with what other tabs left us. */
   reopen(): void;
-  clear(): void;
+  purge(): void;
 }
 
 /**
@@ -56,60 +56,60 @@ export function createTabQueue(
   const key = QUEUE_PREFIX + tabId;
   let closed: 0 | 1 = 0;
   let events: WaymarkEvent[] = [];
-  const read = (k: string): StoredQueue | undefined => {
+  const load = (k: string): StoredQueue | undefined => {
     try {
-      const stored = JSON.parse(store.get(k) as string) as StoredQueue | null;
-      return stored && Array.isArray(stored.e) ? stored : undefined;
-    } catch {
-      return undefined;
-    }
+      const stored = JSON.parse(store.read(k) as string) as StoredQueue;
+      if (Array.isArray(stored.e)) return stored;
+    } catch {}
   };
   const queue: TabQueue = {
-    get events() {
+    get pending() {
       return events;
     },
-    save() {
+    persist() {
       if (events.length > maxEvents) events.splice(0, events.length - maxEvents);
-      if (events.length) store.set(key, JSON.stringify({ t: now(), c: closed, e: events }));
-      else store.del(key);
+      if (events.length) store.write(key, JSON.stringify({ t: now(), c: closed, e: events }));
+      else store.erase(key);
     },
-    add(event) {
+    append(event) {
       events.push(event);
-      queue.save();
+      queue.persist();
     },
-    remove(messageIds) {
+    discard(messageIds) {
       events = events.filter((e) => !messageIds.has(e.messageId));
-      queue.save();
+      queue.persist();
     },
     reclaim(then) {
       exclusive(() => {
         let taken = 0;
-        for (const k of store.keys()) {
-          if (!k.startsWith(QUEUE_PREFIX) || k === key) continue;
-          const other = read(k);
-          if (other && !other.c && now() - other.t < ABANDONED_MS) continue;
-          taken = events.push(...(other?.e ?? []));
-          store.del(k);
+        for (const k of store.list()) {
+          const other = k.startsWith(QUEUE_PREFIX) && k !== key && load(k);
+          if (other && (other.c || now() - other.t > ABANDONED_MS)) {
+            taken = events.push(...other.e);
+            store.erase(k);
+          }
         }
         // Only write when something moved: every write wakes the other tabs' storage listeners.
-        if (taken) queue.save();
-        then?.();
+        if (taken) {
+          queue.persist();
+          then?.();
+        }
       });
     },
-    close() {
+    abandon() {
       closed = 1;
-      queue.save();
+      queue.persist();
     },
     reopen() {
       exclusive(() => {
-        events = read(key)?.e ?? [];
+        events = load(key)?.e ?? [];
         closed = 0;
-        queue.save();
+        queue.persist();
       });
     },
-    clear() {
+    purge() {
       events = [];
-      queue.save();
+      queue.persist();
     },
   };
   return queue;

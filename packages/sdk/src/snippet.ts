@@ -13,10 +13,13 @@ if (!calls || Array.isArray(calls)) {
   const data = script?.dataset ?? {};
   if (data.writeKey) {
     const options: Record<string, unknown> = {};
-    // data-batch-size="10" → batchSize: 10, data-cookieless → true, data-auto-page="false" → false.
-    for (const [key, value = ''] of Object.entries(data)) {
-      options[key] =
-        key === 'writeKey' ? value : value === '' || value === 'true' ? true : value === 'false' ? false : Number(value) || value;
+    // data-batch-size="10" → batchSize: 10, data-auto-page="false" → false, a bare data-cookieless → true.
+    for (const key in data) {
+      let value: unknown = data[key];
+      try {
+        value = value === '' || JSON.parse(value as string);
+      } catch {}
+      options[key] = value;
     }
     api.init(options as { writeKey: string });
   }

@@ -1,41 +1,32 @@
 export interface Store {
-  get(key: string): string | null;
-  set(key: string, value: string): void;
-  del(key: string): void;
-  keys(): string[];
+  read(key: string): string | null;
+  /** Never throws; a full quota loses the write. */
+  write(key: string, value: string): void;
+  erase(key: string): unknown;
+  list(): string[];
 }
 
 /**
  * localStorage or sessionStorage that never throws. Where storage is disabled (Safari private mode,
- * blocked third-party contexts) it is memory for this page; a full quota loses the write, not the page.
+ * blocked third-party contexts) it is a plain object for this page; a full quota loses the write, not the
+ * page. Both are used through property access, which a Storage supports like an object (our keys start
+ * with `wm_`, so they never shadow its methods).
  */
 export function createStore(kind: 'localStorage' | 'sessionStorage'): Store {
-  const memory: Record<string, string> = {};
-  let storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> = {
-    getItem: (key) => memory[key] ?? null,
-    setItem: (key, value) => {
-      memory[key] = value;
-    },
-    removeItem: (key) => {
-      delete memory[key];
-    },
-  };
-  // Object.keys lists a Storage's keys as it lists the memory fallback's.
-  let keyed: object = memory;
+  let storage: Record<string, string> = {};
   try {
-    window[kind].setItem('wm_', '1');
-    storage = keyed = window[kind];
+    window[kind].wm_ = '1';
+    storage = window[kind] as unknown as Record<string, string>;
   } catch {}
-  const attempt = <T>(f: () => T) => {
-    try {
-      return f();
-    } catch {}
-  };
   return {
-    get: (key) => attempt(() => storage.getItem(key)) ?? null,
-    set: (key, value) => attempt(() => storage.setItem(key, value)),
-    del: (key) => attempt(() => storage.removeItem(key)),
-    keys: () => attempt(() => Object.keys(keyed)) ?? [],
+    read: (key) => storage[key] ?? null,
+    write(key, value) {
+      try {
+        storage[key] = value;
+      } catch {}
+    },
+    erase: (key) => delete storage[key],
+    list: () => Object.keys(storage),
   };
 }
 
@@ -45,10 +36,10 @@ export function getCookie(name: string): string | undefined {
   } catch {}
 }
 
-/** A first-party cookie; `days` 0 deletes it. */
-export function setCookie(name: string, value: string, days: number, domain?: string): void {
+/** A first-party cookie; `maxAgeSeconds` 0 deletes it. */
+export function setCookie(name: string, value: string, maxAgeSeconds: number, domain?: string): void {
   try {
-    document.cookie = `${name}=${value};path=/;max-age=${days * 86400};SameSite=Lax${
+    document.cookie = `${name}=${value};path=/;max-age=${maxAgeSeconds};SameSite=Lax${
       location.protocol === 'https:' ? ';Secure' : ''
     }${domain ? `;domain=${domain}` : ''}`;
   } catch {}

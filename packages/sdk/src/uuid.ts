@@ -1,12 +1,10 @@
 /** A UUIDv7 (RFC 9562): 48-bit millisecond time, then random bits, so message ids sort by creation. */
 export function uuidv7(now = Date.now()): string {
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  for (let i = 5, t = now; i >= 0; i--, t = Math.floor(t / 256)) b[i] = t % 256;
-  b[6] = ((b[6] as number) & 15) | 112;
-  b[8] = ((b[8] as number) & 63) | 128;
-  let s = '';
-  b.forEach((x, i) => {
-    s += (i === 4 || i === 6 || i === 8 || i === 10 ? '-' : '') + (x + 256).toString(16).slice(1);
-  });
-  return s;
+  const time = now.toString(16).padStart(12, '0');
+  const random = crypto.getRandomValues(new Uint8Array(32));
+  let i = 0;
+  // t: time, 7: version, v: variant (0b10xx), r: random.
+  return 'tttttttt-tttt-7rrr-vrrr-rrrrrrrrrrrr'.replace(/[trv]/g, (c) =>
+    c === 't' ? (time[i++] as string) : ((random[i++] as number) & (c === 'v' ? 3 : 15) | (c === 'v' ? 8 : 0)).toString(16),
+  );
 }
