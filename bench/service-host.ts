@@ -15,6 +15,7 @@ const logger = createLogger({ name: `bench-${config.role}`, level: 'warn', desti
 const send = (message: HostMessage) => process.stdout.write(`${JSON.stringify(message)}\n`);
 const stops: Array<() => Promise<unknown>> = [];
 let watching = true;
+let afterReady: (() => unknown) | undefined;
 
 // Each role imports only what it runs: the bare baseline must not carry chDB's library or kafkajs in its
 // RSS, and a service carries exactly what it would in production.
@@ -100,9 +101,10 @@ async function start(): Promise<string> {
       stops.unshift(() => processor.close());
       const watch = config.watchTouchpoints;
       if (watch) {
-        watchTouchpoints(clickhouse, watch.target, watch.intervalMs).catch((error: unknown) =>
-          send({ type: 'failed', message: String(error) }),
-        );
+        afterReady = () =>
+          watchTouchpoints(clickhouse, watch.target, watch.intervalMs).catch((error: unknown) =>
+            send({ type: 'failed', message: String(error) }),
+          );
       }
       return processor.url;
     }
@@ -137,6 +139,7 @@ process.once('SIGTERM', () => shutdown(0));
 try {
   const url = await start();
   send({ type: 'ready', pid: process.pid, url, at: Date.now() });
+  afterReady?.();
 } catch (error) {
   send({ type: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   shutdown(1);

@@ -42,3 +42,14 @@ describe('credentials file', () => {
     expect(await readCredentials(join(tmpdir(), 'does-not-exist', 'credentials.json'))).toBeUndefined();
   });
 });
+
+describe('waymark project create flags', () => {
+  it('validates project flags', async () => {
+    await expect(runCli(['project', 'create'], {})).rejects.toThrow(/--id is required/);
+    await expect(runCli(['project', 'create', '--id', 'a b'], {})).rejects.toThrow(/--id is required/);
+    await expect(
+      runCli(['project', 'create', '--id', 'ok', '--origin', 'javascript:alert(1)'], {}),
+    ).rejects.toThrow(/--origin/);
+    await expect(runCli(['project', 'delete'], {})).rejects.toThrow(UsageError);
+  });
+});

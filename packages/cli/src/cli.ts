@@ -4,7 +4,7 @@ import { createLogger } from '@waymark/logger';
 import { readCredentials } from './credentials.ts';
 import { runDemo } from './demo.ts';
 import { loadStartEnv } from './env.ts';
-import { startStack } from './start.ts';
+import { createProject, migrate, startStack } from './start.ts';
 
 const USAGE = `Usage: waymark <command> [options]
 
@@ -15,6 +15,10 @@ Commands:
                                    and prints the stage funnel
   demo [--customers N]             send synthetic shoppers to a running \`waymark start\`
                                    (reads $WAYMARK_HOME/credentials.json) and print the stage funnel
+  migrate                          apply the ClickHouse migrations (CLICKHOUSE_URL, else the
+                                   embedded engine in $WAYMARK_HOME) and exit
+  project create --id ID [--name NAME] [--origin URL]...
+                                   create a project; prints its write key and API key once
   help                             this text
 
 Configuration is read from the environment; see README.md.`;
@@ -30,6 +34,23 @@ function customersFlag(value: string | undefined): number {
   return n;
 }
 
+const PROJECT_ID = /^[A-Za-z0-9_.-]{1,128}$/;
+
+function projectFlags(flags: { id?: string; name?: string; origin?: string[] }) {
+  if (!flags.id || !PROJECT_ID.test(flags.id)) {
+    throw new UsageError('--id is required: 1–128 letters, digits, "_", "." or "-"');
+  }
+  const origins = flags.origin ?? [];
+  for (const origin of origins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new UsageError(
+        `--origin must be "*" or a scheme and host like https://shop.example, got "${origin}"`,
+      );
+    }
+  }
+  return { projectId: flags.id, name: flags.name ?? flags.id, allowedOrigins: origins };
+}
+
 export { USAGE };
 
 export async function runCli(
@@ -42,11 +63,18 @@ export async function runCli(
     print(USAGE);
     return command === undefined ? 1 : 0;
   }
-  let flags: { demo?: boolean; customers?: string };
+  const subcommand = command === 'project' ? rest.shift() : undefined;
+  let flags: { demo?: boolean; customers?: string; id?: string; name?: string; origin?: string[] };
   try {
     flags = parseArgs({
       args: rest,
-      options: { demo: { type: 'boolean' }, customers: { type: 'string' } },
+      options: {
+        demo: { type: 'boolean' },
+        customers: { type: 'string' },
+        id: { type: 'string' },
+        name: { type: 'string' },
+        origin: { type: 'string', multiple: true },
+      },
       strict: true,
       allowPositionals: false,
     }).values;
@@ -61,6 +89,18 @@ export async function runCli(
     if (!credentials)
       throw new UsageError(`no ${join(env.WAYMARK_HOME, 'credentials.json')}: run \`waymark start\` first`);
     await runDemo({ ...credentials, customers, print });
+    return 0;
+  }
+  if (command === 'migrate') {
+    const report = await migrate(env);
+    print(`migrations: ${report.applied.length} applied, ${report.alreadyApplied.length} already applied`);
+    return 0;
+  }
+  if (command === 'project') {
+    if (subcommand !== 'create')
+      throw new UsageError('usage: waymark project create --id ID [--name NAME] [--origin URL]...');
+    const project = await createProject(env, projectFlags(flags));
+    print(JSON.stringify(project, null, 2));
     return 0;
   }
   if (command !== 'start') throw new UsageError(`unknown command "${command}"`);

@@ -1,6 +1,12 @@
 import { join, resolve } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { createClickHouse, hashApiKey, runMigrations, upsertProject } from '@waymark/clickhouse';
+import {
+  createClickHouse,
+  hashApiKey,
+  listProjects,
+  runMigrations,
+  upsertProject,
+} from '@waymark/clickhouse';
 import { loadCollectorEnv, startCollector } from '@waymark/collector';
 import { startLocalKafka } from '@waymark/devstack';
 import { createKafka, ensureTopics } from '@waymark/kafka';
@@ -46,6 +52,50 @@ async function ensureDemoProject(
   return credentials;
 }
 
+async function openClickHouse(env: StartEnv, logger?: Logger): Promise<ClickHouseClient> {
+  return createClickHouse({
+    url: env.CLICKHOUSE_URL,
+    username: env.CLICKHOUSE_USER,
+    password: env.CLICKHOUSE_PASSWORD,
+    database: env.CLICKHOUSE_DATABASE,
+    dataDir: join(resolve(env.WAYMARK_HOME), 'clickhouse'),
+    ...(logger === undefined ? {} : { logger }),
+  });
+}
+
+/** `waymark migrate`: the schema of a ClickHouse server (or the embedded store) brought up to date. */
+export async function migrate(env: StartEnv) {
+  const clickhouse = await openClickHouse(env);
+  try {
+    return await runMigrations(clickhouse);
+  } finally {
+    await clickhouse.close();
+  }
+}
+
+/** `waymark project create`: a project with fresh keys; the API key is shown once and stored hashed. */
+export async function createProject(
+  env: StartEnv,
+  project: { projectId: string; name: string; allowedOrigins: string[] },
+): Promise<{ projectId: string; writeKey: string; apiKey: string }> {
+  const clickhouse = await openClickHouse(env);
+  try {
+    await runMigrations(clickhouse);
+    if ((await listProjects(clickhouse)).some((p) => p.projectId === project.projectId)) {
+      throw new Error(`project "${project.projectId}" already exists`);
+    }
+    const keys = { writeKey: newWriteKey(), apiKey: newApiKey() };
+    await upsertProject(clickhouse, {
+      ...project,
+      writeKey: keys.writeKey,
+      apiKeyHash: hashApiKey(keys.apiKey),
+    });
+    return { projectId: project.projectId, ...keys };
+  } finally {
+    await clickhouse.close();
+  }
+}
+
 /**
  * `waymark start`: every service in one process on one machine. The local Kafka broker and the embedded
  * ClickHouse engine keep their data under WAYMARK_HOME, so a restart picks up where it stopped.
@@ -82,14 +132,7 @@ export async function startStack(
     const kafka = createKafka({ brokers, clientId: 'waymark', logger });
     await ensureTopics(kafka, { partitions: env.KAFKA_PARTITIONS, replicationFactor: 1 });
 
-    const clickhouse = await createClickHouse({
-      url: env.CLICKHOUSE_URL,
-      username: env.CLICKHOUSE_USER,
-      password: env.CLICKHOUSE_PASSWORD,
-      database: env.CLICKHOUSE_DATABASE,
-      dataDir: join(home, 'clickhouse'),
-      logger,
-    });
+    const clickhouse = await openClickHouse(env, logger);
     stops.push(() => clickhouse.close());
     await runMigrations(clickhouse, { logger });
 

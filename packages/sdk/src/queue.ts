@@ -48,12 +48,15 @@ export interface TabQueue {
  */
 export function createTabQueue(
   store: Store,
+  writeKey: string,
   tabId: string,
   maxEvents: number,
   exclusive: RunExclusive = acrossTabs,
   now: () => number = Date.now,
 ): TabQueue {
-  const key = QUEUE_PREFIX + tabId;
+  // Per write key: another project's tracker on the same origin must never send our events as its own.
+  const prefix = `${QUEUE_PREFIX}${writeKey}.`;
+  const key = prefix + tabId;
   let closed: 0 | 1 = 0;
   let events: WaymarkEvent[] = [];
   const load = (k: string): StoredQueue | undefined => {
@@ -83,7 +86,7 @@ export function createTabQueue(
       exclusive(() => {
         let taken = 0;
         for (const k of store.list()) {
-          const other = k.startsWith(QUEUE_PREFIX) && k !== key && load(k);
+          const other = k.startsWith(prefix) && k !== key && load(k);
           if (other && (other.c || now() - other.t > ABANDONED_MS)) {
             taken = events.push(...other.e);
             store.erase(k);

@@ -230,7 +230,7 @@ export function createWaymark(defaultHost = ''): Waymark {
       store = createStore(o.cookieless ? 'sessionStorage' : 'localStorage');
       // The visitor's choice is a preference, not an identifier: it outlives sessions even when cookieless.
       prefs = createStore('localStorage');
-      queue = createTabQueue(store, uuidv7(), options.maxQueue);
+      queue = createTabQueue(store, options.writeKey, uuidv7(), options.maxQueue);
       referrer = document.referrer;
       queue.reclaim(flush);
       listen();

@@ -1,0 +1,33 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './cli.ts';
+
+// The real embedded ClickHouse engine in a temporary WAYMARK_HOME.
+describe('waymark migrate and project create', () => {
+  it('creates a project with fresh keys in the embedded store, and refuses a duplicate', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'waymark-project-'));
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => lines.push(chunk)) as typeof process.stdout.write;
+    try {
+      expect(await runCli(['migrate'], { WAYMARK_HOME: home })).toBe(0);
+      expect(
+        await runCli(['project', 'create', '--id', 'shop', '--origin', 'https://shop.example'], {
+          WAYMARK_HOME: home,
+        }),
+      ).toBe(0);
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(lines[0]).toMatch(/migrations: \d+ applied, 0 already applied/);
+    const created = JSON.parse(lines[1] ?? '{}');
+    expect(created).toMatchObject({ projectId: 'shop' });
+    expect(created.writeKey).toMatch(/^wk_/);
+    expect(created.apiKey).toMatch(/^sk_/);
+    await expect(runCli(['project', 'create', '--id', 'shop'], { WAYMARK_HOME: home })).rejects.toThrow(
+      /already exists/,
+    );
+  });
+});
