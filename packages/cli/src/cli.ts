@@ -15,8 +15,9 @@ Commands:
                                    and prints the stage funnel
   demo [--customers N]             send synthetic shoppers to a running \`waymark start\`
                                    (reads $WAYMARK_HOME/credentials.json) and print the stage funnel
-  migrate                          apply the ClickHouse migrations (CLICKHOUSE_URL, else the
-                                   embedded engine in $WAYMARK_HOME) and exit
+  migrate [--with-topics]          apply the ClickHouse migrations (CLICKHOUSE_URL, else the
+                                   embedded engine in $WAYMARK_HOME); --with-topics also creates
+                                   the Kafka topics on KAFKA_BROKERS
   project create --id ID [--name NAME] [--origin URL]...
                                    create a project; prints its write key and API key once
   help                             this text
@@ -56,20 +57,28 @@ export { USAGE };
 export async function runCli(
   argv: string[],
   processEnv: Record<string, string | undefined>,
+  print: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
 ): Promise<number> {
   const [command, ...rest] = argv;
-  const print = (line: string) => process.stdout.write(`${line}\n`);
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     print(USAGE);
     return command === undefined ? 1 : 0;
   }
   const subcommand = command === 'project' ? rest.shift() : undefined;
-  let flags: { demo?: boolean; customers?: string; id?: string; name?: string; origin?: string[] };
+  let flags: {
+    demo?: boolean;
+    'with-topics'?: boolean;
+    customers?: string;
+    id?: string;
+    name?: string;
+    origin?: string[];
+  };
   try {
     flags = parseArgs({
       args: rest,
       options: {
         demo: { type: 'boolean' },
+        'with-topics': { type: 'boolean' },
         customers: { type: 'string' },
         id: { type: 'string' },
         name: { type: 'string' },
@@ -92,7 +101,9 @@ export async function runCli(
     return 0;
   }
   if (command === 'migrate') {
-    const report = await migrate(env);
+    if (flags['with-topics'] && !env.KAFKA_BROKERS?.length)
+      throw new UsageError('--with-topics needs KAFKA_BROKERS');
+    const report = await migrate(env, { withTopics: flags['with-topics'] ?? false });
     print(`migrations: ${report.applied.length} applied, ${report.alreadyApplied.length} already applied`);
     return 0;
   }

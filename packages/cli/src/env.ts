@@ -13,6 +13,8 @@ export const StartEnv = z.object({
   KAFKA_PORT: port(9092),
   KAFKA_CONTROLLER_PORT: port(9093),
   KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(256).default(3),
+  /** For topics created on an external cluster (`waymark migrate --with-topics`). */
+  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(7).default(1),
   CLICKHOUSE_URL: z.url().optional(),
   CLICKHOUSE_USER: z.string().optional(),
   CLICKHOUSE_PASSWORD: z.string().optional(),

@@ -9,18 +9,13 @@ describe('waymark migrate and project create', () => {
   it('creates a project with fresh keys in the embedded store, and refuses a duplicate', async () => {
     const home = await mkdtemp(join(tmpdir(), 'waymark-project-'));
     const lines: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string) => lines.push(chunk)) as typeof process.stdout.write;
-    try {
-      expect(await runCli(['migrate'], { WAYMARK_HOME: home })).toBe(0);
-      expect(
-        await runCli(['project', 'create', '--id', 'shop', '--origin', 'https://shop.example'], {
-          WAYMARK_HOME: home,
-        }),
-      ).toBe(0);
-    } finally {
-      process.stdout.write = write;
-    }
+    const print = (line: string) => lines.push(line);
+    expect(await runCli(['migrate'], { WAYMARK_HOME: home }, print)).toBe(0);
+    expect(
+      await runCli(['project', 'create', '--id', 'shop', '--origin', 'https://shop.example'], {
+        WAYMARK_HOME: home,
+      }),
+    ).toBe(0);
     expect(lines[0]).toMatch(/migrations: \d+ applied, 0 already applied/);
     const created = JSON.parse(lines[1] ?? '{}');
     expect(created).toMatchObject({ projectId: 'shop' });

@@ -10,7 +10,7 @@ import {
 import { loadCollectorEnv, startCollector } from '@waymark/collector';
 import { startLocalKafka } from '@waymark/devstack';
 import { createKafka, ensureTopics } from '@waymark/kafka';
-import type { Logger } from '@waymark/logger';
+import { createLogger, type Logger } from '@waymark/logger';
 import { loadProcessorEnv, startProcessorService } from '@waymark/processor';
 import { loadQueryEnv, startQuery } from '@waymark/query';
 import {
@@ -64,7 +64,15 @@ async function openClickHouse(env: StartEnv, logger?: Logger): Promise<ClickHous
 }
 
 /** `waymark migrate`: the schema of a ClickHouse server (or the embedded store) brought up to date. */
-export async function migrate(env: StartEnv) {
+export async function migrate(env: StartEnv, options: { withTopics: boolean }) {
+  if (options.withTopics && env.KAFKA_BROKERS?.length) {
+    const logger = createLogger({ name: 'waymark', level: 'warn' });
+    const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: 'waymark-migrate', logger });
+    await ensureTopics(kafka, {
+      partitions: env.KAFKA_PARTITIONS,
+      replicationFactor: env.KAFKA_REPLICATION_FACTOR,
+    });
+  }
   const clickhouse = await openClickHouse(env);
   try {
     return await runMigrations(clickhouse);
