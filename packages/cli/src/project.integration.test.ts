@@ -12,9 +12,11 @@ describe('waymark migrate and project create', () => {
     const print = (line: string) => lines.push(line);
     expect(await runCli(['migrate'], { WAYMARK_HOME: home }, print)).toBe(0);
     expect(
-      await runCli(['project', 'create', '--id', 'shop', '--origin', 'https://shop.example'], {
-        WAYMARK_HOME: home,
-      }),
+      await runCli(
+        ['project', 'create', '--id', 'shop', '--origin', 'https://shop.example'],
+        { WAYMARK_HOME: home },
+        print,
+      ),
     ).toBe(0);
     expect(lines[0]).toMatch(/migrations: \d+ applied, 0 already applied/);
     const created = JSON.parse(lines[1] ?? '{}');
