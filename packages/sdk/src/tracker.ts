@@ -48,6 +48,9 @@ export function createWaymark(defaultHost = ''): Waymark {
   let prefs: Store;
   let queue: TabQueue;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let due = Number.POSITIVE_INFINITY;
+  /** After pagehide: the page is gone or frozen in the back/forward cache, its queue is anybody's. */
+  let gone = false;
   let sending: Promise<void> | undefined;
   /** No failed attempt since the last answer: unload may hand events to the browser and forget them. */
   let healthy = true;
@@ -73,11 +76,16 @@ export function createWaymark(defaultHost = ''): Waymark {
     return id;
   };
 
+  /** Flush in `ms` unless a flush is already due sooner. */
   const schedule = (ms: number) => {
-    timer ??= setTimeout(() => {
-      timer = undefined;
-      void flush();
-    }, ms);
+    if (Date.now() + ms < due) {
+      clearTimeout(timer);
+      due = Date.now() + ms;
+      timer = setTimeout(() => {
+        due = Number.POSITIVE_INFINITY;
+        void flush();
+      }, ms);
+    }
   };
 
   /** Up to `count` queued events not yet in a request, within `budget` bytes. */
@@ -112,7 +120,7 @@ export function createWaymark(defaultHost = ''): Waymark {
   const flush = (): Promise<void> =>
     (sending ??= (async () => {
       try {
-        while (queue && allowed()) {
+        while (queue && !gone && allowed()) {
           const wait = holdUntil - Date.now();
           if (wait > 0) return schedule(wait);
           const batch = take(options.batchSize, MAX_REQUEST_BYTES);
@@ -148,6 +156,7 @@ export function createWaymark(defaultHost = ''): Waymark {
       queue.discard(inFlight);
     }
     queue.abandon();
+    gone = true;
   };
 
   const enqueue = (fields: Partial<WaymarkEvent>) => {
@@ -217,7 +226,10 @@ export function createWaymark(defaultHost = ''): Waymark {
     on(window, 'popstate', navigated);
     on(document, 'visibilitychange', () => document.visibilityState === 'hidden' && flush());
     on(window, 'pagehide', unload);
-    on(window, 'pageshow', (e) => (e as PageTransitionEvent).persisted && queue.reopen());
+    on(window, 'pageshow', () => {
+      if (gone) queue.reopen();
+      gone = false;
+    });
     // Another tab wrote: maybe it closed with events left over.
     on(window, 'storage', () => queue.reclaim(flush));
   };
