@@ -6,7 +6,7 @@ describe('collector error codes', () => {
   it('are each documented with their status in docs/collector-errors.md', () => {
     const doc = readFileSync(new URL('../../../docs/collector-errors.md', import.meta.url), 'utf8');
     for (const [code, { status }] of Object.entries(COLLECTOR_ERRORS)) {
-      expect(doc, code).toMatch(new RegExp(`\\| ${status} \\| \`${code}\` \\|`));
+      expect(doc, code).toMatch(new RegExp(`\\|\\s*${status}\\s*\\|\\s*\`${code}\`\\s*\\|`));
     }
   });
 });

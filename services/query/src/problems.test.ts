@@ -6,7 +6,7 @@ describe('query error codes', () => {
   it('are each documented with their status in docs/api-errors.md', () => {
     const doc = readFileSync(new URL('../../../docs/api-errors.md', import.meta.url), 'utf8');
     for (const [code, { status }] of Object.entries(QUERY_ERRORS)) {
-      expect(doc, code).toMatch(new RegExp(`\\| ${status} \\| \`${code}\` \\|`));
+      expect(doc, code).toMatch(new RegExp(`\\|\\s*${status}\\s*\\|\\s*\`${code}\`\\s*\\|`));
     }
   });
 });
