@@ -1,18 +1,5 @@
-import { STAGES } from '@waymark/journey';
+import { STAGES, type StageFunnelStage } from '@waymark/journey';
 import { expectedReached, generateShoppers, type ShopperEvent } from './shoppers.ts';
-
-export interface StageFunnelStage {
-  stage: string;
-  index: number;
-  customers: number;
-  conversionFromStart: number;
-  conversionFromPrevious: number;
-  dropOff: number;
-  medianSecondsFromPrevious: number | null;
-  p90SecondsFromPrevious: number | null;
-  medianSecondsToNext: number | null;
-  p90SecondsToNext: number | null;
-}
 
 /** Posts events to the collector as a Segment library would: 50-event batches, write key as Basic user. */
 export async function sendEvents(

@@ -1,27 +1,22 @@
-import { commaList, loadConfig, port } from '@waymark/config';
+import { infrastructureEnv, loadConfig, port } from '@waymark/config';
 import { z } from 'zod';
 
 /** `waymark start`: everything on one machine; the services' own variables apply too. */
 export const StartEnv = z.object({
+  ...infrastructureEnv,
   WAYMARK_HOME: z.string().default('.waymark'),
   WAYMARK_HOST: z.string().default('127.0.0.1'),
   COLLECTOR_PORT: port(8080),
   QUERY_PORT: port(8081),
   PROCESSOR_PORT: port(8082),
-  KAFKA_BROKERS: commaList().optional(),
   /** Ports of the local broker started when KAFKA_BROKERS is unset. */
   KAFKA_PORT: port(9092),
   KAFKA_CONTROLLER_PORT: port(9093),
   KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(256).default(3),
   /** For topics created on an external cluster (`waymark migrate --with-topics`). */
   KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(7).default(1),
-  CLICKHOUSE_URL: z.url().optional(),
-  CLICKHOUSE_USER: z.string().optional(),
-  CLICKHOUSE_PASSWORD: z.string().optional(),
-  CLICKHOUSE_DATABASE: z.string().optional(),
   /** Log file of `waymark start` (JSON lines); `-` logs to stdout. Default: $WAYMARK_HOME/waymark.log. */
   WAYMARK_LOG_FILE: z.string().optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type StartEnv = z.infer<typeof StartEnv>;
 

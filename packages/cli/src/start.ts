@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
+  clickHouseConfigFromEnv,
   createClickHouse,
   hashApiKey,
   listProjects,
@@ -54,10 +55,7 @@ async function ensureDemoProject(
 
 async function openClickHouse(env: StartEnv, logger?: Logger): Promise<ClickHouseClient> {
   return createClickHouse({
-    url: env.CLICKHOUSE_URL,
-    username: env.CLICKHOUSE_USER,
-    password: env.CLICKHOUSE_PASSWORD,
-    database: env.CLICKHOUSE_DATABASE,
+    ...clickHouseConfigFromEnv(env),
     dataDir: join(resolve(env.WAYMARK_HOME), 'clickhouse'),
     ...(logger === undefined ? {} : { logger }),
   });

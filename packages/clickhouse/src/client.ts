@@ -16,6 +16,23 @@ import { assertSupportedVersion } from './server-version.ts';
 
 export type { ClickHouseClient };
 
+/** The parsed CLICKHOUSE_* variables of a service's environment (see `infrastructureEnv` in @waymark/config). */
+export interface ClickHouseEnv {
+  CLICKHOUSE_URL?: string | undefined;
+  CLICKHOUSE_USER?: string | undefined;
+  CLICKHOUSE_PASSWORD?: string | undefined;
+  CLICKHOUSE_DATABASE?: string | undefined;
+}
+
+export function clickHouseConfigFromEnv(env: ClickHouseEnv): ClickHouseConfig {
+  return {
+    ...(env.CLICKHOUSE_URL === undefined ? {} : { url: env.CLICKHOUSE_URL }),
+    ...(env.CLICKHOUSE_USER === undefined ? {} : { username: env.CLICKHOUSE_USER }),
+    ...(env.CLICKHOUSE_PASSWORD === undefined ? {} : { password: env.CLICKHOUSE_PASSWORD }),
+    ...(env.CLICKHOUSE_DATABASE === undefined ? {} : { database: env.CLICKHOUSE_DATABASE }),
+  };
+}
+
 export interface ClickHouseConfig {
   /** A ClickHouse server over HTTP(S), e.g. `http://localhost:8123`. Unset → the embedded engine (chDB). */
   url?: string;

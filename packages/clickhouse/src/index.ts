@@ -1,4 +1,10 @@
-export { type ClickHouseClient, type ClickHouseConfig, createClickHouse } from './client.ts';
+export {
+  type ClickHouseClient,
+  type ClickHouseConfig,
+  type ClickHouseEnv,
+  clickHouseConfigFromEnv,
+  createClickHouse,
+} from './client.ts';
 export {
   CLICKHOUSE_ERROR_CODES,
   type ClickHouseErrorCode,

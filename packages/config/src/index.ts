@@ -1,1 +1,10 @@
-export { booleanFlag, ConfigError, commaList, durationMs, loadConfig, port } from './env.ts';
+export {
+  booleanFlag,
+  ConfigError,
+  commaList,
+  durationMs,
+  infrastructureEnv,
+  LogLevel,
+  loadConfig,
+  port,
+} from './env.ts';

@@ -1,50 +1,19 @@
-import type { Touchpoint } from '@waymark/events';
+import { type Touchpoint, touchpointOf } from '@waymark/events';
 
 /** A touchpoint as the collector stores it, every field present; `overrides` set the ones a test is about. */
 export function touchpoint(overrides: Partial<Touchpoint> = {}): Touchpoint {
-  return {
+  return touchpointOf({
     messageId: 'msg-1',
     projectId: 'p_test',
     type: 'track',
-    event: null,
-    name: null,
     anonymousId: 'anon-1',
-    userId: null,
-    previousId: null,
-    groupId: null,
     timestamp: 1_717_200_000_000,
     originalTimestamp: 1_717_200_000_000,
-    sentAt: null,
     receivedAt: 1_717_200_000_050,
-    sessionId: null,
-    pageUrl: null,
-    pagePath: null,
-    pageReferrer: null,
-    pageTitle: null,
-    pageSearch: null,
-    campaignSource: null,
-    campaignMedium: null,
-    campaignName: null,
-    campaignTerm: null,
-    campaignContent: null,
-    clickId: null,
-    userAgent: null,
-    deviceType: null,
-    os: null,
-    browser: null,
-    ip: null,
-    country: null,
-    region: null,
-    city: null,
-    locale: null,
-    timezone: null,
     libraryName: 'analytics.js',
     libraryVersion: '5.2.0',
-    properties: '{}',
-    traits: '{}',
-    context: '{}',
     ...overrides,
-  };
+  });
 }
 
 /** A Segment `track` call. */

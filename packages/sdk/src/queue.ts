@@ -85,7 +85,8 @@ export function createTabQueue(
     reclaim(then) {
       exclusive(() => {
         let taken = 0;
-        for (const k of store.list()) {
+        // A closed queue takes nothing: two departed tabs would otherwise pass events back and forth.
+        for (const k of closed ? [] : store.list()) {
           const other = k.startsWith(prefix) && k !== key && load(k);
           if (other && (other.c || now() - other.t > ABANDONED_MS)) {
             taken = events.push(...other.e);

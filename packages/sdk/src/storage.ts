@@ -15,8 +15,10 @@ export interface Store {
 export function createStore(kind: 'localStorage' | 'sessionStorage'): Store {
   let storage: Record<string, string> = {};
   try {
-    window[kind].wm_ = '1';
-    storage = window[kind] as unknown as Record<string, string>;
+    const probe = window[kind] as unknown as Record<string, string>;
+    probe.wm_ = '1';
+    delete probe.wm_;
+    storage = probe;
   } catch {}
   return {
     read: (key) => storage[key] ?? null,
@@ -25,7 +27,8 @@ export function createStore(kind: 'localStorage' | 'sessionStorage'): Store {
         storage[key] = value;
       } catch {}
     },
-    erase: (key) => delete storage[key],
+    // Strict-mode `delete` of a missing key may throw on some Storage implementations.
+    erase: (key) => key in storage && delete storage[key],
     list: () => Object.keys(storage),
   };
 }

@@ -48,7 +48,8 @@ export function createWaymark(defaultHost = ''): Waymark {
   let prefs: Store;
   let queue: TabQueue;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let due = Number.POSITIVE_INFINITY;
+  /** When the scheduled flush runs (epoch ms), 0 when none is scheduled. */
+  let due = 0;
   /** After pagehide: the page is gone or frozen in the back/forward cache, its queue is anybody's. */
   let gone = false;
   let sending: Promise<void> | undefined;
@@ -59,30 +60,28 @@ export function createWaymark(defaultHost = ''): Waymark {
   let inFlightBytes = 0;
   const inFlight = new Set<string>();
   const early: Array<[keyof Waymark, unknown[]]> = [];
+  /** The last page view's URL without its fragment (referrers never carry one either). */
   let pageUrl = '';
   let referrer = '';
 
-  const remember = (key: string, value?: string) => {
-    if (value) store.write(key, value);
-    else store.erase(key);
-    if (key === ANONYMOUS_ID && !options.cookieless)
-      setCookie(key, value ?? '', value ? 31_536_000 : 0, options.cookieDomain);
-  };
-  const allowed = () => sendingAllowed(prefs.read(CONSENT), options.respectPrivacySignals);
-
-  const anonymousId = () => {
-    const id = (!options.cookieless && getCookie(ANONYMOUS_ID)) || store.read(ANONYMOUS_ID) || uuidv7();
-    remember(ANONYMOUS_ID, id);
+  /** The anonymous id in a first-party cookie and in storage; '' deletes both. */
+  const rememberAnonymous = (id: string) => {
+    if (!options.cookieless) setCookie(ANONYMOUS_ID, id, id ? 31_536_000 : 0, options.cookieDomain);
+    store.write(ANONYMOUS_ID, id);
     return id;
   };
+  const allowed = () => sendingAllowed(prefs.read(CONSENT), options.respectPrivacySignals);
+  const anonymousId = () =>
+    rememberAnonymous((!options.cookieless && getCookie(ANONYMOUS_ID)) || store.read(ANONYMOUS_ID) || uuidv7());
 
   /** Flush in `ms` unless a flush is already due sooner. */
   const schedule = (ms: number) => {
-    if (Date.now() + ms < due) {
+    const at = Date.now() + ms;
+    if (!due || at < due) {
       clearTimeout(timer);
-      due = Date.now() + ms;
+      due = at;
       timer = setTimeout(() => {
-        due = Number.POSITIVE_INFINITY;
+        due = 0;
         void flush();
       }, ms);
     }
@@ -107,53 +106,57 @@ export function createWaymark(defaultHost = ''): Waymark {
     const size = bytes(body);
     for (const e of batch) inFlight.add(e.messageId);
     inFlightBytes += size;
-    const response = await fetch(`${options.host}/v1/batch`, {
-      method: 'POST',
-      body,
-      keepalive: true,
-    }).catch(() => undefined);
+    let response: Response | undefined;
+    try {
+      response = await fetch(`${options.host}/v1/batch`, { method: 'POST', body, keepalive: true });
+    } catch {}
     for (const e of batch) inFlight.delete(e.messageId);
     inFlightBytes -= size;
     return response;
   };
 
-  const flush = (): Promise<void> =>
-    (sending ??= (async () => {
-      try {
-        while (queue && !gone && allowed()) {
-          const wait = holdUntil - Date.now();
-          if (wait > 0) return schedule(wait);
-          const batch = take(options.batchSize, MAX_REQUEST_BYTES);
-          if (!batch.length) return;
-          const response = await post(batch);
-          if (retryable(response?.status)) {
-            healthy = false;
-            holdUntil = Date.now() + retryDelay(attempt++, response?.headers.get('retry-after'));
-            queue.persist();
-          } else {
-            // Delivered, or refused for good (400/401/403/413): either way it must not be sent again.
-            healthy = true;
-            attempt = 0;
-            queue.discard(new Set(batch.map((e) => e.messageId)));
-          }
-        }
-      } catch {
-      } finally {
-        sending = undefined;
+  /** Sends batch after batch until the queue is empty or an attempt fails (then a retry is scheduled). */
+  const send = async () => {
+    while (queue && !gone && allowed()) {
+      const wait = holdUntil - Date.now();
+      if (wait > 0) return schedule(wait);
+      const batch = take(options.batchSize, MAX_REQUEST_BYTES);
+      if (!batch.length) return;
+      const response = await post(batch);
+      if (retryable(response?.status)) {
+        healthy = false;
+        holdUntil = Date.now() + retryDelay(attempt++, response?.headers.get('retry-after'));
+        queue.persist();
+      } else {
+        // Delivered, or refused for good (400/401/403/413): either way it must not be sent again.
+        healthy = true;
+        attempt = 0;
+        queue.discard(new Set(batch.map((e) => e.messageId)));
       }
-    })());
+    }
+  };
+
+  // One sender at a time. `.finally` runs after the assignment even when `send` finishes synchronously.
+  const flush = (): Promise<void> =>
+    (sending ??= send()
+      .catch(() => {})
+      .finally(() => {
+        sending = undefined;
+      }));
 
   /**
-   * The page is going away. While the collector answers, hand every event to the browser as keepalive
-   * requests (they outlive the page) and forget them; after a failure keep them all for the next page or
-   * another tab rather than risk them on a request nobody can check.
+   * The page is going away. While the collector answers, hand what fits in the browser's keepalive quota
+   * (64 KB in flight per page, so one request) to a keepalive request, which outlives the page, and forget
+   * it with what is already in flight; after a failure keep everything for the next page or another tab
+   * rather than risk it on a request nobody can check.
    */
   const unload = () => {
     if (healthy && allowed()) {
-      for (let batch: WaymarkEvent[]; (batch = take(1e9, MAX_REQUEST_BYTES - inFlightBytes)).length; ) {
-        void post(batch);
-      }
-      queue.discard(inFlight);
+      const batch = take(1e9, MAX_REQUEST_BYTES - inFlightBytes);
+      const handedOver = new Set(inFlight);
+      for (const e of batch) handedOver.add(e.messageId);
+      if (batch.length) void post(batch);
+      queue.discard(handedOver);
     }
     queue.abandon();
     gone = true;
@@ -173,7 +176,7 @@ export function createWaymark(defaultHost = ''): Waymark {
     store.write(FIRST_TOUCH, firstTouch);
     let event: WaymarkEvent | null | undefined | false = {
       anonymousId: anonymousId(),
-      userId: store.read(USER_ID) || undefined,
+      userId: store.read(USER_ID),
       ...(fields as Pick<WaymarkEvent, 'type'>),
       messageId: uuidv7(now),
       timestamp,
@@ -184,7 +187,7 @@ export function createWaymark(defaultHost = ''): Waymark {
         sessionId,
         locale: navigator.language,
         timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
-        screen: { width: screen.width, height: screen.height, density: devicePixelRatio },
+        screen: { width: screen.width, height: screen.height },
         library: { name: LIBRARY_NAME, version: VERSION },
       },
     };
@@ -202,7 +205,7 @@ export function createWaymark(defaultHost = ''): Waymark {
 
   const page = (name?: string, properties?: Properties) => {
     referrer = pageUrl || document.referrer;
-    pageUrl = location.href;
+    pageUrl = location.href.split('#')[0] as string;
     enqueue({ type: 'page', name, properties });
   };
 
@@ -210,7 +213,7 @@ export function createWaymark(defaultHost = ''): Waymark {
   const navigated = () =>
     options.autoPage &&
     // Deferred: routers set the new title right after pushState.
-    setTimeout(guard(() => location.href.split('#')[0] !== pageUrl.split('#')[0] && page()));
+    setTimeout(guard(() => location.href.split('#')[0] !== pageUrl && page()));
 
   const listen = () => {
     for (const method of ['pushState', 'replaceState'] as const) {
@@ -224,14 +227,11 @@ export function createWaymark(defaultHost = ''): Waymark {
     const on = (target: EventTarget, type: string, handler: (event: Event) => unknown) =>
       target.addEventListener(type, guard(handler));
     on(window, 'popstate', navigated);
-    on(document, 'visibilitychange', () => document.visibilityState === 'hidden' && flush());
+    on(document, 'visibilitychange', () => document.hidden && flush());
     on(window, 'pagehide', unload);
-    on(window, 'pageshow', () => {
-      if (gone) queue.reopen();
-      gone = false;
-    });
+    on(window, 'pageshow', () => gone && ((gone = false), queue.reopen()));
     // Another tab wrote: maybe it closed with events left over.
-    on(window, 'storage', () => queue.reclaim(flush));
+
   };
 
   const api: Waymark = {
@@ -253,17 +253,18 @@ export function createWaymark(defaultHost = ''): Waymark {
     track: (event, properties) => enqueue({ type: 'track', event, properties }),
     identify(userId, traits) {
       if (!allowed()) return;
-      if (userId) remember(USER_ID, userId);
+      if (userId) store.write(USER_ID, userId);
       enqueue({ type: 'identify', traits });
     },
     alias(userId) {
       if (!allowed()) return;
       enqueue({ type: 'alias', userId, previousId: store.read(USER_ID) || anonymousId() });
-      remember(USER_ID, userId);
+      store.write(USER_ID, userId);
     },
     group: (groupId, traits) => enqueue({ type: 'group', groupId, traits }),
     reset() {
-      for (const key of [USER_ID, ANONYMOUS_ID, SESSION, FIRST_TOUCH]) remember(key);
+      for (const key of [USER_ID, SESSION, FIRST_TOUCH]) store.erase(key);
+      rememberAnonymous('');
     },
     optOut() {
       prefs.write(CONSENT, '0');

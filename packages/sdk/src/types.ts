@@ -31,7 +31,7 @@ export interface EventContext {
   sessionId: number;
   locale?: string;
   timezone?: string;
-  screen?: { width: number; height: number; density: number };
+  screen?: { width: number; height: number };
   library: { name: string; version: string };
 }
 
@@ -41,7 +41,8 @@ export interface WaymarkEvent {
   messageId: string;
   timestamp: string;
   anonymousId: string;
-  userId?: string;
+  /** Null until `identify` or `alias`. */
+  userId?: string | null;
   event?: string;
   name?: string;
   properties?: Properties;

@@ -4,12 +4,14 @@ import { MAX_REQUEST_BYTES, WIRE_EVENT_TYPES, WireBatch, type WireEventType } fr
 import { createServiceApp } from '@waymark/http';
 import type { Logger } from '@waymark/logger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { originAllowed, registerCors } from './cors.ts';
 import { geoFromHeaders, type RequestFacts } from './enrichment.ts';
 import { ingestEvents } from './ingest.ts';
 import { type CollectorMetrics, createCollectorMetrics } from './metrics.ts';
 import { COLLECTOR_ERRORS, collectorProblem } from './problems.ts';
 import type { TouchpointPublisher } from './publisher.ts';
 import { createRateLimiter } from './rate-limit.ts';
+import { registerSdkRoute, type SdkRouteOptions } from './sdk-route.ts';
 
 export interface CollectorOptions {
   anonymizeIp: boolean;
@@ -29,6 +31,8 @@ export interface CollectorDeps {
   isPublisherReady?: () => boolean;
   metrics?: CollectorMetrics;
   now?: () => number;
+  /** The waymark.js route; without a bundle it answers `SDK_NOT_BUILT`. */
+  sdk?: SdkRouteOptions;
 }
 
 type Body = Record<string, unknown>;
@@ -77,6 +81,9 @@ export function buildCollectorApp(deps: CollectorDeps): FastifyInstance {
     readiness: () => ({ projects: projects.loaded, kafka: deps.isPublisherReady?.() ?? true }),
   });
 
+  registerCors(app);
+  registerSdkRoute(app, deps.sdk ?? {});
+
   // Beacons (navigator.sendBeacon) and CORS-simple fetches send JSON as text/plain.
   app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => {
@@ -105,6 +112,10 @@ export function buildCollectorApp(deps: CollectorDeps): FastifyInstance {
       throw collectorProblem('INVALID_BODY', 'body must be a JSON object');
     }
     const project = await authenticate(request, body as Body);
+    // Only now is it known which origins the project allows (the write key is in the body): see cors.ts.
+    if (!originAllowed(request.headers.origin, project.allowedOrigins)) {
+      throw collectorProblem('ORIGIN_NOT_ALLOWED', `${request.headers.origin} may not send to this project`);
+    }
 
     let events: readonly unknown[];
     let batchSentAt: number | undefined;

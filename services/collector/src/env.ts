@@ -1,14 +1,10 @@
-import { booleanFlag, commaList, durationMs, loadConfig, port } from '@waymark/config';
+import { booleanFlag, durationMs, infrastructureEnv, loadConfig, port } from '@waymark/config';
 import { z } from 'zod';
 
 export const CollectorEnv = z.object({
+  ...infrastructureEnv,
   COLLECTOR_HOST: z.string().default('127.0.0.1'),
   COLLECTOR_PORT: port(8080),
-  KAFKA_BROKERS: commaList().optional(),
-  CLICKHOUSE_URL: z.url().optional(),
-  CLICKHOUSE_USER: z.string().optional(),
-  CLICKHOUSE_PASSWORD: z.string().optional(),
-  CLICKHOUSE_DATABASE: z.string().optional(),
   /** Anonymise IPs before they are stored (DESIGN §8). */
   COLLECTOR_ANONYMIZE_IP: booleanFlag(true),
   /** `true` (any proxy), `false`, or comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed. */
@@ -18,7 +14,15 @@ export const CollectorEnv = z.object({
   COLLECTOR_RATE_LIMIT_EVENTS_PER_KEY: z.coerce.number().positive().default(20_000),
   COLLECTOR_RATE_LIMIT_REQUESTS_PER_IP: z.coerce.number().positive().default(200),
   COLLECTOR_WRITE_KEY_REFRESH: durationMs('10s'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** The built waymark.js served at /sdk/waymark.js (default: packages/sdk/dist/waymark.js in this repository). */
+  COLLECTOR_SDK_FILE: z.string().min(1).optional(),
+  /** A further, neutral path for the same script (e.g. `/assets/wm.js`): blockers match words like "track". */
+  COLLECTOR_SDK_PATH: z
+    .string()
+    .regex(/^\/[^?#\s]*$/, 'a path starting with /')
+    .optional(),
+  /** How long browsers and CDNs may cache the script before revalidating (it has a content-hash ETag). */
+  COLLECTOR_SDK_MAX_AGE: durationMs('1d'),
 });
 export type CollectorEnv = z.infer<typeof CollectorEnv>;
 

@@ -13,10 +13,12 @@ export const COLLECTOR_ERRORS = {
     title: 'No write key: send it as the Basic auth username or as writeKey in the body',
   },
   UNKNOWN_WRITE_KEY: { status: 401, title: 'Unknown write key' },
+  ORIGIN_NOT_ALLOWED: { status: 403, title: "The request's Origin is not allowed by the project" },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Request larger than 500 KB' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   KAFKA_UNAVAILABLE: { status: 503, title: 'Events cannot be stored right now; retry later' },
   NOT_READY: { status: 503, title: 'The collector is starting or shutting down' },
+  SDK_NOT_BUILT: { status: 503, title: 'waymark.js was not built on this collector' },
   NOT_FOUND: { status: 404, title: 'No such route' },
   INTERNAL: { status: 500, title: 'Internal error' },
 } as const;

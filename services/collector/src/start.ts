@@ -6,6 +6,7 @@ import { type Kafka, Partitioners } from 'kafkajs';
 import { buildCollectorApp } from './app.ts';
 import { type CollectorEnv, trustProxySetting } from './env.ts';
 import { createKafkaPublisher } from './publisher.ts';
+import { DEFAULT_SDK_FILE, loadSdkBundle } from './sdk-route.ts';
 
 export interface RunningCollector {
   url: string;
@@ -36,6 +37,10 @@ export async function startCollector(deps: {
   const projects = createProjectDirectory(clickhouse, { refreshMs: env.COLLECTOR_WRITE_KEY_REFRESH, logger });
   await projects.refresh();
 
+  const sdkFile = env.COLLECTOR_SDK_FILE ?? DEFAULT_SDK_FILE;
+  const sdkBundle = await loadSdkBundle(sdkFile);
+  if (!sdkBundle) logger.warn({ file: sdkFile }, 'waymark.js is not built: /sdk/waymark.js answers 503');
+
   const app = buildCollectorApp({
     logger,
     publisher: createKafkaPublisher({
@@ -45,6 +50,11 @@ export async function startCollector(deps: {
     }),
     projects,
     isPublisherReady: () => producerConnected,
+    sdk: {
+      bundle: sdkBundle,
+      extraPaths: env.COLLECTOR_SDK_PATH ? [env.COLLECTOR_SDK_PATH] : [],
+      maxAgeSeconds: Math.round(env.COLLECTOR_SDK_MAX_AGE / 1000),
+    },
     options: {
       anonymizeIp: env.COLLECTOR_ANONYMIZE_IP,
       trustProxy: trustProxySetting(env.COLLECTOR_TRUST_PROXY),

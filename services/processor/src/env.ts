@@ -1,15 +1,11 @@
-import { commaList, durationMs, loadConfig, port } from '@waymark/config';
+import { durationMs, infrastructureEnv, loadConfig, port } from '@waymark/config';
 import { z } from 'zod';
 
 export const ProcessorEnv = z.object({
+  ...infrastructureEnv,
   PROCESSOR_HOST: z.string().default('127.0.0.1'),
   /** Health and metrics only. */
   PROCESSOR_PORT: port(8082),
-  KAFKA_BROKERS: commaList().optional(),
-  CLICKHOUSE_URL: z.url().optional(),
-  CLICKHOUSE_USER: z.string().optional(),
-  CLICKHOUSE_PASSWORD: z.string().optional(),
-  CLICKHOUSE_DATABASE: z.string().optional(),
   PROCESSOR_GROUP_ID: z.string().min(1).default('waymark-processor'),
   PROCESSOR_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).default(1),
   PROCESSOR_MAX_BYTES_PER_PARTITION: z.coerce
@@ -18,7 +14,6 @@ export const ProcessorEnv = z.object({
     .min(65_536)
     .default(16 * 1024 * 1024),
   PROCESSOR_MAX_WAIT: durationMs('200ms'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type ProcessorEnv = z.infer<typeof ProcessorEnv>;
 

@@ -1,4 +1,4 @@
-import { encodeTouchpoint, type Touchpoint } from '@waymark/events';
+import { encodeTouchpoint, type Touchpoint, touchpointOf } from '@waymark/events';
 import { compileRuleset, DEFAULT_STAGE_RULESET } from '@waymark/journey';
 import { describe, expect, it } from 'vitest';
 import { processRecords } from './process-records.ts';
@@ -8,55 +8,15 @@ const ruleset = compileRuleset(DEFAULT_STAGE_RULESET);
 let offset = 0;
 
 function touchpoint(over: Partial<Touchpoint>): Touchpoint {
-  const nulls = Object.fromEntries(
-    [
-      'event',
-      'name',
-      'anonymousId',
-      'userId',
-      'previousId',
-      'groupId',
-      'originalTimestamp',
-      'sentAt',
-      'sessionId',
-      'pageUrl',
-      'pagePath',
-      'pageReferrer',
-      'pageTitle',
-      'pageSearch',
-      'campaignSource',
-      'campaignMedium',
-      'campaignName',
-      'campaignTerm',
-      'campaignContent',
-      'clickId',
-      'userAgent',
-      'deviceType',
-      'os',
-      'browser',
-      'ip',
-      'country',
-      'region',
-      'city',
-      'locale',
-      'timezone',
-      'libraryName',
-      'libraryVersion',
-    ].map((k) => [k, null]),
-  );
-  return {
-    ...(nulls as unknown as Touchpoint),
+  return touchpointOf({
     messageId: `m${offset}`,
     projectId: 'p',
     type: 'track',
     anonymousId: 'a1',
     timestamp: 1_700_000_000_000,
     receivedAt: 1_700_000_000_100,
-    properties: '{}',
-    traits: '{}',
-    context: '{}',
     ...over,
-  };
+  });
 }
 
 const record = (value: Buffer | null) => ({ offset: String(offset++), key: null, value });

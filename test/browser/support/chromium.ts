@@ -1,0 +1,20 @@
+import { type Browser, chromium } from 'playwright-core';
+
+/** Debian's Chromium (`apt-get install chromium`; scripts/bootstrap.sh installs it), never a downloaded one. */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+/** The flags of ../shared/ENVIRONMENT.md: headless, no sandbox as root, nothing phoning home. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
