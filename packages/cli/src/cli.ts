@@ -4,6 +4,11 @@ import { createLogger } from '@waymark/logger';
 import { readCredentials } from './credentials.ts';
 import { runDemo } from './demo.ts';
 import { loadStartEnv } from './env.ts';
+import { rulesCommand } from './rules.ts';
+import { UsageError } from './usage-error.ts';
+
+export { UsageError };
+
 import { createProject, migrate, startStack } from './start.ts';
 
 const USAGE = `Usage: waymark <command> [options]
@@ -20,11 +25,12 @@ Commands:
                                    the Kafka topics on KAFKA_BROKERS
   project create --id ID [--name NAME] [--origin URL]...
                                    create a project; prints its write key and API key once
+  rules validate FILE              check a stage ruleset file; lists every problem by rule and field
+  rules apply FILE --project ID    save it as the project's next ruleset version (its \`version\`
+                                   must be the current one + 1)
   help                             this text
 
 Configuration is read from the environment; see README.md.`;
-
-export class UsageError extends Error {}
 
 function customersFlag(value: string | undefined): number {
   if (value === undefined) return 300;
@@ -64,7 +70,7 @@ export async function runCli(
     print(USAGE);
     return command === undefined ? 1 : 0;
   }
-  const subcommand = command === 'project' ? rest.shift() : undefined;
+  const subcommand = command === 'project' || command === 'rules' ? rest.shift() : undefined;
   let flags: {
     demo?: boolean;
     'with-topics'?: boolean;
@@ -72,9 +78,11 @@ export async function runCli(
     id?: string;
     name?: string;
     origin?: string[];
+    project?: string;
   };
+  let positionals: string[];
   try {
-    flags = parseArgs({
+    ({ values: flags, positionals } = parseArgs({
       args: rest,
       options: {
         demo: { type: 'boolean' },
@@ -83,10 +91,11 @@ export async function runCli(
         id: { type: 'string' },
         name: { type: 'string' },
         origin: { type: 'string', multiple: true },
+        project: { type: 'string' },
       },
       strict: true,
-      allowPositionals: false,
-    }).values;
+      allowPositionals: command === 'rules',
+    }));
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -114,6 +123,7 @@ export async function runCli(
     print(JSON.stringify(project, null, 2));
     return 0;
   }
+  if (command === 'rules') return rulesCommand(subcommand, positionals, flags.project, env, print);
   if (command !== 'start') throw new UsageError(`unknown command "${command}"`);
   if (flags.customers !== undefined && !flags.demo) throw new UsageError('--customers only goes with --demo');
 

@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -23,6 +23,19 @@ describe('waymark migrate and project create', () => {
     expect(created).toMatchObject({ projectId: 'shop' });
     expect(created.writeKey).toMatch(/^wk_/);
     expect(created.apiKey).toMatch(/^sk_/);
+    const rules = join(home, 'rules.json');
+    await writeFile(
+      rules,
+      JSON.stringify({ version: 2, rules: [{ stage: 'purchase', match: { event: 'Deal Won' } }] }),
+    );
+    expect(await runCli(['rules', 'apply', rules, '--project', 'shop'], { WAYMARK_HOME: home }, print)).toBe(
+      0,
+    );
+    expect(lines.at(-1)).toMatch(/version 2 saved/);
+    expect(await runCli(['rules', 'apply', rules, '--project', 'shop'], { WAYMARK_HOME: home }, print)).toBe(
+      1,
+    );
+    expect(lines.at(-1)).toMatch(/send version 3/);
     await expect(runCli(['project', 'create', '--id', 'shop'], { WAYMARK_HOME: home })).rejects.toThrow(
       /already exists/,
     );

@@ -53,7 +53,7 @@ async function ensureDemoProject(
   return credentials;
 }
 
-async function openClickHouse(env: StartEnv, logger?: Logger): Promise<ClickHouseClient> {
+export async function openClickHouse(env: StartEnv, logger?: Logger): Promise<ClickHouseClient> {
   return createClickHouse({
     ...clickHouseConfigFromEnv(env),
     dataDir: join(resolve(env.WAYMARK_HOME), 'clickhouse'),

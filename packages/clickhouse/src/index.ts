@@ -24,6 +24,7 @@ export {
 } from './migrations.ts';
 export { createProjectDirectory, type ProjectDirectory } from './project-directory.ts';
 export { hashApiKey, listProjects, type Project, type ProjectInput, upsertProject } from './projects.ts';
+export { createRefreshing, type Refreshing } from './refreshing.ts';
 export {
   assertSupportedVersion,
   type ClickHouseVersion,
@@ -33,5 +34,17 @@ export {
 } from './server-version.ts';
 export { splitSqlStatements } from './sql-statements.ts';
 export { queryStageFunnel, type StageFunnelQuery } from './stage-funnel.query.ts';
-export { insertTouchpoints, rawKeyOf, type StoredTouchpoint, toTouchpointRow } from './touchpoints.ts';
+export {
+  insertStageRuleset,
+  latestStageRuleset,
+  latestStageRulesets,
+  type StoredStageRuleset,
+} from './stage-rulesets.ts';
+export {
+  insertTouchpoints,
+  rawKeyOf,
+  recentTouchpoints,
+  type StoredTouchpoint,
+  toTouchpointRow,
+} from './touchpoints.ts';
 export { formatDateTime64, parseDateTime64, toNullableNumber, toNumber } from './values.ts';

@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Touchpoint } from '@waymark/events';
-import { formatDateTime64 } from './values.ts';
+import { formatDateTime64, parseDateTime64, toNumber } from './values.ts';
 
 /** A touchpoint as stored: the contract's fields plus what the processor derived from them. */
 export interface StoredTouchpoint extends Touchpoint {
@@ -94,5 +94,91 @@ export async function insertTouchpoints(
     table: 'touchpoints',
     format: 'JSONEachRow',
     values: touchpoints.map(toTouchpointRow),
+  });
+}
+
+/** snake_case column → Touchpoint field, for reading touchpoints back (the inverse of toTouchpointRow). */
+const TEXT_COLUMNS = {
+  event: 'event',
+  name: 'name',
+  anonymousId: 'anonymous_id',
+  userId: 'user_id',
+  previousId: 'previous_id',
+  groupId: 'group_id',
+  sessionId: 'session_id',
+  pageUrl: 'page_url',
+  pagePath: 'page_path',
+  pageReferrer: 'page_referrer',
+  pageTitle: 'page_title',
+  pageSearch: 'page_search',
+  campaignSource: 'campaign_source',
+  campaignMedium: 'campaign_medium',
+  campaignName: 'campaign_name',
+  campaignTerm: 'campaign_term',
+  campaignContent: 'campaign_content',
+  clickId: 'click_id',
+  userAgent: 'user_agent',
+  deviceType: 'device_type',
+  os: 'os',
+  browser: 'browser',
+  ip: 'ip',
+  country: 'country',
+  region: 'region',
+  city: 'city',
+  locale: 'locale',
+  timezone: 'timezone',
+  libraryName: 'library_name',
+  libraryVersion: 'library_version',
+} as const satisfies Partial<Record<keyof Touchpoint, string>>;
+
+/**
+ * The project's most recent touchpoints (deduplicated), newest first, as the processor saw them: for
+ * re-staging them under a proposed ruleset (dry run).
+ */
+export async function recentTouchpoints(
+  client: ClickHouseClient,
+  projectId: string,
+  limit: number,
+): Promise<StoredTouchpoint[]> {
+  const result = await client.query({
+    query: `SELECT message_id, project_id, type, timestamp, original_timestamp, sent_at, received_at, properties,
+        traits, context, raw_key, stage, complaint, revenue, currency, ruleset_version,
+        ${Object.values(TEXT_COLUMNS).join(', ')}
+      FROM touchpoints FINAL
+      WHERE project_id = {projectId:String}
+      ORDER BY timestamp DESC
+      LIMIT {limit:UInt32}`,
+    query_params: { projectId, limit },
+    format: 'JSONEachRow',
+  });
+  const rows = await result.json<Record<string, unknown>>();
+  return rows.map((row) => {
+    const text = Object.fromEntries(
+      Object.entries(TEXT_COLUMNS).map(([field, column]) => [
+        field,
+        row[column] === '' ? null : String(row[column]),
+      ]),
+    );
+    const time = (column: string) =>
+      row[column] === null ? null : parseDateTime64(row[column], `touchpoints.${column}`);
+    return {
+      ...(text as Pick<Touchpoint, keyof typeof TEXT_COLUMNS>),
+      messageId: String(row.message_id),
+      projectId: String(row.project_id),
+      type: String(row.type) as Touchpoint['type'],
+      timestamp: parseDateTime64(row.timestamp, 'touchpoints.timestamp'),
+      originalTimestamp: time('original_timestamp'),
+      sentAt: time('sent_at'),
+      receivedAt: parseDateTime64(row.received_at, 'touchpoints.received_at'),
+      properties: String(row.properties),
+      traits: String(row.traits),
+      context: String(row.context),
+      rawKey: String(row.raw_key),
+      stage: toNumber(row.stage, 'touchpoints.stage'),
+      complaint: toNumber(row.complaint, 'touchpoints.complaint') === 1,
+      revenue: toNumber(row.revenue, 'touchpoints.revenue'),
+      currency: String(row.currency),
+      rulesetVersion: toNumber(row.ruleset_version, 'touchpoints.ruleset_version'),
+    };
   });
 }

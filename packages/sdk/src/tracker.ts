@@ -231,7 +231,7 @@ export function createWaymark(defaultHost = ''): Waymark {
     on(window, 'pagehide', unload);
     on(window, 'pageshow', () => gone && ((gone = false), queue.reopen()));
     // Another tab wrote: maybe it closed with events left over.
-
+    on(window, 'storage', () => queue.reclaim(flush));
   };
 
   const api: Waymark = {

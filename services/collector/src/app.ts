@@ -180,6 +180,11 @@ export function buildCollectorApp(deps: CollectorDeps): FastifyInstance {
   for (const type of WIRE_EVENT_TYPES) {
     app.post(`/v1/${type}`, (request, reply) => handle(request, reply, type));
   }
+  // analytics.js (@segment/analytics-next) posts to Segment's short paths: /v1/t, /v1/p, … and /v1/b batches.
+  app.post('/v1/b', (request, reply) => handle(request, reply, undefined));
+  for (const type of WIRE_EVENT_TYPES) {
+    app.post(`/v1/${type.charAt(0)}`, (request, reply) => handle(request, reply, type));
+  }
 
   return app;
 }

@@ -14,6 +14,8 @@ export const ProcessorEnv = z.object({
     .min(65_536)
     .default(16 * 1024 * 1024),
   PROCESSOR_MAX_WAIT: durationMs('200ms'),
+  /** How soon a new stage ruleset version applies to the touchpoints processed. */
+  PROCESSOR_RULESET_REFRESH: durationMs('5s'),
 });
 export type ProcessorEnv = z.infer<typeof ProcessorEnv>;
 

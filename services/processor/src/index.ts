@@ -14,4 +14,5 @@ export {
   startProcessor,
 } from './processor.ts';
 export { identityLinks, revenueOf, storedTouchpoint } from './rows.ts';
+export { createRulesetDirectory, DEFAULT_COMPILED_RULESET, type RulesetDirectory } from './rulesets.ts';
 export { type RunningProcessorService, startProcessorService } from './start.ts';

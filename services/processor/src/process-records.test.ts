@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { processRecords } from './process-records.ts';
 import { identityLinks, revenueOf } from './rows.ts';
 
-const ruleset = compileRuleset(DEFAULT_STAGE_RULESET);
+const compiled = compileRuleset(DEFAULT_STAGE_RULESET);
+const ruleset = () => compiled;
 let offset = 0;
 
 function touchpoint(over: Partial<Touchpoint>): Touchpoint {

@@ -32,7 +32,7 @@ export interface ProcessedRecords {
  */
 export function processRecords(
   records: readonly KafkaRecord[],
-  ruleset: CompiledRuleset,
+  rulesetFor: (projectId: string) => CompiledRuleset,
   ingestedAt: number,
 ): ProcessedRecords {
   const out: ProcessedRecords = { touchpoints: [], identities: [], deadLetters: [], duplicates: 0 };
@@ -54,6 +54,7 @@ export function processRecords(
       continue;
     }
     seen.add(dedupKey);
+    const ruleset = rulesetFor(touchpoint.projectId);
     const { stage, complaint } = classifyTouchpoint(ruleset, touchpoint);
     out.touchpoints.push(
       storedTouchpoint(touchpoint, { stage, complaint, rulesetVersion: ruleset.version }, ingestedAt),

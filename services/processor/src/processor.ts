@@ -23,7 +23,7 @@ export interface ProcessorDeps {
   /** For dead letters; shared with the rest of the process when it has one. */
   producer: Producer;
   clickhouse: ClickHouseClient;
-  ruleset: CompiledRuleset;
+  rulesetFor: (projectId: string) => CompiledRuleset;
   logger: Logger;
   metrics: ProcessorMetrics;
   options: ProcessorOptions;
@@ -63,7 +63,7 @@ function deadLetterMessage(topic: string, partition: number, letter: DeadLetter)
  * instead of crashing the consumer, which would only redeliver and retry the same thing.
  */
 export async function startProcessor(deps: ProcessorDeps): Promise<RunningProcessor> {
-  const { kafka, producer, clickhouse, ruleset, logger, metrics, options } = deps;
+  const { kafka, producer, clickhouse, rulesetFor, logger, metrics, options } = deps;
   const consumer = kafka.consumer({
     groupId: options.groupId,
     maxBytesPerPartition: options.maxBytesPerPartition,
@@ -111,7 +111,7 @@ export async function startProcessor(deps: ProcessorDeps): Promise<RunningProces
     eachBatch: async ({ batch, heartbeat, resolveOffset }) => {
       const last = batch.messages.at(-1);
       if (last === undefined) return;
-      const processed = processRecords(batch.messages, ruleset, Date.now());
+      const processed = processRecords(batch.messages, rulesetFor, Date.now());
       const endTimer = metrics.insertSeconds.startTimer();
       await withRetry('ClickHouse insert', () => store(processed), heartbeat);
       endTimer();

@@ -1,5 +1,4 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { compileRuleset, DEFAULT_STAGE_RULESET } from '@waymark/journey';
 import { TOPICS } from '@waymark/kafka';
 import type { Logger } from '@waymark/logger';
 import { type Kafka, Partitioners } from 'kafkajs';
@@ -7,6 +6,7 @@ import { buildProcessorApp } from './app.ts';
 import type { ProcessorEnv } from './env.ts';
 import { createProcessorMetrics } from './metrics.ts';
 import { startProcessor } from './processor.ts';
+import { createRulesetDirectory } from './rulesets.ts';
 
 export interface RunningProcessorService {
   url: string;
@@ -26,11 +26,13 @@ export async function startProcessorService(deps: {
     allowAutoTopicCreation: false,
   });
   await producer.connect();
+  const rulesets = createRulesetDirectory(clickhouse, { refreshMs: env.PROCESSOR_RULESET_REFRESH, logger });
+  await rulesets.refresh();
   const processor = await startProcessor({
     kafka,
     producer,
     clickhouse,
-    ruleset: compileRuleset(DEFAULT_STAGE_RULESET),
+    rulesetFor: rulesets.forProject,
     logger,
     metrics,
     options: {
@@ -43,13 +45,14 @@ export async function startProcessorService(deps: {
       retryBackoffMs: { initial: 200, max: 10_000 },
     },
   });
-  const app = buildProcessorApp({ logger, metrics, isReady: processor.isReady });
+  const app = buildProcessorApp({ logger, metrics, isReady: () => processor.isReady() && rulesets.loaded });
   const url = await app.listen({ host: env.PROCESSOR_HOST, port: env.PROCESSOR_PORT });
   logger.info({ url }, 'processor health endpoint listening');
   return {
     url,
     async close() {
       await processor.stop();
+      rulesets.close();
       await producer.disconnect();
       await app.close();
     },

@@ -8,6 +8,7 @@ import { type ApiKeyOwner, checkApiKey } from './api-keys.ts';
 import { openApiDocument } from './openapi.ts';
 import { ProjectParams, StageFunnelQuery } from './params.ts';
 import { QUERY_ERRORS, queryProblem } from './problems.ts';
+import { currentRuleset, dryRunRuleset, putRuleset } from './stage-rules.ts';
 
 export interface QueryDeps {
   logger: Logger;
@@ -80,6 +81,16 @@ export function buildQueryApp(deps: QueryDeps): FastifyInstance {
       ...funnel,
     };
   });
+
+  app.get('/v1/projects/:projectId/stage-rules', async (request) =>
+    currentRuleset(deps.clickhouse, await authorize(request)),
+  );
+  app.put('/v1/projects/:projectId/stage-rules', async (request) =>
+    putRuleset(deps.clickhouse, await authorize(request), request.body),
+  );
+  app.post('/v1/projects/:projectId/stage-rules/dry-run', async (request) =>
+    dryRunRuleset(deps.clickhouse, await authorize(request), request.body),
+  );
 
   app.get('/openapi.json', async () => openApiDocument());
   return app;

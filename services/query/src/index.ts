@@ -3,4 +3,5 @@ export { buildQueryApp, type QueryDeps } from './app.ts';
 export { loadQueryEnv, QueryEnv } from './env.ts';
 export { openApiDocument } from './openapi.ts';
 export { QUERY_ERRORS, queryProblem } from './problems.ts';
+export { currentRuleset, dryRunRuleset, putRuleset } from './stage-rules.ts';
 export { type RunningQuery, startQuery } from './start.ts';

@@ -26,6 +26,22 @@ const problem = {
 };
 
 const nullableNumber = { type: ['number', 'null'] };
+const json = (schema: Record<string, unknown>) => ({ 'application/json': { schema } });
+const projectIdParameter = {
+  name: 'projectId',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' },
+};
+const rulesetAnswer = {
+  type: 'object',
+  required: ['version', 'source', 'ruleset'],
+  properties: {
+    version: { type: 'integer', minimum: 1 },
+    source: { type: 'string', enum: ['default', 'project'] },
+    ruleset: { type: 'object' },
+  },
+};
 
 /** The OpenAPI 3.1 document of the query API; `app.test.ts` checks every route is described here. */
 export function openApiDocument() {
@@ -128,6 +144,76 @@ export function openApiDocument() {
                   },
                 },
               },
+            },
+            400: problem,
+            401: problem,
+            403: problem,
+          },
+        },
+      },
+      '/v1/projects/{projectId}/stage-rules': {
+        get: {
+          operationId: 'getStageRules',
+          summary: "The project's current stage ruleset (the default one, version 1, until it saves its own)",
+          parameters: [projectIdParameter],
+          responses: {
+            200: {
+              description: '`{ version, source: "default" | "project", ruleset }`',
+              content: json(rulesetAnswer),
+            },
+            401: problem,
+            403: problem,
+          },
+        },
+        put: {
+          operationId: 'putStageRules',
+          summary:
+            'Save a new ruleset version; it stages touchpoints processed from the next processor refresh on',
+          description:
+            'The body is a ruleset `{ version, rules: [{ stage, match, description? }], complaintRules? }` (see schemas/stage-rules.default.json). ' +
+            '`version` must be the current version + 1, otherwise 409 VERSION_CONFLICT. Invalid rulesets answer 400 with `errors[].field` like `rules[3].match.pagePath[0]`. ' +
+            'Touchpoints already stored keep the stage and ruleset version they were given.',
+          parameters: [projectIdParameter],
+          requestBody: { required: true, content: json({ type: 'object', required: ['version', 'rules'] }) },
+          responses: {
+            200: { description: 'Saved', content: json(rulesetAnswer) },
+            400: problem,
+            401: problem,
+            403: problem,
+            409: problem,
+          },
+        },
+      },
+      '/v1/projects/{projectId}/stage-rules/dry-run': {
+        post: {
+          operationId: 'dryRunStageRules',
+          summary: "How the project's last N touchpoints would be staged by a proposed ruleset",
+          parameters: [projectIdParameter],
+          requestBody: {
+            required: true,
+            content: json({
+              type: 'object',
+              required: ['ruleset'],
+              properties: {
+                ruleset: { type: 'object' },
+                limit: { type: 'integer', minimum: 1, maximum: 10000, default: 1000 },
+              },
+            }),
+          },
+          responses: {
+            200: {
+              description:
+                'Counts per stage now and under the proposal, how many would change, and up to 20 examples',
+              content: json({
+                type: 'object',
+                properties: {
+                  touchpoints: { type: 'integer' },
+                  changed: { type: 'integer' },
+                  current: { type: 'object', additionalProperties: { type: 'integer' } },
+                  proposed: { type: 'object', additionalProperties: { type: 'integer' } },
+                  examples: { type: 'array', items: { type: 'object' } },
+                },
+              }),
             },
             400: problem,
             401: problem,

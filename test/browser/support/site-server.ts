@@ -18,17 +18,19 @@ export function documentedLoader(): string {
 }
 
 export interface Embedding {
-  writeKey: string;
+  writeKey?: string;
   /** The collector the page sends to (what `host` / `data-host` says). */
-  host: string;
+  host?: string;
   /** Where the script itself is loaded from. */
-  sdkUrl: string;
+  sdkUrl?: string;
   /** `tag`: `<script src data-write-key>`; `loader`: the documented async loader. */
   style?: 'tag' | 'loader';
   /** More `data-*` options for the tag (or init options for the loader). */
   options?: Record<string, string | number | boolean>;
   /** Inline script run before the tracker is embedded. */
   before?: string;
+  /** Raw HTML instead of waymark.js (another library under test). */
+  html?: string;
 }
 
 export interface Site {
@@ -36,6 +38,8 @@ export interface Site {
   url(path: string): string;
   /** What the pages served from now on embed. */
   embed(embedding: Embedding): void;
+  /** Serves `body` as JavaScript at `path`. */
+  script(path: string, body: string): void;
   close(): Promise<void>;
 }
 
@@ -43,20 +47,21 @@ const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase(
 const attribute = (value: string) => value.replaceAll('&', '&amp;').replaceAll('"', '&quot;');
 
 function embedHtml(e: Embedding): string {
+  if (e.html !== undefined) return e.html;
   const before = e.before ? `<script>${e.before}</script>\n` : '';
   if (e.style === 'loader') {
     const options = { writeKey: e.writeKey, host: e.host, ...e.options };
     return (
       before +
       documentedLoader()
-        .replace(`${DOCS_HOST}/sdk/waymark.js`, e.sdkUrl)
+        .replace(`${DOCS_HOST}/sdk/waymark.js`, e.sdkUrl ?? '')
         .replace(/waymark\.init\(\{[^}]*\}\);/, `waymark.init(${JSON.stringify(options)});`)
     );
   }
   const data = Object.entries({ writeKey: e.writeKey, host: e.host, ...e.options })
     .map(([name, value]) => `data-${kebab(name)}="${attribute(String(value))}"`)
     .join(' ');
-  return `${before}<script async src="${attribute(e.sdkUrl)}" ${data}></script>`;
+  return `${before}<script async src="${attribute(e.sdkUrl ?? '')}" ${data}></script>`;
 }
 
 /**
@@ -67,12 +72,18 @@ function embedHtml(e: Embedding): string {
 export async function startSite(): Promise<Site> {
   let embedding: Embedding | undefined;
   let port = 0;
+  const scripts = new Map<string, string>();
   const server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://site').pathname;
     // The same server under another name is another origin: a site the visitor leaves for, without Waymark.
     const elsewhere = request.headers.host?.startsWith('localhost');
     if (path === '/favicon.ico') {
       response.writeHead(204).end();
+      return;
+    }
+    const script = scripts.get(path);
+    if (script !== undefined) {
+      response.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(script);
       return;
     }
     const html = PAGE.replaceAll('{{TITLE}}', path === '/' ? 'Home' : path)
@@ -89,6 +100,9 @@ export async function startSite(): Promise<Site> {
     url: (path) => new URL(path, origin).toString(),
     embed(next) {
       embedding = next;
+    },
+    script(path, body) {
+      scripts.set(path, body);
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -1,0 +1,132 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { insertStageRuleset, latestStageRuleset, recentTouchpoints } from '@waymark/clickhouse';
+import {
+  classifyTouchpoint,
+  compileRuleset,
+  DEFAULT_STAGE_RULESET,
+  parseStageRuleset,
+  type StageRuleset,
+  stageName,
+} from '@waymark/journey';
+import { z } from 'zod';
+import { queryProblem } from './problems.ts';
+
+export interface CurrentRuleset {
+  version: number;
+  /** `default` until the project stores its own. */
+  source: 'default' | 'project';
+  ruleset: StageRuleset;
+}
+
+export async function currentRuleset(
+  clickhouse: ClickHouseClient,
+  projectId: string,
+): Promise<CurrentRuleset> {
+  const stored = await latestStageRuleset(clickhouse, projectId);
+  if (stored === undefined)
+    return { version: DEFAULT_STAGE_RULESET.version, source: 'default', ruleset: DEFAULT_STAGE_RULESET };
+  const parsed = parseStageRuleset(JSON.parse(stored.ruleset));
+  if (!parsed.ok)
+    throw queryProblem('INTERNAL', `stored ruleset version ${stored.version} is invalid: ${parsed.reason}`);
+  return {
+    version: stored.version,
+    source: 'project',
+    ruleset: { ...parsed.value, version: stored.version },
+  };
+}
+
+function validRuleset(input: unknown, field = ''): StageRuleset {
+  const parsed = parseStageRuleset(input);
+  if (parsed.ok) return parsed.value;
+  const errors = parsed.issues.map((issue) => ({
+    field: [field, issue.path].filter(Boolean).join('.'),
+    message: issue.message,
+  }));
+  throw queryProblem('INVALID_REQUEST', parsed.reason, { extra: { errors } });
+}
+
+/**
+ * Stores a new version. The body's `version` must be the current one + 1 (the default ruleset is
+ * version 1): two people editing the same version cannot silently overwrite each other.
+ */
+export async function putRuleset(
+  clickhouse: ClickHouseClient,
+  projectId: string,
+  body: unknown,
+): Promise<CurrentRuleset> {
+  const ruleset = validRuleset(body);
+  const current = await currentRuleset(clickhouse, projectId);
+  if (ruleset.version !== current.version + 1) {
+    throw queryProblem(
+      'VERSION_CONFLICT',
+      `the project's ruleset is at version ${current.version}; send version ${current.version + 1}`,
+      { extra: { currentVersion: current.version } },
+    );
+  }
+  await insertStageRuleset(clickhouse, {
+    projectId,
+    version: ruleset.version,
+    ruleset: JSON.stringify(ruleset),
+  });
+  return { version: ruleset.version, source: 'project', ruleset };
+}
+
+export const DryRunBody = z.object({
+  ruleset: z.unknown(),
+  limit: z.number().int().min(1).max(10_000).default(1000),
+});
+
+const MAX_EXAMPLES = 20;
+
+/** How the project's last `limit` touchpoints would be staged by a proposed ruleset, next to how they were. */
+export async function dryRunRuleset(clickhouse: ClickHouseClient, projectId: string, body: unknown) {
+  const parsedBody = DryRunBody.safeParse(body);
+  if (!parsedBody.success) {
+    const errors = parsedBody.error.issues.map((i) => ({
+      field: i.path.map(String).join('.'),
+      message: i.message,
+    }));
+    throw queryProblem('INVALID_REQUEST', errors.map((e) => `${e.field}: ${e.message}`).join('; '), {
+      extra: { errors },
+    });
+  }
+  const proposed = compileRuleset(validRuleset(parsedBody.data.ruleset, 'ruleset'));
+  const touchpoints = await recentTouchpoints(clickhouse, projectId, parsedBody.data.limit);
+  const countsBefore = Array<number>(8).fill(0);
+  const countsAfter = Array<number>(8).fill(0);
+  const examples: Array<{
+    messageId: string;
+    type: string;
+    event: string | null;
+    pagePath: string | null;
+    from: string | null;
+    to: string | null;
+  }> = [];
+  let changed = 0;
+  for (const t of touchpoints) {
+    const after = classifyTouchpoint(proposed, t).stage;
+    countsBefore[t.stage] = (countsBefore[t.stage] ?? 0) + 1;
+    countsAfter[after] = (countsAfter[after] ?? 0) + 1;
+    if (after !== t.stage) {
+      changed++;
+      if (examples.length < MAX_EXAMPLES) {
+        examples.push({
+          messageId: t.messageId,
+          type: t.type,
+          event: t.event,
+          pagePath: t.pagePath,
+          from: stageName(t.stage),
+          to: stageName(after),
+        });
+      }
+    }
+  }
+  const byStage = (counts: number[]) => Object.fromEntries(counts.map((n, i) => [stageName(i) ?? 'none', n]));
+  return {
+    touchpoints: touchpoints.length,
+    changed,
+    current: byStage(countsBefore),
+    proposed: byStage(countsAfter),
+    examples,
+  };
+}
