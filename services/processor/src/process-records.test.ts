@@ -117,3 +117,29 @@ describe('revenueOf', () => {
     expect(revenueOf(touchpoint({ type: 'page', properties: '{"revenue":10}' })).revenue).toBe(0);
   });
 });
+
+describe('processRecords with per-project rulesets', () => {
+  it('stages each touchpoint with its own project’s ruleset and records that version', () => {
+    const b2b = compileRuleset({
+      version: 4,
+      rules: [{ stage: 3, match: { type: ['track'], event: ['Quote Requested'] } }],
+      complaintRules: [],
+    });
+    const out = processRecords(
+      [
+        record(
+          encodeTouchpoint(touchpoint({ messageId: 'shop', projectId: 'shop', event: 'Quote Requested' })),
+        ),
+        record(
+          encodeTouchpoint(touchpoint({ messageId: 'b2b', projectId: 'b2b', event: 'Quote Requested' })),
+        ),
+      ],
+      (projectId) => (projectId === 'b2b' ? b2b : compiled),
+      0,
+    );
+    expect(out.touchpoints.map((t) => [t.messageId, t.stage, t.rulesetVersion])).toEqual([
+      ['shop', 0, 1],
+      ['b2b', 3, 4],
+    ]);
+  });
+});
