@@ -9,7 +9,8 @@ start: bootstrap
 	pnpm --silent waymark start --demo
 
 ## Lint, typecheck and every test (unit + integration on a real broker and engine).
-test: bootstrap
+test:
+	@WAYMARK_WITH_BROWSER=1 ./scripts/bootstrap.sh
 	pnpm test
 
 bootstrap:

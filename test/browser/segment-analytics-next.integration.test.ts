@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// Callbacks passed to page.evaluate run in the page: they are typed against the DOM.
 import { openTestClickHouse, type TestClickHouse, testKafkaBrokers } from '@waymark/testing';
 import { build } from 'esbuild';
 import type { Browser } from 'playwright-core';
@@ -20,7 +22,8 @@ beforeAll(async () => {
   pipeline = await startPipeline({ brokers: testKafkaBrokers(), clickhouse: ch.client });
   const bundle = await build({
     stdin: {
-      contents: "import { AnalyticsBrowser } from '@segment/analytics-next'; window.AnalyticsBrowser = AnalyticsBrowser;",
+      contents:
+        "import { AnalyticsBrowser } from '@segment/analytics-next'; window.AnalyticsBrowser = AnalyticsBrowser;",
       resolveDir: new URL('.', import.meta.url).pathname,
       loader: 'js',
     },

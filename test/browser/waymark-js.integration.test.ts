@@ -1,6 +1,13 @@
+/// <reference lib="dom" />
+// Callbacks passed to page.evaluate run in the page: they are typed against the DOM.
+
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fetchStageFunnel } from '@waymark/cli';
+import { bundleSdk } from '@waymark/sdk/bundle';
 import { openTestClickHouse, type TestClickHouse, testKafkaBrokers } from '@waymark/testing';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -37,9 +44,19 @@ let site: Site;
 let proxy: CollectorProxy;
 const contexts: BrowserContext[] = [];
 
+let sdkDir: string;
+
 beforeAll(async () => {
+  // The collector serves the snippet built from the current source (a stale dist/ would test old code),
+  // through its real route, also under a first-party path.
+  sdkDir = await mkdtemp(join(tmpdir(), 'waymark-sdk-'));
+  await writeFile(join(sdkDir, 'waymark.js'), (await bundleSdk()).iife);
   [ch, browser, site] = await Promise.all([openTestClickHouse(), launchChromium(), startSite()]);
-  pipeline = await startPipeline({ brokers: testKafkaBrokers(), clickhouse: ch.client });
+  pipeline = await startPipeline({
+    brokers: testKafkaBrokers(),
+    clickhouse: ch.client,
+    env: { COLLECTOR_SDK_FILE: join(sdkDir, 'waymark.js'), COLLECTOR_SDK_PATH: '/assets/wm.js' },
+  });
   proxy = await startCollectorProxy(pipeline.collectorUrl);
 });
 
@@ -54,6 +71,7 @@ afterAll(async () => {
   await site?.close();
   await pipeline?.stop();
   await ch?.close();
+  if (sdkDir) await rm(sdkDir, { recursive: true, force: true });
 });
 
 /** A project that allows the shop's origin only, and pages embedding waymark.js for it. */
@@ -319,7 +337,11 @@ describe('waymark.js in Chromium, end to end', () => {
   });
 
   it('turns single-page-app navigations into page views, with the previous page as referrer', async () => {
-    const project = await shop({ options: { flushInterval: 100 } });
+    // Loaded from the collector's neutral first-party path (COLLECTOR_SDK_PATH) rather than /sdk/waymark.js.
+    const project = await shop({
+      sdkUrl: new URL('/assets/wm.js', pipeline.collectorUrl).toString(),
+      options: { flushInterval: 100 },
+    });
     const context = await newContext();
     const page = await open(context, '/');
     await page.evaluate(() => {

@@ -10,7 +10,9 @@ await mkdir(dist, { recursive: true });
 await writeFile(new URL('waymark.js', dist), bundle.iife);
 await writeFile(new URL('waymark.mjs', dist), bundle.esm);
 
-execFileSync('tsc', ['-p', new URL('../tsconfig.build.json', import.meta.url).pathname], { stdio: 'inherit' });
+execFileSync('tsc', ['-p', new URL('../tsconfig.build.json', import.meta.url).pathname], {
+  stdio: 'inherit',
+});
 // The sources import with `.ts` (CONTRIBUTING.md); declarations must point at what a consumer resolves.
 for (const file of await readdir(dist)) {
   if (!file.endsWith('.d.ts')) continue;

@@ -3,8 +3,10 @@ import { RETRY_BASE_MS, RETRY_MAX_MS, retryable, retryDelay } from './backoff.ts
 
 describe('retryable', () => {
   it('retries network errors, 429 and 5xx, never other answers', () => {
-    for (const status of [undefined, 0, 429, 500, 502, 503, 504]) expect(retryable(status), `${status}`).toBe(true);
-    for (const status of [200, 204, 400, 401, 403, 404, 413, 415]) expect(retryable(status), `${status}`).toBe(false);
+    for (const status of [undefined, 0, 429, 500, 502, 503, 504])
+      expect(retryable(status), `${status}`).toBe(true);
+    for (const status of [200, 204, 400, 401, 403, 404, 413, 415])
+      expect(retryable(status), `${status}`).toBe(false);
   });
 });
 

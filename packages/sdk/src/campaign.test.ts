@@ -11,7 +11,11 @@ describe('campaignOf', () => {
   });
 
   it('keeps the ad networks click ids', () => {
-    expect(campaignOf('?gclid=g1&fbclid=f1&msclkid=m1&x=1')).toEqual({ gclid: 'g1', fbclid: 'f1', msclkid: 'm1' });
+    expect(campaignOf('?gclid=g1&fbclid=f1&msclkid=m1&x=1')).toEqual({
+      gclid: 'g1',
+      fbclid: 'f1',
+      msclkid: 'm1',
+    });
   });
 
   it('is undefined without campaign parameters, and ignores empty ones', () => {

@@ -10,7 +10,10 @@ export function campaignOf(search: string): Campaign | undefined {
     const query = new URLSearchParams(search);
     FIELDS.forEach((key, i) => {
       const value = query.get(i < 5 ? `utm_${key === 'name' ? 'campaign' : key}` : key);
-      if (value) (campaign ??= {})[key] = value;
+      if (value) {
+        campaign ??= {};
+        campaign[key] = value;
+      }
     });
   } catch {}
   return campaign;

@@ -29,7 +29,10 @@ describe('nextSession', () => {
   it('caps a session at 24 hours however active', () => {
     let stored = nextSession(null, t0)[1];
     let now = t0;
-    while (now - t0 < SESSION_MAX_MS - 60_000) stored = nextSession(stored, (now += 60_000))[1];
+    while (now - t0 < SESSION_MAX_MS - 60_000) {
+      now += 60_000;
+      stored = nextSession(stored, now)[1];
+    }
     expect(nextSession(stored, now + 59_000)[0]).toBe(t0);
     expect(nextSession(stored, t0 + SESSION_MAX_MS)[0]).toBe(t0 + SESSION_MAX_MS);
   });

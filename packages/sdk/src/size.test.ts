@@ -14,7 +14,16 @@ describe('waymark.js size', () => {
 
   it('keeps the public API and the wire field names out of property mangling', async () => {
     const { iife } = await bundleSdk();
-    for (const name of ['init', 'track', 'identify', 'optOut', 'beforeSend', 'writeKey', 'messageId', 'sentAt']) {
+    for (const name of [
+      'init',
+      'track',
+      'identify',
+      'optOut',
+      'beforeSend',
+      'writeKey',
+      'messageId',
+      'sentAt',
+    ]) {
       expect(iife).toContain(name);
     }
   });

@@ -42,6 +42,7 @@ export function getCookie(name: string): string | undefined {
 /** A first-party cookie; `maxAgeSeconds` 0 deletes it. */
 export function setCookie(name: string, value: string, maxAgeSeconds: number, domain?: string): void {
   try {
+    // biome-ignore lint/suspicious/noDocumentCookie: the Cookie Store API is async and missing in Firefox and older Safari.
     document.cookie = `${name}=${value};path=/;max-age=${maxAgeSeconds};SameSite=Lax${
       location.protocol === 'https:' ? ';Secure' : ''
     }${domain ? `;domain=${domain}` : ''}`;

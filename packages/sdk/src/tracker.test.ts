@@ -43,7 +43,10 @@ beforeEach(() => {
   history.replaceState(null, '', '/landing?utm_source=news&utm_campaign=spring&gclid=g1');
   for (const key of Object.keys(localStorage)) localStorage.removeItem(key);
   for (const key of Object.keys(sessionStorage)) sessionStorage.removeItem(key);
-  for (const cookie of document.cookie.split('; ')) document.cookie = `${cookie.split('=')[0]}=;max-age=0;path=/`;
+  for (const cookie of document.cookie.split('; ')) {
+    // biome-ignore lint/suspicious/noDocumentCookie: the page's cookies, as the tracker writes them.
+    document.cookie = `${cookie.split('=')[0]}=;max-age=0;path=/`;
+  }
 });
 
 afterEach(() => {
@@ -110,10 +113,23 @@ describe('events on the wire', () => {
     const anonymousId = track?.anonymousId;
     expect(track).toMatchObject({ type: 'track', event: 'Product Viewed', properties: { sku: 'A1' } });
     expect(track?.userId).toBeNull();
-    expect(identify).toMatchObject({ type: 'identify', userId: 'user-1', anonymousId, traits: { plan: 'pro' } });
+    expect(identify).toMatchObject({
+      type: 'identify',
+      userId: 'user-1',
+      anonymousId,
+      traits: { plan: 'pro' },
+    });
     expect(group).toMatchObject({ type: 'group', groupId: 'acme', userId: 'user-1', traits: { seats: 5 } });
     expect(alias).toMatchObject({ type: 'alias', userId: 'user-2', previousId: 'user-1', anonymousId });
     expect(after).toMatchObject({ type: 'track', userId: 'user-2', anonymousId });
+  });
+
+  it("accepts Segment's identify(traits) form without inventing a user id", async () => {
+    const waymark = start();
+    waymark.identify('user-1');
+    waymark.identify({ email: 'ada@example.com' });
+    await waymark.flush();
+    expect(sentEvents()[1]).toMatchObject({ userId: 'user-1', traits: { email: 'ada@example.com' } });
   });
 });
 

@@ -23,7 +23,6 @@ export const DEFAULT_OPTIONS = {
   batchSize: 20,
   flushInterval: 2000,
   maxQueue: 500,
-  respectPrivacySignals: true,
 };
 
 type Settings = typeof DEFAULT_OPTIONS & WaymarkOptions;
@@ -70,9 +69,11 @@ export function createWaymark(defaultHost = ''): Waymark {
     store.write(ANONYMOUS_ID, id);
     return id;
   };
-  const allowed = () => sendingAllowed(prefs.read(CONSENT), options.respectPrivacySignals);
+  const allowed = () => sendingAllowed(prefs.read(CONSENT), options.respectPrivacySignals !== false);
   const anonymousId = () =>
-    rememberAnonymous((!options.cookieless && getCookie(ANONYMOUS_ID)) || store.read(ANONYMOUS_ID) || uuidv7());
+    rememberAnonymous(
+      (!options.cookieless && getCookie(ANONYMOUS_ID)) || store.read(ANONYMOUS_ID) || uuidv7(),
+    );
 
   /** Flush in `ms` unless a flush is already due sooner. */
   const schedule = (ms: number) => {
@@ -229,7 +230,12 @@ export function createWaymark(defaultHost = ''): Waymark {
     on(window, 'popstate', navigated);
     on(document, 'visibilitychange', () => document.hidden && flush());
     on(window, 'pagehide', unload);
-    on(window, 'pageshow', () => gone && ((gone = false), queue.reopen()));
+    on(window, 'pageshow', () => {
+      if (gone) {
+        gone = false;
+        queue.reopen();
+      }
+    });
     // Another tab wrote: maybe it closed with events left over.
     on(window, 'storage', () => queue.reclaim(flush));
   };
@@ -251,9 +257,11 @@ export function createWaymark(defaultHost = ''): Waymark {
     },
     page,
     track: (event, properties) => enqueue({ type: 'track', event, properties }),
-    identify(userId, traits) {
+    identify(userId: string | Properties | null | undefined, traits?: Properties) {
       if (!allowed()) return;
-      if (userId) store.write(USER_ID, userId);
+      // Segment's identify(traits) form: traits of the current user.
+      if (typeof userId === 'string') store.write(USER_ID, userId);
+      else if (userId) traits = userId;
       enqueue({ type: 'identify', traits });
     },
     alias(userId) {
@@ -278,7 +286,9 @@ export function createWaymark(defaultHost = ''): Waymark {
   const safe = {} as Record<keyof Waymark, unknown>;
   for (const name of Object.keys(api) as Array<keyof Waymark>) {
     safe[name] = guard((...args: unknown[]) =>
-      options || name === 'init' ? (api[name] as (...a: unknown[]) => unknown)(...args) : early.push([name, args]),
+      options || name === 'init'
+        ? (api[name] as (...a: unknown[]) => unknown)(...args)
+        : early.push([name, args]),
     );
   }
   // flush never throws (an async function) and before init has nothing to send.

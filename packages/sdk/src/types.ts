@@ -79,7 +79,9 @@ export interface Waymark {
   init(options: WaymarkOptions): void;
   page(name?: string, properties?: Properties): void;
   track(event: string, properties?: Properties): void;
-  identify(userId: string, traits?: Properties): void;
+  /** `identify(traits)` (Segment's form) adds traits to the current user. */
+  identify(userId: string | null, traits?: Properties): void;
+  identify(traits: Properties): void;
   alias(userId: string): void;
   group(groupId: string, traits?: Properties): void;
   /** Forgets the user: new anonymous id, new session, no user id (call it on logout). */

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 
 /** Debian's Chromium (`apt-get install chromium`; scripts/bootstrap.sh installs it), never a downloaded one. */
@@ -5,6 +6,11 @@ export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 /** The flags of ../shared/ENVIRONMENT.md: headless, no sandbox as root, nothing phoning home. */
 export function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(
+      `no Chromium at ${CHROMIUM_PATH}: run scripts/bootstrap.sh (installs the Debian package) or apt-get install chromium`,
+    );
+  }
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     args: [

@@ -88,7 +88,7 @@ export async function startCollectorProxy(collectorUrl: string): Promise<Collect
     const answer = await fetch(new URL(path, collectorUrl), {
       method: request.method,
       headers,
-      body: request.method === 'GET' || request.method === 'HEAD' ? undefined : body,
+      body: request.method === 'GET' || request.method === 'HEAD' ? undefined : new Uint8Array(body),
     });
     delivery.status = answer.status;
     const out: Record<string, string> = {};
