@@ -14,9 +14,13 @@ export interface TestProject {
   apiKey: string;
 }
 
-export async function createTestProject(clickhouse: ClickHouseClient, name = 'shop'): Promise<TestProject> {
+export async function createTestProject(
+  clickhouse: ClickHouseClient,
+  name = 'shop',
+  allowedOrigins: readonly string[] = ['*'],
+): Promise<TestProject> {
   const project = {
-    projectId: uniqueProjectId(name),
+    projectId: uniqueProjectId(name.replaceAll('-', '_')),
     writeKey: `wk_${randomBytes(12).toString('hex')}`,
     apiKey: `sk_${randomBytes(24).toString('hex')}`,
   };
@@ -25,7 +29,7 @@ export async function createTestProject(clickhouse: ClickHouseClient, name = 'sh
     name,
     writeKey: project.writeKey,
     apiKeyHash: hashApiKey(project.apiKey),
-    allowedOrigins: ['*'],
+    allowedOrigins,
   });
   return project;
 }

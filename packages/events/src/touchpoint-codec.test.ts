@@ -25,48 +25,14 @@ const javaMessage = (writer: string) => {
   return Buffer.from(found.hex, 'hex');
 };
 
-const minimal: Touchpoint = {
+const minimal: Touchpoint = touchpointOf({
   messageId: 'm-1',
   projectId: 'p-1',
   type: 'identify',
-  event: null,
-  name: null,
-  anonymousId: null,
   userId: 'u-1',
-  previousId: null,
-  groupId: null,
   timestamp: 0,
-  originalTimestamp: null,
-  sentAt: null,
   receivedAt: 1,
-  sessionId: null,
-  pageUrl: null,
-  pagePath: null,
-  pageReferrer: null,
-  pageTitle: null,
-  pageSearch: null,
-  campaignSource: null,
-  campaignMedium: null,
-  campaignName: null,
-  campaignTerm: null,
-  campaignContent: null,
-  clickId: null,
-  userAgent: null,
-  deviceType: null,
-  os: null,
-  browser: null,
-  ip: null,
-  country: null,
-  region: null,
-  city: null,
-  locale: null,
-  timezone: null,
-  libraryName: null,
-  libraryVersion: null,
-  properties: '{}',
-  traits: '{}',
-  context: '{}',
-};
+});
 
 describe('touchpoint codec', () => {
   it('round-trips a full touchpoint: times stay epoch-ms numbers, unions plain values', () => {

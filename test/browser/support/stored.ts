@@ -1,28 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { hashApiKey, upsertProject } from '@waymark/clickhouse';
-import { uniqueProjectId } from '@waymark/testing';
-import type { TestProject } from '../../support/pipeline.ts';
+import { createTestProject, type TestProject } from '../../support/pipeline.ts';
 
 /** A project whose browser ingestion is limited to `allowedOrigins` (the shared helper allows '*'). */
-export async function createProjectAllowing(
+export function createProjectAllowing(
   clickhouse: ClickHouseClient,
   allowedOrigins: readonly string[],
   name = 'browser-shop',
 ): Promise<TestProject> {
-  const project = {
-    projectId: uniqueProjectId(name.replaceAll('-', '_')),
-    writeKey: `wk_${randomBytes(12).toString('hex')}`,
-    apiKey: `sk_${randomBytes(24).toString('hex')}`,
-  };
-  await upsertProject(clickhouse, {
-    projectId: project.projectId,
-    name,
-    writeKey: project.writeKey,
-    apiKeyHash: hashApiKey(project.apiKey),
-    allowedOrigins,
-  });
-  return project;
+  return createTestProject(clickhouse, name, allowedOrigins);
 }
 
 export interface StoredTouchpoint {
