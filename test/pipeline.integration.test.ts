@@ -201,6 +201,41 @@ describe('collector → Kafka → processor → ClickHouse → query', () => {
     await dlq.disconnect();
   });
 
+  it('stores the acquisition channel of each touchpoint', async () => {
+    const project = await createTestProject(ch.client);
+    const page = (messageId: string, url: string, referrer = '') => ({
+      type: 'page',
+      anonymousId: messageId,
+      messageId,
+      context: { page: { url, referrer } },
+    });
+    const response = await postBatch(pipeline.collectorUrl, project.writeKey, {
+      batch: [
+        page('from-newsletter', 'https://shop.example/?utm_source=newsletter&utm_medium=email'),
+        page('from-ads', 'https://shop.example/?gclid=abc123'),
+        page('from-search', 'https://shop.example/', 'https://www.google.com/'),
+        page('from-blog', 'https://shop.example/', 'https://some-blog.example/review'),
+        page('typed-in', 'https://shop.example/'),
+      ],
+    });
+    expect(response.status).toBe(200);
+    await eventually(async () => {
+      const result = await ch.client.query({
+        query:
+          'SELECT message_id, channel FROM touchpoints FINAL WHERE project_id = {p:String} ORDER BY message_id',
+        query_params: { p: project.projectId },
+        format: 'JSONEachRow',
+      });
+      expect(await result.json()).toEqual([
+        { message_id: 'from-ads', channel: 'paid search' },
+        { message_id: 'from-blog', channel: 'referral' },
+        { message_id: 'from-newsletter', channel: 'email' },
+        { message_id: 'from-search', channel: 'organic search' },
+        { message_id: 'typed-in', channel: 'direct' },
+      ]);
+    });
+  });
+
   it('serves health, readiness and Prometheus metrics on every service', async () => {
     for (const url of [pipeline.collectorUrl, pipeline.queryUrl, pipeline.processorUrl]) {
       expect((await fetch(new URL('/health/live', url))).status).toBe(200);

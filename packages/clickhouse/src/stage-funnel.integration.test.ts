@@ -79,6 +79,7 @@ function touchpoint({ projectId, anonymousId, userId, stage, at, messageId }: Tp
     revenue: stage === 5 ? 42.5 : 0,
     currency: stage === 5 ? 'EUR' : '',
     rulesetVersion: 1,
+    channel: 'direct',
   };
 }
 

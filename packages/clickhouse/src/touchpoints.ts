@@ -14,6 +14,8 @@ export interface StoredTouchpoint extends Touchpoint {
   /** '' when none. */
   readonly currency: string;
   readonly rulesetVersion: number;
+  /** Acquisition channel (direct, organic search, …); '' when unknown. */
+  readonly channel: string;
   /** Epoch milliseconds; defaults to the insert time. */
   readonly ingestedAt?: number;
 }
@@ -77,6 +79,7 @@ export function toTouchpointRow(touchpoint: StoredTouchpoint): Record<string, st
     revenue: touchpoint.revenue,
     currency: touchpoint.currency,
     ruleset_version: touchpoint.rulesetVersion,
+    channel: touchpoint.channel,
     ingested_at: formatDateTime64(touchpoint.ingestedAt ?? Date.now()),
   };
 }
@@ -142,7 +145,7 @@ export async function recentTouchpoints(
 ): Promise<StoredTouchpoint[]> {
   const result = await client.query({
     query: `SELECT message_id, project_id, type, timestamp, original_timestamp, sent_at, received_at, properties,
-        traits, context, raw_key, stage, complaint, revenue, currency, ruleset_version,
+        traits, context, raw_key, stage, complaint, revenue, currency, ruleset_version, channel,
         ${Object.values(TEXT_COLUMNS).join(', ')}
       FROM touchpoints FINAL
       WHERE project_id = {projectId:String}
@@ -179,6 +182,7 @@ export async function recentTouchpoints(
       revenue: toNumber(row.revenue, 'touchpoints.revenue'),
       currency: String(row.currency),
       rulesetVersion: toNumber(row.ruleset_version, 'touchpoints.ruleset_version'),
+      channel: String(row.channel),
     };
   });
 }

@@ -1,3 +1,4 @@
+export { CHANNELS, type Channel, channelOf } from './channel.ts';
 export { DEFAULT_STAGE_RULESET } from './default-stage-ruleset.ts';
 export {
   buildStageFunnel,

@@ -1,6 +1,7 @@
 import type { IdentityLink, StoredTouchpoint } from '@waymark/clickhouse';
 import { rawKeyOf } from '@waymark/clickhouse';
 import type { Touchpoint } from '@waymark/events';
+import { channelOf } from '@waymark/journey';
 
 function asNumber(value: unknown): number | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) return value;
@@ -47,7 +48,7 @@ export function storedTouchpoint(
   staging: { stage: number; complaint: boolean; rulesetVersion: number },
   ingestedAt: number,
 ): StoredTouchpoint {
-  return { ...t, ...revenueOf(t), ...staging, rawKey: rawKeyOf(t), ingestedAt };
+  return { ...t, ...revenueOf(t), ...staging, rawKey: rawKeyOf(t), channel: channelOf(t), ingestedAt };
 }
 
 /**
