@@ -32,6 +32,7 @@ export {
   MIN_CLICKHOUSE_VERSION,
   parseClickHouseVersion,
 } from './server-version.ts';
+export { querySessions, type Session, type SessionsQuery } from './sessions.query.ts';
 export { splitSqlStatements } from './sql-statements.ts';
 export { queryStageFunnel, type StageFunnelQuery } from './stage-funnel.query.ts';
 export {

@@ -1,12 +1,12 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { queryStageFunnel } from '@waymark/clickhouse';
+import { querySessions, queryStageFunnel } from '@waymark/clickhouse';
 import { createServiceApp } from '@waymark/http';
 import type { Logger } from '@waymark/logger';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { type ApiKeyOwner, checkApiKey } from './api-keys.ts';
 import { openApiDocument } from './openapi.ts';
-import { ProjectParams, StageFunnelQuery } from './params.ts';
+import { ProjectParams, SessionsQuery, StageFunnelQuery } from './params.ts';
 import { QUERY_ERRORS, queryProblem } from './problems.ts';
 import { currentRuleset, dryRunRuleset, putRuleset } from './stage-rules.ts';
 
@@ -80,6 +80,12 @@ export function buildQueryApp(deps: QueryDeps): FastifyInstance {
       mode: query.mode,
       ...funnel,
     };
+  });
+
+  app.get('/v1/projects/:projectId/sessions', async (request) => {
+    const projectId = await authorize(request);
+    const query = parse(SessionsQuery, request.query);
+    return { sessions: await querySessions(deps.clickhouse, { projectId, ...query }) };
   });
 
   app.get('/v1/projects/:projectId/stage-rules', async (request) =>

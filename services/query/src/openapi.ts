@@ -151,6 +151,56 @@ export function openApiDocument() {
           },
         },
       },
+      '/v1/projects/{projectId}/sessions': {
+        get: {
+          operationId: 'listSessions',
+          summary: 'Sessions that started in [from, to), newest first, with entry page, channel and duration',
+          description:
+            "A session is the SDK's `context.sessionId` when the touchpoints carry one, else a run of a customer's " +
+            'touchpoints with no gap over 30 minutes. Anonymous sessions of a customer who later identified belong to that customer.',
+          parameters: [
+            projectIdParameter,
+            { name: 'from', in: 'query', required: true, schema: { type: 'string' } },
+            { name: 'to', in: 'query', required: true, schema: { type: 'string' } },
+            {
+              name: 'limit',
+              in: 'query',
+              schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            },
+          ],
+          responses: {
+            200: {
+              description: 'The sessions',
+              content: json({
+                type: 'object',
+                properties: {
+                  sessions: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      properties: {
+                        customer: { type: 'string' },
+                        identified: { type: 'boolean' },
+                        sessionId: { type: 'string' },
+                        startedAt: { type: 'integer', description: 'epoch ms' },
+                        endedAt: { type: 'integer', description: 'epoch ms' },
+                        durationSeconds: { type: 'number' },
+                        touchpoints: { type: 'integer' },
+                        entryPage: { type: ['string', 'null'] },
+                        channel: { type: 'string' },
+                        furthestStage: { type: 'integer', minimum: 0, maximum: 7 },
+                      },
+                    },
+                  },
+                },
+              }),
+            },
+            400: problem,
+            401: problem,
+            403: problem,
+          },
+        },
+      },
       '/v1/projects/{projectId}/stage-rules': {
         get: {
           operationId: 'getStageRules',

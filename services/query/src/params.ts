@@ -61,3 +61,11 @@ export const StageFunnelQuery = z
   })
   .refine((q) => q.from.getTime() < q.to.getTime(), { message: '`from` must be before `to`', path: ['to'] });
 export type StageFunnelQuery = z.infer<typeof StageFunnelQuery>;
+
+export const SessionsQuery = z
+  .object({
+    from: IsoInstant,
+    to: IsoInstant,
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  })
+  .refine((q) => q.from.getTime() < q.to.getTime(), { message: '`from` must be before `to`', path: ['to'] });

@@ -49,6 +49,23 @@ describe('query API', () => {
     expect(body.windowSeconds).toBe(30 * 86_400);
   });
 
+  it('lists sessions and validates their parameters', async () => {
+    const ok = await app.inject({
+      method: 'GET',
+      url: '/v1/projects/shop_a/sessions?from=2026-01-01&to=2026-02-01&limit=5',
+      headers: { authorization: 'Bearer sk_shop_a_secret' },
+    });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toEqual({ sessions: [] });
+    const bad = await app.inject({
+      method: 'GET',
+      url: '/v1/projects/shop_a/sessions?from=2026-01-01&to=2026-02-01&limit=5000',
+      headers: { authorization: 'Bearer sk_shop_a_secret' },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors[0].field).toBe('limit');
+  });
+
   it('never lets a key of project A read project B', async () => {
     const r = await funnel('shop_b', 'from=2026-01-01&to=2026-02-01', 'sk_shop_a_secret');
     expect(r.statusCode).toBe(403);

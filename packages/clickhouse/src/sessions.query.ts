@@ -1,0 +1,117 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { toNumber } from './values.ts';
+
+export interface SessionsQuery {
+  readonly projectId: string;
+  /** Sessions that started in [from, to). */
+  readonly from: Date;
+  readonly to: Date;
+  /** Without an SDK session id, a gap longer than this starts a new session (default 30 minutes). */
+  readonly inactivitySeconds?: number;
+  readonly limit: number;
+}
+
+export interface Session {
+  /** The customer's user id once identified, else the anonymous id. */
+  readonly customer: string;
+  readonly identified: boolean;
+  /** The SDK's `context.sessionId`, or `<raw key>#<n>` for a session derived from inactivity. */
+  readonly sessionId: string;
+  readonly startedAt: number;
+  readonly endedAt: number;
+  readonly durationSeconds: number;
+  readonly touchpoints: number;
+  readonly entryPage: string | null;
+  readonly channel: string;
+  readonly furthestStage: number;
+}
+
+/*
+ * Sessions are derived at query time, so late events and identity merges are always reflected:
+ * per raw key in time order, a touchpoint starts a session when it carries an SDK session id different
+ * from the previous touchpoint's, or, without one, when the previous touchpoint is more than the
+ * inactivity timeout ago (or there is none). The session's entry page and channel are its first
+ * touchpoint's. Touchpoints up to a day before `from` are read so a session already running at `from`
+ * is recognised as such and not counted.
+ */
+const SESSIONS_SQL = `
+WITH
+  links AS (
+    SELECT alias_key, argMax(customer_key, linked_at) AS linked_customer
+    FROM identities WHERE project_id = {projectId:String} GROUP BY alias_key
+  ),
+  ordered AS (
+    SELECT raw_key, message_id, timestamp, session_id, page_path, channel, stage,
+      lagInFrame(timestamp, 1, toDateTime64(0, 3, 'UTC')) OVER w AS previous_at,
+      lagInFrame(session_id, 1, '') OVER w AS previous_session
+    FROM touchpoints FINAL
+    WHERE project_id = {projectId:String}
+      AND timestamp >= fromUnixTimestamp64Milli({fromMs:Int64}) - INTERVAL 1 DAY
+      AND timestamp < fromUnixTimestamp64Milli({toMs:Int64}) + INTERVAL 1 DAY
+    WINDOW w AS (PARTITION BY raw_key ORDER BY timestamp, message_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+  ),
+  numbered AS (
+    SELECT *,
+      sum(if(session_id != '',
+             session_id != previous_session,
+             previous_session != '' OR dateDiff('millisecond', previous_at, timestamp) > {inactivityMs:Int64})
+      ) OVER (PARTITION BY raw_key ORDER BY timestamp, message_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_no
+    FROM ordered
+  )
+SELECT
+  if(links.linked_customer = '', numbered.raw_key, links.linked_customer) AS customer,
+  if(any(numbered.session_id) != '', any(numbered.session_id), concat(numbered.raw_key, '#', toString(numbered.session_no))) AS session,
+  toUnixTimestamp64Milli(min(numbered.timestamp)) AS started_ms,
+  toUnixTimestamp64Milli(max(numbered.timestamp)) AS ended_ms,
+  count() AS touchpoints,
+  argMin(numbered.page_path, numbered.timestamp) AS entry_page,
+  argMin(numbered.channel, numbered.timestamp) AS entry_channel,
+  max(numbered.stage) AS furthest_stage
+FROM numbered
+LEFT JOIN links ON links.alias_key = numbered.raw_key
+GROUP BY customer, numbered.raw_key, numbered.session_no
+HAVING started_ms >= {fromMs:Int64} AND started_ms < {toMs:Int64}
+ORDER BY started_ms DESC, session
+LIMIT {limit:UInt32}`;
+
+interface SessionRow {
+  customer: string;
+  session: string;
+  started_ms: string | number;
+  ended_ms: string | number;
+  touchpoints: string | number;
+  entry_page: string;
+  entry_channel: string;
+  furthest_stage: string | number;
+}
+
+/** The project's sessions that started in [from, to), newest first. */
+export async function querySessions(client: ClickHouseClient, query: SessionsQuery): Promise<Session[]> {
+  const result = await client.query({
+    query: SESSIONS_SQL,
+    format: 'JSONEachRow',
+    query_params: {
+      projectId: query.projectId,
+      fromMs: query.from.getTime(),
+      toMs: query.to.getTime(),
+      inactivityMs: Math.round((query.inactivitySeconds ?? 1800) * 1000),
+      limit: query.limit,
+    },
+  });
+  return (await result.json<SessionRow>()).map((row) => {
+    const startedAt = toNumber(row.started_ms, 'sessions.started_ms');
+    const endedAt = toNumber(row.ended_ms, 'sessions.ended_ms');
+    return {
+      customer: row.customer.slice(2),
+      identified: row.customer.startsWith('u:'),
+      sessionId: row.session,
+      startedAt,
+      endedAt,
+      durationSeconds: (endedAt - startedAt) / 1000,
+      touchpoints: toNumber(row.touchpoints, 'sessions.touchpoints'),
+      entryPage: row.entry_page === '' ? null : row.entry_page,
+      channel: row.entry_channel,
+      furthestStage: toNumber(row.furthest_stage, 'sessions.furthest_stage'),
+    };
+  });
+}
