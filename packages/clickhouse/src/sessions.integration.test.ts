@@ -28,7 +28,7 @@ function tp(fields: {
   const ids = { anonymousId: fields.anonymousId, userId: fields.userId ?? null };
   seq += 1;
   return {
-    ...touchpointOf({
+    touchpoint: touchpointOf({
       messageId: `s${seq}`,
       projectId: 'sessions',
       type: 'page',

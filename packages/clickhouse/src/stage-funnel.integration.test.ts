@@ -57,7 +57,7 @@ function touchpoint({ projectId, anonymousId, userId, stage, at, messageId }: Tp
   messageSeq += 1;
   const ids = { anonymousId: anonymousId ?? null, userId: userId ?? null };
   return {
-    ...touchpointOf({
+    touchpoint: touchpointOf({
       messageId: messageId ?? `m${messageSeq}`,
       projectId,
       type: 'track',
@@ -127,10 +127,10 @@ function expectedFunnel(
   }
   const firstAt = new Map<string, number[]>(); // customer → first time at stage ≥ k, index k (1..7)
   for (const tp of touchpoints) {
-    if (tp.projectId !== projectId || tp.stage === 0) continue;
+    if (tp.touchpoint.projectId !== projectId || tp.stage === 0) continue;
     const customer = latestLink.get(tp.rawKey)?.customerKey ?? tp.rawKey;
     const times = firstAt.get(customer) ?? Array<number>(8).fill(Number.POSITIVE_INFINITY);
-    for (let k = 1; k <= tp.stage; k++) times[k] = Math.min(times[k] as number, tp.timestamp);
+    for (let k = 1; k <= tp.stage; k++) times[k] = Math.min(times[k] as number, tp.touchpoint.timestamp);
     firstAt.set(customer, times);
   }
   const cohort = [...firstAt.values()].filter(
@@ -305,8 +305,11 @@ describe('queryStageFunnel', () => {
     await insertTouchpoints(client, batch);
     const retried = batch.map((tp) => ({
       ...tp,
-      timestamp: tp.timestamp + 3,
-      receivedAt: tp.receivedAt + 3,
+      touchpoint: {
+        ...tp.touchpoint,
+        timestamp: tp.touchpoint.timestamp + 3,
+        receivedAt: tp.touchpoint.receivedAt + 3,
+      },
     }));
     await insertTouchpoints(client, retried);
     expect(await funnel(projectId, T0, T0 + 2 * DAY)).toEqual(before);
@@ -392,7 +395,11 @@ describe('queryStageFunnel', () => {
 
     const duplicates = touchpoints
       .filter(() => random() < 0.15)
-      .map((tp) => (random() < 0.5 ? tp : { ...tp, timestamp: tp.timestamp + 1 + pick(5) }));
+      .map((tp) =>
+        random() < 0.5
+          ? tp
+          : { ...tp, touchpoint: { ...tp.touchpoint, timestamp: tp.touchpoint.timestamp + 1 + pick(5) } },
+      );
     for (let i = 0; i < touchpoints.length; i += 97) {
       await insertTouchpoints(client, touchpoints.slice(i, i + 97));
     }

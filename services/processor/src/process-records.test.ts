@@ -41,7 +41,9 @@ describe('processRecords', () => {
       ruleset,
       1_700_000_001_000,
     );
-    expect(out.touchpoints.map((t) => [t.messageId, t.stage, t.rawKey, t.revenue, t.currency])).toEqual([
+    expect(
+      out.touchpoints.map((t) => [t.touchpoint.messageId, t.stage, t.rawKey, t.revenue, t.currency]),
+    ).toEqual([
       ['view', 2, 'a:a1', 0, ''],
       ['order', 5, 'u:u1', 42.5, 'EUR'],
     ]);
@@ -61,7 +63,7 @@ describe('processRecords', () => {
       0,
     );
     expect(out.deadLetters.map((l) => l.reason)).toEqual(['bad-magic', 'empty-value', 'unknown-fingerprint']);
-    expect(out.touchpoints.map((t) => t.messageId)).toEqual(['fine']);
+    expect(out.touchpoints.map((t) => t.touchpoint.messageId)).toEqual(['fine']);
   });
 
   it('drops a messageId seen earlier in the same batch and counts it', () => {
@@ -137,7 +139,7 @@ describe('processRecords with per-project rulesets', () => {
       (projectId) => (projectId === 'b2b' ? b2b : compiled),
       0,
     );
-    expect(out.touchpoints.map((t) => [t.messageId, t.stage, t.rulesetVersion])).toEqual([
+    expect(out.touchpoints.map((t) => [t.touchpoint.messageId, t.stage, t.rulesetVersion])).toEqual([
       ['shop', 0, 1],
       ['b2b', 3, 4],
     ]);

@@ -48,7 +48,18 @@ export function storedTouchpoint(
   staging: { stage: number; complaint: boolean; rulesetVersion: number },
   ingestedAt: number,
 ): StoredTouchpoint {
-  return { ...t, ...revenueOf(t), ...staging, rawKey: rawKeyOf(t), channel: channelOf(t), ingestedAt };
+  const { revenue, currency } = revenueOf(t);
+  return {
+    touchpoint: t,
+    rawKey: rawKeyOf(t),
+    stage: staging.stage,
+    complaint: staging.complaint,
+    revenue,
+    currency,
+    rulesetVersion: staging.rulesetVersion,
+    channel: channelOf(t),
+    ingestedAt,
+  };
 }
 
 /**

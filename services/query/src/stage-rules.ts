@@ -103,11 +103,13 @@ export async function dryRunRuleset(clickhouse: ClickHouseClient, projectId: str
     to: string | null;
   }> = [];
   let changed = 0;
-  for (const t of touchpoints) {
+  for (const stored of touchpoints) {
+    const t = stored.touchpoint;
     const after = classifyTouchpoint(proposed, t).stage;
-    countsBefore[t.stage] = (countsBefore[t.stage] ?? 0) + 1;
+    const before = stored.stage;
+    countsBefore[before] = (countsBefore[before] ?? 0) + 1;
     countsAfter[after] = (countsAfter[after] ?? 0) + 1;
-    if (after !== t.stage) {
+    if (after !== before) {
       changed++;
       if (examples.length < MAX_EXAMPLES) {
         examples.push({
@@ -115,7 +117,7 @@ export async function dryRunRuleset(clickhouse: ClickHouseClient, projectId: str
           type: t.type,
           event: t.event,
           pagePath: t.pagePath,
-          from: stageName(t.stage),
+          from: stageName(before),
           to: stageName(after),
         });
       }
