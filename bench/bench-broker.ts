@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findFreePorts, startLocalKafka } from '@waymark/devstack';
@@ -21,12 +21,22 @@ export interface BenchBroker {
  * A real single-node Kafka 4 broker (the same launcher as `waymark start`) in a temporary directory on
  * free ports, with the registry's topics; stopped and deleted by the teardown.
  */
-export async function startBenchBroker(teardown: Teardown, options: { partitions: number }): Promise<BenchBroker> {
+export async function startBenchBroker(
+  teardown: Teardown,
+  options: { partitions: number },
+): Promise<BenchBroker> {
   const logger = createLogger({ name: 'bench-broker', level: 'warn', destination: process.stderr });
   const dataDir = await mkdtemp(join(tmpdir(), 'waymark-bench-kafka-'));
-  teardown.defer(`broker data ${dataDir}`, () => rm(dataDir, { recursive: true, force: true }));
+  teardown.deleteLater(dataDir);
   const [port, controllerPort] = await findFreePorts(2);
-  const broker = await startLocalKafka({ dataDir, port, controllerPort, logger, partitions: options.partitions });
+  const broker = await startLocalKafka({
+    dataDir,
+    port,
+    controllerPort,
+    logger,
+    partitions: options.partitions,
+  });
+  teardown.guardProcess(broker.pid, 'kafka.Kafka');
   teardown.defer('Kafka broker', () => broker.stop());
   const kafka = createKafka({ brokers: broker.brokers, clientId: 'waymark-bench', logger });
   await ensureTopics(kafka, { partitions: options.partitions, replicationFactor: 1 });

@@ -25,7 +25,12 @@ const cpuMicros = () => {
 };
 
 /** Runs `pass` (which handles `eventsPerPass` events) until `seconds` have passed; returns its cost. */
-function timeSync(stage: string, seconds: number, eventsPerPass: number, pass: (i: number) => void): StageCost {
+function timeSync(
+  stage: string,
+  seconds: number,
+  eventsPerPass: number,
+  pass: (i: number) => void,
+): StageCost {
   for (let i = 0; i < 20; i++) pass(i); // warm-up, so the optimised code is what gets timed
   const cpuStart = cpuMicros();
   const start = performance.now();
@@ -36,7 +41,11 @@ function timeSync(stage: string, seconds: number, eventsPerPass: number, pass: (
     events += eventsPerPass;
   }
   const wallSeconds = (performance.now() - start) / 1000;
-  return { stage, cpuMicrosPerEvent: (cpuMicros() - cpuStart) / events, eventsPerSecond: events / wallSeconds };
+  return {
+    stage,
+    cpuMicrosPerEvent: (cpuMicros() - cpuStart) / events,
+    eventsPerSecond: events / wallSeconds,
+  };
 }
 
 async function timeProduce(
@@ -46,7 +55,10 @@ async function timeProduce(
   messageSets: ReadonlyArray<ReadonlyArray<{ key: string; value: Buffer }>>,
   concurrency: number,
 ): Promise<StageCost> {
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  const producer = kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+  });
   await producer.connect();
   try {
     let next = 0;
@@ -67,7 +79,11 @@ async function timeProduce(
     deadline = start + seconds * 1000;
     await Promise.all(Array.from({ length: concurrency }, worker));
     const wallSeconds = (performance.now() - start) / 1000;
-    return { stage, cpuMicrosPerEvent: (cpuMicros() - cpuStart) / events, eventsPerSecond: events / wallSeconds };
+    return {
+      stage,
+      cpuMicrosPerEvent: (cpuMicros() - cpuStart) / events,
+      eventsPerSecond: events / wallSeconds,
+    };
   } finally {
     await producer.disconnect();
   }
@@ -79,7 +95,9 @@ export async function measureCollectorStageCosts(
   options: { seconds: number; projectId: string; connections: number },
 ): Promise<StageCost[]> {
   const texts = Array.from({ length: bodies.templates }, (_, i) => bodies.body(i));
-  const envelopes = texts.map((text) => JSON.parse(text) as { batch: unknown[]; sentAt?: string; context?: object });
+  const envelopes = texts.map(
+    (text) => JSON.parse(text) as { batch: unknown[]; sentAt?: string; context?: object },
+  );
   const perBody = bodies.eventsPerBody;
   const facts = (sentAt: number | undefined) => ({
     projectId: options.projectId,
@@ -94,7 +112,9 @@ export async function measureCollectorStageCosts(
   const candidates = envelopes.map((envelope) =>
     envelope.batch.map((raw) => {
       const event = raw as Record<string, unknown>;
-      return envelope.context ? { ...event, context: { ...envelope.context, ...(event.context as object) } } : event;
+      return envelope.context
+        ? { ...event, context: { ...envelope.context, ...(event.context as object) } }
+        : event;
     }),
   );
   const validated = candidates.map((events) => events.map((event) => WireEvent.parse(event)));
@@ -102,7 +122,10 @@ export async function measureCollectorStageCosts(
     events.map((event) => toTouchpoint(event, facts(Date.parse(envelopes[i]?.sentAt ?? '')))),
   );
   const messageSets = touchpoints.map((set) =>
-    set.map((t) => ({ key: `${t.projectId}:${t.anonymousId ?? t.userId ?? ''}`, value: encodeTouchpoint(t) })),
+    set.map((t) => ({
+      key: `${t.projectId}:${t.anonymousId ?? t.userId ?? ''}`,
+      value: encodeTouchpoint(t),
+    })),
   );
   const pick = <T>(items: readonly T[], i: number) => items[i % items.length] as T;
   let sink = 0;

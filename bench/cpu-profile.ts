@@ -140,7 +140,10 @@ export function formatProfileSummary(summary: ProfileSummary, top = 20): string 
   return lines.join('\n');
 }
 
-export async function summarizeProfileFile(path: string, focus: readonly string[] = []): Promise<ProfileSummary> {
+export async function summarizeProfileFile(
+  path: string,
+  focus: readonly string[] = [],
+): Promise<ProfileSummary> {
   return summarizeProfile(JSON.parse(await readFile(path, 'utf8')) as CpuProfile, focus);
 }
 

@@ -72,7 +72,10 @@ export interface UsageSampler {
 }
 
 /** Samples the processes every `intervalMs` until `stop()`. */
-export function sampleUsage(processes: Array<{ label: string; pid: number }>, intervalMs = 200): UsageSampler {
+export function sampleUsage(
+  processes: Array<{ label: string; pid: number }>,
+  intervalMs = 200,
+): UsageSampler {
   const start = processes.map((p) => threadTicks(p.pid));
   const peaks = processes.map((p) => statusField(p.pid, 'VmRSS'));
   const anonPeaks = processes.map((p) => statusField(p.pid, 'RssAnon'));

@@ -11,7 +11,7 @@
  *     [--configs default,concurrent-3,...|KEY=VALUE+KEY=VALUE] [--profile <dir>] [--stages true]
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,8 +22,8 @@ import { TOPICS } from '@waymark/kafka';
 import { Partitioners } from 'kafkajs';
 import { startBenchBroker } from './bench-broker.ts';
 import { formatProfileSummary, summarizeProfileFile } from './cpu-profile.ts';
-import { measureProcessorStageCosts } from './processor-stage-costs.ts';
 import { type ProcessUsage, sampleUsage, threadSummary } from './process-usage.ts';
+import { measureProcessorStageCosts } from './processor-stage-costs.ts';
 import { commandLine, formatNumber, markdownTable, megabytes, runContext } from './report.ts';
 import { startServiceProcess } from './service-process.ts';
 import { shopperTouchpoints } from './shopper-touchpoints.ts';
@@ -36,13 +36,20 @@ const CONFIGS: Record<string, Record<string, string>> = {
   'fetch-1mib': { PROCESSOR_MAX_BYTES_PER_PARTITION: String(1 << 20) },
   'fetch-64mib': { PROCESSOR_MAX_BYTES_PER_PARTITION: String(64 << 20) },
   'wait-1s': { PROCESSOR_MAX_WAIT: '1s' },
+  'concurrent-3-fetch-64mib': {
+    PROCESSOR_PARTITIONS_CONCURRENTLY: '3',
+    PROCESSOR_MAX_BYTES_PER_PARTITION: String(64 << 20),
+  },
 };
 
 const { values: args } = parseArgs({
   options: {
     touchpoints: { type: 'string', default: '200000' },
     partitions: { type: 'string', default: '3' },
-    configs: { type: 'string', default: 'default,concurrent-3,fetch-64mib' },
+    configs: {
+      type: 'string',
+      default: 'default,concurrent-3,fetch-1mib,fetch-64mib,concurrent-3-fetch-64mib',
+    },
     profile: { type: 'string' },
     stages: { type: 'string', default: 'true' },
     'time-limit': { type: 'string', default: '900' },
@@ -54,7 +61,8 @@ const TARGET = 50_000;
 function configOf(name: string): Record<string, string> {
   const named = CONFIGS[name];
   if (named) return named;
-  if (!name.includes('=')) throw new Error(`unknown configuration ${name}; known: ${Object.keys(CONFIGS).join(', ')}`);
+  if (!name.includes('='))
+    throw new Error(`unknown configuration ${name}; known: ${Object.keys(CONFIGS).join(', ')}`);
   return Object.fromEntries(name.split('+').map((pair) => pair.split('=') as [string, string]));
 }
 const configs = args.configs.split(',').map((name) => ({ name, env: configOf(name) }));
@@ -73,7 +81,8 @@ interface Run {
 
 /** `name_sum`/`name_count` of a Prometheus histogram from a /metrics text. */
 function histogram(text: string, name: string): { sum: number; count: number } {
-  const read = (suffix: string) => Number(new RegExp(`^${name}_${suffix}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  const read = (suffix: string) =>
+    Number(new RegExp(`^${name}_${suffix}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
   return { sum: read('sum'), count: read('count') };
 }
 
@@ -92,7 +101,11 @@ try {
   teardown.defer('producer', () => producer.disconnect());
   const produceStarted = performance.now();
   let bytes = 0;
-  for (const chunk of shopperTouchpoints({ count: TOUCHPOINTS, projectId, runId: randomBytes(3).toString('hex') })) {
+  for (const chunk of shopperTouchpoints({
+    count: TOUCHPOINTS,
+    projectId,
+    runId: randomBytes(3).toString('hex'),
+  })) {
     const messages = chunk.map((t) => ({ key: partitionKey(t), value: encodeTouchpoint(t) }));
     bytes += messages.reduce((sum, m) => sum + m.value.length, 0);
     const sends = [];
@@ -103,7 +116,8 @@ try {
   }
   const produceSeconds = (performance.now() - produceStarted) / 1000;
   const inTopic = await broker.eventsTopicRecords();
-  if (inTopic !== TOUCHPOINTS) throw new Error(`expected ${TOUCHPOINTS} records in the topic, found ${inTopic}`);
+  if (inTopic !== TOUCHPOINTS)
+    throw new Error(`expected ${TOUCHPOINTS} records in the topic, found ${inTopic}`);
 
   const profileDir = args.profile ? resolve(args.profile) : undefined;
   if (profileDir) await mkdir(profileDir, { recursive: true });
@@ -124,18 +138,20 @@ try {
     );
     const sampler = sampleUsage([{ label: 'processor', pid: processor.pid }]);
     const readyAt = Date.now();
-    const outcome = await new Promise<{ firstAt: number; firstCount: number; storedAt: number }>((done, fail) => {
-      let first: { at: number; count: number } | undefined;
-      processor.onMessage((message) => {
-        if (message.type === 'count' && message.count > 0 && first === undefined) {
-          first = { at: message.at, count: message.count };
-        }
-        if (message.type === 'stored') {
-          done({ firstAt: first?.at ?? message.at, firstCount: first?.count ?? 0, storedAt: message.at });
-        }
-        if (message.type === 'failed') fail(new Error(message.message));
-      });
-    });
+    const outcome = await new Promise<{ firstAt: number; firstCount: number; storedAt: number }>(
+      (done, fail) => {
+        let first: { at: number; count: number } | undefined;
+        processor.onMessage((message) => {
+          if (message.type === 'count' && message.count > 0 && first === undefined) {
+            first = { at: message.at, count: message.count };
+          }
+          if (message.type === 'stored') {
+            done({ firstAt: first?.at ?? message.at, firstCount: first?.count ?? 0, storedAt: message.at });
+          }
+          if (message.type === 'failed') fail(new Error(message.message));
+        });
+      },
+    );
     const usage = sampler.stop()[0] as ProcessUsage;
     const metrics = await (await fetch(new URL('/metrics', processor.url))).text();
     const inserts = histogram(metrics, 'waymark_processor_insert_seconds');
@@ -160,14 +176,15 @@ try {
   if (args.stages === 'true') {
     console.error('timing the steps one by one …');
     const dataDir = await mkdtemp(join(tmpdir(), 'waymark-bench-processor-stages-'));
-    teardown.defer(`stage data ${dataDir}`, () => rm(dataDir, { recursive: true, force: true }));
+    teardown.deleteLater(dataDir);
     const clickhouse: ClickHouseClient = await createClickHouse({ dataDir });
     teardown.defer('stage ClickHouse', () => clickhouse.close());
     await runMigrations(clickhouse);
     stageCosts = await measureProcessorStageCosts(broker.kafka, clickhouse, {
       touchpoints: TOUCHPOINTS,
-      sample: Math.min(TOUCHPOINTS, 100_000),
+      sample: Math.min(TOUCHPOINTS, 50_000),
       insertBatch: 10_000,
+      dataDir,
     });
   }
 
@@ -230,12 +247,12 @@ try {
   if (stageCosts.length > 0) {
     lines.push(
       '',
-      '#### The processor\'s steps timed one by one (this process; CPU of all its threads, chDB\'s included)',
+      "#### The processor's steps timed one by one (this process; CPU of all its threads, chDB's included)",
       '',
       markdownTable(
         ['step', 'CPU µs/touchpoint', 'touchpoints/s alone'],
         stageCosts.map((cost) => [
-          cost.stage,
+          cost.alternative ? `*what-if:* ${cost.stage}` : cost.stage,
           formatNumber(cost.cpuMicrosPerTouchpoint, 2),
           formatNumber(cost.touchpointsPerSecond),
         ]),

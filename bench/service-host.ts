@@ -15,7 +15,7 @@ const logger = createLogger({ name: `bench-${config.role}`, level: 'warn', desti
 const send = (message: HostMessage) => process.stdout.write(`${JSON.stringify(message)}\n`);
 const stops: Array<() => Promise<unknown>> = [];
 let watching = true;
-let afterReady: (() => unknown) | undefined;
+let afterReady: (() => Promise<unknown>) | undefined;
 
 // Each role imports only what it runs: the bare baseline must not carry chDB's library or kafkajs in its
 // RSS, and a service carries exactly what it would in production.
@@ -47,7 +47,10 @@ const serviceEnv = (extra: Record<string, string>) => ({ LOG_LEVEL: 'warn', ...c
 async function watchTouchpoints(clickhouse: ClickHouseClient, target: number, intervalMs: number) {
   while (watching) {
     const started = performance.now();
-    const result = await clickhouse.query({ query: 'SELECT count() AS n FROM touchpoints', format: 'JSONEachRow' });
+    const result = await clickhouse.query({
+      query: 'SELECT count() AS n FROM touchpoints',
+      format: 'JSONEachRow',
+    });
     const [row] = await result.json<{ n: string | number }>();
     const count = Number(row?.n ?? 0);
     const at = Date.now();
@@ -111,16 +114,22 @@ async function start(): Promise<string> {
     case 'query': {
       const { loadQueryEnv, startQuery } = await import('@waymark/query');
       const clickhouse = await embeddedClickHouse();
-      const query = await startQuery({ env: loadQueryEnv(serviceEnv({ QUERY_PORT: '0' })), logger, clickhouse });
+      const query = await startQuery({
+        env: loadQueryEnv(serviceEnv({ QUERY_PORT: '0' })),
+        logger,
+        clickhouse,
+      });
       stops.unshift(() => query.close());
       return query.url;
     }
   }
 }
 
-let stopping: Promise<void> | undefined;
+let stopping = false;
 function shutdown(code: number) {
-  stopping ??= (async () => {
+  if (stopping) return;
+  stopping = true;
+  void (async () => {
     watching = false;
     for (const stop of stops) {
       try {
@@ -139,7 +148,7 @@ process.once('SIGTERM', () => shutdown(0));
 try {
   const url = await start();
   send({ type: 'ready', pid: process.pid, url, at: Date.now() });
-  afterReady?.();
+  void afterReady?.();
 } catch (error) {
   send({ type: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   shutdown(1);

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -33,14 +33,14 @@ export async function startServiceProcess(
   let dataDir: string | undefined;
   if (config.role !== 'bare') {
     dataDir = await mkdtemp(join(tmpdir(), `waymark-bench-${config.role}-`));
-    const dir = dataDir;
-    teardown.defer(`${label} data ${dir}`, () => rm(dir, { recursive: true, force: true }));
+    teardown.deleteLater(dataDir);
   }
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', HOST_SCRIPT], {
     cwd: REPO_ROOT,
     env: { ...process.env, [HOST_CONFIG_VARIABLE]: JSON.stringify({ ...config, dataDir }) },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  if (child.pid !== undefined) teardown.guardProcess(child.pid, 'service-host');
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // A child must not outlive the benchmark, whatever way the benchmark ends.
   const kill = () => child.kill('SIGKILL');

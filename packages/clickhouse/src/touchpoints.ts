@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Touchpoint } from '@waymark/events';
+import { insertRaw } from './client.ts';
 import { parseDateTime64, toNumber } from './values.ts';
 
 /**
@@ -160,11 +161,10 @@ export async function insertTouchpoints(
   touchpoints: readonly StoredTouchpoint[],
 ): Promise<void> {
   if (touchpoints.length === 0) return;
-  await client.insert({
+  await insertRaw(client, {
     table: 'touchpoints',
-    format: 'JSONCompactEachRow',
-    columns: [...TOUCHPOINT_COLUMNS],
-    values: touchpoints.map(toTouchpointRow),
+    columns: TOUCHPOINT_COLUMNS,
+    rows: touchpoints.map(toTouchpointRow),
   });
 }
 
