@@ -9,7 +9,7 @@ import {
   type LogParams,
   type WarnLogParams,
 } from '@clickhouse/client';
-import { createChdbConnection } from 'chdb/connection';
+import type { createChdbConnection } from 'chdb/connection';
 import type { Logger } from 'pino';
 import { ClickHouseStorageError } from './errors.ts';
 import { assertSupportedVersion } from './server-version.ts';
@@ -92,7 +92,9 @@ export async function createClickHouse(config: ClickHouseConfig): Promise<ClickH
   let connection: ReturnType<typeof createChdbConnection>;
   try {
     if (config.dataDir) mkdirSync(config.dataDir, { recursive: true });
-    connection = createChdbConnection({ path: config.dataDir ?? ':memory:' });
+    // Loaded only here: a service pointed at a ClickHouse server never maps chDB's library into memory.
+    const chdb = await import('chdb/connection');
+    connection = chdb.createChdbConnection({ path: config.dataDir ?? ':memory:' });
   } catch (error) {
     throw new ClickHouseStorageError(
       'CLICKHOUSE_EMBEDDED_UNAVAILABLE',

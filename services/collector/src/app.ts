@@ -151,7 +151,10 @@ export function buildCollectorApp(deps: CollectorDeps): FastifyInstance {
       anonymizeIp: options.anonymizeIp,
       newMessageId: randomUUID,
     };
-    const { touchpoints, rejected } = ingestEvents(events, facts, { context: batchContext, type });
+    // Fastify has checked the body against its Content-Length; without a usable one every event is measured.
+    const declared = Number(request.headers['content-length']);
+    const bodyBytes = Number.isFinite(declared) ? declared : Number.POSITIVE_INFINITY;
+    const { touchpoints, rejected } = ingestEvents(events, facts, { context: batchContext, type }, bodyBytes);
     metrics.events.inc({ outcome: 'rejected' }, rejected.length);
 
     if (type !== undefined && rejected.length > 0) {

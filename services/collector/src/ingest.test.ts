@@ -81,3 +81,17 @@ describe('ingestEvents', () => {
     expect(result.rejected).toHaveLength(3);
   });
 });
+
+describe('ingestEvents size check', () => {
+  it('measures events only when the body could hold one over the limit', () => {
+    const big = {
+      type: 'track',
+      event: 'Big',
+      anonymousId: 'a',
+      properties: { blob: 'x'.repeat(40 * 1024) },
+    };
+    expect(ingestEvents([big], facts, {}, 1000).rejected).toHaveLength(0);
+    expect(ingestEvents([big], facts, {}, 50 * 1024).rejected).toHaveLength(1);
+    expect(ingestEvents([big], facts).rejected).toHaveLength(1);
+  });
+});
