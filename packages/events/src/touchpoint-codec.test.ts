@@ -4,6 +4,7 @@ import { AVRO_DECODE_FAILURE_REASONS, createAvroCodec, SINGLE_OBJECT_HEADER_BYTE
 import type { AvroSchema } from './fingerprint.ts';
 import { randomBytes, seededRandom } from './fixtures/seeded-random.ts';
 import { Touchpoint } from './touchpoint.ts';
+import { touchpointOf } from './touchpoint-builder.ts';
 import {
   decodeTouchpoint,
   encodeTouchpoint,
