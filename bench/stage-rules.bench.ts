@@ -5,6 +5,7 @@
  *   pnpm exec tsx bench/stage-rules.bench.ts [--touchpoints 200000] [--rounds 9]
  */
 import { parseArgs } from 'node:util';
+import { seededRandom } from '@waymark/cli';
 import type { Touchpoint } from '@waymark/events';
 import { classifyTouchpoint, compileRuleset, DEFAULT_STAGE_RULESET, STAGES } from '@waymark/journey';
 
@@ -19,17 +20,7 @@ const ROUNDS = Number(args.rounds);
 
 // --- a seeded, realistic mix --------------------------------------------------------------------------
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = mulberry32(20240601);
+const random = seededRandom(20240601);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
 const SITE = 'https://shop.example.com';
 

@@ -37,8 +37,8 @@ export interface ShopperOptions {
   idPrefix?: string;
 }
 
-/** mulberry32: tiny, fast, good enough for test data. */
-function random(seed: number): () => number {
+/** A seeded random number generator (mulberry32): tiny, fast, good enough for test data. */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -73,7 +73,7 @@ const SITE = 'https://shop.example.com';
 const CONTINUE = [0.8, 0.6, 0.7, 0.55, 0.75, 0.4];
 
 export function generateShoppers(options: ShopperOptions): Shopper[] {
-  const next = random(options.seed ?? 42);
+  const next = seededRandom(options.seed ?? 42);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
   const spread = options.spreadMs ?? 60 * 60 * 1000;
   const prefix = options.idPrefix ?? 'demo';
