@@ -1,33 +1,23 @@
-import { openTestClickHouse, type TestClickHouse, testKafkaBrokers } from '@waymark/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   basicAuth,
   createTestProject,
-  type Pipeline,
   postBatch,
-  startPipeline,
   type TestProject,
+  usePipeline,
 } from './support/pipeline.ts';
 
 // Bad input at the collector's front door, against the real stack: every case gets the documented 4xx
 // with a problem body, none a 5xx, and the collector keeps serving afterwards.
-let ch: TestClickHouse;
-let pipeline: Pipeline;
+const stack = usePipeline();
 let project: TestProject;
 
 beforeAll(async () => {
-  ch = await openTestClickHouse();
-  pipeline = await startPipeline({ brokers: testKafkaBrokers(), clickhouse: ch.client });
-  project = await createTestProject(ch.client);
-});
-
-afterAll(async () => {
-  await pipeline?.stop();
-  await ch?.close();
+  project = await createTestProject(stack.clickhouse);
 });
 
 async function post(path: string, body: string, headers: Record<string, string>) {
-  const response = await fetch(new URL(path, pipeline.collectorUrl), { method: 'POST', headers, body });
+  const response = await fetch(new URL(path, stack.collectorUrl), { method: 'POST', headers, body });
   const text = await response.text();
   return {
     status: response.status,
@@ -97,7 +87,7 @@ describe('collector input handling', () => {
   });
 
   it('rejects an event over 32 KB and accepts the rest of its batch', async () => {
-    const r = await postBatch(pipeline.collectorUrl, project.writeKey, {
+    const r = await postBatch(stack.collectorUrl, project.writeKey, {
       batch: [
         { type: 'track', event: 'Big', anonymousId: 'a', properties: { pad: 'x'.repeat(40 * 1024) } },
         { type: 'track', event: 'Small', anonymousId: 'a' },
@@ -129,7 +119,7 @@ describe('collector input handling', () => {
       '../../etc/passwd',
       '😀'.repeat(100),
     ];
-    const r = await postBatch(pipeline.collectorUrl, project.writeKey, {
+    const r = await postBatch(stack.collectorUrl, project.writeKey, {
       batch: hostile.map((s, i) => ({
         type: 'track',
         event: s,
@@ -140,7 +130,7 @@ describe('collector input handling', () => {
     });
     expect(r.status).toBe(200);
     expect(r.body.accepted).toBe(hostile.length);
-    const health = await fetch(new URL('/health/live', pipeline.collectorUrl));
+    const health = await fetch(new URL('/health/live', stack.collectorUrl));
     expect(health.status).toBe(200);
   });
 

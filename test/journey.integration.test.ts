@@ -1,42 +1,28 @@
 import { fetchStageFunnel } from '@waymark/cli';
 import { createKafka, TOPICS } from '@waymark/kafka';
 import { loadProcessorEnv, startProcessorService } from '@waymark/processor';
-import {
-  openTestClickHouse,
-  type TestClickHouse,
-  testKafkaBrokers,
-  testLogger,
-  uniqueProjectId,
-} from '@waymark/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testKafkaBrokers, testLogger, uniqueProjectId } from '@waymark/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestProject,
   eventually,
-  type Pipeline,
   postBatch,
-  startPipeline,
   storedMessageIds,
   type TestProject,
+  usePipeline,
 } from './support/pipeline.ts';
 
-let ch: TestClickHouse;
-let pipeline: Pipeline;
+const stack = usePipeline();
 let project: TestProject;
 const T0 = Date.now() - 2 * 60 * 60 * 1000;
 const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
 const range = { from: new Date(T0 - 60_000), to: new Date(T0 + 3 * 60 * 60 * 1000) };
 
 beforeAll(async () => {
-  ch = await openTestClickHouse();
-  pipeline = await startPipeline({ brokers: testKafkaBrokers(), clickhouse: ch.client });
-  project = await createTestProject(ch.client);
-});
-afterAll(async () => {
-  await pipeline?.stop();
-  await ch?.close();
+  project = await createTestProject(stack.clickhouse);
 });
 
-const funnel = () => fetchStageFunnel(pipeline.queryUrl, project.projectId, project.apiKey, range);
+const funnel = () => fetchStageFunnel(stack.queryUrl, project.projectId, project.apiKey, range);
 
 describe('customer journeys across devices', () => {
   it('merges anonymous browsing on two devices into one customer once both identify', async () => {
@@ -61,7 +47,7 @@ describe('customer journeys across devices', () => {
       { type: 'track', event: 'Product Added', anonymousId: 'phone', messageId: 'p2', timestamp: at(35) },
     ];
     expect(
-      (await postBatch(pipeline.collectorUrl, project.writeKey, { batch: [...laptop, ...phone] })).status,
+      (await postBatch(stack.collectorUrl, project.writeKey, { batch: [...laptop, ...phone] })).status,
     ).toBe(200);
     // Before identifying, the two devices are two customers.
     await eventually(async () =>
@@ -70,7 +56,7 @@ describe('customer journeys across devices', () => {
 
     expect(
       (
-        await postBatch(pipeline.collectorUrl, project.writeKey, {
+        await postBatch(stack.collectorUrl, project.writeKey, {
           batch: [
             { type: 'identify', anonymousId: 'laptop', userId: 'ann', messageId: 'i1', timestamp: at(40) },
             { type: 'identify', anonymousId: 'phone', userId: 'ann', messageId: 'i2', timestamp: at(41) },
@@ -98,7 +84,7 @@ describe('customer journeys across devices', () => {
 
   it('keeps every count when the topic is replayed from the beginning by a new consumer group', async () => {
     const before = await funnel();
-    const ids = await storedMessageIds(ch.client, project.projectId);
+    const ids = await storedMessageIds(stack.clickhouse, project.projectId);
     const logger = testLogger('replay');
     const groupId = uniqueProjectId('replay');
     const kafka = createKafka({ brokers: testKafkaBrokers(), clientId: 'replay', logger });
@@ -106,7 +92,7 @@ describe('customer journeys across devices', () => {
       env: loadProcessorEnv({ PROCESSOR_PORT: '0', PROCESSOR_GROUP_ID: groupId, LOG_LEVEL: 'warn' }),
       logger,
       kafka,
-      clickhouse: ch.client,
+      clickhouse: stack.clickhouse,
     });
     const admin = kafka.admin();
     await admin.connect();
@@ -115,7 +101,7 @@ describe('customer journeys across devices', () => {
       // as it is after this marker was acknowledged.
       expect(
         (
-          await postBatch(pipeline.collectorUrl, project.writeKey, {
+          await postBatch(stack.collectorUrl, project.writeKey, {
             batch: [
               { type: 'track', event: 'Help Viewed', anonymousId: 'marker', messageId: 'replay-marker' },
             ],
@@ -136,7 +122,9 @@ describe('customer journeys across devices', () => {
         },
         { timeoutMs: 60_000 },
       );
-      expect(await storedMessageIds(ch.client, project.projectId)).toEqual([...ids, 'replay-marker'].sort());
+      expect(await storedMessageIds(stack.clickhouse, project.projectId)).toEqual(
+        [...ids, 'replay-marker'].sort(),
+      );
       expect(await funnel()).toEqual(before);
     } finally {
       await admin.disconnect();

@@ -1,32 +1,20 @@
 import { expectedReached, fetchStageFunnel, generateShoppers, sendEvents } from '@waymark/cli';
 import { TOPICS } from '@waymark/kafka';
-import { openTestClickHouse, type TestClickHouse, testKafka, testKafkaBrokers } from '@waymark/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testKafka } from '@waymark/testing';
+import { describe, expect, it } from 'vitest';
 import {
   createTestProject,
   eventually,
-  type Pipeline,
   postBatch,
-  startPipeline,
   storedMessageIds,
+  usePipeline,
 } from './support/pipeline.ts';
 
-let ch: TestClickHouse;
-let pipeline: Pipeline;
-
-beforeAll(async () => {
-  ch = await openTestClickHouse();
-  pipeline = await startPipeline({ brokers: testKafkaBrokers(), clickhouse: ch.client });
-});
-
-afterAll(async () => {
-  await pipeline?.stop();
-  await ch?.close();
-});
+const stack = usePipeline();
 
 describe('collector → Kafka → processor → ClickHouse → query', () => {
   it('answers the stage funnel of a known population of shoppers', async () => {
-    const project = await createTestProject(ch.client);
+    const project = await createTestProject(stack.clickhouse);
     const start = new Date(Date.now() - 3 * 60 * 60 * 1000);
     const shoppers = generateShoppers({
       customers: 80,
@@ -36,13 +24,13 @@ describe('collector → Kafka → processor → ClickHouse → query', () => {
       idPrefix: project.projectId,
     });
     const events = shoppers.flatMap((s) => s.events);
-    expect(await sendEvents(pipeline.collectorUrl, project.writeKey, events)).toBe(events.length);
+    expect(await sendEvents(stack.collectorUrl, project.writeKey, events)).toBe(events.length);
 
     // Expected numbers come from the generator's own plan, not from ClickHouse.
     const expected = expectedReached(shoppers);
     const range = { from: new Date(start.getTime() - 60_000), to: new Date() };
     const stages = await eventually(async () => {
-      const s = await fetchStageFunnel(pipeline.queryUrl, project.projectId, project.apiKey, range);
+      const s = await fetchStageFunnel(stack.queryUrl, project.projectId, project.apiKey, range);
       expect(s.map((x) => x.customers)).toEqual(expected);
       return s;
     });
@@ -92,9 +80,9 @@ describe('collector → Kafka → processor → ClickHouse → query', () => {
   });
 
   it('accepts the valid events of a batch, reports the invalid ones, and stores only the valid ones', async () => {
-    const project = await createTestProject(ch.client);
+    const project = await createTestProject(stack.clickhouse);
     const now = new Date().toISOString();
-    const response = await postBatch(pipeline.collectorUrl, project.writeKey, {
+    const response = await postBatch(stack.collectorUrl, project.writeKey, {
       batch: [
         { type: 'track', event: 'Product Viewed', anonymousId: 'a1', messageId: 'ok-1', timestamp: now },
         { type: 'track', anonymousId: 'a1', messageId: 'bad-no-event' },
@@ -110,12 +98,12 @@ describe('collector → Kafka → processor → ClickHouse → query', () => {
       [2, 'bad-no-id'],
     ]);
     await eventually(async () =>
-      expect(await storedMessageIds(ch.client, project.projectId)).toEqual(['ok-1', 'ok-2']),
+      expect(await storedMessageIds(stack.clickhouse, project.projectId)).toEqual(['ok-1', 'ok-2']),
     );
   });
 
   it('counts a batch delivered twice once', async () => {
-    const project = await createTestProject(ch.client);
+    const project = await createTestProject(stack.clickhouse);
     const now = Date.now();
     const batch = {
       batch: [
@@ -137,11 +125,11 @@ describe('collector → Kafka → processor → ClickHouse → query', () => {
       ],
       sentAt: new Date(now).toISOString(),
     };
-    expect((await postBatch(pipeline.collectorUrl, project.writeKey, batch)).status).toBe(200);
+    expect((await postBatch(stack.collectorUrl, project.writeKey, batch)).status).toBe(200);
     // A retry after a lost response: same messageIds, a later sentAt (so the corrected times differ slightly).
     expect(
       (
-        await postBatch(pipeline.collectorUrl, project.writeKey, {
+        await postBatch(stack.collectorUrl, project.writeKey, {
           ...batch,
           sentAt: new Date(now + 1500).toISOString(),
         })
@@ -150,17 +138,15 @@ describe('collector → Kafka → processor → ClickHouse → query', () => {
 
     // One customer's events share a partition, so once this later one is stored both copies were processed.
     const sentinel = { type: 'track', event: 'Help Viewed', anonymousId: 'twice', messageId: 'dup-sentinel' };
-    expect((await postBatch(pipeline.collectorUrl, project.writeKey, { batch: [sentinel] })).status).toBe(
-      200,
-    );
+    expect((await postBatch(stack.collectorUrl, project.writeKey, { batch: [sentinel] })).status).toBe(200);
     await eventually(async () =>
-      expect(await storedMessageIds(ch.client, project.projectId)).toEqual([
+      expect(await storedMessageIds(stack.clickhouse, project.projectId)).toEqual([
         'dup-1',
         'dup-2',
         'dup-sentinel',
       ]),
     );
-    const stages = await fetchStageFunnel(pipeline.queryUrl, project.projectId, project.apiKey, {
+    const stages = await fetchStageFunnel(stack.queryUrl, project.projectId, project.apiKey, {
       from: new Date(now - 60_000),
       to: new Date(now + 60_000),
     });
@@ -168,7 +154,7 @@ describe('collector → Kafka → processor → ClickHouse → query', () => {
   });
 
   it('sends an undecodable Kafka record to the dead-letter topic and keeps going', async () => {
-    const project = await createTestProject(ch.client);
+    const project = await createTestProject(stack.clickhouse);
     const kafka = testKafka();
     const dlq = kafka.consumer({ groupId: `${project.projectId}-dlq-reader` });
     const letters: Array<{ reason: string; value: string }> = [];
@@ -188,28 +174,28 @@ describe('collector → Kafka → processor → ClickHouse → query', () => {
     await producer.send({ topic: TOPICS.events, messages: [{ key: project.projectId, value: poison }] });
     await producer.disconnect();
 
-    const response = await postBatch(pipeline.collectorUrl, project.writeKey, {
+    const response = await postBatch(stack.collectorUrl, project.writeKey, {
       batch: [
         { type: 'track', event: 'Product Viewed', anonymousId: 'after-poison', messageId: 'after-poison-1' },
       ],
     });
     expect(response.status).toBe(200);
     await eventually(async () =>
-      expect(await storedMessageIds(ch.client, project.projectId)).toEqual(['after-poison-1']),
+      expect(await storedMessageIds(stack.clickhouse, project.projectId)).toEqual(['after-poison-1']),
     );
     await eventually(async () => expect(letters.find((l) => l.value === poison)?.reason).toBe('bad-magic'));
     await dlq.disconnect();
   });
 
   it('stores the acquisition channel of each touchpoint', async () => {
-    const project = await createTestProject(ch.client);
+    const project = await createTestProject(stack.clickhouse);
     const page = (messageId: string, url: string, referrer = '') => ({
       type: 'page',
       anonymousId: messageId,
       messageId,
       context: { page: { url, referrer } },
     });
-    const response = await postBatch(pipeline.collectorUrl, project.writeKey, {
+    const response = await postBatch(stack.collectorUrl, project.writeKey, {
       batch: [
         page('from-newsletter', 'https://shop.example/?utm_source=newsletter&utm_medium=email'),
         page('from-ads', 'https://shop.example/?gclid=abc123'),
@@ -220,7 +206,7 @@ describe('collector → Kafka → processor → ClickHouse → query', () => {
     });
     expect(response.status).toBe(200);
     await eventually(async () => {
-      const result = await ch.client.query({
+      const result = await stack.clickhouse.query({
         query:
           'SELECT message_id, channel FROM touchpoints FINAL WHERE project_id = {p:String} ORDER BY message_id',
         query_params: { p: project.projectId },
@@ -237,13 +223,13 @@ describe('collector → Kafka → processor → ClickHouse → query', () => {
   });
 
   it('serves health, readiness and Prometheus metrics on every service', async () => {
-    for (const url of [pipeline.collectorUrl, pipeline.queryUrl, pipeline.processorUrl]) {
+    for (const url of [stack.collectorUrl, stack.queryUrl, stack.processorUrl]) {
       expect((await fetch(new URL('/health/live', url))).status).toBe(200);
       await eventually(async () => expect((await fetch(new URL('/health/ready', url))).status).toBe(200));
       const metrics = await (await fetch(new URL('/metrics', url))).text();
       expect(metrics).toMatch(/^# HELP waymark_/m);
     }
-    const collectorMetrics = await (await fetch(new URL('/metrics', pipeline.collectorUrl))).text();
+    const collectorMetrics = await (await fetch(new URL('/metrics', stack.collectorUrl))).text();
     expect(collectorMetrics).toMatch(/waymark_collector_events_total\{outcome="accepted"\} [1-9]/);
   });
 });

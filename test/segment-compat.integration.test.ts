@@ -1,37 +1,19 @@
 import { Analytics } from '@segment/analytics-node';
 import { fetchStageFunnel } from '@waymark/cli';
-import { openTestClickHouse, type TestClickHouse, testKafkaBrokers } from '@waymark/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createProjectAllowing } from './browser/support/stored.ts';
-import {
-  createTestProject,
-  eventually,
-  type Pipeline,
-  startPipeline,
-  storedMessageIds,
-} from './support/pipeline.ts';
+import { createTestProject, eventually, storedMessageIds, usePipeline } from './support/pipeline.ts';
 
 // Segment's own server library, unchanged, pointed at the collector: DESIGN §2 promises that any Segment
 // client sends to Waymark. Its events must be stored and count in the stage funnel like our own.
-let ch: TestClickHouse;
-let pipeline: Pipeline;
-
-beforeAll(async () => {
-  ch = await openTestClickHouse();
-  pipeline = await startPipeline({ brokers: testKafkaBrokers(), clickhouse: ch.client });
-});
-
-afterAll(async () => {
-  await pipeline?.stop();
-  await ch?.close();
-});
+const stack = usePipeline();
 
 describe('@segment/analytics-node', () => {
   it('sends page, track, identify and alias that land and count in the stage funnel', async () => {
-    const project = await createTestProject(ch.client, 'segment');
+    const project = await createTestProject(stack.clickhouse, 'segment');
     const analytics = new Analytics({
       writeKey: project.writeKey,
-      host: pipeline.collectorUrl,
+      host: stack.collectorUrl,
       flushAt: 5,
       flushInterval: 100,
       maxRetries: 2,
@@ -85,9 +67,9 @@ describe('@segment/analytics-node', () => {
     expect(failures).toEqual([]);
 
     await eventually(async () =>
-      expect(await storedMessageIds(ch.client, project.projectId)).toHaveLength(7),
+      expect(await storedMessageIds(stack.clickhouse, project.projectId)).toHaveLength(7),
     );
-    const stored = await ch.client.query({
+    const stored = await stack.clickhouse.query({
       query: `SELECT type, event, anonymous_id, user_id, previous_id, stage, library_name, campaign_source
         FROM touchpoints FINAL WHERE project_id = {projectId:String} ORDER BY timestamp`,
       query_params: { projectId: project.projectId },
@@ -109,7 +91,7 @@ describe('@segment/analytics-node', () => {
 
     // Two customers, each followed from the anonymous visit through identify/alias.
     const stages = await eventually(async () => {
-      const funnel = await fetchStageFunnel(pipeline.queryUrl, project.projectId, project.apiKey, {
+      const funnel = await fetchStageFunnel(stack.queryUrl, project.projectId, project.apiKey, {
         from: new Date(start - 3_600_000),
         to: new Date(start + 3_600_000),
       });
@@ -120,12 +102,12 @@ describe('@segment/analytics-node', () => {
   });
 
   it('is not held to the browser origins: server libraries send no Origin', async () => {
-    const project = await createProjectAllowing(ch.client, [], 'segment-server');
-    const analytics = new Analytics({ writeKey: project.writeKey, host: pipeline.collectorUrl, flushAt: 1 });
+    const project = await createProjectAllowing(stack.clickhouse, [], 'segment-server');
+    const analytics = new Analytics({ writeKey: project.writeKey, host: stack.collectorUrl, flushAt: 1 });
     analytics.track({ userId: 'server-user', event: 'Subscription Renewed' });
     await analytics.closeAndFlush({ timeout: 15_000 });
     await eventually(async () =>
-      expect(await storedMessageIds(ch.client, project.projectId)).toHaveLength(1),
+      expect(await storedMessageIds(stack.clickhouse, project.projectId)).toHaveLength(1),
     );
   });
 });

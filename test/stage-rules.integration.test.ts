@@ -1,35 +1,22 @@
 import { DEFAULT_STAGE_RULESET } from '@waymark/journey';
-import { openTestClickHouse, type TestClickHouse, testKafkaBrokers } from '@waymark/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestProject,
   eventually,
-  type Pipeline,
   postBatch,
-  startPipeline,
   type TestProject,
+  usePipeline,
 } from './support/pipeline.ts';
 
-let ch: TestClickHouse;
-let pipeline: Pipeline;
+const stack = usePipeline({ PROCESSOR_RULESET_REFRESH: '200ms' });
 let project: TestProject;
 
 beforeAll(async () => {
-  ch = await openTestClickHouse();
-  pipeline = await startPipeline({
-    brokers: testKafkaBrokers(),
-    clickhouse: ch.client,
-    env: { PROCESSOR_RULESET_REFRESH: '200ms' },
-  });
-  project = await createTestProject(ch.client);
-});
-afterAll(async () => {
-  await pipeline?.stop();
-  await ch?.close();
+  project = await createTestProject(stack.clickhouse);
 });
 
 async function api(method: string, path: string, body?: unknown, apiKey = project.apiKey) {
-  const response = await fetch(new URL(`/v1/projects/${project.projectId}${path}`, pipeline.queryUrl), {
+  const response = await fetch(new URL(`/v1/projects/${project.projectId}${path}`, stack.queryUrl), {
     method,
     headers: {
       authorization: `Bearer ${apiKey}`,
@@ -41,7 +28,7 @@ async function api(method: string, path: string, body?: unknown, apiKey = projec
 }
 
 async function stagesOf(projectId: string) {
-  const result = await ch.client.query({
+  const result = await stack.clickhouse.query({
     query: `SELECT message_id, stage, ruleset_version FROM touchpoints FINAL
       WHERE project_id = {projectId:String} ORDER BY message_id`,
     query_params: { projectId },
@@ -93,7 +80,7 @@ describe('per-project stage rulesets', () => {
   });
 
   it('dry-runs a proposal over recent touchpoints, then stages only new touchpoints with the new version', async () => {
-    const before = await postBatch(pipeline.collectorUrl, project.writeKey, {
+    const before = await postBatch(stack.collectorUrl, project.writeKey, {
       batch: [
         { type: 'track', event: 'Quote Requested', anonymousId: 'b2b', messageId: 'q-before' },
         { type: 'track', event: 'Product Viewed', anonymousId: 'b2b', messageId: 'v-before' },
@@ -120,7 +107,7 @@ describe('per-project stage rulesets', () => {
 
     // The processor picks the new version up within its refresh interval (200 ms here), without a restart.
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    const after = await postBatch(pipeline.collectorUrl, project.writeKey, {
+    const after = await postBatch(stack.collectorUrl, project.writeKey, {
       batch: [{ type: 'track', event: 'Quote Requested', anonymousId: 'b2b', messageId: 'q-after' }],
     });
     expect(after.status).toBe(200);
@@ -134,7 +121,7 @@ describe('per-project stage rulesets', () => {
   });
 
   it('keeps rulesets to their project', async () => {
-    const other = await createTestProject(ch.client, 'other');
+    const other = await createTestProject(stack.clickhouse, 'other');
     const r = await api('PUT', '/stage-rules', { ...custom, version: 3 }, other.apiKey);
     expect(r.status).toBe(403);
   });

@@ -6,7 +6,14 @@ import { createKafka } from '@waymark/kafka';
 import type { Logger } from '@waymark/logger';
 import { loadProcessorEnv, startProcessorService } from '@waymark/processor';
 import { loadQueryEnv, startQuery } from '@waymark/query';
-import { testLogger, uniqueProjectId } from '@waymark/testing';
+import {
+  openTestClickHouse,
+  type TestClickHouse,
+  testKafkaBrokers,
+  testLogger,
+  uniqueProjectId,
+} from '@waymark/testing';
+import { afterAll, beforeAll } from 'vitest';
 
 export interface TestProject {
   projectId: string;
@@ -141,4 +148,46 @@ export async function storedMessageIds(clickhouse: ClickHouseClient, projectId: 
     format: 'JSONEachRow',
   });
   return (await result.json<{ message_id: string }>()).map((r) => r.message_id);
+}
+
+export interface PipelineUnderTest {
+  readonly clickhouse: ClickHouseClient;
+  readonly collectorUrl: string;
+  readonly queryUrl: string;
+  readonly processorUrl: string;
+}
+
+/**
+ * A test file's pipeline on the run's shared broker and the file's own embedded ClickHouse, started in
+ * `beforeAll` (before the file's own hooks) and stopped in `afterAll`. Read its fields inside tests/hooks.
+ */
+export function usePipeline(env: Record<string, string> = {}): PipelineUnderTest {
+  let ch: TestClickHouse | undefined;
+  let pipeline: Pipeline | undefined;
+  beforeAll(async () => {
+    ch = await openTestClickHouse();
+    pipeline = await startPipeline({ brokers: testKafkaBrokers(), clickhouse: ch.client, env });
+  });
+  afterAll(async () => {
+    await pipeline?.stop();
+    await ch?.close();
+  });
+  const started = () => {
+    if (!ch || !pipeline) throw new Error('usePipeline: read the pipeline inside a test or hook');
+    return { ch, pipeline };
+  };
+  return {
+    get clickhouse() {
+      return started().ch.client;
+    },
+    get collectorUrl() {
+      return started().pipeline.collectorUrl;
+    },
+    get queryUrl() {
+      return started().pipeline.queryUrl;
+    },
+    get processorUrl() {
+      return started().pipeline.processorUrl;
+    },
+  };
 }
