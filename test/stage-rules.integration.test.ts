@@ -4,6 +4,7 @@ import {
   createTestProject,
   eventually,
   postBatch,
+  queryApi,
   type TestProject,
   usePipeline,
 } from './support/pipeline.ts';
@@ -15,17 +16,8 @@ beforeAll(async () => {
   project = await createTestProject(stack.clickhouse);
 });
 
-async function api(method: string, path: string, body?: unknown, apiKey = project.apiKey) {
-  const response = await fetch(new URL(`/v1/projects/${project.projectId}${path}`, stack.queryUrl), {
-    method,
-    headers: {
-      authorization: `Bearer ${apiKey}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
+const api = (method: string, path: string, body?: unknown, apiKey = project.apiKey) =>
+  queryApi(stack.queryUrl, project, method, path, { body, apiKey });
 
 async function stagesOf(projectId: string) {
   const result = await stack.clickhouse.query({

@@ -191,3 +191,23 @@ export function usePipeline(env: Record<string, string> = {}): PipelineUnderTest
     },
   };
 }
+
+/** Calls the query API under `/v1/projects/<project>` with the project's API key (or another). */
+export async function queryApi<T = Record<string, unknown>>(
+  queryUrl: string,
+  project: TestProject,
+  method: string,
+  path: string,
+  options: { body?: unknown; apiKey?: string } = {},
+): Promise<{ status: number; body: T }> {
+  const { body, apiKey = project.apiKey } = options;
+  const response = await fetch(new URL(`/v1/projects/${project.projectId}${path}`, queryUrl), {
+    method,
+    headers: {
+      authorization: `Bearer ${apiKey}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as T };
+}

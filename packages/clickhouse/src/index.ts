@@ -6,6 +6,18 @@ export {
   createClickHouse,
 } from './client.ts';
 export {
+  type CustomerDetail,
+  type CustomerProfile,
+  type CustomersFilter,
+  type CustomersQuery,
+  customerCtes,
+  customerDimensionSql,
+  queryCustomer,
+  queryCustomers,
+  querySegments,
+  type Segment,
+} from './customers.query.ts';
+export {
   CLICKHOUSE_ERROR_CODES,
   type ClickHouseErrorCode,
   ClickHouseStorageError,
@@ -23,6 +35,13 @@ export {
   runMigrations,
 } from './migrations.ts';
 export { createProjectDirectory, type ProjectDirectory } from './project-directory.ts';
+export {
+  insertProjectDocument,
+  latestProjectDocument,
+  latestProjectDocuments,
+  type ProjectDocumentKind,
+  type StoredProjectDocument,
+} from './project-documents.ts';
 export { hashApiKey, listProjects, type Project, type ProjectInput, upsertProject } from './projects.ts';
 export { createRefreshing, type Refreshing } from './refreshing.ts';
 export {
@@ -34,13 +53,12 @@ export {
 } from './server-version.ts';
 export { querySessions, type Session, type SessionsQuery } from './sessions.query.ts';
 export { splitSqlStatements } from './sql-statements.ts';
-export { queryStageFunnel, type StageFunnelQuery } from './stage-funnel.query.ts';
 export {
-  insertStageRuleset,
-  latestStageRuleset,
-  latestStageRulesets,
-  type StoredStageRuleset,
-} from './stage-rulesets.ts';
+  queryStageFunnel,
+  queryStageFunnelBreakdown,
+  type StageFunnelQuery,
+  type StageFunnelSegment,
+} from './stage-funnel.query.ts';
 export {
   insertTouchpoints,
   rawKeyOf,

@@ -32,22 +32,15 @@ export interface Session {
  * from the previous touchpoint's, or, without one, when the previous touchpoint is more than the
  * inactivity timeout ago (or there is none). The session's entry page and channel are its first
  * touchpoint's. Touchpoints up to a day before `from` are read so a session already running at `from`
- * is recognised as such and not counted.
+ * is recognised as such and not counted. `numberedSessions` numbers the touchpoints `where` selects.
  */
-const SESSIONS_SQL = `
-WITH
-  links AS (
-    SELECT alias_key, argMax(customer_key, linked_at) AS linked_customer
-    FROM identities WHERE project_id = {projectId:String} GROUP BY alias_key
-  ),
+const numberedSessions = (where: string) => `
   ordered AS (
     SELECT raw_key, message_id, timestamp, session_id, page_path, channel, stage,
       lagInFrame(timestamp, 1, toDateTime64(0, 3, 'UTC')) OVER w AS previous_at,
       lagInFrame(session_id, 1, '') OVER w AS previous_session
     FROM touchpoints FINAL
-    WHERE project_id = {projectId:String}
-      AND timestamp >= fromUnixTimestamp64Milli({fromMs:Int64}) - INTERVAL 1 DAY
-      AND timestamp < fromUnixTimestamp64Milli({toMs:Int64}) + INTERVAL 1 DAY
+    WHERE project_id = {projectId:String} AND ${where}
     WINDOW w AS (PARTITION BY raw_key ORDER BY timestamp, message_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
   ),
   numbered AS (
@@ -57,7 +50,16 @@ WITH
              previous_session != '' OR dateDiff('millisecond', previous_at, timestamp) > {inactivityMs:Int64})
       ) OVER (PARTITION BY raw_key ORDER BY timestamp, message_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_no
     FROM ordered
-  )
+  )`;
+
+const SESSIONS_SQL = `
+WITH
+  links AS (
+    SELECT alias_key, argMax(customer_key, linked_at) AS linked_customer
+    FROM identities WHERE project_id = {projectId:String} GROUP BY alias_key
+  ),
+  ${numberedSessions(`timestamp >= fromUnixTimestamp64Milli({fromMs:Int64}) - INTERVAL 1 DAY
+      AND timestamp < fromUnixTimestamp64Milli({toMs:Int64}) + INTERVAL 1 DAY`)}
 SELECT
   if(links.linked_customer = '', numbered.raw_key, links.linked_customer) AS customer,
   if(any(numbered.session_id) != '', any(numbered.session_id), concat(numbered.raw_key, '#', toString(numbered.session_no))) AS session,
@@ -114,4 +116,23 @@ export async function querySessions(client: ClickHouseClient, query: SessionsQue
       furthestStage: toNumber(row.furthest_stage, 'sessions.furthest_stage'),
     };
   });
+}
+
+/** How many sessions the given raw keys (one customer's) had, by the same rule. */
+export async function countSessions(
+  client: ClickHouseClient,
+  query: { projectId: string; rawKeys: readonly string[]; inactivitySeconds?: number },
+): Promise<number> {
+  const result = await client.query({
+    query: `WITH ${numberedSessions('raw_key IN {rawKeys:Array(String)}')}
+      SELECT count() AS sessions FROM (SELECT DISTINCT raw_key, session_no FROM numbered)`,
+    format: 'JSONEachRow',
+    query_params: {
+      projectId: query.projectId,
+      rawKeys: query.rawKeys,
+      inactivityMs: Math.round((query.inactivitySeconds ?? 1800) * 1000),
+    },
+  });
+  const [row] = await result.json<{ sessions: number | string }>();
+  return toNumber(row?.sessions, 'sessions.count');
 }

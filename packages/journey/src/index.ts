@@ -1,4 +1,19 @@
 export { CHANNELS, type Channel, channelOf } from './channel.ts';
+export {
+  AGE_BANDS,
+  CUSTOMER_DIMENSIONS,
+  CUSTOMER_TYPES,
+  CustomerDimension,
+  CustomerModel,
+  type CustomerModelInput,
+  type CustomerType,
+  DEFAULT_CUSTOMER_MODEL,
+  type NamedCustomerDimension,
+  RFM_SEGMENTS,
+  type RfmSegment,
+  VALUE_TIERS,
+  type ValueTier,
+} from './customer-model.ts';
 export { DEFAULT_STAGE_RULESET } from './default-stage-ruleset.ts';
 export {
   buildStageFunnel,

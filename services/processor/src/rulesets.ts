@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { createRefreshing, latestStageRulesets } from '@waymark/clickhouse';
+import { createRefreshing, latestProjectDocuments } from '@waymark/clickhouse';
 import {
   type CompiledRuleset,
   compileRuleset,
@@ -31,7 +31,7 @@ export function createRulesetDirectory(
   const table = createRefreshing(
     async () => {
       const next = new Map<string, CompiledRuleset>();
-      for (const stored of await latestStageRulesets(client)) {
+      for (const stored of await latestProjectDocuments(client, 'stageRuleset')) {
         const known = compiled.get(stored.projectId);
         if (known?.version === stored.version) {
           next.set(stored.projectId, known);
@@ -39,7 +39,7 @@ export function createRulesetDirectory(
         }
         let json: unknown;
         try {
-          json = JSON.parse(stored.ruleset);
+          json = JSON.parse(stored.document);
         } catch {
           json = undefined;
         }

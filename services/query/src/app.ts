@@ -1,14 +1,29 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { querySessions, queryStageFunnel } from '@waymark/clickhouse';
+import {
+  queryCustomer,
+  queryCustomers,
+  querySegments,
+  querySessions,
+  queryStageFunnel,
+  queryStageFunnelBreakdown,
+} from '@waymark/clickhouse';
 import { createServiceApp } from '@waymark/http';
 import type { Logger } from '@waymark/logger';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { z } from 'zod';
 import { type ApiKeyOwner, checkApiKey } from './api-keys.ts';
+import { currentCustomerModel, putCustomerModel } from './customer-model.ts';
 import { openApiDocument } from './openapi.ts';
-import { ProjectParams, SessionsQuery, StageFunnelQuery } from './params.ts';
+import {
+  CustomerParams,
+  CustomersQuery,
+  ProjectParams,
+  SegmentsQuery,
+  SessionsQuery,
+  StageFunnelQuery,
+} from './params.ts';
 import { QUERY_ERRORS, queryProblem } from './problems.ts';
 import { currentRuleset, dryRunRuleset, putRuleset } from './stage-rules.ts';
+import { parse } from './validation.ts';
 
 export interface QueryDeps {
   logger: Logger;
@@ -18,22 +33,6 @@ export interface QueryDeps {
   /** Re-reads the owners after an unknown key (throttled by the caller), so new keys work at once. */
   refreshAfterMiss?: () => Promise<void>;
   isReady?: () => boolean;
-}
-
-function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    const errors = result.error.issues.map((i) => ({
-      field: i.path.map(String).join('.'),
-      message: i.message,
-    }));
-    throw queryProblem(
-      'INVALID_REQUEST',
-      errors.map((e) => `${e.field || 'query'}: ${e.message}`).join('; '),
-      { extra: { errors } },
-    );
-  }
-  return result.data;
 }
 
 function bearer(request: FastifyRequest): string | undefined {
@@ -66,12 +65,19 @@ export function buildQueryApp(deps: QueryDeps): FastifyInstance {
   app.get('/v1/projects/:projectId/funnel/stages', async (request) => {
     const projectId = await authorize(request);
     const query = parse(StageFunnelQuery, request.query);
-    const funnel = await queryStageFunnel(deps.clickhouse, {
-      projectId,
-      from: query.from,
-      to: query.to,
-      windowSeconds: query.window,
-    });
+    const funnelQuery = { projectId, from: query.from, to: query.to, windowSeconds: query.window };
+    const funnel = await queryStageFunnel(deps.clickhouse, funnelQuery);
+    const breakdown =
+      query.breakdown === undefined
+        ? undefined
+        : {
+            dimension: query.breakdown,
+            segments: await queryStageFunnelBreakdown(deps.clickhouse, {
+              ...funnelQuery,
+              dimension: query.breakdown,
+              model: (await currentCustomerModel(deps.clickhouse, projectId)).model,
+            }),
+          };
     return {
       projectId,
       from: query.from.toISOString(),
@@ -79,8 +85,39 @@ export function buildQueryApp(deps: QueryDeps): FastifyInstance {
       windowSeconds: query.window,
       mode: query.mode,
       ...funnel,
+      ...(breakdown && { breakdown }),
     };
   });
+
+  app.get('/v1/projects/:projectId/customers', async (request) => {
+    const projectId = await authorize(request);
+    const { limit, after, ...filter } = parse(CustomersQuery, request.query);
+    const { model } = await currentCustomerModel(deps.clickhouse, projectId);
+    return queryCustomers(deps.clickhouse, { projectId, model, filter, limit, after });
+  });
+
+  app.get('/v1/projects/:projectId/customers/:customer', async (request) => {
+    const projectId = await authorize(request);
+    const { customer } = parse(CustomerParams, request.params);
+    const { model } = await currentCustomerModel(deps.clickhouse, projectId);
+    const profile = await queryCustomer(deps.clickhouse, { projectId, model, customer });
+    if (profile === undefined) throw queryProblem('NOT_FOUND', `no customer ${customer} in this project`);
+    return profile;
+  });
+
+  app.get('/v1/projects/:projectId/segments', async (request) => {
+    const projectId = await authorize(request);
+    const { dimension } = parse(SegmentsQuery, request.query);
+    const { model } = await currentCustomerModel(deps.clickhouse, projectId);
+    return { dimension, segments: await querySegments(deps.clickhouse, { projectId, model, dimension }) };
+  });
+
+  app.get('/v1/projects/:projectId/customer-model', async (request) =>
+    currentCustomerModel(deps.clickhouse, await authorize(request)),
+  );
+  app.put('/v1/projects/:projectId/customer-model', async (request) =>
+    putCustomerModel(deps.clickhouse, await authorize(request), request.body),
+  );
 
   app.get('/v1/projects/:projectId/sessions', async (request) => {
     const projectId = await authorize(request);

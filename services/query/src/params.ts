@@ -1,3 +1,4 @@
+import { CUSTOMER_TYPES, CustomerDimension, RFM_SEGMENTS, VALUE_TIERS } from '@waymark/journey';
 import { z } from 'zod';
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
@@ -58,6 +59,8 @@ export const StageFunnelQuery = z
         message: 'mode must be "reached" (ordered and strict modes are not available yet)',
       })
       .default('reached'),
+    /** A customer dimension: the funnel once per value of it. */
+    breakdown: CustomerDimension.optional(),
   })
   .refine((q) => q.from.getTime() < q.to.getTime(), { message: '`from` must be before `to`', path: ['to'] });
 export type StageFunnelQuery = z.infer<typeof StageFunnelQuery>;
@@ -69,3 +72,24 @@ export const SessionsQuery = z
     limit: z.coerce.number().int().min(1).max(1000).default(100),
   })
   .refine((q) => q.from.getTime() < q.to.getTime(), { message: '`from` must be before `to`', path: ['to'] });
+
+const Flag = z.enum(['true', 'false']).transform((s) => s === 'true');
+
+export const CustomersQuery = z.object({
+  type: z.enum(CUSTOMER_TYPES).optional(),
+  atRisk: Flag.optional(),
+  tier: z.enum(VALUE_TIERS).optional(),
+  rfmSegment: z.enum(RFM_SEGMENTS.map((s) => s.name)).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  /** The `next` cursor of the previous page. */
+  after: z.string().max(600).optional(),
+});
+
+export const CustomerParams = ProjectParams.extend({
+  customer: z
+    .string()
+    .max(600)
+    .regex(/^[au]:./, { message: 'expected a customer key: u:<userId> or a:<anonymousId>' }),
+});
+
+export const SegmentsQuery = z.object({ dimension: CustomerDimension });

@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { insertStageRuleset, latestStageRuleset, recentTouchpoints } from '@waymark/clickhouse';
+import { insertProjectDocument, latestProjectDocument, recentTouchpoints } from '@waymark/clickhouse';
 import {
   classifyTouchpoint,
   compileRuleset,
@@ -10,6 +10,7 @@ import {
 } from '@waymark/journey';
 import { z } from 'zod';
 import { queryProblem } from './problems.ts';
+import { checkNextVersion, parse } from './validation.ts';
 
 export interface CurrentRuleset {
   version: number;
@@ -22,10 +23,10 @@ export async function currentRuleset(
   clickhouse: ClickHouseClient,
   projectId: string,
 ): Promise<CurrentRuleset> {
-  const stored = await latestStageRuleset(clickhouse, projectId);
+  const stored = await latestProjectDocument(clickhouse, 'stageRuleset', projectId);
   if (stored === undefined)
     return { version: DEFAULT_STAGE_RULESET.version, source: 'default', ruleset: DEFAULT_STAGE_RULESET };
-  const parsed = parseStageRuleset(JSON.parse(stored.ruleset));
+  const parsed = parseStageRuleset(JSON.parse(stored.document));
   if (!parsed.ok)
     throw queryProblem('INTERNAL', `stored ruleset version ${stored.version} is invalid: ${parsed.reason}`);
   return {
@@ -56,17 +57,11 @@ export async function putRuleset(
 ): Promise<CurrentRuleset> {
   const ruleset = validRuleset(body);
   const current = await currentRuleset(clickhouse, projectId);
-  if (ruleset.version !== current.version + 1) {
-    throw queryProblem(
-      'VERSION_CONFLICT',
-      `the project's ruleset is at version ${current.version}; send version ${current.version + 1}`,
-      { extra: { currentVersion: current.version } },
-    );
-  }
-  await insertStageRuleset(clickhouse, {
+  checkNextVersion('ruleset', current.version, ruleset.version);
+  await insertProjectDocument(clickhouse, 'stageRuleset', {
     projectId,
     version: ruleset.version,
-    ruleset: JSON.stringify(ruleset),
+    document: JSON.stringify(ruleset),
   });
   return { version: ruleset.version, source: 'project', ruleset };
 }
@@ -80,18 +75,9 @@ const MAX_EXAMPLES = 20;
 
 /** How the project's last `limit` touchpoints would be staged by a proposed ruleset, next to how they were. */
 export async function dryRunRuleset(clickhouse: ClickHouseClient, projectId: string, body: unknown) {
-  const parsedBody = DryRunBody.safeParse(body);
-  if (!parsedBody.success) {
-    const errors = parsedBody.error.issues.map((i) => ({
-      field: i.path.map(String).join('.'),
-      message: i.message,
-    }));
-    throw queryProblem('INVALID_REQUEST', errors.map((e) => `${e.field}: ${e.message}`).join('; '), {
-      extra: { errors },
-    });
-  }
-  const proposed = compileRuleset(validRuleset(parsedBody.data.ruleset, 'ruleset'));
-  const touchpoints = await recentTouchpoints(clickhouse, projectId, parsedBody.data.limit);
+  const parsedBody = parse(DryRunBody, body);
+  const proposed = compileRuleset(validRuleset(parsedBody.ruleset, 'ruleset'));
+  const touchpoints = await recentTouchpoints(clickhouse, projectId, parsedBody.limit);
   const countsBefore = Array<number>(8).fill(0);
   const countsAfter = Array<number>(8).fill(0);
   const examples: Array<{
