@@ -1,28 +1,12 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import {
-  queryCustomer,
-  queryCustomers,
-  querySegments,
-  querySessions,
-  queryStageFunnel,
-  queryStageFunnelBreakdown,
-} from '@waymark/clickhouse';
 import { createServiceApp } from '@waymark/http';
 import type { Logger } from '@waymark/logger';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type ApiKeyOwner, checkApiKey } from './api-keys.ts';
-import { currentCustomerModel, putCustomerModel } from './customer-model.ts';
 import { openApiDocument } from './openapi.ts';
-import {
-  CustomerParams,
-  CustomersQuery,
-  ProjectParams,
-  SegmentsQuery,
-  SessionsQuery,
-  StageFunnelQuery,
-} from './params.ts';
+import { ProjectParams } from './params.ts';
 import { QUERY_ERRORS, queryProblem } from './problems.ts';
-import { currentRuleset, dryRunRuleset, putRuleset } from './stage-rules.ts';
+import { API_ROUTES } from './routes/index.ts';
 import { parse } from './validation.ts';
 
 export interface QueryDeps {
@@ -62,79 +46,7 @@ export function buildQueryApp(deps: QueryDeps): FastifyInstance {
     return projectId;
   };
 
-  app.get('/v1/projects/:projectId/funnel/stages', async (request) => {
-    const projectId = await authorize(request);
-    const query = parse(StageFunnelQuery, request.query);
-    const funnelQuery = { projectId, from: query.from, to: query.to, windowSeconds: query.window };
-    const funnel = await queryStageFunnel(deps.clickhouse, funnelQuery);
-    const breakdown =
-      query.breakdown === undefined
-        ? undefined
-        : {
-            dimension: query.breakdown,
-            segments: await queryStageFunnelBreakdown(deps.clickhouse, {
-              ...funnelQuery,
-              dimension: query.breakdown,
-              model: (await currentCustomerModel(deps.clickhouse, projectId)).model,
-            }),
-          };
-    return {
-      projectId,
-      from: query.from.toISOString(),
-      to: query.to.toISOString(),
-      windowSeconds: query.window,
-      mode: query.mode,
-      ...funnel,
-      ...(breakdown && { breakdown }),
-    };
-  });
-
-  app.get('/v1/projects/:projectId/customers', async (request) => {
-    const projectId = await authorize(request);
-    const { limit, after, ...filter } = parse(CustomersQuery, request.query);
-    const { model } = await currentCustomerModel(deps.clickhouse, projectId);
-    return queryCustomers(deps.clickhouse, { projectId, model, filter, limit, after });
-  });
-
-  app.get('/v1/projects/:projectId/customers/:customer', async (request) => {
-    const projectId = await authorize(request);
-    const { customer } = parse(CustomerParams, request.params);
-    const { model } = await currentCustomerModel(deps.clickhouse, projectId);
-    const profile = await queryCustomer(deps.clickhouse, { projectId, model, customer });
-    if (profile === undefined) throw queryProblem('NOT_FOUND', `no customer ${customer} in this project`);
-    return profile;
-  });
-
-  app.get('/v1/projects/:projectId/segments', async (request) => {
-    const projectId = await authorize(request);
-    const { dimension } = parse(SegmentsQuery, request.query);
-    const { model } = await currentCustomerModel(deps.clickhouse, projectId);
-    return { dimension, segments: await querySegments(deps.clickhouse, { projectId, model, dimension }) };
-  });
-
-  app.get('/v1/projects/:projectId/customer-model', async (request) =>
-    currentCustomerModel(deps.clickhouse, await authorize(request)),
-  );
-  app.put('/v1/projects/:projectId/customer-model', async (request) =>
-    putCustomerModel(deps.clickhouse, await authorize(request), request.body),
-  );
-
-  app.get('/v1/projects/:projectId/sessions', async (request) => {
-    const projectId = await authorize(request);
-    const query = parse(SessionsQuery, request.query);
-    return { sessions: await querySessions(deps.clickhouse, { projectId, ...query }) };
-  });
-
-  app.get('/v1/projects/:projectId/stage-rules', async (request) =>
-    currentRuleset(deps.clickhouse, await authorize(request)),
-  );
-  app.put('/v1/projects/:projectId/stage-rules', async (request) =>
-    putRuleset(deps.clickhouse, await authorize(request), request.body),
-  );
-  app.post('/v1/projects/:projectId/stage-rules/dry-run', async (request) =>
-    dryRunRuleset(deps.clickhouse, await authorize(request), request.body),
-  );
-
+  for (const routes of API_ROUTES) routes.register(app, { clickhouse: deps.clickhouse, authorize });
   app.get('/openapi.json', async () => openApiDocument());
   return app;
 }

@@ -1,0 +1,190 @@
+/**
+ * Customer queries (docs/customers.md) on a generated population, next to the reached-mode stage funnel on
+ * the same data in the same run (the baseline), and the ingest cost of the customer_profiles materialized
+ * view: the same 100k touchpoints inserted through `insertTouchpoints` with and without the view.
+ *
+ *   pnpm exec tsx bench/customers.bench.ts [--touchpoints 10000000] [--customers 1000000] [--runs 5]
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  type ClickHouseClient,
+  createClickHouse,
+  insertTouchpoints,
+  queryCustomer,
+  queryCustomers,
+  querySegments,
+  queryStageFunnel,
+  queryStageFunnelBreakdown,
+  runMigrations,
+  type StoredTouchpoint,
+} from '@waymark/clickhouse';
+import { touchpointOf } from '@waymark/events';
+import { DEFAULT_CUSTOMER_MODEL } from '@waymark/journey';
+import { generatePopulation } from './generate-population.ts';
+import { commandLine, formatNumber as fmt, markdownTable, runContext } from './report.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    touchpoints: { type: 'string', default: '10000000' },
+    customers: { type: 'string' },
+    runs: { type: 'string', default: '5' },
+  },
+});
+const TOUCHPOINTS = Number(args.touchpoints);
+const CUSTOMERS = Number(args.customers ?? Math.max(1, Math.round(TOUCHPOINTS / 10)));
+const RUNS = Number(args.runs);
+const PROJECT = 'p_bench';
+const START = new Date('2024-01-01T00:00:00Z');
+const DAY_MS = 86_400_000;
+const AS_OF = new Date(START.getTime() + 120 * DAY_MS);
+const FUNNEL = {
+  projectId: PROJECT,
+  from: START,
+  to: new Date(START.getTime() + 30 * DAY_MS),
+  windowSeconds: 30 * 86_400,
+};
+const INSERT_ROWS = 100_000;
+
+async function time(run: () => Promise<unknown>): Promise<{ p50: number; min: number }> {
+  await run(); // warm-up
+  const samples: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const started = performance.now();
+    await run();
+    samples.push(performance.now() - started);
+  }
+  samples.sort((a, b) => a - b);
+  return { p50: samples[Math.floor(samples.length / 2)] as number, min: samples[0] as number };
+}
+
+function insertRows(tag: string): StoredTouchpoint[] {
+  return Array.from({ length: INSERT_ROWS }, (_, i) => {
+    const at = START.getTime() + i * 1000;
+    const stage = [2, 2, 3, 4, 5, 0][i % 6] as number;
+    return {
+      touchpoint: touchpointOf({
+        messageId: `${tag}-${i}`,
+        projectId: `p_insert_${tag}`,
+        type: 'track',
+        event: 'Product Viewed',
+        anonymousId: `a-${i % 10_000}`,
+        userId: null,
+        timestamp: at,
+        receivedAt: at + 90,
+        country: 'DE',
+        deviceType: 'desktop',
+        os: 'Windows',
+        browser: 'Chrome',
+        properties: '{"product_id":"p-1","price":49.9}',
+      }),
+      rawKey: `a:a-${i % 10_000}`,
+      channel: 'paid search',
+      stage,
+      complaint: false,
+      revenue: stage === 5 ? 49.9 : 0,
+      currency: '',
+      rulesetVersion: 1,
+    };
+  });
+}
+
+async function insertSeconds(client: ClickHouseClient, tag: string): Promise<number> {
+  const rows = insertRows(tag);
+  const started = performance.now();
+  for (let i = 0; i < rows.length; i += 10_000) await insertTouchpoints(client, rows.slice(i, i + 10_000));
+  return (performance.now() - started) / 1000;
+}
+
+const dataDir = await mkdtemp(join(tmpdir(), 'waymark-bench-customers-'));
+let client: ClickHouseClient | undefined;
+try {
+  client = await createClickHouse({ dataDir });
+  const ch = client;
+  await runMigrations(ch);
+  console.error(`generating ${fmt(TOUCHPOINTS)} touchpoints / ${fmt(CUSTOMERS)} customers …`);
+  const population = await generatePopulation(ch, {
+    projectId: PROJECT,
+    customers: CUSTOMERS,
+    touchpoints: TOUCHPOINTS,
+    start: START,
+    entryDays: 60,
+    onProgress: (done, total) => console.error(`  ${fmt(done)} / ${fmt(total)} customers`),
+  });
+  for (const table of ['touchpoints', 'stage_reach', 'customer_profiles', 'identities']) {
+    await ch.command({ query: `OPTIMIZE TABLE ${table} FINAL` });
+  }
+
+  console.error('timing queries …');
+  const model = DEFAULT_CUSTOMER_MODEL;
+  const firstPage = await queryCustomers(ch, { projectId: PROJECT, model, asOf: AS_OF, limit: 100 });
+  const someone = firstPage.customers.find((c) => c.purchases.orders > 0) ?? firstPage.customers[0];
+  if (someone === undefined) throw new Error('the population has no customers');
+  const types = await querySegments(ch, { projectId: PROJECT, model, asOf: AS_OF, dimension: 'type' });
+  const queries: Array<[string, () => Promise<unknown>]> = [
+    ['stage funnel, reached (baseline)', () => queryStageFunnel(ch, FUNNEL)],
+    [
+      'stage funnel broken down by customer type',
+      () => queryStageFunnelBreakdown(ch, { ...FUNNEL, dimension: 'type', model, asOf: AS_OF }),
+    ],
+    [
+      'segments by type',
+      () => querySegments(ch, { projectId: PROJECT, model, asOf: AS_OF, dimension: 'type' }),
+    ],
+    [
+      'segments by country',
+      () => querySegments(ch, { projectId: PROJECT, model, asOf: AS_OF, dimension: 'country' }),
+    ],
+    [
+      'customer list, first 100 loyal',
+      () =>
+        queryCustomers(ch, { projectId: PROJECT, model, asOf: AS_OF, filter: { type: 'loyal' }, limit: 100 }),
+    ],
+    [
+      'one customer profile (+ sessions)',
+      () => queryCustomer(ch, { projectId: PROJECT, model, asOf: AS_OF, customer: someone.customer }),
+    ],
+  ];
+  const timings: Array<[string, { p50: number; min: number }]> = [];
+  for (const [name, run] of queries) timings.push([name, await time(run)]);
+  const baseline = timings[0]?.[1].p50 ?? Number.NaN;
+
+  console.error('timing inserts with and without the customer_profiles view …');
+  const withView = await insertSeconds(ch, 'with');
+  await ch.command({ query: 'DROP VIEW customer_profiles_mv' });
+  const withoutView = await insertSeconds(ch, 'without');
+
+  console.log(
+    [
+      `### Customer queries, ${fmt(population.touchpoints)} touchpoints / ${fmt(CUSTOMERS)} customers ` +
+        `(${fmt(population.rawKeys)} raw keys, ${fmt(population.identityLinks)} identity links)`,
+      '',
+      `${runContext()}. \`${commandLine()}\`; ${RUNS} warm runs after one warm-up.`,
+      '',
+      markdownTable(
+        ['query', 'p50 ms', 'min ms', 'ratio to the stage funnel'],
+        timings.map(([name, t]) => [name, fmt(t.p50), fmt(t.min), `${fmt(t.p50 / baseline, 2)}×`]),
+      ),
+      '',
+      `Customer types at ${AS_OF.toISOString().slice(0, 10)}: ${types.map((s) => `${s.value} ${fmt(s.customers)}`).join(', ')}.`,
+      '',
+      markdownTable(
+        ['insertTouchpoints, 100k rows in 10k batches', 's', 'rows/s', 'ratio'],
+        [
+          ['without customer_profiles_mv', fmt(withoutView, 2), fmt(INSERT_ROWS / withoutView), '1.00×'],
+          [
+            'with customer_profiles_mv',
+            fmt(withView, 2),
+            fmt(INSERT_ROWS / withView),
+            `${fmt(withView / withoutView, 2)}×`,
+          ],
+        ],
+      ),
+    ].join('\n'),
+  );
+} finally {
+  await client?.close();
+  await rm(dataDir, { recursive: true, force: true });
+}

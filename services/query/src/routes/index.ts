@@ -1,0 +1,13 @@
+import { customerRoutes } from './customers.ts';
+import type { ApiRoutes } from './route.ts';
+import { sessionRoutes } from './sessions.ts';
+import { stageFunnelRoutes } from './stage-funnel.ts';
+import { stageRuleRoutes } from './stage-rules.ts';
+
+/** Every route group of the query API; app.ts registers them, openapi.ts describes them. */
+export const API_ROUTES: readonly ApiRoutes[] = [
+  stageFunnelRoutes,
+  customerRoutes,
+  sessionRoutes,
+  stageRuleRoutes,
+];

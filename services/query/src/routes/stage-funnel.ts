@@ -1,0 +1,142 @@
+import { queryStageFunnel, queryStageFunnelBreakdown } from '@waymark/clickhouse';
+import { STAGE_NAMES } from '@waymark/journey';
+import { currentCustomerModel } from '../customer-model.ts';
+import { breakdownParameter, nullableNumber, problem } from '../openapi-schemas.ts';
+import { StageFunnelQuery } from '../params.ts';
+import { parse } from '../validation.ts';
+import type { ApiRoutes } from './route.ts';
+
+const stagesSchema = {
+  type: 'array',
+  minItems: 7,
+  maxItems: 7,
+  items: {
+    type: 'object',
+    required: ['stage', 'index', 'customers', 'conversionFromStart', 'conversionFromPrevious', 'dropOff'],
+    properties: {
+      stage: { type: 'string', enum: STAGE_NAMES },
+      index: { type: 'integer', minimum: 1, maximum: 7 },
+      customers: { type: 'integer' },
+      conversionFromStart: { type: 'number' },
+      conversionFromPrevious: { type: 'number' },
+      dropOff: { type: 'number' },
+      medianSecondsFromPrevious: nullableNumber,
+      p90SecondsFromPrevious: nullableNumber,
+      medianSecondsToNext: nullableNumber,
+      p90SecondsToNext: nullableNumber,
+    },
+  },
+};
+
+export const stageFunnelRoutes: ApiRoutes = {
+  register(app, { clickhouse, authorize }) {
+    app.get('/v1/projects/:projectId/funnel/stages', async (request) => {
+      const projectId = await authorize(request);
+      const query = parse(StageFunnelQuery, request.query);
+      const funnelQuery = { projectId, from: query.from, to: query.to, windowSeconds: query.window };
+      const funnel = await queryStageFunnel(clickhouse, funnelQuery);
+      const breakdown =
+        query.breakdown === undefined
+          ? undefined
+          : {
+              dimension: query.breakdown,
+              segments: await queryStageFunnelBreakdown(clickhouse, {
+                ...funnelQuery,
+                dimension: query.breakdown,
+                model: (await currentCustomerModel(clickhouse, projectId)).model,
+              }),
+            };
+      return {
+        projectId,
+        from: query.from.toISOString(),
+        to: query.to.toISOString(),
+        windowSeconds: query.window,
+        mode: query.mode,
+        ...funnel,
+        ...(breakdown && { breakdown }),
+      };
+    });
+  },
+  paths: {
+    '/v1/projects/{projectId}/funnel/stages': {
+      get: {
+        operationId: 'getStageFunnel',
+        summary: 'Stage funnel: how many customers reached each of the seven journey stages',
+        description:
+          'Cohort: customers whose first staged touchpoint falls in [from, to). A customer counts at stage k when it ' +
+          'reached any stage ≥ k within `window` after entry ("reached" mode; skipping a stage does not drop the customer). ' +
+          'Anonymous touchpoints count for the customer they were later identified as.',
+        parameters: [
+          {
+            name: 'projectId',
+            in: 'path',
+            required: true,
+            schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' },
+          },
+          {
+            name: 'from',
+            in: 'query',
+            required: true,
+            description:
+              'Start of the entry range, inclusive: ISO-8601 date (UTC midnight) or date-time with zone',
+            schema: { type: 'string', examples: ['2026-11-01', '2026-11-01T00:00:00Z'] },
+          },
+          {
+            name: 'to',
+            in: 'query',
+            required: true,
+            description: 'End of the entry range, exclusive',
+            schema: { type: 'string' },
+          },
+          {
+            name: 'window',
+            in: 'query',
+            description: 'Conversion window after entry: seconds or <n>s|m|h|d, at most 366d',
+            schema: { type: 'string', default: '30d', pattern: '^\\d{1,9}(s|m|h|d)?$' },
+          },
+          { name: 'mode', in: 'query', schema: { type: 'string', enum: ['reached'], default: 'reached' } },
+          breakdownParameter,
+        ],
+        responses: {
+          200: {
+            description: 'All seven stages in order',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['stages'],
+                  properties: {
+                    projectId: { type: 'string' },
+                    from: { type: 'string', format: 'date-time' },
+                    to: { type: 'string', format: 'date-time' },
+                    windowSeconds: { type: 'integer' },
+                    mode: { type: 'string' },
+                    stages: stagesSchema,
+                    breakdown: {
+                      type: 'object',
+                      description:
+                        'With `breakdown`: the funnel once per value of the dimension, largest first',
+                      properties: {
+                        dimension: { type: 'string' },
+                        segments: {
+                          type: 'array',
+                          items: {
+                            type: 'object',
+                            properties: { value: { type: 'string' }, stages: stagesSchema },
+                          },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          400: problem,
+          401: problem,
+          403: problem,
+        },
+      },
+    },
+  },
+};
