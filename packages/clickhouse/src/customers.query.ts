@@ -26,6 +26,11 @@ import { toNullableNumber, toNumber } from './values.ts';
  *    timestamp and escape groupUniqArray's tuple dedup), orders, revenue, order times.
  * 4. scored: type, at risk, and the population-wide window functions (RFM ranks, cumulative revenue).
  * 5. customers: RFM scores → named segment, cumulative revenue → tier.
+ *
+ * ClickHouse prunes the columns a query does not select from the chain, so a query that needs only the
+ * scores merges only the states they depend on. Listing profiles is therefore two queries: the scores of
+ * the whole population (filtered, one page), then the full profiles of that page's customers alone
+ * (`DETAIL_SCOPE` reads only their raw keys, by primary key).
  */
 
 /** SQL text of a trait of the latest identify call, whatever its JSON type. */
@@ -44,7 +49,7 @@ const rfmSegmentSql = `multiIf(${RFM_SEGMENTS.map(
     `recency_score BETWEEN ${s.recency[0]} AND ${s.recency[1]} AND frequency_score BETWEEN ${s.frequency[0]} AND ${s.frequency[1]}, '${s.name}'`,
 ).join(', ')}, '')`;
 
-const CUSTOMERS_CTES = `
+const customersCtes = (scope = '') => `
   links AS (
     SELECT alias_key, argMax(customer_key, linked_at) AS linked_customer
     FROM identities WHERE project_id = {projectId:String} GROUP BY alias_key
@@ -73,7 +78,7 @@ const CUSTOMERS_CTES = `
       argMaxMerge(p.traits) AS traits
     FROM customer_profiles AS p
     LEFT JOIN links ON links.alias_key = p.raw_key
-    WHERE p.project_id = {projectId:String}
+    WHERE p.project_id = {projectId:String}${scope}
     GROUP BY customer
   ),
   facts AS (
@@ -188,7 +193,7 @@ export function customerCtes(
   model: CustomerModel,
   asOf: Date,
 ): { sql: string; params: Record<string, string | number> } {
-  return { sql: CUSTOMERS_CTES, params: modelParams(model, asOf) };
+  return { sql: customersCtes(), params: modelParams(model, asOf) };
 }
 
 export interface CustomerProfile {
@@ -242,13 +247,19 @@ export interface CustomerProfile {
   readonly traits: Record<string, unknown>;
 }
 
-const PROFILE_COLUMNS = `customer, raw_keys, first_seen_ms, last_seen_ms, touchpoints, active_days, furthest_stage,
+const SCORE_COLUMNS =
+  'customer, type, at_risk, recency_score, frequency_score, monetary_score, rfm_segment, tier';
+
+const DETAIL_COLUMNS = `customer, raw_keys, first_seen_ms, last_seen_ms, touchpoints, active_days, furthest_stage,
   current_stage, channel, orders, revenue, order_revenue, first_order_ms, last_order_ms, complaints,
-  last_complaint_ms, last_advocacy_ms, country, region, city, device, os, browser, traits, type, at_risk,
-  recency_score, frequency_score, monetary_score, rfm_segment, tier,
+  last_complaint_ms, last_advocacy_ms, country, region, city, device, os, browser, traits,
   toFloat64OrNull(${trait("'age'")}) AS age, lower(${trait("'gender'")}) AS gender, ${trait("'income'")} AS income,
   ${trait("'education'")} AS education, ${trait("'occupation'")} AS occupation,
   ${DIMENSION_SQL.marital_status} AS marital_status, ${INTERESTS_SQL} AS interests`;
+
+const DETAIL_SCOPE = `
+      AND (p.raw_key IN {keys:Array(String)}
+        OR p.raw_key IN (SELECT alias_key FROM links WHERE linked_customer IN {keys:Array(String)}))`;
 
 type Row = Record<string, unknown>;
 
@@ -274,7 +285,8 @@ const stageOrNull = (value: unknown, what: string): StageName | null => {
   return index === 0 ? null : stageName(index);
 };
 
-function toProfile(row: Row): CustomerProfile {
+/** A profile from a detail row and the same customer's score row. */
+function toProfile(row: Row, scores: Row): CustomerProfile {
   const customer = String(row.customer);
   const rawKeys = Array.isArray(row.raw_keys) ? row.raw_keys.map(String) : [];
   const orders = toNumber(row.orders, 'customers.orders');
@@ -314,18 +326,18 @@ function toProfile(row: Row): CustomerProfile {
       lastComplaintAt: iso(row.last_complaint_ms, 'customers.last_complaint_ms'),
       lastAdvocacyAt: iso(row.last_advocacy_ms, 'customers.last_advocacy_ms'),
     },
-    type: text('type') as CustomerType,
-    atRisk: Boolean(toNumber(row.at_risk, 'customers.at_risk')),
+    type: String(scores.type) as CustomerType,
+    atRisk: Boolean(toNumber(scores.at_risk, 'customers.at_risk')),
     rfm:
       orders === 0
         ? null
         : {
-            recency: toNumber(row.recency_score, 'customers.recency_score'),
-            frequency: toNumber(row.frequency_score, 'customers.frequency_score'),
-            monetary: toNumber(row.monetary_score, 'customers.monetary_score'),
-            segment: text('rfm_segment') as RfmSegment,
+            recency: toNumber(scores.recency_score, 'customers.recency_score'),
+            frequency: toNumber(scores.frequency_score, 'customers.frequency_score'),
+            monetary: toNumber(scores.monetary_score, 'customers.monetary_score'),
+            segment: String(scores.rfm_segment) as RfmSegment,
           },
-    tier: row.tier === '' ? null : (text('tier') as ValueTier),
+    tier: scores.tier === '' ? null : (String(scores.tier) as ValueTier),
     traits: parseTraits(row.traits),
   };
 }
@@ -348,6 +360,30 @@ export interface CustomersQuery {
   readonly after?: string;
 }
 
+/** Full profiles of the given customers (their scores computed over the whole population), in key order. */
+async function profilesOf(
+  client: ClickHouseClient,
+  query: { projectId: string; params: Record<string, string | number> },
+  scores: readonly Row[],
+): Promise<Array<{ profile: CustomerProfile; rawKeys: string[] }>> {
+  if (scores.length === 0) return [];
+  const result = await client.query({
+    query: `WITH ${customersCtes(DETAIL_SCOPE)}
+      SELECT ${DETAIL_COLUMNS} FROM customers WHERE customer IN {keys:Array(String)} ORDER BY customer`,
+    format: 'JSONEachRow',
+    query_params: {
+      ...query.params,
+      projectId: query.projectId,
+      keys: scores.map((s) => String(s.customer)),
+    },
+  });
+  const scoresOf = new Map(scores.map((s) => [String(s.customer), s]));
+  return (await result.json<Row>()).map((row) => ({
+    profile: toProfile(row, scoresOf.get(String(row.customer)) ?? {}),
+    rawKeys: Array.isArray(row.raw_keys) ? row.raw_keys.map(String) : [],
+  }));
+}
+
 /** Customers in customer-key order, filtered; `next` is the cursor of the following page. */
 export async function queryCustomers(
   client: ClickHouseClient,
@@ -364,7 +400,7 @@ export async function queryCustomers(
   ].filter((c) => c !== '');
   const result = await client.query({
     query: `WITH ${sql}
-      SELECT ${PROFILE_COLUMNS} FROM customers
+      SELECT ${SCORE_COLUMNS} FROM customers
       WHERE ${conditions.join(' AND ')}
       ORDER BY customer LIMIT {limit:UInt32}`,
     format: 'JSONEachRow',
@@ -379,9 +415,13 @@ export async function queryCustomers(
       limit: query.limit + 1,
     },
   });
-  const rows = (await result.json<Row>()).map(toProfile);
-  const page = rows.slice(0, query.limit);
-  return { customers: page, next: rows.length > query.limit ? (page.at(-1)?.customer ?? null) : null };
+  const scores = await result.json<Row>();
+  const page = scores.slice(0, query.limit);
+  const profiles = await profilesOf(client, { projectId: query.projectId, params }, page);
+  return {
+    customers: profiles.map((p) => p.profile),
+    next: scores.length > query.limit ? String(page.at(-1)?.customer) : null,
+  };
 }
 
 /** A profile with what is too costly to compute for a whole list. */
@@ -397,18 +437,21 @@ export async function queryCustomer(
 ): Promise<CustomerDetail | undefined> {
   const { sql, params } = customerCtes(query.model, query.asOf ?? new Date());
   const result = await client.query({
-    query: `WITH ${sql}
-      SELECT ${PROFILE_COLUMNS} FROM customers
-      WHERE customer = {customer:String} OR has(raw_keys, {customer:String})
-      LIMIT 1`,
+    query: `WITH
+      resolved AS (
+        SELECT if(linked = '', {customer:String}, linked) AS key FROM (
+          SELECT argMax(customer_key, linked_at) AS linked FROM identities
+          WHERE project_id = {projectId:String} AND alias_key = {customer:String})
+      ),
+      ${sql}
+      SELECT ${SCORE_COLUMNS} FROM customers WHERE customer = (SELECT key FROM resolved)`,
     format: 'JSONEachRow',
     query_params: { ...params, projectId: query.projectId, customer: query.customer },
   });
-  const [row] = await result.json<Row>();
-  if (row === undefined) return undefined;
-  const profile = toProfile(row);
-  const rawKeys = Array.isArray(row.raw_keys) ? row.raw_keys.map(String) : [];
-  return { ...profile, sessions: await countSessions(client, { projectId: query.projectId, rawKeys }) };
+  const [found] = await profilesOf(client, { projectId: query.projectId, params }, await result.json<Row>());
+  if (found === undefined) return undefined;
+  const sessions = await countSessions(client, { projectId: query.projectId, rawKeys: found.rawKeys });
+  return { ...found.profile, sessions };
 }
 
 export interface Segment {
