@@ -1,6 +1,12 @@
 export { CHANNELS, type Channel, channelOf } from './channel.ts';
 export { DEFAULT_STAGE_RULESET } from './default-stage-ruleset.ts';
 export {
+  type IdentityLink,
+  type IdentityLookup,
+  identityLookupOf,
+  resolveIdentityLinks,
+} from './identity-map.ts';
+export {
   buildStageFunnel,
   type StageFunnel,
   type StageFunnelStage,
