@@ -1,17 +1,15 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { formatDateTime64 } from './values.ts';
+import {
+  type IdentityLink,
+  type IdentityLookup,
+  identityLookupOf,
+  resolveIdentityLinks,
+} from '@waymark/journey';
+import { formatDateTime64, toNumber } from './values.ts';
 
-/** `aliasKey` (`a:<anonymousId>` or `u:<previousUserId>`) belongs to `customerKey` (`u:<userId>`) from now on. */
-export interface IdentityLink {
-  readonly projectId: string;
-  readonly aliasKey: string;
-  readonly customerKey: string;
-  /** Epoch milliseconds; when an alias is relinked the latest link wins. */
-  readonly linkedAt: number;
-  /** The identify/alias touchpoint that made the link. */
-  readonly messageId: string;
-}
+export type { IdentityLink };
 
+/** Appends rows to the identity map as they are; {@link linkIdentities} is how links are stored. */
 export async function insertIdentityLinks(
   client: ClickHouseClient,
   links: readonly IdentityLink[],
@@ -28,4 +26,71 @@ export async function insertIdentityLinks(
       message_id: link.messageId,
     })),
   });
+}
+
+/*
+ * The outer argMax runs over all rows of the selected aliases, not only those the filter matched: an alias
+ * that once belonged to one of the keys may belong to someone else by now. `customer_key IN` is not in the
+ * sorting key, so it reads the project's identity rows (one per identify/alias call, far fewer than
+ * touchpoints); `alias_key IN` uses the primary index.
+ */
+const LATEST_IDENTITY_LINKS_SQL = `
+SELECT project_id, alias_key, latest.1 AS customer_key, latest.2 AS message_id,
+  toUnixTimestamp64Milli(latest_at) AS linked_ms
+FROM (
+  SELECT project_id, alias_key, argMax((customer_key, message_id), linked_at) AS latest,
+    max(linked_at) AS latest_at
+  FROM identities
+  WHERE project_id IN {projectIds:Array(String)}
+    AND alias_key IN (
+      SELECT alias_key FROM identities
+      WHERE project_id IN {projectIds:Array(String)}
+        AND (alias_key IN {aliasKeys:Array(String)} OR customer_key IN {customerKeys:Array(String)})
+    )
+  GROUP BY project_id, alias_key
+)`;
+
+interface LatestIdentityLinkRow {
+  project_id: string;
+  alias_key: string;
+  customer_key: string;
+  message_id: string;
+  linked_ms: string | number;
+}
+
+/** The latest row of every alias the lookup asks for (see {@link IdentityLookup}). */
+export async function latestIdentityLinks(
+  client: ClickHouseClient,
+  lookup: IdentityLookup,
+): Promise<IdentityLink[]> {
+  const result = await client.query({
+    query: LATEST_IDENTITY_LINKS_SQL,
+    query_params: { ...lookup },
+    format: 'JSONEachRow',
+  });
+  return (await result.json<LatestIdentityLinkRow>()).map((row) => ({
+    projectId: row.project_id,
+    aliasKey: row.alias_key,
+    customerKey: row.customer_key,
+    linkedAt: toNumber(row.linked_ms, 'identities.linked_at'),
+    messageId: row.message_id,
+  }));
+}
+
+/**
+ * Stores identify/alias links so that the identity map stays flat (docs/decisions/0003): reads the rows
+ * the links touch, writes the path-compressed result, then reads them again and repairs what another
+ * processor member linked meanwhile. Of two members that link the same customer at once, at least the one
+ * that reads second sees both writes (each reads after its own write), so a chain they form between them
+ * is flattened here rather than left for queries to miss. Batches without links cost nothing.
+ */
+export async function linkIdentities(
+  client: ClickHouseClient,
+  links: readonly IdentityLink[],
+): Promise<void> {
+  if (links.length === 0) return;
+  const written = resolveIdentityLinks(await latestIdentityLinks(client, identityLookupOf(links)), links);
+  await insertIdentityLinks(client, written);
+  const now = await latestIdentityLinks(client, identityLookupOf([...links, ...written]));
+  await insertIdentityLinks(client, resolveIdentityLinks(now, []));
 }

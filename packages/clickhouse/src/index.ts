@@ -23,7 +23,7 @@ export {
   ClickHouseStorageError,
   isClickHouseStorageError,
 } from './errors.ts';
-export { type IdentityLink, insertIdentityLinks } from './identities.ts';
+export { type IdentityLink, insertIdentityLinks, linkIdentities } from './identities.ts';
 export {
   DEFAULT_MIGRATIONS_DIR,
   loadMigrations,

@@ -16,6 +16,12 @@ export {
 } from './customer-model.ts';
 export { DEFAULT_STAGE_RULESET } from './default-stage-ruleset.ts';
 export {
+  type IdentityLink,
+  type IdentityLookup,
+  identityLookupOf,
+  resolveIdentityLinks,
+} from './identity-map.ts';
+export {
   buildStageFunnel,
   type StageFunnel,
   type StageFunnelStage,

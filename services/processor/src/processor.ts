@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { insertIdentityLinks, insertTouchpoints } from '@waymark/clickhouse';
+import { insertTouchpoints, linkIdentities } from '@waymark/clickhouse';
 import type { CompiledRuleset } from '@waymark/journey';
 import type { Logger } from '@waymark/logger';
 import type { Kafka, Producer } from 'kafkajs';
@@ -82,7 +82,7 @@ export async function startProcessor(deps: ProcessorDeps): Promise<RunningProces
 
   const store = async (processed: ProcessedRecords) => {
     await insertTouchpoints(clickhouse, processed.touchpoints);
-    await insertIdentityLinks(clickhouse, processed.identities);
+    await linkIdentities(clickhouse, processed.identities);
   };
 
   const withRetry = async (what: string, attempt: () => Promise<void>, heartbeat: () => Promise<void>) => {
