@@ -22,6 +22,14 @@ export {
   resolveIdentityLinks,
 } from './identity-map.ts';
 export {
+  type KpiChange,
+  type KpiFigures,
+  type KpiName,
+  kpiChanges,
+  type PeriodKpis,
+  periodKpis,
+} from './kpis.ts';
+export {
   buildStageFunnel,
   type StageFunnel,
   type StageFunnelStage,
