@@ -42,6 +42,14 @@ export {
   type StoredStageRuleset,
 } from './stage-rulesets.ts';
 export {
+  type CustomerStage,
+  type CustomerStages,
+  customerStageKey,
+  insertStageTransitions,
+  isBefore,
+  lookupCustomerStages,
+} from './stage-transitions.ts';
+export {
   insertTouchpoints,
   rawKeyOf,
   recentTouchpoints,
