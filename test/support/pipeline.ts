@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { hashApiKey, upsertProject } from '@waymark/clickhouse';
 import { loadCollectorEnv, startCollector } from '@waymark/collector';
-import { createKafka } from '@waymark/kafka';
+import { createKafka, TOPICS } from '@waymark/kafka';
 import type { Logger } from '@waymark/logger';
 import { loadProcessorEnv, startProcessorService } from '@waymark/processor';
 import { loadQueryEnv, startQuery } from '@waymark/query';
@@ -13,6 +13,7 @@ import {
   testLogger,
   uniqueProjectId,
 } from '@waymark/testing';
+import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll } from 'vitest';
 
 export interface TestProject {
@@ -108,6 +109,37 @@ export async function eventually<T>(
       if (Date.now() > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
+  }
+}
+
+/**
+ * Waits until consumer group `groupId` has committed the end of every partition of the events topic as it
+ * is now, i.e. processed (stored, published, committed) everything acknowledged so far.
+ */
+export async function waitUntilGroupCaughtUp(
+  kafka: Kafka,
+  groupId: string,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(TOPICS.events);
+    await eventually(
+      async () => {
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [TOPICS.events] });
+        for (const end of ends) {
+          const offset = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
+          // -1: nothing committed yet, which is caught up only for an empty partition.
+          if (BigInt(offset === '-1' ? '0' : offset) < BigInt(end.high)) {
+            throw new Error(`group ${groupId} is at ${offset} of ${end.high} on partition ${end.partition}`);
+          }
+        }
+      },
+      { timeoutMs },
+    );
+  } finally {
+    await admin.disconnect();
   }
 }
 

@@ -60,6 +60,14 @@ export {
   type StageFunnelSegment,
 } from './stage-funnel.query.ts';
 export {
+  type CustomerStage,
+  type CustomerStages,
+  customerStageKey,
+  insertStageTransitions,
+  isBefore,
+  lookupCustomerStages,
+} from './stage-transitions.ts';
+export {
   insertTouchpoints,
   rawKeyOf,
   recentTouchpoints,

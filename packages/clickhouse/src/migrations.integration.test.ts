@@ -106,6 +106,17 @@ describe('runMigrations', () => {
     expect(report.applied.map((m) => m.version)).toEqual([100]);
   });
 
+  it('applies a migration numbered below the newest applied one (branches merged out of order)', async () => {
+    const migrationsDir = await migrationsCopy('late');
+    await writeFile(
+      join(migrationsDir, '0098_late.sql'),
+      'CREATE TABLE IF NOT EXISTS late {onCluster} (x UInt8) ENGINE = {replicated}MergeTree ORDER BY x;\n',
+    );
+    const report = await runMigrations(client, { migrationsDir });
+    expect(report.applied.map((m) => m.version)).toEqual([98]);
+    expect(await appliedVersions()).toEqual(expect.arrayContaining([98, 99, 100]));
+  });
+
   it('leaves applied migrations it does not know alone and says so', async () => {
     const lines: string[] = [];
     const destination = new PassThrough();

@@ -1,21 +1,11 @@
-import { readFileSync } from 'node:fs';
 import type { AvroCodec, DecodeResult } from './avro.ts';
 import { createAvroCodec } from './avro.ts';
 import type { AvroSchema } from './fingerprint.ts';
+import { readAvroSchema } from './schema-file.ts';
 import type { Touchpoint } from './touchpoint.ts';
 
-/**
- * Read from `schemas/avro/` beside the packages rather than imported: a JSON import needs a `.json` name,
- * and the `.avsc` file stays the one contract other languages read too.
- */
-function readSchema(file: string): AvroSchema {
-  return JSON.parse(
-    readFileSync(new URL(`../../../schemas/avro/${file}`, import.meta.url), 'utf8'),
-  ) as AvroSchema;
-}
-
 /** The schema the collector writes and the processor reads into (`waymark.events.v1`). */
-export const TOUCHPOINT_SCHEMA: AvroSchema = readSchema('touchpoint.v1.avsc');
+export const TOUCHPOINT_SCHEMA: AvroSchema = readAvroSchema('touchpoint.v1.avsc');
 
 /**
  * Earlier touchpoint schemas whose records may still sit in the topic. When the schema changes, the old

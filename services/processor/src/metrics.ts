@@ -5,6 +5,7 @@ export interface ProcessorMetrics {
   records: Counter<'outcome'>;
   insertSeconds: Histogram;
   insertFailures: Counter;
+  stageTransitions: Counter;
 }
 
 export function createProcessorMetrics(): ProcessorMetrics {
@@ -26,6 +27,11 @@ export function createProcessorMetrics(): ProcessorMetrics {
     insertFailures: new Counter({
       name: 'waymark_processor_insert_failures_total',
       help: 'ClickHouse writes that failed and were retried',
+      registers: [registry],
+    }),
+    stageTransitions: new Counter({
+      name: 'waymark_processor_stage_transitions_total',
+      help: 'Stage transitions stored and published on the journey topic (a redelivered batch counts again)',
       registers: [registry],
     }),
   };

@@ -1,15 +1,25 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { insertTouchpoints, linkIdentities } from '@waymark/clickhouse';
+import {
+  insertStageTransitions,
+  insertTouchpoints,
+  linkIdentities,
+  lookupCustomerStages,
+} from '@waymark/clickhouse';
+import type { StageTransition } from '@waymark/events';
 import type { CompiledRuleset } from '@waymark/journey';
 import type { Logger } from '@waymark/logger';
 import type { Kafka, Producer } from 'kafkajs';
+import { journeySends } from './journey-sends.ts';
 import type { ProcessorMetrics } from './metrics.ts';
 import { type DeadLetter, type ProcessedRecords, processRecords } from './process-records.ts';
+import { stageTransitions } from './transitions.ts';
 
 export interface ProcessorOptions {
   groupId: string;
   topic: string;
   dlqTopic: string;
+  /** Where stage transitions are published. */
+  journeyTopic: string;
   /** Partitions handled at once by one member; ClickHouse likes few large inserts, so keep it small. */
   partitionsConsumedConcurrently: number;
   /** Bigger fetches mean bigger, fewer ClickHouse inserts (each insert makes a part). */
@@ -20,7 +30,7 @@ export interface ProcessorOptions {
 
 export interface ProcessorDeps {
   kafka: Kafka;
-  /** For dead letters; shared with the rest of the process when it has one. */
+  /** For dead letters and stage transitions; shared with the rest of the process when it has one. */
   producer: Producer;
   clickhouse: ClickHouseClient;
   rulesetFor: (projectId: string) => CompiledRuleset;
@@ -57,8 +67,9 @@ function deadLetterMessage(topic: string, partition: number, letter: DeadLetter)
 }
 
 /**
- * The consumer loop. At-least-once: a batch's rows and dead letters are written first, its offset is
- * committed after; a crash in between redelivers the batch, and the messageId dedup makes that harmless.
+ * The consumer loop. At-least-once: a batch's rows, stage transitions (stored and published) and dead
+ * letters are written first, its offset is committed after; a crash in between redelivers the batch, and
+ * the messageId dedup makes that harmless (journey consumers dedup transitions by messageId too).
  * A ClickHouse outage is retried in place with backoff (heartbeating, so the group keeps the partition)
  * instead of crashing the consumer, which would only redeliver and retry the same thing.
  */
@@ -85,12 +96,11 @@ export async function startProcessor(deps: ProcessorDeps): Promise<RunningProces
     await linkIdentities(clickhouse, processed.identities);
   };
 
-  const withRetry = async (what: string, attempt: () => Promise<void>, heartbeat: () => Promise<void>) => {
+  const withRetry = async <T>(what: string, attempt: () => Promise<T>, heartbeat: () => Promise<void>) => {
     let delay = options.retryBackoffMs.initial;
     for (;;) {
       try {
-        await attempt();
-        return;
+        return await attempt();
       } catch (error) {
         metrics.insertFailures.inc();
         if (stopping) throw new StoppingError();
@@ -99,6 +109,22 @@ export async function startProcessor(deps: ProcessorDeps): Promise<RunningProces
         await heartbeat();
         delay = Math.min(options.retryBackoffMs.max, delay * 2);
       }
+    }
+  };
+
+  const publishTransitions = async (
+    transitions: readonly StageTransition[],
+    heartbeat: () => Promise<void>,
+  ) => {
+    // One send at a time: two in flight together could land out of order for one customer.
+    for (const messages of journeySends(transitions)) {
+      await withRetry(
+        'stage transition publish',
+        async () => {
+          await producer.send({ topic: options.journeyTopic, acks: -1, messages });
+        },
+        heartbeat,
+      );
     }
   };
 
@@ -111,10 +137,33 @@ export async function startProcessor(deps: ProcessorDeps): Promise<RunningProces
     eachBatch: async ({ batch, heartbeat, resolveOffset }) => {
       const last = batch.messages.at(-1);
       if (last === undefined) return;
-      const processed = processRecords(batch.messages, rulesetFor, Date.now());
+      const ingestedAt = Date.now();
+      const processed = processRecords(batch.messages, rulesetFor, ingestedAt);
       const endTimer = metrics.insertSeconds.startTimer();
       await withRetry('ClickHouse insert', () => store(processed), heartbeat);
       endTimer();
+      // After the insert, so that a link made in this batch already resolves its customer.
+      const transitions = await withRetry(
+        'stage transition lookup',
+        async () =>
+          stageTransitions(
+            processed.touchpoints,
+            await lookupCustomerStages(clickhouse, processed.touchpoints),
+          ),
+        heartbeat,
+      );
+      if (transitions.length > 0) {
+        // Independent writes, both finished before the commit: overlapping them hides Kafka's round trips.
+        await Promise.all([
+          withRetry(
+            'stage transition insert',
+            () => insertStageTransitions(clickhouse, transitions, ingestedAt),
+            heartbeat,
+          ),
+          publishTransitions(transitions, heartbeat),
+        ]);
+        metrics.stageTransitions.inc(transitions.length);
+      }
       if (processed.deadLetters.length > 0) {
         const messages = processed.deadLetters.map((l) => deadLetterMessage(batch.topic, batch.partition, l));
         await withRetry(

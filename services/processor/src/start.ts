@@ -39,6 +39,7 @@ export async function startProcessorService(deps: {
       groupId: env.PROCESSOR_GROUP_ID,
       topic: TOPICS.events,
       dlqTopic: TOPICS.eventsDlq,
+      journeyTopic: TOPICS.journey,
       partitionsConsumedConcurrently: env.PROCESSOR_PARTITIONS_CONCURRENTLY,
       maxBytesPerPartition: env.PROCESSOR_MAX_BYTES_PER_PARTITION,
       maxWaitTimeMs: env.PROCESSOR_MAX_WAIT,

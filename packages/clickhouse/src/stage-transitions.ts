@@ -1,0 +1,267 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { StageTransition } from '@waymark/events';
+import { insertRaw } from './client.ts';
+import { dateTime64Text, type StoredTouchpoint } from './touchpoints.ts';
+import { toNumber } from './values.ts';
+
+/** Where a raw key of the batch stands: its customer and that customer's stage before the batch. */
+export interface CustomerStage {
+  readonly customerKey: string;
+  /** Stage of the customer's latest staged touchpoint stored before its earliest one in the batch; 0 = none. */
+  readonly previousStage: number;
+}
+
+/** Keyed by {@link customerStageKey}; one entry per raw key of the batch's staged touchpoints. */
+export type CustomerStages = ReadonlyMap<string, CustomerStage>;
+
+export function customerStageKey(projectId: string, rawKey: string): string {
+  return `${projectId}\u0000${rawKey}`;
+}
+
+/** (timestamp, messageId) order, the order transitions are computed in. */
+export function isBefore(
+  a: { readonly timestamp: number; readonly messageId: string },
+  b: { readonly timestamp: number; readonly messageId: string },
+): boolean {
+  return a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.messageId < b.messageId);
+}
+
+interface Customer {
+  readonly projectId: string;
+  readonly customerKey: string;
+  /** Its earliest staged touchpoint in the batch: history is read strictly before it. */
+  bound: { readonly timestamp: number; readonly messageId: string };
+  readonly batchRawKeys: string[];
+}
+
+/**
+ * Query parameters travel in the URL of a server request (ClickHouse accepts 1 MiB by default), so an
+ * unusually large batch is looked up in several queries of whole customers.
+ */
+const MAX_PARAM_CHARS_PER_QUERY = 256 * 1024;
+
+/*
+ * The latest link of every alias that can matter to the batch: its raw keys, the customers they link to,
+ * and every alias of either. Latest per alias is taken over all of the alias's rows (filtering rows by
+ * customer first would miss a relink to someone else). Filtering project and key separately may read a
+ * few rows of another project of the batch; the caller keys the answer by both.
+ */
+const LINKS_SQL = `
+WITH linked AS (
+  SELECT customer_key FROM identities
+  WHERE project_id IN {projectIds:Array(String)} AND alias_key IN {rawKeys:Array(String)}
+)
+SELECT project_id, alias_key, argMax(customer_key, linked_at) AS customer_key
+FROM identities
+WHERE project_id IN {projectIds:Array(String)}
+  AND alias_key IN (
+    SELECT alias_key FROM identities
+    WHERE project_id IN {projectIds:Array(String)}
+      AND (alias_key IN {rawKeys:Array(String)} OR customer_key IN {rawKeys:Array(String)}
+        OR alias_key IN linked OR customer_key IN linked)
+  )
+GROUP BY project_id, alias_key`;
+
+/*
+ * Per raw key of the customers' histories, its latest staged touchpoint strictly before its customer's
+ * bound, in (timestamp, message_id) order; of copies of one message (a replay after a ruleset change) the
+ * last ingested counts, as in ReplacingMergeTree. The IN filters use the primary key; the join brings each
+ * raw key's bound.
+ */
+const HISTORY_SQL = `
+SELECT
+  t.project_id AS project_id,
+  t.raw_key AS raw_key,
+  argMax(t.stage, (t.timestamp, t.message_id, t.ingested_at)) AS stage,
+  max((t.timestamp, t.message_id)) AS latest,
+  toUnixTimestamp64Milli(latest.1) AS latest_ms,
+  latest.2 AS latest_message_id
+FROM touchpoints AS t
+INNER JOIN (
+  SELECT k.1 AS project_id, k.2 AS raw_key, k.3 AS bound_ms, k.4 AS bound_message_id
+  FROM (
+    SELECT arrayJoin(arrayZip(
+      {projectIds:Array(String)}, {rawKeys:Array(String)}, {boundMs:Array(Int64)}, {boundMessageIds:Array(String)}
+    )) AS k
+  )
+) AS keys ON keys.project_id = t.project_id AND keys.raw_key = t.raw_key
+WHERE t.project_id IN {projectIds:Array(String)}
+  AND t.raw_key IN {rawKeys:Array(String)}
+  AND t.stage >= 1
+  AND (toUnixTimestamp64Milli(t.timestamp), t.message_id) < (keys.bound_ms, keys.bound_message_id)
+GROUP BY t.project_id, t.raw_key`;
+
+/**
+ * For every raw key of a batch's staged touchpoints: its customer — the latest link of the raw key in
+ * `identities` (the batch's own links included: call this after they are inserted), else the raw key
+ * itself — and the stage of that customer's latest staged touchpoint, over all of its raw keys, stored
+ * strictly before the customer's earliest staged touchpoint of the batch. The batch's touchpoints are
+ * stored already; that bound is what keeps them out. Two queries per batch (links, then history) for all
+ * of its customers; more only for a batch too large for one (see {@link MAX_PARAM_CHARS_PER_QUERY}).
+ */
+export async function lookupCustomerStages(
+  client: ClickHouseClient,
+  touchpoints: readonly StoredTouchpoint[],
+): Promise<CustomerStages> {
+  const earliest = new Map<string, StoredTouchpoint>();
+  for (const stored of touchpoints) {
+    if (stored.stage < 1) continue;
+    const key = customerStageKey(stored.touchpoint.projectId, stored.rawKey);
+    const known = earliest.get(key);
+    if (known === undefined || isBefore(stored.touchpoint, known.touchpoint)) earliest.set(key, stored);
+  }
+  if (earliest.size === 0) return new Map();
+
+  const links = new Map<string, string>();
+  for (const chunk of chunked([...earliest.values()], (stored) => stored.rawKey.length)) {
+    const result = await client.query({
+      query: LINKS_SQL,
+      format: 'JSONEachRow',
+      query_params: {
+        projectIds: [...new Set(chunk.map((stored) => stored.touchpoint.projectId))],
+        rawKeys: chunk.map((stored) => stored.rawKey),
+      },
+    });
+    const rows = await result.json<{ project_id: string; alias_key: string; customer_key: string }>();
+    for (const row of rows) links.set(customerStageKey(row.project_id, row.alias_key), row.customer_key);
+  }
+
+  const customers = new Map<string, Customer>();
+  for (const [key, stored] of earliest) {
+    const { projectId } = stored.touchpoint;
+    const customerKey = links.get(key) ?? stored.rawKey;
+    const customer = customers.get(customerStageKey(projectId, customerKey));
+    if (customer === undefined) {
+      customers.set(customerStageKey(projectId, customerKey), {
+        projectId,
+        customerKey,
+        bound: stored.touchpoint,
+        batchRawKeys: [stored.rawKey],
+      });
+    } else {
+      customer.batchRawKeys.push(stored.rawKey);
+      if (isBefore(stored.touchpoint, customer.bound)) customer.bound = stored.touchpoint;
+    }
+  }
+  // A customer's raw keys: the aliases linked to it, and its own key unless that is linked elsewhere.
+  const historyKeys = new Map<string, string[]>();
+  for (const [key, customer] of customers) {
+    const own = links.get(key);
+    historyKeys.set(key, own === undefined || own === customer.customerKey ? [customer.customerKey] : []);
+  }
+  for (const [aliasKey, customerKey] of links) {
+    const projectId = aliasKey.slice(0, aliasKey.indexOf('\u0000'));
+    const alias = aliasKey.slice(projectId.length + 1);
+    if (alias !== customerKey) historyKeys.get(customerStageKey(projectId, customerKey))?.push(alias);
+  }
+
+  const stages = new Map<string, CustomerStage>();
+  const charsOf = (customer: Customer) =>
+    (historyKeys.get(customerStageKey(customer.projectId, customer.customerKey)) ?? []).reduce(
+      (sum, rawKey) => sum + rawKey.length + customer.bound.messageId.length + 16,
+      0,
+    );
+  for (const chunk of chunked([...customers.values()], charsOf)) {
+    const keys = chunk.flatMap((customer) =>
+      (historyKeys.get(customerStageKey(customer.projectId, customer.customerKey)) ?? []).map((rawKey) => ({
+        customer,
+        rawKey,
+      })),
+    );
+    const result = await client.query({
+      query: HISTORY_SQL,
+      format: 'JSONEachRow',
+      query_params: {
+        projectIds: keys.map((k) => k.customer.projectId),
+        rawKeys: keys.map((k) => k.rawKey),
+        boundMs: keys.map((k) => k.customer.bound.timestamp),
+        boundMessageIds: keys.map((k) => k.customer.bound.messageId),
+      },
+    });
+    const rows = await result.json<{
+      project_id: string;
+      raw_key: string;
+      stage: number | string;
+      latest_ms: number | string;
+      latest_message_id: string;
+    }>();
+    // The customer's previous stage is that of the latest touchpoint over all of its raw keys.
+    const latest = new Map<string, { timestamp: number; messageId: string; stage: number }>();
+    for (const row of rows) {
+      const key = customerStageKey(row.project_id, row.raw_key);
+      const customerKey = links.get(key) ?? row.raw_key;
+      const customer = customerStageKey(row.project_id, customerKey);
+      const candidate = {
+        timestamp: toNumber(row.latest_ms, 'touchpoints.timestamp'),
+        messageId: row.latest_message_id,
+        stage: toNumber(row.stage, 'touchpoints.stage'),
+      };
+      const known = latest.get(customer);
+      if (known === undefined || isBefore(known, candidate)) latest.set(customer, candidate);
+    }
+    for (const customer of chunk) {
+      const key = customerStageKey(customer.projectId, customer.customerKey);
+      const previousStage = latest.get(key)?.stage ?? 0;
+      for (const rawKey of customer.batchRawKeys) {
+        stages.set(customerStageKey(customer.projectId, rawKey), {
+          customerKey: customer.customerKey,
+          previousStage,
+        });
+      }
+    }
+  }
+  return stages;
+}
+
+/** Consecutive chunks whose `chars` add up to about {@link MAX_PARAM_CHARS_PER_QUERY} each. */
+function* chunked<T>(items: readonly T[], chars: (item: T) => number): Generator<T[]> {
+  let chunk: T[] = [];
+  let total = 0;
+  for (const item of items) {
+    chunk.push(item);
+    total += chars(item);
+    if (total >= MAX_PARAM_CHARS_PER_QUERY) {
+      yield chunk;
+      chunk = [];
+      total = 0;
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+const STAGE_TRANSITION_COLUMNS = [
+  'project_id',
+  'customer_key',
+  'from_stage',
+  'to_stage',
+  'at',
+  'message_id',
+  'raw_key',
+  'ruleset_version',
+  'ingested_at',
+] as const;
+
+/** One insert; re-inserting a transition (redelivery, replay) replaces it, see migration 0008. */
+export async function insertStageTransitions(
+  client: ClickHouseClient,
+  transitions: readonly StageTransition[],
+  ingestedAt: number,
+): Promise<void> {
+  if (transitions.length === 0) return;
+  const ingested = dateTime64Text(ingestedAt);
+  await insertRaw(client, {
+    table: 'stage_transitions',
+    columns: STAGE_TRANSITION_COLUMNS,
+    rows: transitions.map((t) => [
+      t.projectId,
+      t.customerKey,
+      t.fromStage,
+      t.toStage,
+      dateTime64Text(t.at),
+      t.messageId,
+      t.rawKey,
+      t.rulesetVersion,
+      ingested,
+    ]),
+  });
+}
