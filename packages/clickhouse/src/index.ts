@@ -25,6 +25,14 @@ export {
 } from './errors.ts';
 export { type IdentityLink, insertIdentityLinks, linkIdentities } from './identities.ts';
 export {
+  type KpiComparison,
+  type KpiPeriod,
+  type KpiQuery,
+  MAX_PERIODS,
+  queryKpis,
+  TooManyPeriodsError,
+} from './kpis.query.ts';
+export {
   DEFAULT_MIGRATIONS_DIR,
   loadMigrations,
   MIGRATIONS_TABLE,
@@ -34,6 +42,7 @@ export {
   renderMigration,
   runMigrations,
 } from './migrations.ts';
+export { PERIOD_INTERVALS, type PeriodInterval } from './periods.ts';
 export { createProjectDirectory, type ProjectDirectory } from './project-directory.ts';
 export {
   insertProjectDocument,
@@ -44,6 +53,7 @@ export {
 } from './project-documents.ts';
 export { hashApiKey, listProjects, type Project, type ProjectInput, upsertProject } from './projects.ts';
 export { createRefreshing, type Refreshing } from './refreshing.ts';
+export { queryRetention, type RetentionCohort, type RetentionQuery } from './retention.query.ts';
 export {
   assertSupportedVersion,
   type ClickHouseVersion,

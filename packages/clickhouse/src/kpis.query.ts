@@ -29,7 +29,7 @@ export const MAX_PERIODS = 400;
  */
 const periodsSql = (interval: PeriodInterval) => `
 SELECT
-  toString(period) AS period,
+  toString(period) AS period_key,
   toString(${periodPlus(interval, 'period', -1)}) AS previous,
   toString(${periodPlus(interval, 'period', -2)}) AS previous_previous,
   toString(${periodLastYear(interval, 'period')}) AS last_year,
@@ -90,9 +90,9 @@ WITH
     FROM (
       SELECT if(links.linked_customer = '', m.raw_key, links.linked_customer) AS customer,
         ${periodOf(interval, 'm.at')} AS period,
-        countIf(m.is_order) AS orders, sum(m.revenue) AS revenue, sumIf(m.revenue, m.is_order) AS order_revenue
+        countIf(m.is_order) AS orders, sum(m.amount) AS revenue, sumIf(m.amount, m.is_order) AS order_revenue
       FROM (
-        SELECT raw_key, message_id, min(timestamp) AS at, any(revenue) AS revenue, max(stage = 5) AS is_order
+        SELECT raw_key, message_id, min(timestamp) AS at, any(revenue) AS amount, max(stage = 5) AS is_order
         FROM touchpoints
         WHERE project_id = {projectId:String} AND (stage = 5 OR revenue != 0)
           AND timestamp < fromUnixTimestamp64Milli({toMs:Int64})
@@ -103,19 +103,20 @@ WITH
     )
   ),
   sales AS (
-    SELECT period, countIf(orders > 0) AS purchasers, sum(orders) AS orders, sum(revenue) AS revenue,
-      sum(order_revenue) AS order_revenue, countIf(orders > 0 AND lifetime_orders >= 2) AS repeat_purchasers
+    SELECT period, countIf(orders > 0) AS purchasers, sum(orders) AS period_orders, sum(revenue) AS period_revenue,
+      sum(order_revenue) AS period_order_revenue, countIf(orders > 0 AND lifetime_orders >= 2) AS repeat_purchasers
     FROM customer_periods
     WHERE toDateTime(period, {timezone:String}) >= fromUnixTimestamp64Milli({startMs:Int64})
     GROUP BY period
   )
-SELECT toString(period) AS period, active, new_customers, purchasers, orders, revenue, order_revenue, repeat_purchasers
+SELECT toString(period) AS period_key, active, new_customers, purchasers, period_orders, period_revenue,
+  period_order_revenue, repeat_purchasers
 FROM activity
 FULL OUTER JOIN newcomers USING (period)
 FULL OUTER JOIN sales USING (period)`;
 
 interface PeriodRow {
-  period: string;
+  period_key: string;
   previous: string;
   previous_previous: string;
   last_year: string;
@@ -127,7 +128,7 @@ interface PeriodRow {
   earliest_ms: number | string;
 }
 
-type FigureRow = Record<string, unknown> & { period: string };
+type FigureRow = Record<string, unknown> & { period_key: string };
 
 export interface KpiPeriod {
   readonly start: string;
@@ -168,9 +169,9 @@ function figuresOf(row: FigureRow | undefined): KpiFigures {
     activeCustomers: n('active'),
     newCustomers: n('new_customers'),
     purchasers: n('purchasers'),
-    orders: n('orders'),
-    revenue: n('revenue'),
-    orderRevenue: n('order_revenue'),
+    orders: n('period_orders'),
+    revenue: n('period_revenue'),
+    orderRevenue: n('period_order_revenue'),
     repeatPurchasers: n('repeat_purchasers'),
   };
 }
@@ -199,12 +200,12 @@ export async function queryKpis(client: ClickHouseClient, query: KpiQuery): Prom
       query_params: { ...params, startMs: toNumber(first.earliest_ms, 'kpis.earliest_ms') },
     })
   ).json<FigureRow>();
-  const byPeriod = new Map(figures.map((row) => [row.period, row]));
+  const byPeriod = new Map(figures.map((row) => [row.period_key, row]));
   // Each period's retention rate needs the period before it.
   const kpisOf = (period: string, previous: string) =>
     periodKpis(figuresOf(byPeriod.get(period)), figuresOf(byPeriod.get(previous)));
   return periods.map((p) => {
-    const kpis = kpisOf(p.period, p.previous);
+    const kpis = kpisOf(p.period_key, p.previous);
     const comparison = (startMs: unknown, base: PeriodKpis): KpiComparison => ({
       start: iso(startMs, 'kpis.comparison_start_ms'),
       kpis: base,

@@ -41,6 +41,18 @@ export const ConversionWindow = z.string().transform((s, ctx) => {
   return seconds;
 });
 
+/**
+ * A refinement for ranges: `from` before `to`. Zod runs object refinements even when a field failed, so
+ * it only compares two valid dates (the failed field has its own error).
+ */
+export const fromBeforeTo: [
+  (q: { from: unknown; to: unknown }) => boolean,
+  { message: string; path: string[] },
+] = [
+  (q) => !(q.from instanceof Date && q.to instanceof Date) || q.from.getTime() < q.to.getTime(),
+  { message: '`from` must be before `to`', path: ['to'] },
+];
+
 export const ProjectParams = z.object({
   projectId: z
     .string()
@@ -62,7 +74,7 @@ export const StageFunnelQuery = z
     /** A customer dimension: the funnel once per value of it. */
     breakdown: CustomerDimension.optional(),
   })
-  .refine((q) => q.from.getTime() < q.to.getTime(), { message: '`from` must be before `to`', path: ['to'] });
+  .refine(...fromBeforeTo);
 export type StageFunnelQuery = z.infer<typeof StageFunnelQuery>;
 
 export const SessionsQuery = z
@@ -71,7 +83,7 @@ export const SessionsQuery = z
     to: IsoInstant,
     limit: z.coerce.number().int().min(1).max(1000).default(100),
   })
-  .refine((q) => q.from.getTime() < q.to.getTime(), { message: '`from` must be before `to`', path: ['to'] });
+  .refine(...fromBeforeTo);
 
 const Flag = z.enum(['true', 'false']).transform((s) => s === 'true');
 

@@ -1,4 +1,5 @@
 import { customerRoutes } from './customers.ts';
+import { kpiRoutes } from './kpis.ts';
 import type { ApiRoutes } from './route.ts';
 import { sessionRoutes } from './sessions.ts';
 import { stageFunnelRoutes } from './stage-funnel.ts';
@@ -8,6 +9,7 @@ import { stageRuleRoutes } from './stage-rules.ts';
 export const API_ROUTES: readonly ApiRoutes[] = [
   stageFunnelRoutes,
   customerRoutes,
+  kpiRoutes,
   sessionRoutes,
   stageRuleRoutes,
 ];
