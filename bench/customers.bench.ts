@@ -1,5 +1,5 @@
 /**
- * Customer queries (docs/customers.md) on a generated population, next to the reached-mode stage funnel on
+ * Customer queries (docs/customers.md) and KPIs / retention (docs/analytics/kpis.md) on a generated population, next to the reached-mode stage funnel on
  * the same data in the same run (the baseline), and the ingest cost of the customer_profiles materialized
  * view: the same 100k touchpoints inserted through `insertTouchpoints` with and without the view.
  *
@@ -16,6 +16,8 @@ import {
   loadMigrations,
   queryCustomer,
   queryCustomers,
+  queryKpis,
+  queryRetention,
   querySegments,
   queryStageFunnel,
   queryStageFunnelBreakdown,
@@ -143,6 +145,29 @@ try {
       'customer list, first 100 loyal',
       () =>
         queryCustomers(ch, { projectId: PROJECT, model, asOf: AS_OF, filter: { type: 'loyal' }, limit: 100 }),
+    ],
+    [
+      'KPIs for a year by month (+ comparisons)',
+      () =>
+        queryKpis(ch, {
+          projectId: PROJECT,
+          from: START,
+          to: new Date('2025-01-01T00:00:00Z'),
+          interval: 'month',
+          timezone: 'UTC',
+        }),
+    ],
+    [
+      'retention, weekly cohorts over 12 weeks × 8 weeks',
+      () =>
+        queryRetention(ch, {
+          projectId: PROJECT,
+          from: START,
+          to: new Date(START.getTime() + 84 * DAY_MS),
+          interval: 'week',
+          timezone: 'UTC',
+          periods: 8,
+        }),
     ],
     [
       'one customer profile (+ sessions)',

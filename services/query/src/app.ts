@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { createServiceApp } from '@waymark/http';
 import type { Logger } from '@waymark/logger';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { registerApiDocs } from './api-docs.ts';
 import { type ApiKeyOwner, checkApiKey } from './api-keys.ts';
 import { openApiDocument } from './openapi.ts';
 import { ProjectParams } from './params.ts';
@@ -48,5 +49,6 @@ export function buildQueryApp(deps: QueryDeps): FastifyInstance {
 
   for (const routes of API_ROUTES) routes.register(app, { clickhouse: deps.clickhouse, authorize });
   app.get('/openapi.json', async () => openApiDocument());
+  registerApiDocs(app);
   return app;
 }

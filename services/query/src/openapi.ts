@@ -35,6 +35,14 @@ export function openApiDocument() {
           responses: { 200: { description: 'Prometheus metrics' } },
         },
       },
+      '/docs': {
+        get: {
+          operationId: 'docs',
+          security: [],
+          summary: 'This document, interactive (Swagger UI)',
+          responses: { 200: { description: 'HTML page' } },
+        },
+      },
       '/openapi.json': {
         get: { operationId: 'openapi', security: [], responses: { 200: { description: 'This document' } } },
       },

@@ -103,6 +103,24 @@ describe('query API', () => {
     }
     expect(routes).toContain('/v1/projects/:projectId/stage-rules/dry-run');
     const documented = Object.keys(doc.paths).map((p) => p.replace(/\{(\w+)\}/g, ':$1'));
-    for (const route of routes) expect(documented, route).toContain(route);
+    // The reference page's static assets are not API routes.
+    for (const route of routes.filter((r) => !r.startsWith('/docs/'))) {
+      expect(documented, route).toContain(route);
+    }
+  });
+
+  it('serves the interactive reference over the OpenAPI document without any external resource', async () => {
+    const page = await app.inject({ method: 'GET', url: '/docs' });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toContain('text/html');
+    const assets = [...page.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1] as string);
+    expect(assets.every((url) => url.startsWith('/docs/'))).toBe(true);
+    for (const url of assets) {
+      const asset = await app.inject({ method: 'GET', url });
+      expect(asset.statusCode, url).toBe(200);
+      expect(asset.body.length, url).toBeGreaterThan(0);
+    }
+    const init = await app.inject({ method: 'GET', url: '/docs/init.js' });
+    expect(init.body).toContain("'/openapi.json'");
   });
 });
