@@ -28,7 +28,7 @@ import {
 import { touchpointOf } from '@waymark/events';
 import { DEFAULT_CUSTOMER_MODEL } from '@waymark/journey';
 import { generatePopulation } from './generate-population.ts';
-import { commandLine, formatNumber as fmt, markdownTable, runContext } from './report.ts';
+import { commandLine, formatNumber as fmt, markdownTable, runContext, timeRuns } from './report.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -51,18 +51,6 @@ const FUNNEL = {
   windowSeconds: 30 * 86_400,
 };
 const INSERT_ROWS = 100_000;
-
-async function time(run: () => Promise<unknown>): Promise<{ p50: number; min: number }> {
-  await run(); // warm-up
-  const samples: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const started = performance.now();
-    await run();
-    samples.push(performance.now() - started);
-  }
-  samples.sort((a, b) => a - b);
-  return { p50: samples[Math.floor(samples.length / 2)] as number, min: samples[0] as number };
-}
 
 function insertRows(tag: string): StoredTouchpoint[] {
   return Array.from({ length: INSERT_ROWS }, (_, i) => {
@@ -175,7 +163,7 @@ try {
     ],
   ];
   const timings: Array<[string, { p50: number; min: number }]> = [];
-  for (const [name, run] of queries) timings.push([name, await time(run)]);
+  for (const [name, run] of queries) timings.push([name, await timeRuns(run, RUNS)]);
   const baseline = timings[0]?.[1].p50 ?? Number.NaN;
 
   console.error('timing inserts with and without the customer_profiles view …');

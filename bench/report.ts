@@ -52,3 +52,19 @@ export const median = (values: readonly number[]) =>
     [...values].sort((a, b) => a - b),
     0.5,
   );
+
+/** p50 and min wall time (ms) of `runs` calls after one warm-up call. */
+export async function timeRuns(
+  run: () => Promise<unknown>,
+  runs: number,
+): Promise<{ p50: number; min: number }> {
+  await run();
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    await run();
+    samples.push(performance.now() - started);
+  }
+  samples.sort((a, b) => a - b);
+  return { p50: samples[Math.floor(samples.length / 2)] as number, min: samples[0] as number };
+}
