@@ -95,8 +95,8 @@ GROUP BY t.project_id, t.raw_key`;
  * For every raw key of a batch's staged touchpoints: its customer — the latest link of the raw key in
  * `identities` (the batch's own links included: call this after they are inserted), else the raw key
  * itself — and the stage of that customer's latest staged touchpoint, over all of its raw keys, stored
- * strictly before the customer's earliest staged touchpoint of the batch. The batch's touchpoints are
- * stored already; that bound is what keeps them out. Two queries per batch (links, then history) for all
+ * strictly before the customer's earliest staged touchpoint of the batch. That bound keeps the batch's
+ * own touchpoints out whether or not they are stored yet, so this may run beside their insert. Two queries per batch (links, then history) for all
  * of its customers; more only for a batch too large for one (see {@link MAX_PARAM_CHARS_PER_QUERY}).
  */
 export async function lookupCustomerStages(

@@ -11,7 +11,7 @@ import type { Logger } from '@waymark/logger';
 import type { Kafka, Producer } from 'kafkajs';
 import { journeySends } from './journey-sends.ts';
 import type { ProcessorMetrics } from './metrics.ts';
-import { type DeadLetter, type ProcessedRecords, processRecords } from './process-records.ts';
+import { type DeadLetter, processRecords } from './process-records.ts';
 import { stageTransitions } from './transitions.ts';
 
 export interface ProcessorOptions {
@@ -91,11 +91,6 @@ export async function startProcessor(deps: ProcessorDeps): Promise<RunningProces
     logger.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed');
   });
 
-  const store = async (processed: ProcessedRecords) => {
-    await insertTouchpoints(clickhouse, processed.touchpoints);
-    await linkIdentities(clickhouse, processed.identities);
-  };
-
   const withRetry = async <T>(what: string, attempt: () => Promise<T>, heartbeat: () => Promise<void>) => {
     let delay = options.retryBackoffMs.initial;
     for (;;) {
@@ -139,31 +134,42 @@ export async function startProcessor(deps: ProcessorDeps): Promise<RunningProces
       if (last === undefined) return;
       const ingestedAt = Date.now();
       const processed = processRecords(batch.messages, rulesetFor, ingestedAt);
-      const endTimer = metrics.insertSeconds.startTimer();
-      await withRetry('ClickHouse insert', () => store(processed), heartbeat);
-      endTimer();
-      // After the insert, so that a link made in this batch already resolves its customer.
-      const transitions = await withRetry(
-        'stage transition lookup',
-        async () =>
-          stageTransitions(
-            processed.touchpoints,
-            await lookupCustomerStages(clickhouse, processed.touchpoints),
-          ),
-        heartbeat,
-      );
-      if (transitions.length > 0) {
-        // Independent writes, both finished before the commit: overlapping them hides Kafka's round trips.
-        await Promise.all([
-          withRetry(
-            'stage transition insert',
-            () => insertStageTransitions(clickhouse, transitions, ingestedAt),
+      // Links first: the transition lookup resolves customers through them.
+      await withRetry('identity link', () => linkIdentities(clickhouse, processed.identities), heartbeat);
+      // The touchpoint insert and the transitions run side by side: the lookup reads only history older
+      // than the batch's touchpoints, so it does not need them stored. Both finish before the commit.
+      await Promise.all([
+        (async () => {
+          const endTimer = metrics.insertSeconds.startTimer();
+          await withRetry(
+            'ClickHouse insert',
+            () => insertTouchpoints(clickhouse, processed.touchpoints),
             heartbeat,
-          ),
-          publishTransitions(transitions, heartbeat),
-        ]);
-        metrics.stageTransitions.inc(transitions.length);
-      }
+          );
+          endTimer();
+        })(),
+        (async () => {
+          const transitions = await withRetry(
+            'stage transition lookup',
+            async () =>
+              stageTransitions(
+                processed.touchpoints,
+                await lookupCustomerStages(clickhouse, processed.touchpoints),
+              ),
+            heartbeat,
+          );
+          if (transitions.length === 0) return;
+          await Promise.all([
+            withRetry(
+              'stage transition insert',
+              () => insertStageTransitions(clickhouse, transitions, ingestedAt),
+              heartbeat,
+            ),
+            publishTransitions(transitions, heartbeat),
+          ]);
+          metrics.stageTransitions.inc(transitions.length);
+        })(),
+      ]);
       if (processed.deadLetters.length > 0) {
         const messages = processed.deadLetters.map((l) => deadLetterMessage(batch.topic, batch.partition, l));
         await withRetry(
