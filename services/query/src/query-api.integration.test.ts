@@ -87,6 +87,31 @@ describe('query API', () => {
     expect(hostile.statusCode).toBe(400);
   });
 
+  it("refuses every project route with another project's key, a missing key and an unknown key", async () => {
+    const doc = openApiDocument() as { paths: Record<string, Record<string, unknown>> };
+    const routes = Object.entries(doc.paths)
+      .filter(([path]) => path.startsWith('/v1/projects/{projectId}'))
+      .flatMap(([path, methods]) => Object.keys(methods).map((method) => ({ path, method })));
+    expect(routes.length).toBeGreaterThan(10);
+    for (const { path, method } of routes) {
+      // Checked before anything else: even a request that is otherwise invalid gets the auth answer.
+      const url = path.replace('{projectId}', 'shop_a').replace(/\{\w+\}/g, 'u%3Asomeone');
+      const call = (headers: Record<string, string>) =>
+        app.inject({
+          method: method.toUpperCase() as 'GET',
+          url,
+          headers,
+          payload: method === 'get' ? undefined : {},
+        });
+      const other = await call({ authorization: 'Bearer sk_shop_b_secret' });
+      expect([other.statusCode, other.json().code], `${method} ${path}`).toEqual([403, 'FORBIDDEN']);
+      const none = await call({});
+      expect([none.statusCode, none.json().code], `${method} ${path}`).toEqual([401, 'UNAUTHENTICATED']);
+      const unknown = await call({ authorization: 'Bearer sk_nobody' });
+      expect(unknown.statusCode, `${method} ${path}`).toBe(401);
+    }
+  });
+
   it('documents every route it serves in the OpenAPI document', async () => {
     const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
     expect(doc).toEqual(JSON.parse(JSON.stringify(openApiDocument())));
