@@ -1,4 +1,5 @@
 import { customerRoutes } from './customers.ts';
+import { flowDrilldownRoutes } from './flow-drilldown.ts';
 import type { ApiRoutes } from './route.ts';
 import { sessionRoutes } from './sessions.ts';
 import { stageFunnelRoutes } from './stage-funnel.ts';
@@ -10,4 +11,5 @@ export const API_ROUTES: readonly ApiRoutes[] = [
   customerRoutes,
   sessionRoutes,
   stageRuleRoutes,
+  flowDrilldownRoutes,
 ];
