@@ -197,10 +197,8 @@ export const flowDrilldownRoutes: ApiRoutes = {
         query.compare === undefined
           ? undefined
           : { from: new Date(query.from.getTime() - span), to: query.from };
-      const [current, before] = await Promise.all([
-        funnelOf(query.from, query.to),
-        previous && funnelOf(previous.from, previous.to),
-      ]);
+      const current = await funnelOf(query.from, query.to);
+      const before = previous && (await funnelOf(previous.from, previous.to));
       return {
         projectId,
         windowSeconds: query.window,
