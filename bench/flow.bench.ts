@@ -5,7 +5,7 @@
  * serialisation included, no network); the funnel and the timeline also as bare queries. Embedded chDB
  * in a temporary data directory, deleted at the end.
  *
- *   pnpm exec tsx bench/flow.bench.ts [--touchpoints 10000000] [--customers 1000000] [--runs 7] [--timelines 60]
+ *   pnpm exec tsx bench/flow.bench.ts [--touchpoints 10000000] [--customers 1000000] [--runs 7 (rounds)] [--timelines 60]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -49,17 +49,34 @@ interface Timing {
   min: number;
 }
 
-/** One warm-up, then `runs` timed calls; each call may differ (the i-th customer). */
-async function time(run: (i: number) => Promise<unknown>, runs = RUNS): Promise<Timing> {
-  await run(runs);
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const started = performance.now();
-    await run(i);
-    samples.push(performance.now() - started);
+interface Query {
+  readonly name: string;
+  /** The i-th call (calls may differ: the i-th customer). */
+  readonly run: (i: number) => Promise<unknown>;
+  /** Calls per round. */
+  readonly calls: number;
+}
+
+/*
+ * One warm-up call each, then `RUNS` rounds in which every query is called in turn: load from other
+ * processes on the shared machine then hits all queries alike, and the ratios stay meaningful.
+ */
+async function timeInRounds(queries: readonly Query[]): Promise<Timing[]> {
+  for (const query of queries) await query.run(0);
+  const samples = queries.map((): number[] => []);
+  for (let round = 0; round < RUNS; round++) {
+    for (const [q, query] of queries.entries()) {
+      for (let call = 0; call < query.calls; call++) {
+        const started = performance.now();
+        await query.run(round * query.calls + call);
+        samples[q]?.push(performance.now() - started);
+      }
+    }
   }
-  samples.sort((a, b) => a - b);
-  return { p50: percentile(samples, 0.5), p90: percentile(samples, 0.9), min: samples[0] as number };
+  return samples.map((times) => {
+    times.sort((a, b) => a - b);
+    return { p50: percentile(times, 0.5), p90: percentile(times, 0.9), min: times[0] as number };
+  });
 }
 
 const dataDir = await mkdtemp(join(tmpdir(), 'waymark-bench-flow-'));
@@ -103,36 +120,41 @@ try {
   const timeline = (i: number) => sample[i % sample.length] as string;
 
   console.error('timing …');
-  const timings: Array<[string, Timing]> = [
-    [
-      '`queryStageFunnel` (reached, 30-day cohort; baseline)',
-      await time(() => queryStageFunnel(ch, { projectId: PROJECT, ...COHORT, windowSeconds: 30 * 86_400 })),
-    ],
-    ['GET /funnel/stages', await time(endpoint(`/funnel/stages?${RANGE}`))],
-    [
-      `\`queryCustomerTimeline\`, 50 newest, ${TIMELINES} customers`,
-      await time(
-        (i) => queryCustomerTimeline(ch, { projectId: PROJECT, customer: timeline(i), limit: 50 }),
-        TIMELINES,
-      ),
-    ],
-    [
-      `GET /customers/:customer/timeline?limit=50, ${TIMELINES} customers`,
-      await time(
-        (i) => endpoint(`/customers/${encodeURIComponent(timeline(i))}/timeline?limit=50`)(),
-        TIMELINES,
-      ),
-    ],
-    [
-      'GET /flow/stages (30 days, exitAfter 30d)',
-      await time(endpoint(`/flow/stages?${RANGE}&exitAfter=30d`)),
-    ],
-    ['GET /bottlenecks?compare=previous', await time(endpoint(`/bottlenecks?${RANGE}&compare=previous`))],
-    [
-      'GET /funnel/stages/customers, dropped at purchase, first 100',
-      await time(endpoint(`/funnel/stages/customers?${RANGE}&stage=purchase&outcome=dropped&limit=100`)),
-    ],
+  const perRound = Math.max(1, Math.round(TIMELINES / RUNS));
+  const queries: Query[] = [
+    {
+      name: '`queryStageFunnel` (reached, 30-day cohort; baseline)',
+      run: () => queryStageFunnel(ch, { projectId: PROJECT, ...COHORT, windowSeconds: 30 * 86_400 }),
+      calls: 1,
+    },
+    { name: 'GET /funnel/stages', run: endpoint(`/funnel/stages?${RANGE}`), calls: 1 },
+    {
+      name: `\`queryCustomerTimeline\`, 50 newest, ${perRound * RUNS} customers`,
+      run: (i) => queryCustomerTimeline(ch, { projectId: PROJECT, customer: timeline(i), limit: 50 }),
+      calls: perRound,
+    },
+    {
+      name: `GET /customers/:customer/timeline?limit=50, ${perRound * RUNS} customers`,
+      run: (i) => endpoint(`/customers/${encodeURIComponent(timeline(i))}/timeline?limit=50`)(),
+      calls: perRound,
+    },
+    {
+      name: 'GET /flow/stages (30 days, exitAfter 30d)',
+      run: endpoint(`/flow/stages?${RANGE}&exitAfter=30d`),
+      calls: 1,
+    },
+    {
+      name: 'GET /bottlenecks?compare=previous',
+      run: endpoint(`/bottlenecks?${RANGE}&compare=previous`),
+      calls: 1,
+    },
+    {
+      name: 'GET /funnel/stages/customers, dropped at purchase, first 100',
+      run: endpoint(`/funnel/stages/customers?${RANGE}&stage=purchase&outcome=dropped&limit=100`),
+      calls: 1,
+    },
   ];
+  const timings = (await timeInRounds(queries)).map((t, i): [string, Timing] => [queries[i]?.name ?? '', t]);
   const flow = (await endpoint(`/flow/stages?${RANGE}&exitAfter=30d`)()) as {
     customers: number;
     links: unknown[];
@@ -154,7 +176,7 @@ try {
       `### Flow, bottlenecks, drill-down and timeline, ${fmt(population.touchpoints)} touchpoints / ${fmt(CUSTOMERS)} customers ` +
         `(${fmt(population.rawKeys)} raw keys, ${fmt(population.identityLinks)} identity links)`,
       '',
-      `${runContext()}. \`${commandLine()}\`; after one warm-up, ${RUNS} runs per query (timelines: one per customer).`,
+      `${runContext()}. \`${commandLine()}\`; one warm-up call each, then ${RUNS} rounds calling every query in turn (timelines: ${perRound} customers a round).`,
       '',
       markdownTable(
         ['query', 'p50 ms', 'p90 ms', 'min ms', 'p50 ratio to the stage funnel'],

@@ -25,10 +25,10 @@ const profilePath = (projectId: string, customer: string) =>
 
 // ---- OpenAPI -------------------------------------------------------------------------------------------
 
-const instant = (name: string, description: string, required = true) => ({
+const instant = (name: string, description: string) => ({
   name,
   in: 'query',
-  required,
+  required: true,
   description,
   schema: { type: 'string', examples: ['2026-11-01', '2026-11-01T00:00:00Z'] },
 });
