@@ -6,6 +6,13 @@ export {
   createClickHouse,
 } from './client.ts';
 export {
+  type CustomerTimeline,
+  type CustomerTimelineQuery,
+  queryCustomerTimeline,
+  type TimelinePosition,
+  type TimelineTouchpoint,
+} from './customer-timeline.query.ts';
+export {
   type CustomerDetail,
   type CustomerProfile,
   type CustomersFilter,
@@ -23,6 +30,12 @@ export {
   ClickHouseStorageError,
   isClickHouseStorageError,
 } from './errors.ts';
+export {
+  type FunnelCustomer,
+  type FunnelDrilldownQuery,
+  type FunnelOutcome,
+  queryFunnelCustomers,
+} from './funnel-drilldown.query.ts';
 export { type IdentityLink, insertIdentityLinks, linkIdentities } from './identities.ts';
 export {
   type KpiComparison,
@@ -63,6 +76,17 @@ export {
 } from './server-version.ts';
 export { querySessions, type Session, type SessionsQuery } from './sessions.query.ts';
 export { splitSqlStatements } from './sql-statements.ts';
+export {
+  type FlowLinkKind,
+  type FlowNodeId,
+  queryStageFlow,
+  queryStageFlowBreakdown,
+  type StageFlow,
+  type StageFlowLink,
+  type StageFlowNode,
+  type StageFlowQuery,
+  type StageFlowSegment,
+} from './stage-flow.query.ts';
 export {
   queryStageFunnel,
   queryStageFunnelBreakdown,

@@ -26,17 +26,21 @@ export interface Session {
   readonly furthestStage: number;
 }
 
+/** The `{inactivityMs:Int64}` parameter of {@link numberedSessions}: 30 minutes unless told otherwise. */
+export const inactivityMs = (seconds = 1800) => Math.round(seconds * 1000);
+
 /*
  * Sessions are derived at query time, so late events and identity merges are always reflected:
  * per raw key in time order, a touchpoint starts a session when it carries an SDK session id different
  * from the previous touchpoint's, or, without one, when the previous touchpoint is more than the
  * inactivity timeout ago (or there is none). The session's entry page and channel are its first
  * touchpoint's. Touchpoints up to a day before `from` are read so a session already running at `from`
- * is recognised as such and not counted. `numberedSessions` numbers the touchpoints `where` selects.
+ * is recognised as such and not counted. `numberedSessions` numbers the touchpoints `where` selects,
+ * carrying `columns` of theirs besides its own.
  */
-const numberedSessions = (where: string) => `
+export const numberedSessions = (where: string, columns: readonly string[] = []) => `
   ordered AS (
-    SELECT raw_key, message_id, timestamp, session_id, page_path, channel, stage,
+    SELECT raw_key, message_id, timestamp, session_id, page_path, channel, stage${columns.map((c) => `, ${c}`).join('')},
       lagInFrame(timestamp, 1, toDateTime64(0, 3, 'UTC')) OVER w AS previous_at,
       lagInFrame(session_id, 1, '') OVER w AS previous_session
     FROM touchpoints FINAL
@@ -96,7 +100,7 @@ export async function querySessions(client: ClickHouseClient, query: SessionsQue
       projectId: query.projectId,
       fromMs: query.from.getTime(),
       toMs: query.to.getTime(),
-      inactivityMs: Math.round((query.inactivitySeconds ?? 1800) * 1000),
+      inactivityMs: inactivityMs(query.inactivitySeconds),
       limit: query.limit,
     },
   });
@@ -130,7 +134,7 @@ export async function countSessions(
     query_params: {
       projectId: query.projectId,
       rawKeys: query.rawKeys,
-      inactivityMs: Math.round((query.inactivitySeconds ?? 1800) * 1000),
+      inactivityMs: inactivityMs(query.inactivitySeconds),
     },
   });
   const [row] = await result.json<{ sessions: number | string }>();

@@ -37,7 +37,7 @@ const laterStages = stageNumbers.slice(1);
  *    stage k is t_k − t_(k−1) over the customers counted at k. Quantiles interpolate linearly between
  *    closest ranks (quantileExactInclusive, numpy's default percentile).
  */
-const LINKS_CTE = `
+export const LINKS_CTE = `
   links AS (
     SELECT alias_key, argMax(customer_key, linked_at) AS linked_customer
     FROM identities
@@ -45,7 +45,7 @@ const LINKS_CTE = `
     GROUP BY alias_key
   )`;
 
-const FUNNEL_CTE = `
+export const FUNNEL_CTE = `
   funnel_customers AS (
     SELECT
       if(links.linked_customer = '', reach.raw_key, links.linked_customer) AS customer,
@@ -86,7 +86,7 @@ ORDER BY n1 DESC, segment`;
 
 type StageFunnelRow = Record<string, unknown>;
 
-function funnelParams(query: StageFunnelQuery): Record<string, string | number> {
+export function funnelParams(query: StageFunnelQuery): Record<string, string | number> {
   if (!Number.isFinite(query.windowSeconds) || query.windowSeconds < 0) {
     throw new RangeError(`windowSeconds must be a non-negative number, got ${query.windowSeconds}`);
   }

@@ -1,3 +1,11 @@
+export {
+  type Bottleneck,
+  type BottleneckChange,
+  type BottleneckRanking,
+  MIN_EXPECTED_COUNT,
+  rankBottlenecks,
+  SIGNIFICANCE_LEVEL,
+} from './bottlenecks.ts';
 export { CHANNELS, type Channel, channelOf } from './channel.ts';
 export {
   AGE_BANDS,
@@ -29,6 +37,7 @@ export {
   type PeriodKpis,
   periodKpis,
 } from './kpis.ts';
+export { type Proportion, type TwoProportionTest, twoProportionZTest } from './proportions.ts';
 export {
   buildStageFunnel,
   type StageFunnel,

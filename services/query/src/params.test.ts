@@ -34,6 +34,11 @@ describe('StageFunnelQuery', () => {
     expect(q.window).toBe(30 * 86_400);
     expect(q.mode).toBe('reached');
   });
+  it('answers an overlong date with an issue, not an exception', () => {
+    const result = StageFunnelQuery.safeParse({ from: 'x'.repeat(50), to: '2026-01-01' });
+    expect(result.error?.issues.map((i) => i.path.join('.'))).toEqual(['from']);
+  });
+
   it('requires from before to', () => {
     const result = StageFunnelQuery.safeParse({ from: '2026-11-08', to: '2026-11-01' });
     expect(result.success).toBe(false);

@@ -6,7 +6,8 @@ const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 /** An ISO-8601 date (midnight UTC) or date-time with an offset or `Z`; naive date-times are refused as ambiguous. */
 export const IsoInstant = z
   .string()
-  .max(40)
+  // abort: otherwise a refinement of the enclosing object still runs and reads the long string as a Date.
+  .max(40, { abort: true })
   .transform((s, ctx) => {
     const valid = DATE_ONLY.test(s) || z.iso.datetime({ offset: true }).safeParse(s).success;
     const date = new Date(DATE_ONLY.test(s) ? `${s}T00:00:00Z` : s);

@@ -1,4 +1,5 @@
 import { customerRoutes } from './customers.ts';
+import { flowDrilldownRoutes } from './flow-drilldown.ts';
 import { kpiRoutes } from './kpis.ts';
 import type { ApiRoutes } from './route.ts';
 import { sessionRoutes } from './sessions.ts';
@@ -12,4 +13,5 @@ export const API_ROUTES: readonly ApiRoutes[] = [
   kpiRoutes,
   sessionRoutes,
   stageRuleRoutes,
+  flowDrilldownRoutes,
 ];

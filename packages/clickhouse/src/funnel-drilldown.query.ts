@@ -1,0 +1,109 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { STAGES, type StageIndex, type StageName, stageName } from '@waymark/journey';
+import { OWNED_RAW_KEYS_CTE } from './customer-raw-keys.ts';
+import { FUNNEL_CTE, funnelParams, LINKS_CTE, type StageFunnelQuery } from './stage-funnel.query.ts';
+import { toNumber } from './values.ts';
+
+export type FunnelOutcome = 'reached' | 'dropped';
+
+export interface FunnelDrilldownQuery extends StageFunnelQuery {
+  /** `reached`: counted at `stage` (the funnel's n_k); `dropped`: counted at stage − 1 but not at `stage`. */
+  readonly stage: StageIndex;
+  readonly outcome: FunnelOutcome;
+  readonly limit: number;
+  /** Keyset paging: customers after this customer key. */
+  readonly after?: string;
+}
+
+export interface FunnelCustomer {
+  readonly customer: string;
+  /** The first staged touchpoint: the funnel's entry. */
+  readonly enteredAt: string;
+  /** The highest stage reached within the window (what the funnel counts the customer at). */
+  readonly furthestStage: StageName;
+  /** The highest stage reached at any time, after the window included. */
+  readonly furthestStageEver: StageName;
+  /** The latest touchpoint of any kind. */
+  readonly lastSeenAt: string;
+}
+
+const reachedSql = (k: number) => (k === 1 ? '1' : `ifNull(t${k} - t1 <= {windowMs:Int64}, 0)`);
+const stagesDown = [...STAGES].reverse();
+
+/*
+ * The funnel's own CTE (stage-funnel.query.ts) selects the customers, so a page agrees with the funnel's
+ * counts by construction; the stage is a validated index, the only thing interpolated.
+ */
+const drilldownSql = (stage: StageIndex, outcome: FunnelOutcome) => `
+WITH ${LINKS_CTE}, ${FUNNEL_CTE}
+SELECT customer, t1 AS entered_ms,
+  multiIf(${stagesDown.map((s) => `${reachedSql(s.index)}, ${s.index}`).join(', ')}, 1) AS furthest,
+  multiIf(${stagesDown.map((s) => `isNotNull(t${s.index}), ${s.index}`).join(', ')}, 1) AS furthest_ever
+FROM funnel_customers
+WHERE ${outcome === 'reached' ? reachedSql(stage) : `${reachedSql(stage - 1)} AND NOT ${reachedSql(stage)}`}
+  AND customer > {after:String}
+ORDER BY customer
+LIMIT {limit:UInt32}`;
+
+const LAST_SEEN_SQL = `
+WITH ${OWNED_RAW_KEYS_CTE}
+SELECT owned.customer AS customer, toUnixTimestamp64Milli(max(p.last_seen)) AS last_seen_ms
+FROM customer_profiles AS p
+INNER JOIN owned ON owned.raw_key = p.raw_key
+WHERE p.project_id = {projectId:String} AND p.raw_key IN (SELECT raw_key FROM owned)
+GROUP BY customer`;
+
+type Row = Record<string, unknown>;
+
+/**
+ * One page of the customers behind a reached-mode funnel count, in customer-key order; `next` is the
+ * cursor of the following page. Stage 1 has no `dropped` customers: the cohort is who reached it.
+ */
+export async function queryFunnelCustomers(
+  client: ClickHouseClient,
+  query: FunnelDrilldownQuery,
+): Promise<{ customers: FunnelCustomer[]; next: string | null }> {
+  if (query.outcome === 'dropped' && query.stage === 1) return { customers: [], next: null };
+  const result = await client.query({
+    query: drilldownSql(query.stage, query.outcome),
+    format: 'JSONEachRow',
+    query_params: { ...funnelParams(query), after: query.after ?? '', limit: query.limit + 1 },
+  });
+  const rows = await result.json<Row>();
+  const page = rows.slice(0, query.limit);
+  const lastSeen = await lastSeenOf(
+    client,
+    query.projectId,
+    page.map((row) => String(row.customer)),
+  );
+  const time = (ms: unknown, what: string) => new Date(toNumber(ms, what)).toISOString();
+  return {
+    customers: page.map((row) => {
+      const customer = String(row.customer);
+      return {
+        customer,
+        enteredAt: time(row.entered_ms, 'funnel customers entered_ms'),
+        furthestStage: stageName(toNumber(row.furthest, 'funnel customers furthest') as StageIndex),
+        furthestStageEver: stageName(
+          toNumber(row.furthest_ever, 'funnel customers furthest_ever') as StageIndex,
+        ),
+        lastSeenAt: time(lastSeen.get(customer), `last seen of ${customer}`),
+      };
+    }),
+    next: rows.length > query.limit ? String(page.at(-1)?.customer) : null,
+  };
+}
+
+async function lastSeenOf(
+  client: ClickHouseClient,
+  projectId: string,
+  customers: readonly string[],
+): Promise<Map<string, unknown>> {
+  if (customers.length === 0) return new Map();
+  const result = await client.query({
+    query: LAST_SEEN_SQL,
+    format: 'JSONEachRow',
+    query_params: { projectId, customers },
+  });
+  return new Map((await result.json<Row>()).map((row) => [String(row.customer), row.last_seen_ms]));
+}
