@@ -1,3 +1,4 @@
+export * from './alerting/index.ts';
 export { CHANNELS, type Channel, channelOf } from './channel.ts';
 export {
   AGE_BANDS,
