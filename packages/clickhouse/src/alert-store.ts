@@ -10,8 +10,8 @@ import { formatDateTime64, toNumber } from './values.ts';
 interface RuleRow {
   project_id: string;
   rule_id: string;
-  version: number | string;
-  rule: string;
+  latest_version: number | string;
+  latest_rule: string;
 }
 
 export interface StoredProjectAlertRule extends StoredAlertRule {
@@ -21,8 +21,8 @@ export interface StoredProjectAlertRule extends StoredAlertRule {
 const toRule = (row: RuleRow): StoredProjectAlertRule => ({
   projectId: row.project_id,
   id: row.rule_id,
-  version: toNumber(row.version, 'alert_rules.version'),
-  input: JSON.parse(row.rule) as AlertRuleInput,
+  version: toNumber(row.latest_version, 'alert_rules.version'),
+  input: JSON.parse(row.latest_rule) as AlertRuleInput,
 });
 
 /** The current version of every rule that is not deleted: of one project, or of all (the alerter). */
@@ -31,11 +31,12 @@ export async function listAlertRules(
   projectId?: string,
 ): Promise<StoredProjectAlertRule[]> {
   const result = await client.query({
-    query: `SELECT project_id, rule_id, max(version) AS version, argMax(rule, version) AS rule
-      FROM alert_rules
-      ${projectId === undefined ? '' : 'WHERE project_id = {projectId:String}'}
-      GROUP BY project_id, rule_id
-      HAVING argMax(deleted, version) = 0
+    query: `SELECT r.project_id AS project_id, r.rule_id AS rule_id, max(r.version) AS latest_version,
+        argMax(r.rule, r.version) AS latest_rule
+      FROM alert_rules AS r
+      ${projectId === undefined ? '' : 'WHERE r.project_id = {projectId:String}'}
+      GROUP BY r.project_id, r.rule_id
+      HAVING argMax(r.deleted, r.version) = 0
       ORDER BY project_id, rule_id`,
     query_params: projectId === undefined ? {} : { projectId },
     format: 'JSONEachRow',
@@ -50,11 +51,12 @@ export async function getAlertRule(
   ruleId: string,
 ): Promise<StoredProjectAlertRule | undefined> {
   const result = await client.query({
-    query: `SELECT project_id, rule_id, max(version) AS version, argMax(rule, version) AS rule
-      FROM alert_rules
-      WHERE project_id = {projectId:String} AND rule_id = {ruleId:String}
-      GROUP BY project_id, rule_id
-      HAVING argMax(deleted, version) = 0`,
+    query: `SELECT r.project_id AS project_id, r.rule_id AS rule_id, max(r.version) AS latest_version,
+        argMax(r.rule, r.version) AS latest_rule
+      FROM alert_rules AS r
+      WHERE r.project_id = {projectId:String} AND r.rule_id = {ruleId:String}
+      GROUP BY r.project_id, r.rule_id
+      HAVING argMax(r.deleted, r.version) = 0`,
     query_params: { projectId, ruleId },
     format: 'JSONEachRow',
   });
@@ -91,16 +93,19 @@ export async function readAlertStates(
 ): Promise<Map<string, AlertState>> {
   if (rules.length === 0) return new Map();
   const result = await client.query({
-    query: `SELECT project_id, rule_id, argMax(state, window_end) AS state
-      FROM alert_states
-      WHERE (project_id, rule_id) IN (SELECT arrayJoin(arrayZip({projectIds:Array(String)}, {ruleIds:Array(String)})))
-      GROUP BY project_id, rule_id`,
+    query: `SELECT s.project_id AS project_id, s.rule_id AS rule_id, argMax(s.state, s.window_end) AS latest_state
+      FROM alert_states AS s
+      WHERE (s.project_id, s.rule_id) IN (SELECT arrayJoin(arrayZip({projectIds:Array(String)}, {ruleIds:Array(String)})))
+      GROUP BY s.project_id, s.rule_id`,
     query_params: { projectIds: rules.map((r) => r.projectId), ruleIds: rules.map((r) => r.id) },
     format: 'JSONEachRow',
   });
-  const rows = await result.json<{ project_id: string; rule_id: string; state: string }>();
+  const rows = await result.json<{ project_id: string; rule_id: string; latest_state: string }>();
   return new Map(
-    rows.map((row) => [alertRuleKey(row.project_id, row.rule_id), JSON.parse(row.state) as AlertState]),
+    rows.map((row) => [
+      alertRuleKey(row.project_id, row.rule_id),
+      JSON.parse(row.latest_state) as AlertState,
+    ]),
   );
 }
 
@@ -180,27 +185,27 @@ export async function listAlertEvents(
 ): Promise<AlertHistoryEntry[]> {
   const result = await client.query({
     query: `WITH deliveries AS (
-        SELECT event_id, groupArray((url, status, attempts, last_error)) AS deliveries
+        SELECT event_id, groupArray((url, latest_status, latest_attempts, latest_error)) AS delivery_list
         FROM (
-          SELECT event_id, url, argMax(status, version) AS status, max(attempts) AS attempts,
-            argMax(last_error, version) AS last_error
-          FROM alert_deliveries WHERE project_id = {projectId:String}
-          GROUP BY event_id, url ORDER BY url
+          SELECT d.event_id AS event_id, d.url AS url, argMax(d.status, d.version) AS latest_status,
+            max(d.attempts) AS latest_attempts, argMax(d.last_error, d.version) AS latest_error
+          FROM alert_deliveries AS d WHERE d.project_id = {projectId:String}
+          GROUP BY d.event_id, d.url ORDER BY url
         )
         GROUP BY event_id
       ),
       events AS (
-        SELECT rule_id, event_id, any(type) AS type, any(incident) AS incident, any(severity) AS severity,
-          toUnixTimestamp64Milli(any(window_start)) AS window_start_ms, toUnixTimestamp64Milli(any(window_end)) AS window_end_ms,
-          any(summary) AS summary, any(payload) AS payload, any(snoozed) AS snoozed,
-          toUnixTimestamp64Milli(min(created_at)) AS created_ms
-        FROM alert_events
-        WHERE project_id = {projectId:String}
-          AND ({ruleId:String} = '' OR rule_id = {ruleId:String})
-          AND window_end >= fromUnixTimestamp64Milli({fromMs:Int64}) AND window_end < fromUnixTimestamp64Milli({toMs:Int64})
-        GROUP BY rule_id, event_id
+        SELECT e.rule_id AS rule_id, e.event_id AS event_id, any(e.type) AS event_type, any(e.incident) AS event_incident,
+          any(e.severity) AS event_severity, toUnixTimestamp64Milli(any(e.window_start)) AS window_start_ms,
+          toUnixTimestamp64Milli(any(e.window_end)) AS window_end_ms, any(e.summary) AS event_summary,
+          any(e.payload) AS event_payload, any(e.snoozed) AS event_snoozed, toUnixTimestamp64Milli(min(e.created_at)) AS created_ms
+        FROM alert_events AS e
+        WHERE e.project_id = {projectId:String}
+          AND ({ruleId:String} = '' OR e.rule_id = {ruleId:String})
+          AND e.window_end >= fromUnixTimestamp64Milli({fromMs:Int64}) AND e.window_end < fromUnixTimestamp64Milli({toMs:Int64})
+        GROUP BY e.rule_id, e.event_id
       )
-      SELECT {projectId:String} AS project_id, events.*, deliveries.deliveries AS deliveries
+      SELECT {projectId:String} AS project_id, events.*, deliveries.delivery_list AS delivery_list
       FROM events LEFT JOIN deliveries ON deliveries.event_id = events.event_id
       ORDER BY created_ms DESC, event_id DESC
       LIMIT {limit:UInt32}`,
@@ -218,16 +223,16 @@ export async function listAlertEvents(
     projectId: String(row.project_id),
     ruleId: String(row.rule_id),
     eventId: String(row.event_id),
-    type: String(row.type) as 'firing' | 'resolved',
-    incident: toNumber(row.incident, 'alert_events.incident'),
-    severity: String(row.severity),
+    type: String(row.event_type) as 'firing' | 'resolved',
+    incident: toNumber(row.event_incident, 'alert_events.incident'),
+    severity: String(row.event_severity),
     windowStartMs: toNumber(row.window_start_ms, 'alert_events.window_start'),
     windowEndMs: toNumber(row.window_end_ms, 'alert_events.window_end'),
-    summary: String(row.summary),
-    payload: JSON.parse(String(row.payload)) as Record<string, unknown>,
-    snoozed: toNumber(row.snoozed, 'alert_events.snoozed') === 1,
+    summary: String(row.event_summary),
+    payload: JSON.parse(String(row.event_payload)) as Record<string, unknown>,
+    snoozed: toNumber(row.event_snoozed, 'alert_events.snoozed') === 1,
     createdAtMs: toNumber(row.created_ms, 'alert_events.created_at'),
-    deliveries: (Array.isArray(row.deliveries) ? row.deliveries : []).map((d: unknown[]) => ({
+    deliveries: (Array.isArray(row.delivery_list) ? row.delivery_list : []).map((d: unknown[]) => ({
       url: String(d[0]),
       status: String(d[1]),
       attempts: toNumber(d[2], 'alert_deliveries.attempts'),
@@ -282,20 +287,21 @@ export async function dueAlertDeliveries(
 ): Promise<Array<AlertDelivery & { payload: Record<string, unknown> }>> {
   const result = await client.query({
     query: `WITH latest AS (
-        SELECT project_id, rule_id, event_id, url, argMax(format, version) AS format, argMax(status, version) AS status,
-          max(attempts) AS attempts, toUnixTimestamp64Milli(argMax(next_attempt_at, version)) AS next_ms,
-          argMax(last_error, version) AS last_error
-        FROM alert_deliveries
-        WHERE event_id IN (SELECT event_id FROM alert_deliveries WHERE status = 'pending')
-        GROUP BY project_id, rule_id, event_id, url
-        HAVING status = 'pending' AND next_ms <= {nowMs:Int64}
+        SELECT d.project_id AS project_id, d.rule_id AS rule_id, d.event_id AS event_id, d.url AS url,
+          argMax(d.format, d.version) AS latest_format, argMax(d.status, d.version) AS latest_status,
+          max(d.attempts) AS latest_attempts, toUnixTimestamp64Milli(argMax(d.next_attempt_at, d.version)) AS next_ms,
+          argMax(d.last_error, d.version) AS latest_error
+        FROM alert_deliveries AS d
+        WHERE d.event_id IN (SELECT event_id FROM alert_deliveries WHERE status = 'pending')
+        GROUP BY d.project_id, d.rule_id, d.event_id, d.url
+        HAVING latest_status = 'pending' AND next_ms <= {nowMs:Int64}
       )
-      SELECT latest.*, events.payload AS payload
+      SELECT latest.*, events.event_payload AS event_payload
       FROM latest
       LEFT JOIN (
-        SELECT project_id, event_id, any(payload) AS payload FROM alert_events
-        WHERE event_id IN (SELECT event_id FROM latest)
-        GROUP BY project_id, event_id
+        SELECT e.project_id AS project_id, e.event_id AS event_id, any(e.payload) AS event_payload FROM alert_events AS e
+        WHERE e.event_id IN (SELECT event_id FROM latest)
+        GROUP BY e.project_id, e.event_id
       ) AS events ON events.project_id = latest.project_id AND events.event_id = latest.event_id
       ORDER BY next_ms, event_id, url LIMIT {limit:UInt32}`,
     query_params: { nowMs, limit },
@@ -307,11 +313,11 @@ export async function dueAlertDeliveries(
     ruleId: String(row.rule_id),
     eventId: String(row.event_id),
     url: String(row.url),
-    format: String(row.format) === 'slack' ? 'slack' : 'json',
+    format: String(row.latest_format) === 'slack' ? 'slack' : 'json',
     status: 'pending',
-    attempts: toNumber(row.attempts, 'alert_deliveries.attempts'),
+    attempts: toNumber(row.latest_attempts, 'alert_deliveries.attempts'),
     nextAttemptAtMs: toNumber(row.next_ms, 'alert_deliveries.next_attempt_at'),
-    lastError: String(row.last_error),
-    payload: JSON.parse(String(row.payload || '{}')) as Record<string, unknown>,
+    lastError: String(row.latest_error),
+    payload: JSON.parse(String(row.event_payload || '{}')) as Record<string, unknown>,
   }));
 }
