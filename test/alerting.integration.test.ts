@@ -29,7 +29,7 @@ let now = 0;
 const alerters: RunningAlerter[] = [];
 
 beforeAll(async () => {
-  receiver = await startWebhookReceiver();
+  receiver = await startWebhookReceiver(() => now);
 });
 afterAll(async () => {
   for (const alerter of alerters) await alerter.close();
@@ -66,13 +66,13 @@ async function stopAlerter(alerter: RunningAlerter) {
 const webhook = { type: 'webhook', url: '', secret: SECRET };
 const forProject = (projectId: string) =>
   receiver.requests.filter((r) => (JSON.parse(r.body) as { projectId?: string }).projectId === projectId);
-const verifies = (r: { body: string; headers: Record<string, string | undefined> }) =>
+const verifies = (r: { body: string; headers: Record<string, string | undefined>; clockAt: number }) =>
   verifyWebhookSignature({
     secret: SECRET,
     body: r.body,
     timestamp: r.headers['x-waymark-timestamp'],
     signature: r.headers['x-waymark-signature'],
-    nowSeconds: Math.floor(now / 1000),
+    nowSeconds: Math.floor(r.clockAt / 1000),
   });
 
 async function storedCount(projectId: string): Promise<number> {
@@ -137,7 +137,14 @@ describe('stage conversion drop, end to end', () => {
         const at = stepStart + i * 4_000;
         const userId = `s${s}-c${i}`;
         const context = { userAgent: mobile ? IPHONE : DESKTOP };
-        batch.push({ type: 'track', event: 'Product Added', userId, messageId: `${userId}-add`, timestamp: new Date(at).toISOString(), context });
+        batch.push({
+          type: 'track',
+          event: 'Product Added',
+          userId,
+          messageId: `${userId}-add`,
+          timestamp: new Date(at).toISOString(),
+          context,
+        });
         const dropped = mobile && at >= dropStart && at < dropEnd;
         if (dropped ? i % 20 === 0 : i % 5 < 2) {
           batch.push({
@@ -167,11 +174,21 @@ describe('stage conversion drop, end to end', () => {
       });
       const before = firings.length;
       await eventually(async () => {
-        const pending = await queryApi<{ alerts: Array<{ deliveries: Array<{ status: string }> }> }>(stack.queryUrl, project, 'GET', '/alerts');
-        expect(pending.body.alerts.flatMap((a) => a.deliveries).every((d) => d.status === 'delivered')).toBe(true);
+        const pending = await queryApi<{ alerts: Array<{ deliveries: Array<{ status: string }> }> }>(
+          stack.queryUrl,
+          project,
+          'GET',
+          '/alerts',
+        );
+        expect(pending.body.alerts.flatMap((a) => a.deliveries).every((d) => d.status === 'delivered')).toBe(
+          true,
+        );
       });
-      const received = forProject(project.projectId).filter((r) => JSON.parse(r.body).type === 'alert.firing');
-      if (received.length > before) firings.push({ slot: now, wallMs: (received.at(-1)?.receivedAt ?? posted) - posted });
+      const received = forProject(project.projectId).filter(
+        (r) => JSON.parse(r.body).type === 'alert.firing',
+      );
+      if (received.length > before)
+        firings.push({ slot: now, wallMs: (received.at(-1)?.receivedAt ?? posted) - posted });
       // Nothing fires while the traffic is steady.
       if (now <= dropStart) expect(forProject(project.projectId)).toEqual([]);
     }
@@ -187,12 +204,9 @@ describe('stage conversion drop, end to end', () => {
     const resolved = JSON.parse(notifications[1]?.body ?? '{}');
     expect(Date.parse(resolved.evaluatedAt)).toBeGreaterThan(dropEnd);
 
-    const history = await queryApi<{ alerts: Array<{ type: string; deliveries: Array<{ status: string }> }> }>(
-      stack.queryUrl,
-      project,
-      'GET',
-      `/alerts?ruleId=${ruleId}`,
-    );
+    const history = await queryApi<{
+      alerts: Array<{ type: string; deliveries: Array<{ status: string }> }>;
+    }>(stack.queryUrl, project, 'GET', `/alerts?ruleId=${ruleId}`);
     expect(history.body.alerts.map((a) => [a.type, a.deliveries.map((d) => d.status)])).toEqual([
       ['resolved', ['delivered']],
       ['firing', ['delivered']],

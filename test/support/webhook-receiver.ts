@@ -8,6 +8,8 @@ export interface ReceivedWebhook {
   readonly status: number;
   /** Wall-clock arrival time. */
   readonly receivedAt: number;
+  /** Arrival on the receiver's clock (the test's simulated time), which the signature's timestamp is checked against. */
+  readonly clockAt: number;
 }
 
 /**
@@ -23,7 +25,7 @@ export interface WebhookReceiver {
   close(): Promise<void>;
 }
 
-export async function startWebhookReceiver(): Promise<WebhookReceiver> {
+export async function startWebhookReceiver(clock: () => number = Date.now): Promise<WebhookReceiver> {
   const requests: ReceivedWebhook[] = [];
   const state = { down: false };
   const server: Server = createServer((request, response) => {
@@ -32,8 +34,15 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     request.on('end', () => {
       const status = state.down ? 503 : 204;
       const headers: Record<string, string | undefined> = {};
-      for (const [name, value] of Object.entries(request.headers)) headers[name] = Array.isArray(value) ? value.join(',') : value;
-      requests.push({ headers, body: Buffer.concat(chunks).toString('utf8'), status, receivedAt: Date.now() });
+      for (const [name, value] of Object.entries(request.headers))
+        headers[name] = Array.isArray(value) ? value.join(',') : value;
+      requests.push({
+        headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        status,
+        receivedAt: Date.now(),
+        clockAt: clock(),
+      });
       response.writeHead(status).end();
     });
   });
