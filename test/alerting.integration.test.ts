@@ -220,3 +220,313 @@ describe('stage conversion drop, end to end', () => {
     );
   });
 });
+
+/** A rule that breaches on an empty project: fewer than 1 order in the last hour. */
+const noOrders = (url: string) => ({
+  kind: 'kpi_threshold',
+  name: 'No orders',
+  metric: 'orders',
+  operator: 'below',
+  value: 1,
+  evaluateEvery: '5m',
+  notify: [{ ...webhook, url }],
+});
+
+describe('delivery', () => {
+  it('delivers exactly once after the receiver comes back, across an alerter restart, with a valid signature', async () => {
+    const project = await createTestProject(stack.clickhouse, 'alerts_outage');
+    const groupId = uniqueProjectId('alerter');
+    let alerter = await startTestAlerter(groupId);
+    const created = await queryApi<{ id: string }>(stack.queryUrl, project, 'POST', '/alert-rules', {
+      body: noOrders(receiver.url),
+    });
+    receiver.down = true;
+    now = Date.UTC(2026, 5, 1, 12, 0);
+    await alerter.tick(); // fires; the first attempt meets the outage
+    expect(forProject(project.projectId).map((r) => r.status)).toEqual([503]);
+    now += 30_000;
+    await alerter.tick(); // the retry is not due yet (1 minute)
+    expect(forProject(project.projectId)).toHaveLength(1);
+    now += 30_000;
+    await alerter.tick(); // second attempt, still down
+    expect(forProject(project.projectId).map((r) => r.status)).toEqual([503, 503]);
+
+    // The alerter stops; the pending delivery is in ClickHouse, and a new alerter picks it up.
+    await stopAlerter(alerter);
+    alerter = await startTestAlerter(groupId);
+    receiver.down = false;
+    now += 2 * MINUTE;
+    await alerter.tick();
+    now += 10 * MINUTE;
+    await alerter.tick();
+    const requests = forProject(project.projectId);
+    expect(requests.map((r) => r.status)).toEqual([503, 503, 204]);
+    const keys = new Set(requests.map((r) => r.headers['x-waymark-idempotency-key']));
+    expect([...keys]).toEqual([`${created.body.id}.1.firing`]);
+    expect(requests.every(verifies)).toBe(true);
+    // A receiver with a clock more than 5 minutes off refuses the signature (replay protection).
+    const late = requests[2];
+    expect(late && verifies({ ...late, clockAt: late.clockAt + 6 * MINUTE })).toBe(false);
+    const history = await queryApi<{
+      alerts: Array<{ deliveries: Array<{ status: string; attempts: number }> }>;
+    }>(stack.queryUrl, project, 'GET', '/alerts');
+    expect(history.body.alerts[0]?.deliveries).toEqual([
+      expect.objectContaining({ status: 'delivered', attempts: 3 }),
+    ]);
+    await stopAlerter(alerter);
+  });
+
+  for (const crashAt of ['alert_deliveries', 'alert_states'] as const) {
+    it(`restarting after a crash while writing ${crashAt}: no duplicate, nothing missed`, async () => {
+      const project = await createTestProject(stack.clickhouse, 'alerts_crash');
+      const groupId = uniqueProjectId('alerter');
+      // The first alerter's storage fails on that table, as a process dying at that point would leave it.
+      const crashing = new Proxy(stack.clickhouse, {
+        get(target, property, receiverObject) {
+          if (property === 'insert') {
+            return async (params: { table: string }) => {
+              if (params.table === crashAt) throw new Error(`simulated crash before writing ${crashAt}`);
+              return target.insert(params as Parameters<ClickHouseClient['insert']>[0]);
+            };
+          }
+          return Reflect.get(target, property, receiverObject);
+        },
+      });
+      const first = await startTestAlerter(groupId, crashing);
+      const created = await queryApi<{ id: string }>(stack.queryUrl, project, 'POST', '/alert-rules', {
+        body: noOrders(receiver.url),
+      });
+      now = Date.UTC(2026, 6, 1, 12, 0);
+      await first.tick();
+      await stopAlerter(first);
+      const second = await startTestAlerter(groupId);
+      await second.tick();
+      now += 5 * MINUTE;
+      await second.tick();
+      const requests = forProject(project.projectId);
+      expect(requests.map((r) => [r.status, r.headers['x-waymark-idempotency-key']])).toEqual([
+        [204, `${created.body.id}.1.firing`],
+      ]);
+      const history = await queryApi<{ alerts: unknown[] }>(stack.queryUrl, project, 'GET', '/alerts');
+      expect(history.body.alerts).toHaveLength(1);
+      await stopAlerter(second);
+    });
+  }
+});
+
+describe('alert rules API', () => {
+  let project: TestProject;
+  beforeAll(async () => {
+    project = await createTestProject(stack.clickhouse, 'alerts_api');
+  });
+
+  it('creates, reads, replaces and deletes rules without ever returning a secret', async () => {
+    const created = await queryApi<{ id: string; version: number }>(
+      stack.queryUrl,
+      project,
+      'POST',
+      '/alert-rules',
+      {
+        body: noOrders('https://hooks.example/abc'),
+      },
+    );
+    expect(created.status).toBe(201);
+    const { id } = created.body;
+    const read = await queryApi<{ rule: { notify: Array<Record<string, unknown>> } }>(
+      stack.queryUrl,
+      project,
+      'GET',
+      `/alert-rules/${id}`,
+    );
+    expect(read.body.rule.notify).toEqual([
+      { type: 'webhook', url: 'https://hooks.example/abc', secretSet: true },
+    ]);
+    expect(JSON.stringify(read.body)).not.toContain(SECRET);
+    // Sent back as read (no secret): the stored secret is kept.
+    const replaced = await queryApi<{ version: number }>(
+      stack.queryUrl,
+      project,
+      'PUT',
+      `/alert-rules/${id}`,
+      {
+        body: { ...read.body.rule, value: 5 },
+      },
+    );
+    expect(replaced.status).toBe(200);
+    expect(replaced.body.version).toBe(2);
+    const list = await queryApi<{ rules: Array<{ id: string; rule: { value: number } }> }>(
+      stack.queryUrl,
+      project,
+      'GET',
+      '/alert-rules',
+    );
+    expect(list.body.rules.map((r) => [r.id, r.rule.value])).toEqual([[id, 5]]);
+    const other = await createTestProject(stack.clickhouse, 'alerts_other');
+    expect((await queryApi(stack.queryUrl, other, 'GET', `/alert-rules/${id}`)).status).toBe(404);
+    expect(
+      (await queryApi(stack.queryUrl, project, 'GET', `/alert-rules/${id}`, { apiKey: other.apiKey })).status,
+    ).toBe(403);
+    const deleted = await fetch(
+      new URL(`/v1/projects/${project.projectId}/alert-rules/${id}`, stack.queryUrl),
+      {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${project.apiKey}` },
+      },
+    );
+    expect(deleted.status).toBe(204);
+    expect((await queryApi(stack.queryUrl, project, 'GET', `/alert-rules/${id}`)).status).toBe(404);
+  });
+
+  it('refuses invalid rules with the offending field, never a 500', async () => {
+    const cases: Array<[unknown, string]> = [
+      [{ kind: 'stage_conversion_drop', name: 'x', to: 'purchase' }, 'from'],
+      [{ kind: 'stage_conversion_drop', name: 'x', from: 'purchase', to: 'selection' }, 'to'],
+      [
+        { kind: 'stage_conversion_drop', name: 'x', from: 'selection', to: 'purchase', window: '5s' },
+        'window',
+      ],
+      [
+        { kind: 'stage_conversion_drop', name: 'x', from: 'selection', to: 'purchase', minRelativeDrop: 3 },
+        'minRelativeDrop',
+      ],
+      [
+        {
+          kind: 'stage_conversion_drop',
+          name: 'x',
+          from: 'selection',
+          to: 'purchase',
+          breakdown: 'shoe size',
+        },
+        'breakdown',
+      ],
+      [{ kind: 'kpi_threshold', name: 'x', metric: 'stage_customers', operator: 'below', value: 1 }, 'stage'],
+      [{ kind: 'volume_anomaly', name: 'x', stage: 'purchase', event: 'Order Completed' }, 'stage'],
+      [{ ...noOrders('ftp://hooks.example/x') }, 'notify.0.url'],
+      [
+        {
+          ...noOrders('https://hooks.example/x'),
+          notify: [{ type: 'webhook', url: 'https://h.example', secret: 'short' }],
+        },
+        'notify.0.secret',
+      ],
+      [
+        { ...noOrders('https://hooks.example/x'), notify: [{ type: 'webhook', url: 'https://new.example' }] },
+        'notify.0.secret',
+      ],
+      [{ ...noOrders('https://hooks.example/x'), extra: true }, ''],
+      [{ ...noOrders('https://hooks.example/x'), name: 'n'.repeat(10_000) }, 'name'],
+      [{ kind: 'teleport', name: 'x' }, 'kind'],
+      [
+        {
+          ...noOrders('https://hooks.example/x'),
+          notify: Array(50).fill({ type: 'webhook', url: 'https://h.example', secret: SECRET }),
+        },
+        'notify',
+      ],
+      [{ ...noOrders('https://hooks.example/x'), __proto__: { polluted: true }, constructor: 'x' }, ''],
+      [[1, 2, 3], ''],
+      ['{"kind":', ''],
+    ];
+    for (const [body, field] of cases) {
+      const answer = await queryApi<{ code: string; errors?: Array<{ field: string }> }>(
+        stack.queryUrl,
+        project,
+        'POST',
+        '/alert-rules',
+        { body },
+      );
+      expect(answer.status, JSON.stringify(body).slice(0, 100)).toBe(400);
+      expect(answer.body.code).toBe('INVALID_REQUEST');
+      if (field !== '') expect(answer.body.errors?.map((e) => e.field)).toContain(field);
+    }
+    expect((await queryApi(stack.queryUrl, project, 'GET', '/alert-rules/not-a-rule')).status).toBe(400);
+    expect((await queryApi(stack.queryUrl, project, 'GET', '/alerts?limit=100000')).status).toBe(400);
+  });
+});
+
+describe('backtest and small samples', () => {
+  it('never fires the statistical rules on small samples, however large the drop', async () => {
+    const project = await createTestProject(stack.clickhouse, 'alerts_small');
+    const start = Date.UTC(2026, 1, 2, 0, 0);
+    const rows: StoredTouchpoint[] = [];
+    // 30 customers an hour select; 40% buy, except in the last 3 hours, where nobody does.
+    for (let h = 0; h < 12; h++) {
+      for (let i = 0; i < 30; i++) {
+        const ids = { userId: `h${h}-${i}`, anonymousId: null };
+        const at = start + h * HOUR + i * MINUTE;
+        const base = {
+          projectId: project.projectId,
+          type: 'track' as const,
+          ...ids,
+          receivedAt: at,
+          deviceType: 'mobile',
+        };
+        const stored = (stage: number, t: number, suffix: string): StoredTouchpoint => ({
+          touchpoint: touchpointOf({ ...base, messageId: `${ids.userId}-${suffix}`, timestamp: t }),
+          rawKey: rawKeyOf(ids),
+          stage,
+          complaint: false,
+          revenue: 0,
+          currency: '',
+          rulesetVersion: 1,
+          channel: '',
+        });
+        rows.push(stored(4, at, 'add'));
+        if (h < 9 && i % 5 < 2) rows.push(stored(5, at + 5 * MINUTE, 'order'));
+      }
+    }
+    await insertTouchpoints(stack.clickhouse, rows);
+    const rule = {
+      kind: 'stage_conversion_drop',
+      name: 'Checkout',
+      from: 'selection',
+      to: 'purchase',
+      window: '1h',
+      conversionWindow: '30m',
+      evaluateEvery: '1h',
+      baseline: { type: 'trailing', windows: 6 },
+      breakdown: 'device',
+    };
+    const body = {
+      rule,
+      from: new Date(start + 7 * HOUR).toISOString(),
+      to: new Date(start + 13 * HOUR).toISOString(),
+    };
+    const small = await queryApi<{ evaluations: number; insufficient: number; incidents: unknown[] }>(
+      stack.queryUrl,
+      project,
+      'POST',
+      '/alert-rules/backtest',
+      { body },
+    );
+    expect(small.status).toBe(200);
+    expect(small.body).toMatchObject({ evaluations: 7, insufficient: 7, incidents: [] });
+    // The same data with a minimum sample the cohorts meet: the 100% drop is found.
+    const tuned = await queryApi<{
+      incidents: Array<{ severity: string; rootCause: Array<{ value: string }> }>;
+    }>(stack.queryUrl, project, 'POST', '/alert-rules/backtest', {
+      body: { ...body, rule: { ...rule, minSample: 30, significance: 0.01 } },
+    });
+    expect(tuned.body.incidents).toEqual([
+      expect.objectContaining({
+        severity: 'critical',
+        rootCause: [expect.objectContaining({ value: 'mobile' })],
+      }),
+    ]);
+    const tooLong = await queryApi<{ errors: Array<{ field: string }> }>(
+      stack.queryUrl,
+      project,
+      'POST',
+      '/alert-rules/backtest',
+      {
+        body: {
+          ...body,
+          rule: { ...rule, evaluateEvery: '1m' },
+          to: new Date(start + 30 * HOUR).toISOString(),
+        },
+      },
+    );
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.errors[0]?.field).toBe('to');
+  });
+});
