@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { touchpointOf } from '@waymark/events';
-import { StageConversionDropRule, VolumeAnomalyRule } from '@waymark/journey';
+import {
+  ChurnRiskRule,
+  ComplaintSurgeRule,
+  DEFAULT_CUSTOMER_MODEL,
+  StageConversionDropRule,
+  VolumeAnomalyRule,
+} from '@waymark/journey';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backtestAlertRule, backtestSlots, evaluateAlertRule } from './alert-evaluation.ts';
 import { queryConversionCounts, queryWindowFigures } from './alerting.query.ts';
@@ -299,5 +305,65 @@ describe('alert figures', () => {
     });
     expect(evaluation.outcome.status).toBe('breach');
     expect(evaluation.outcome.rootCause[0]).toMatchObject({ value: 'mobile', breach: true, customers: 150 });
+  });
+
+  it('counts purchasers who turned at risk in the window, by tier', async () => {
+    const projectId = 'alert_churn';
+    const DAY = 24 * HOUR;
+    const asOf = T0 + 100 * DAY;
+    // Last seen 30 days + k hours before asOf: those with k in [0, 24) crossed the 30-day line in the last day.
+    const rows: StoredTouchpoint[] = [];
+    const lastSeenHoursPast30 = [1, 5, 23, 25, 40, -2];
+    lastSeenHoursPast30.forEach((k, i) => {
+      const last = asOf - 30 * DAY - k * HOUR;
+      rows.push(tp(projectId, { userId: `r${i}` }, 5, last - DAY));
+      rows.push(tp(projectId, { userId: `r${i}` }, 2, last));
+    });
+    rows.push(tp(projectId, { userId: 'never-bought' }, 2, asOf - 30 * DAY - 3 * HOUR));
+    await insertTouchpoints(client, rows);
+    const rule = ChurnRiskRule.parse({ kind: 'churn_risk', name: 'churn', minCustomers: 3 });
+    const evaluation = await evaluateAlertRule(client, {
+      projectId,
+      rule,
+      slotEndMs: asOf,
+      customerModel: async () => DEFAULT_CUSTOMER_MODEL,
+    });
+    const expected = lastSeenHoursPast30.filter((k) => k >= 0 && k < 24).length;
+    expect(evaluation.outcome).toMatchObject({ status: 'breach', details: { customers: expected } });
+  });
+
+  it('sees a complaint surge against the same weekday of the previous weeks', async () => {
+    const projectId = 'alert_complaints';
+    const DAY = 24 * HOUR;
+    const rows: StoredTouchpoint[] = [];
+    const perWeek = [4, 6, 5, 30]; // three ordinary Mondays, then a surge
+    perWeek.forEach((n, week) => {
+      for (let i = 0; i < n; i++) {
+        rows.push(
+          tp(projectId, { userId: `w${week}-${i}` }, 0, T0 + week * 7 * DAY + i * MINUTE, {
+            complaint: true,
+          }),
+        );
+      }
+    });
+    await insertTouchpoints(client, rows);
+    const rule = ComplaintSurgeRule.parse({
+      kind: 'complaint_surge',
+      name: 'complaints',
+      baseline: { type: 'same_weekday', weeks: 3 },
+    });
+    const evaluate = (week: number) =>
+      evaluateAlertRule(client, {
+        projectId,
+        rule,
+        slotEndMs: T0 + week * 7 * DAY + DAY,
+        customerModel: async () => DEFAULT_CUSTOMER_MODEL,
+      });
+    expect((await evaluate(3)).outcome).toMatchObject({
+      status: 'breach',
+      details: { current: 30, baselineMedian: 5 },
+    });
+    // An ordinary week against the surge week and two before it: clear.
+    expect((await evaluate(2)).outcome.status).not.toBe('breach');
   });
 });
