@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../../../events/src/fixtures/seeded-random.ts';
 import { StageConversionDropRule } from './alert-rule.ts';
-import { type AlertState, advanceAlertState, INITIAL_ALERT_STATE } from './alert-state.ts';
 import {
   type ConversionGroup,
   detectChurnRisk,
@@ -9,6 +7,7 @@ import {
   detectCountAnomaly,
   detectThreshold,
 } from './detectors.ts';
+import { simulateNoise } from './noise.fixture.ts';
 
 const defaults = StageConversionDropRule.parse({
   kind: 'stage_conversion_drop',
@@ -147,46 +146,6 @@ describe('detectThreshold and detectChurnRisk', () => {
     expect(detectChurnRisk(counts, { minCustomers: 50 }).status).toBe('clear');
   });
 });
-
-/**
- * Normal noise: a steady conversion rate, binomial sampling noise only, many windows. The baseline is four
- * independent windows (the same weekday of four weeks); the state machine runs as the alerter runs it.
- */
-export function simulateNoise(options: {
-  windows: number;
-  customersPerSegment: number;
-  segments: number;
-  rate: number;
-  seed: number;
-}): { breaches: number; incidents: number } {
-  const random = seededRandom(options.seed);
-  const binomial = (n: number, p: number) => {
-    let k = 0;
-    for (let i = 0; i < n; i++) if (random() < p) k++;
-    return k;
-  };
-  const draw = (): [number, number] => [
-    binomial(options.customersPerSegment, options.rate),
-    options.customersPerSegment,
-  ];
-  let state: AlertState = INITIAL_ALERT_STATE;
-  let breaches = 0;
-  let incidents = 0;
-  for (let w = 1; w <= options.windows; w++) {
-    const groups = Array.from({ length: options.segments }, (_, s) =>
-      group(`s${s}`, draw(), [draw(), draw(), draw(), draw()]),
-    );
-    const outcome = detectConversionDrop(groups, params);
-    if (outcome.status === 'breach') breaches++;
-    const change = advanceAlertState(state, outcome, w * 3_600_000, {
-      cooldownMs: defaults.cooldown,
-      resolveAfter: defaults.resolveAfter,
-    });
-    state = change.state;
-    if (change.event?.type === 'firing') incidents++;
-  }
-  return { breaches, incidents };
-}
 
 describe('false positives of the defaults on normal noise', () => {
   it('raises no alert over 2,000 hourly windows of three devices × 200 customers', () => {
