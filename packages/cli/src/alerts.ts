@@ -1,9 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { parseAlertRule } from '@waymark/journey';
 import type { Credentials } from './credentials.ts';
+import { readJsonFile } from './json-file.ts';
 import { UsageError } from './usage-error.ts';
-
-const MAX_FILE_BYTES = 1024 * 1024;
 
 /*
  * `waymark alerts list | apply FILE | backtest FILE --from --to`: the query API of a running Waymark
@@ -12,21 +10,7 @@ const MAX_FILE_BYTES = 1024 * 1024;
  */
 
 async function readRules(path: string): Promise<Array<Record<string, unknown>>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(
-      `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
-  }
-  if (Buffer.byteLength(text) > MAX_FILE_BYTES) throw new UsageError(`${path} is larger than 1 MB`);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`${path} is not valid JSON: ${(error as Error).message}`);
-  }
+  const json = await readJsonFile(path);
   const rules = Array.isArray(json) ? json : [json];
   if (!rules.every((r) => typeof r === 'object' && r !== null && !Array.isArray(r))) {
     throw new UsageError(`${path} must hold an alert rule object or an array of them`);
