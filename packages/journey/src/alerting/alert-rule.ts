@@ -29,13 +29,6 @@ export const AlertDuration = z
     return ms;
   });
 
-/** Milliseconds back to the shortest `<n>m|h|d` text, for answers. */
-export function formatAlertDuration(ms: number): string {
-  if (ms % UNIT_MS.d === 0) return `${ms / UNIT_MS.d}d`;
-  if (ms % UNIT_MS.h === 0) return `${ms / UNIT_MS.h}h`;
-  return `${Math.round(ms / MINUTE_MS)}m`;
-}
-
 export const WebhookTarget = z.strictObject({
   type: z.literal('webhook'),
   url: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }).max(2048),

@@ -9,7 +9,6 @@ export {
   type AlertRuleResult,
   ChurnRiskRule,
   ComplaintSurgeRule,
-  formatAlertDuration,
   KPI_METRICS,
   KpiThresholdRule,
   keepStoredSecrets,
