@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   AlertRule,
-  formatAlertDuration,
+  type AlertRuleInput,
   keepStoredSecrets,
   parseAlertRule,
   withoutSecrets,
@@ -46,11 +46,11 @@ describe('alert rules', () => {
     }
   });
   it('never show secrets, and keep them when a rule comes back without them', () => {
-    const stored = {
+    const stored: AlertRuleInput = {
       kind: 'churn_risk',
       name: 'c',
       notify: [{ type: 'webhook', url: 'https://a.example', secret: 'a-secret-of-16-chars' }],
-    } as const;
+    };
     const shown = withoutSecrets(stored);
     expect(JSON.stringify(shown)).not.toContain('a-secret');
     expect(shown.notify?.[0]).toMatchObject({ secretSet: true });
