@@ -31,7 +31,7 @@ describe('standalone services refuse bad configuration', () => {
   });
 
   it('says which external systems a standalone service needs', () => {
-    for (const service of ['collector', 'processor']) {
+    for (const service of ['collector', 'processor', 'alerter']) {
       const { status, stderr } = runMain(service, {});
       expect(status).toBe(1);
       expect(stderr).toMatch(/KAFKA_BROKERS and CLICKHOUSE_URL are required/);

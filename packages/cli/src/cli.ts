@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '@waymark/logger';
+import { alertsCommand } from './alerts.ts';
 import { readCredentials } from './credentials.ts';
 import { runDemo } from './demo.ts';
 import { loadStartEnv } from './env.ts';
@@ -14,7 +15,7 @@ import { createProject, migrate, startStack } from './start.ts';
 const USAGE = `Usage: waymark <command> [options]
 
 Commands:
-  start [--demo] [--customers N]   run collector, processor and query service on this machine
+  start [--demo] [--customers N]   run collector, processor, query service and alerter on this machine
                                    (local Kafka broker + embedded ClickHouse unless KAFKA_BROKERS /
                                    CLICKHOUSE_URL are set); --demo also sends synthetic shoppers
                                    and prints the stage funnel
@@ -28,6 +29,10 @@ Commands:
   rules validate FILE              check a stage ruleset file; lists every problem by rule and field
   rules apply FILE --project ID    save it as the project's next ruleset version (its \`version\`
                                    must be the current one + 1)
+  alerts list                      the alert rules of the running \`waymark start\` project, with state
+  alerts apply FILE                create (no \`id\`) or replace (\`id\`) the rule(s) in FILE
+  alerts backtest FILE --from DATE --to DATE
+                                   when the rule(s) in FILE would have fired in that period
   help                             this text
 
 Configuration is read from the environment; see README.md.`;
@@ -70,7 +75,8 @@ export async function runCli(
     print(USAGE);
     return command === undefined ? 1 : 0;
   }
-  const subcommand = command === 'project' || command === 'rules' ? rest.shift() : undefined;
+  const subcommand =
+    command === 'project' || command === 'rules' || command === 'alerts' ? rest.shift() : undefined;
   let flags: {
     demo?: boolean;
     'with-topics'?: boolean;
@@ -79,6 +85,8 @@ export async function runCli(
     name?: string;
     origin?: string[];
     project?: string;
+    from?: string;
+    to?: string;
   };
   let positionals: string[];
   try {
@@ -92,9 +100,11 @@ export async function runCli(
         name: { type: 'string' },
         origin: { type: 'string', multiple: true },
         project: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
       },
       strict: true,
-      allowPositionals: command === 'rules',
+      allowPositionals: command === 'rules' || command === 'alerts',
     }));
   } catch (error) {
     throw new UsageError((error as Error).message);
@@ -124,6 +134,12 @@ export async function runCli(
     return 0;
   }
   if (command === 'rules') return rulesCommand(subcommand, positionals, flags.project, env, print);
+  if (command === 'alerts') {
+    const credentials = await readCredentials(join(env.WAYMARK_HOME, 'credentials.json'));
+    if (!credentials)
+      throw new UsageError(`no ${join(env.WAYMARK_HOME, 'credentials.json')}: run \`waymark start\` first`);
+    return alertsCommand(subcommand, positionals, { from: flags.from, to: flags.to }, credentials, print);
+  }
   if (command !== 'start') throw new UsageError(`unknown command "${command}"`);
   if (flags.customers !== undefined && !flags.demo) throw new UsageError('--customers only goes with --demo');
 

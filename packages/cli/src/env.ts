@@ -9,6 +9,8 @@ export const StartEnv = z.object({
   COLLECTOR_PORT: port(8080),
   QUERY_PORT: port(8081),
   PROCESSOR_PORT: port(8082),
+  /** Health and metrics of the alerter. */
+  ALERTER_PORT: port(8083),
   /** Ports of the local broker started when KAFKA_BROKERS is unset. */
   KAFKA_PORT: port(9092),
   KAFKA_CONTROLLER_PORT: port(9093),

@@ -1,29 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { ProblemError } from '@waymark/http';
 import { parseStageRuleset } from '@waymark/journey';
 import { putRuleset } from '@waymark/query';
 import type { StartEnv } from './env.ts';
+import { readJsonFile } from './json-file.ts';
 import { openClickHouse } from './start.ts';
 import { UsageError } from './usage-error.ts';
-
-const MAX_RULESET_BYTES = 1024 * 1024;
-
-async function readRulesetFile(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(
-      `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
-  }
-  if (Buffer.byteLength(text) > MAX_RULESET_BYTES) throw new UsageError(`${path} is larger than 1 MB`);
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`${path} is not valid JSON: ${(error as Error).message}`);
-  }
-}
 
 /** `waymark rules validate|apply FILE`: returns the exit code (1 when the ruleset is invalid). */
 export async function rulesCommand(
@@ -37,7 +18,7 @@ export async function rulesCommand(
     throw new UsageError('usage: waymark rules validate FILE | waymark rules apply FILE --project ID');
   }
   const [file] = files as [string];
-  const input = await readRulesetFile(file);
+  const input = await readJsonFile(file);
   const parsed = parseStageRuleset(input);
   if (!parsed.ok) {
     print(`${file}: invalid stage ruleset`);

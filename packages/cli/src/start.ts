@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { loadAlerterEnv, startAlerter } from '@waymark/alerter';
 import {
   clickHouseConfigFromEnv,
   createClickHouse,
@@ -168,6 +169,19 @@ export async function startStack(
       clickhouse,
     });
     stops.push(() => query.close());
+    const alerter = await startAlerter({
+      env: loadAlerterEnv({
+        ...processEnv,
+        ...shared,
+        ALERTER_HOST: host,
+        ALERTER_PORT: String(env.ALERTER_PORT),
+        ALERTER_PUBLIC_QUERY_URL: processEnv.ALERTER_PUBLIC_QUERY_URL ?? urls.queryUrl,
+      }),
+      logger: logger.child({ component: 'alerter' }),
+      kafka,
+      clickhouse,
+    });
+    stops.push(() => alerter.close());
     const collector = await startCollector({
       env: loadCollectorEnv({
         ...processEnv,

@@ -1,4 +1,39 @@
 export {
+  type AlertEvaluation,
+  type AlertEvaluationQuery,
+  type Backtest,
+  type BacktestIncident,
+  backtestAlertRule,
+  backtestSlots,
+  evaluateAlertRule,
+  MAX_BACKTEST_EVALUATIONS,
+} from './alert-evaluation.ts';
+export {
+  type AlertDelivery,
+  type AlertEvent,
+  type AlertHistoryEntry,
+  alertRuleKey,
+  dueAlertDeliveries,
+  getAlertRule,
+  insertAlertEvent,
+  listAlertEvents,
+  listAlertRules,
+  readAlertStates,
+  type StoredProjectAlertRule,
+  saveAlertRule,
+  writeAlertDeliveries,
+  writeAlertState,
+} from './alert-store.ts';
+export {
+  type ConversionCount,
+  type ConversionQuery,
+  queryConversionCounts,
+  queryTurnedAtRisk,
+  queryWindowFigures,
+  type WindowFigures,
+  type WindowFiguresQuery,
+} from './alerting.query.ts';
+export {
   type ClickHouseClient,
   type ClickHouseConfig,
   type ClickHouseEnv,

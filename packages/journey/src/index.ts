@@ -1,3 +1,4 @@
+export * from './alerting/index.ts';
 export {
   type Bottleneck,
   type BottleneckChange,

@@ -1,3 +1,4 @@
+import { alertRuleRoutes } from './alert-rules.ts';
 import { customerRoutes } from './customers.ts';
 import { flowDrilldownRoutes } from './flow-drilldown.ts';
 import { kpiRoutes } from './kpis.ts';
@@ -14,4 +15,5 @@ export const API_ROUTES: readonly ApiRoutes[] = [
   sessionRoutes,
   stageRuleRoutes,
   flowDrilldownRoutes,
+  alertRuleRoutes,
 ];

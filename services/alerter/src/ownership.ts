@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import { decodeStageTransition } from '@waymark/events';
+import type { Logger } from '@waymark/logger';
+import type { Consumer, Kafka } from 'kafkajs';
+
+/**
+ * Which alerter evaluates which rule (decision 0017). The alerters form one consumer group on the journey
+ * topic, which they read anyway for the real-time trigger; a rule belongs to partition
+ * hash(project, rule) mod partitions, and the member Kafka assigned that partition evaluates the rule and
+ * delivers its notifications. Kafka's group protocol is the coordination: one owner per partition, a new
+ * owner when a member leaves or dies. Between a REBALANCING and the next GROUP_JOIN a member owns nothing.
+ */
+export interface RuleOwnership {
+  owns(projectId: string, ruleId: string): boolean;
+  /** True once the member joined its group (it may own no partition when there are more members than partitions). */
+  readonly ready: boolean;
+  stop(): Promise<void>;
+}
+
+export function rulePartition(projectId: string, ruleId: string, partitions: number): number {
+  return createHash('sha256').update(`${projectId}/${ruleId}`).digest().readUInt32BE(0) % partitions;
+}
+
+export async function joinRuleOwnership(options: {
+  kafka: Kafka;
+  groupId: string;
+  topic: string;
+  logger: Logger;
+  /** Projects that had stage transitions in a fetched batch. */
+  onTransitions: (projectIds: ReadonlySet<string>) => void;
+}): Promise<RuleOwnership> {
+  const { kafka, groupId, topic, logger } = options;
+  const admin = kafka.admin();
+  await admin.connect();
+  let partitions: number;
+  try {
+    const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+    partitions = metadata.topics[0]?.partitions.length ?? 0;
+  } finally {
+    await admin.disconnect();
+  }
+  if (partitions === 0) throw new Error(`topic ${topic} has no partitions`);
+
+  let assigned = new Set<number>();
+  let ready = false;
+  const consumer: Consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    assigned = new Set(payload.memberAssignment[topic] ?? []);
+    ready = true;
+    logger.info(
+      { partitions: [...assigned].sort((a, b) => a - b) },
+      'alerter owns the rules of these partitions',
+    );
+  });
+  consumer.on(consumer.events.REBALANCING, () => {
+    assigned = new Set();
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    ready = false;
+    assigned = new Set();
+    logger.error({ err: payload.error, restart: payload.restart }, 'journey consumer crashed');
+  });
+  await consumer.connect();
+  // Only new transitions matter to the trigger: a new group starts at the end of the topic.
+  await consumer.subscribe({ topic, fromBeginning: false });
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      const projects = new Set<string>();
+      for (const message of batch.messages) {
+        const decoded = decodeStageTransition(message.value ?? Buffer.alloc(0));
+        if (decoded.ok) projects.add(decoded.value.projectId);
+      }
+      if (projects.size > 0) options.onTransitions(projects);
+    },
+  });
+  return {
+    owns: (projectId, ruleId) => assigned.has(rulePartition(projectId, ruleId, partitions)),
+    get ready() {
+      return ready;
+    },
+    async stop() {
+      assigned = new Set();
+      await consumer.disconnect();
+    },
+  };
+}

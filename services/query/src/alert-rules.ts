@@ -1,0 +1,209 @@
+import { randomBytes } from 'node:crypto';
+import type { ClickHouseClient } from '@clickhouse/client';
+import {
+  alertRuleKey,
+  backtestAlertRule,
+  backtestSlots,
+  getAlertRule,
+  listAlertEvents,
+  listAlertRules,
+  MAX_BACKTEST_EVALUATIONS,
+  readAlertStates,
+  type StoredProjectAlertRule,
+  saveAlertRule,
+} from '@waymark/clickhouse';
+import {
+  type AlertRule,
+  type AlertRuleInput,
+  type AlertState,
+  keepStoredSecrets,
+  parseAlertRule,
+  withoutSecrets,
+} from '@waymark/journey';
+import { z } from 'zod';
+import { currentCustomerModel } from './customer-model.ts';
+import { IsoInstant, ProjectParams } from './params.ts';
+import { queryProblem } from './problems.ts';
+import { parse } from './validation.ts';
+
+/** Alert rules CRUD, history and backtest (docs/alerting.md). */
+
+export const AlertRuleParams = ProjectParams.extend({
+  ruleId: z.string().regex(/^ar_[A-Za-z0-9_-]{1,64}$/, { message: 'expected a rule id like ar_…' }),
+});
+
+export const AlertsQuery = z
+  .object({
+    ruleId: AlertRuleParams.shape.ruleId.optional(),
+    from: IsoInstant.optional(),
+    to: IsoInstant.optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  })
+  .refine((q) => q.from === undefined || q.to === undefined || q.from.getTime() < q.to.getTime(), {
+    message: '`from` must be before `to`',
+    path: ['to'],
+  });
+
+export const BacktestBody = z
+  .object({ rule: z.unknown(), from: IsoInstant, to: IsoInstant })
+  .refine((b) => b.from.getTime() < b.to.getTime(), { message: '`from` must be before `to`', path: ['to'] });
+
+function validRule(input: unknown, field = ''): AlertRule {
+  const parsed = parseAlertRule(input);
+  if (parsed.ok) return parsed.value;
+  const errors = parsed.issues.map((issue) => ({
+    field: [field, issue.path].filter(Boolean).join('.'),
+    message: issue.message,
+  }));
+  throw queryProblem('INVALID_REQUEST', errors.map((e) => `${e.field || 'rule'}: ${e.message}`).join('; '), {
+    extra: { errors },
+  });
+}
+
+/** What the API answers for a rule: never its webhook secrets. */
+function answer(rule: StoredProjectAlertRule, state?: AlertState) {
+  return {
+    id: rule.id,
+    version: rule.version,
+    rule: withoutSecrets(rule.input),
+    ...(state === undefined
+      ? {}
+      : {
+          state: {
+            status: state.status,
+            incident: state.incident,
+            severity: state.severity,
+            lastEvaluatedWindowEnd:
+              state.lastWindowEndMs === 0 ? null : new Date(state.lastWindowEndMs).toISOString(),
+          },
+        }),
+  };
+}
+
+/** A secret is needed for each webhook: the sender signs with it. */
+function requireSecrets(rule: AlertRule): void {
+  const missing = rule.notify.flatMap((target, i) => (target.secret === undefined ? [i] : []));
+  if (missing.length === 0) return;
+  const errors = missing.map((i) => ({
+    field: `notify.${i}.secret`,
+    message: 'a new webhook needs a secret',
+  }));
+  throw queryProblem('INVALID_REQUEST', errors.map((e) => `${e.field}: ${e.message}`).join('; '), {
+    extra: { errors },
+  });
+}
+
+export async function listRules(clickhouse: ClickHouseClient, projectId: string) {
+  const rules = await listAlertRules(clickhouse, projectId);
+  const states = await readAlertStates(clickhouse, rules);
+  return { rules: rules.map((rule) => answer(rule, states.get(alertRuleKey(projectId, rule.id)))) };
+}
+
+export async function getRule(clickhouse: ClickHouseClient, projectId: string, ruleId: string) {
+  const rule = await getAlertRule(clickhouse, projectId, ruleId);
+  if (rule === undefined) throw queryProblem('NOT_FOUND', `no alert rule ${ruleId} in this project`);
+  const states = await readAlertStates(clickhouse, [rule]);
+  return answer(rule, states.get(alertRuleKey(projectId, ruleId)));
+}
+
+export async function createRule(clickhouse: ClickHouseClient, projectId: string, body: unknown) {
+  const rule = validRule(body);
+  requireSecrets(rule);
+  const stored = {
+    projectId,
+    id: `ar_${randomBytes(12).toString('base64url')}`,
+    version: 1,
+    input: body as AlertRuleInput,
+  };
+  await saveAlertRule(clickhouse, stored);
+  return answer(stored);
+}
+
+export async function replaceRule(
+  clickhouse: ClickHouseClient,
+  projectId: string,
+  ruleId: string,
+  body: unknown,
+) {
+  const current = await getAlertRule(clickhouse, projectId, ruleId);
+  if (current === undefined) throw queryProblem('NOT_FOUND', `no alert rule ${ruleId} in this project`);
+  validRule(body);
+  const input = keepStoredSecrets(body as AlertRuleInput, current.input);
+  requireSecrets(validRule(input));
+  const stored = { projectId, id: ruleId, version: current.version + 1, input };
+  await saveAlertRule(clickhouse, stored);
+  return answer(stored);
+}
+
+export async function deleteRule(
+  clickhouse: ClickHouseClient,
+  projectId: string,
+  ruleId: string,
+): Promise<void> {
+  const current = await getAlertRule(clickhouse, projectId, ruleId);
+  if (current === undefined) throw queryProblem('NOT_FOUND', `no alert rule ${ruleId} in this project`);
+  await saveAlertRule(clickhouse, { ...current, version: current.version + 1, deleted: true });
+}
+
+export async function alertHistory(clickhouse: ClickHouseClient, projectId: string, query: unknown) {
+  const { ruleId, from, to, limit } = parse(AlertsQuery, query);
+  const events = await listAlertEvents(clickhouse, {
+    projectId,
+    limit,
+    ...(ruleId === undefined ? {} : { ruleId }),
+    ...(from === undefined ? {} : { fromMs: from.getTime() }),
+    ...(to === undefined ? {} : { toMs: to.getTime() }),
+  });
+  return {
+    alerts: events.map((e) => ({
+      id: e.eventId,
+      ruleId: e.ruleId,
+      type: e.type,
+      incident: e.incident,
+      severity: e.severity,
+      summary: e.summary,
+      window: { start: new Date(e.windowStartMs).toISOString(), end: new Date(e.windowEndMs).toISOString() },
+      createdAt: new Date(e.createdAtMs).toISOString(),
+      snoozed: e.snoozed,
+      rootCause: e.payload.rootCause ?? [],
+      deliveries: e.deliveries,
+    })),
+  };
+}
+
+export async function backtestRule(clickhouse: ClickHouseClient, projectId: string, body: unknown) {
+  const { rule: input, from, to } = parse(BacktestBody, body);
+  const rule = validRule(input, 'rule');
+  const slots = backtestSlots(from.getTime(), to.getTime(), rule.evaluateEvery);
+  if (slots.length > MAX_BACKTEST_EVALUATIONS) {
+    throw queryProblem(
+      'INVALID_REQUEST',
+      `more than ${MAX_BACKTEST_EVALUATIONS} evaluations between from and to; shorten the period or lengthen rule.evaluateEvery`,
+      { extra: { errors: [{ field: 'to', message: `at most ${MAX_BACKTEST_EVALUATIONS} evaluations` }] } },
+    );
+  }
+  const result = await backtestAlertRule(clickhouse, {
+    projectId,
+    rule,
+    slots,
+    customerModel: async () => (await currentCustomerModel(clickhouse, projectId)).model,
+  });
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    from: from.toISOString(),
+    to: to.toISOString(),
+    evaluations: result.evaluations,
+    breaches: result.breaches,
+    insufficient: result.insufficient,
+    suppressedByCooldown: result.suppressedByCooldown,
+    incidents: result.incidents.map((i) => ({
+      incident: i.incident,
+      severity: i.severity,
+      firedAt: iso(i.firedAtMs),
+      resolvedAt: i.resolvedAtMs === null ? null : iso(i.resolvedAtMs),
+      window: { start: iso(i.window.startMs), end: iso(i.window.endMs) },
+      summary: i.summary,
+      rootCause: i.rootCause,
+    })),
+  };
+}
