@@ -15,6 +15,9 @@ CREATE TABLE IF NOT EXISTS customer_profiles {onCluster}
     last_seen SimpleAggregateFunction(max, DateTime64(3, 'UTC')),
     touchpoints AggregateFunction(uniqExact, String),
     active_days AggregateFunction(uniqExact, Date),
+    -- The 15-minute slots (UTC) with a touchpoint: every real time zone's offset is a multiple of 15 minutes,
+    -- so activity per calendar period in any zone is exact from these (KPIs, retention) without the touchpoints.
+    active_slots AggregateFunction(groupUniqArray, DateTime('UTC')),
     furthest_stage SimpleAggregateFunction(max, UInt8),
     -- The stage of the latest staged touchpoint.
     current_stage AggregateFunction(argMax, UInt8, DateTime64(3, 'UTC')),
@@ -46,6 +49,7 @@ SELECT
     max(timestamp) AS last_seen,
     uniqExactState(message_id) AS touchpoints,
     uniqExactState(toDate(timestamp)) AS active_days,
+    groupUniqArrayState(toStartOfFifteenMinutes(toDateTime(timestamp, 'UTC'))) AS active_slots,
     max(stage) AS furthest_stage,
     argMaxIfState(stage, timestamp, stage > 0) AS current_stage,
     argMinState(toString(channel), timestamp) AS entry_channel,

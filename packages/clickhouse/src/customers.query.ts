@@ -22,8 +22,7 @@ import { toNullableNumber, toNumber } from './values.ts';
  * 1. links: the identity map (latest link per alias).
  * 2. merged: the raw-key profiles merged per customer (the -Merge combinators combine the states of all
  *    of a customer's raw keys, so an identify merges two devices' profiles retroactively).
- * 3. facts: money deduplicated by message id (a client retry is re-enriched, so its copy may differ in
- *    timestamp and escape groupUniqArray's tuple dedup), orders, revenue, order times.
+ * 3. facts: money deduplicated by message id, orders, revenue, order times.
  * 4. scored: type, at risk, and the population-wide window functions (RFM ranks, cumulative revenue).
  * 5. customers: RFM scores → named segment, cumulative revenue → tier.
  *
@@ -32,6 +31,13 @@ import { toNullableNumber, toNumber } from './values.ts';
  * the whole population (filtered, one page), then the full profiles of that page's customers alone
  * (`DETAIL_SCOPE` reads only their raw keys, by primary key).
  */
+
+/**
+ * A customer's merged money rows `(message id, time, revenue, is order)` with one row per message id: a
+ * client retry is re-enriched, so its copy may differ in timestamp and escape groupUniqArray's tuple dedup.
+ */
+export const dedupedMoneySql = (rows: string) =>
+  `arrayMap(id -> arrayFirst(m -> m.1 = id, ${rows}), arrayDistinct(arrayMap(m -> m.1, ${rows})))`;
 
 /** SQL text of a trait of the latest identify call, whatever its JSON type. */
 const trait = (nameSql: string) =>
@@ -83,7 +89,7 @@ const customersCtes = (scope = '') => `
   ),
   facts AS (
     SELECT *,
-      arrayMap(id -> arrayFirst(m -> m.1 = id, money_rows), arrayDistinct(arrayMap(m -> m.1, money_rows))) AS money,
+      ${dedupedMoneySql('money_rows')} AS money,
       arrayFilter(m -> m.4 = 1, money) AS order_rows,
       length(order_rows) AS orders,
       arraySum(m -> m.3, money) AS revenue,

@@ -7,6 +7,7 @@ import {
   type PeriodKpis,
   periodKpis,
 } from '@waymark/journey';
+import { dedupedMoneySql } from './customers.query.ts';
 import { type PeriodInterval, periodLastYear, periodOf, periodPlus, periodStartMs } from './periods.ts';
 import { toNumber } from './values.ts';
 
@@ -48,14 +49,16 @@ FROM (
 ORDER BY period`;
 
 /*
- * Per period from `{startMs}` (a year and one period before the first one asked for, so every comparison
- * has its data) up to `{toMs}`, over identity-resolved customers:
- * - activity: distinct customers with any touchpoint (distinct counts are immune to duplicate touchpoints);
- * - newcomers: customers whose first touchpoint ever (over all their raw keys, from customer_profiles)
- *   falls in the period;
- * - money: touchpoints that are orders (staged purchase) or carry revenue, deduplicated by message id,
- *   all time up to `{toMs}` so that each customer's lifetime order count is known; a customer's orders in
- *   a period are "repeat" when its lifetime orders up to the period's end are at least two.
+ * One pass over the customer profiles (0007), one row per identity-resolved customer after merging its raw
+ * keys' rows, never over the touchpoints:
+ * - active periods: the periods of the customer's 15-minute activity slots in [{startMs}, {toMs}) — exact in
+ *   any time zone, whose offsets are all multiples of 15 minutes;
+ * - new: the period of its first touchpoint ever, when in range;
+ * - money: its orders and revenue rows deduplicated by message id, all time, so the lifetime order count up
+ *   to each period's end is known (repeat purchasers).
+ * Each customer contributes one row per active period (an order or a first touchpoint is activity too), and
+ * the rows are summed per period. `{startMs}` is a year and one period before the first period asked for,
+ * so every comparison has its data.
  */
 const figuresSql = (interval: PeriodInterval) => `
 WITH
@@ -63,57 +66,46 @@ WITH
     SELECT alias_key, argMax(customer_key, linked_at) AS linked_customer
     FROM identities WHERE project_id = {projectId:String} GROUP BY alias_key
   ),
-  activity AS (
-    SELECT period, uniqExact(if(links.linked_customer = '', a.raw_key, links.linked_customer)) AS active
-    FROM (
-      SELECT DISTINCT raw_key, ${periodOf(interval, 'timestamp')} AS period FROM touchpoints
-      WHERE project_id = {projectId:String}
-        AND timestamp >= fromUnixTimestamp64Milli({startMs:Int64}) AND timestamp < fromUnixTimestamp64Milli({toMs:Int64})
-    ) AS a
-    LEFT JOIN links ON links.alias_key = a.raw_key
-    GROUP BY period
-  ),
-  newcomers AS (
-    SELECT ${periodOf(interval, 'first_seen')} AS period, count() AS new_customers
-    FROM (
-      SELECT if(links.linked_customer = '', p.raw_key, links.linked_customer) AS customer, min(p.first_seen) AS first_seen
-      FROM customer_profiles AS p LEFT JOIN links ON links.alias_key = p.raw_key
-      WHERE p.project_id = {projectId:String}
-      GROUP BY customer
-    )
-    WHERE first_seen >= fromUnixTimestamp64Milli({startMs:Int64}) AND first_seen < fromUnixTimestamp64Milli({toMs:Int64})
-    GROUP BY period
+  customers AS (
+    SELECT
+      if(links.linked_customer = '', p.raw_key, links.linked_customer) AS customer,
+      min(p.first_seen) AS first_seen,
+      groupUniqArrayMerge(p.active_slots) AS slots,
+      groupUniqArrayMerge(p.money) AS money_rows
+    FROM customer_profiles AS p
+    LEFT JOIN links ON links.alias_key = p.raw_key
+    WHERE p.project_id = {projectId:String}
+    GROUP BY customer
+    HAVING max(p.last_seen) >= fromUnixTimestamp64Milli({startMs:Int64})
+      AND first_seen < fromUnixTimestamp64Milli({toMs:Int64})
   ),
   customer_periods AS (
-    SELECT customer, period, orders, revenue, order_revenue,
-      sum(orders) OVER (PARTITION BY customer ORDER BY period ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS lifetime_orders
-    FROM (
-      SELECT if(links.linked_customer = '', m.raw_key, links.linked_customer) AS customer,
-        ${periodOf(interval, 'm.at')} AS period,
-        countIf(m.is_order) AS orders, sum(m.amount) AS revenue, sumIf(m.amount, m.is_order) AS order_revenue
-      FROM (
-        SELECT raw_key, message_id, min(timestamp) AS at, any(revenue) AS amount, max(stage = 5) AS is_order
-        FROM touchpoints
-        WHERE project_id = {projectId:String} AND (stage = 5 OR revenue != 0)
-          AND timestamp < fromUnixTimestamp64Milli({toMs:Int64})
-        GROUP BY raw_key, message_id
-      ) AS m
-      LEFT JOIN links ON links.alias_key = m.raw_key
-      GROUP BY customer, period
-    )
-  ),
-  sales AS (
-    SELECT period, countIf(orders > 0) AS purchasers, sum(orders) AS period_orders, sum(revenue) AS period_revenue,
-      sum(order_revenue) AS period_order_revenue, countIf(orders > 0 AND lifetime_orders >= 2) AS repeat_purchasers
-    FROM customer_periods
-    WHERE toDateTime(period, {timezone:String}) >= fromUnixTimestamp64Milli({startMs:Int64})
-    GROUP BY period
+    SELECT
+      arrayDistinct(arrayMap(s -> ${periodOf(interval, 's')}, arrayFilter(
+        s -> s >= fromUnixTimestamp64Milli({startMs:Int64}) AND s < fromUnixTimestamp64Milli({toMs:Int64}), slots))) AS periods,
+      arrayMap(m -> (${periodOf(interval, 'm.2')}, m.3, m.4), ${dedupedMoneySql('money_rows')}) AS money,
+      if(first_seen >= fromUnixTimestamp64Milli({startMs:Int64}), ${periodOf(interval, 'first_seen')}, NULL) AS new_period
+    FROM customers
   )
-SELECT toString(period) AS period_key, active, new_customers, purchasers, period_orders, period_revenue,
-  period_order_revenue, repeat_purchasers
-FROM activity
-FULL OUTER JOIN newcomers USING (period)
-FULL OUTER JOIN sales USING (period)`;
+SELECT
+  toString(period) AS period_key,
+  count() AS active,
+  countIf(period = new_period) AS new_customers,
+  countIf(orders > 0) AS purchasers,
+  sum(orders) AS period_orders,
+  sum(revenue) AS period_revenue,
+  sum(order_revenue) AS period_order_revenue,
+  countIf(orders > 0 AND lifetime_orders >= 2) AS repeat_purchasers
+FROM (
+  SELECT period, new_period,
+    arrayCount(m -> m.1 = period AND m.3 = 1, money) AS orders,
+    arraySum(m -> if(m.1 = period, m.2, 0), money) AS revenue,
+    arraySum(m -> if(m.1 = period AND m.3 = 1, m.2, 0), money) AS order_revenue,
+    arrayCount(m -> m.1 <= period AND m.3 = 1, money) AS lifetime_orders
+  FROM customer_periods
+  ARRAY JOIN periods AS period
+)
+GROUP BY period`;
 
 interface PeriodRow {
   period_key: string;
@@ -163,8 +155,7 @@ const EMPTY: KpiFigures = {
 
 function figuresOf(row: FigureRow | undefined): KpiFigures {
   if (row === undefined) return EMPTY;
-  // FULL OUTER JOIN fills a side without the period with its defaults (0).
-  const n = (key: string) => toNumber(row[key] ?? 0, `kpis.${key}`);
+  const n = (key: string) => toNumber(row[key], `kpis.${key}`);
   return {
     activeCustomers: n('active'),
     newCustomers: n('new_customers'),

@@ -44,32 +44,26 @@ const LINKS_CTE = `
   )`;
 
 /*
- * firsts: every identity-resolved customer's first touchpoint ever (customer_profiles, all raw keys);
- * cohorts: those whose first period overlaps [from, to); activity: distinct (customer, period) pairs from
- * the first cohort's start on. A customer always counts at offset 0 (its first touchpoint is there), so
- * offset 0 is the cohort's size. With a breakdown the customer model's chain (which defines the same
- * `links`) gives each customer its segment.
+ * From the customer profiles (0007) alone: each identity-resolved customer's first touchpoint ever (its
+ * cohort) and its 15-minute activity slots, exact per period in any time zone. A customer always counts at
+ * offset 0 (its first touchpoint is there), so offset 0 is the cohort's size. With a breakdown the customer
+ * model's chain (which defines the same `links`) gives each customer its segment.
  */
 function retentionSql(interval: RetentionQuery['interval'], segmentSql: string | undefined): string {
   const firstPeriod = periodOf(interval, 'fromUnixTimestamp64Milli({fromMs:Int64})');
   const segment = segmentSql === undefined ? '' : 'segment, ';
   return `
-  firsts AS (
-    SELECT if(links.linked_customer = '', p.raw_key, links.linked_customer) AS customer, min(p.first_seen) AS first_seen
-    FROM customer_profiles AS p LEFT JOIN links ON links.alias_key = p.raw_key
-    WHERE p.project_id = {projectId:String}
-    GROUP BY customer
-  ),
   cohorts AS (
-    SELECT customer, ${periodOf(interval, 'first_seen')} AS cohort
-    FROM firsts
-    WHERE cohort >= ${firstPeriod} AND toDateTime(cohort, {timezone:String}) < fromUnixTimestamp64Milli({toMs:Int64})
-  ),
-  activity AS (
-    SELECT DISTINCT if(links.linked_customer = '', t.raw_key, links.linked_customer) AS customer,
-      ${periodOf(interval, 't.timestamp')} AS period
-    FROM touchpoints AS t LEFT JOIN links ON links.alias_key = t.raw_key
-    WHERE t.project_id = {projectId:String} AND t.timestamp >= toDateTime(${firstPeriod}, {timezone:String})
+    SELECT customer, ${periodOf(interval, 'first_seen')} AS cohort, slots
+    FROM (
+      SELECT if(links.linked_customer = '', p.raw_key, links.linked_customer) AS customer,
+        min(p.first_seen) AS first_seen, groupUniqArrayMerge(p.active_slots) AS slots
+      FROM customer_profiles AS p LEFT JOIN links ON links.alias_key = p.raw_key
+      WHERE p.project_id = {projectId:String}
+      GROUP BY customer
+      HAVING first_seen >= toDateTime(${firstPeriod}, {timezone:String})
+    )
+    WHERE toDateTime(cohort, {timezone:String}) < fromUnixTimestamp64Milli({toMs:Int64})
   ),${
     segmentSql === undefined
       ? ''
@@ -77,10 +71,13 @@ function retentionSql(interval: RetentionQuery['interval'], segmentSql: string |
   segments AS (SELECT customer, ${segmentSql} AS segment FROM customers),`
   }
   counts AS (
-    SELECT c.cohort AS cohort, ${segment}${offsetSql(interval, 'c.cohort', 'a.period')} AS offset, uniqExact(c.customer) AS n
-    FROM cohorts AS c
-    INNER JOIN activity AS a ON a.customer = c.customer
-    ${segmentSql === undefined ? '' : 'LEFT JOIN segments AS s ON s.customer = c.customer'}
+    SELECT cohort, ${segment}offset, count() AS n
+    FROM (
+      SELECT c.cohort AS cohort, ${segmentSql === undefined ? '' : 's.segment AS segment, '}
+        arrayJoin(arrayDistinct(arrayMap(x -> ${offsetSql(interval, 'c.cohort', periodOf(interval, 'x'))}, c.slots))) AS offset
+      FROM cohorts AS c
+      ${segmentSql === undefined ? '' : 'LEFT JOIN segments AS s ON s.customer = c.customer'}
+    )
     WHERE offset BETWEEN 0 AND {periods:UInt32}
     GROUP BY cohort, ${segment}offset
   )
