@@ -1,5 +1,23 @@
 export { CHANNELS, type Channel, channelOf } from './channel.ts';
 export {
+  CustomFunnel,
+  checkExclusionSteps,
+  FUNNEL_ORDERS,
+  FunnelBreakdown,
+  FunnelExclusion,
+  type FunnelOrder,
+  FunnelStep,
+  funnelShape,
+  MAX_FUNNEL_EXCLUSIONS,
+  MAX_FUNNEL_STEPS,
+  type NamedTouchpointDimension,
+  PropertyFilter,
+  PropertyKey,
+  StepMatch,
+  TOUCHPOINT_DIMENSIONS,
+  TouchpointDimension,
+} from './custom-funnel.ts';
+export {
   AGE_BANDS,
   CUSTOMER_DIMENSIONS,
   CUSTOMER_TYPES,
@@ -15,6 +33,13 @@ export {
   type ValueTier,
 } from './customer-model.ts';
 export { DEFAULT_STAGE_RULESET } from './default-stage-ruleset.ts';
+export {
+  compareVariants,
+  type VariantComparison,
+  type VariantCount,
+  type VariantResult,
+} from './experiment.ts';
+export { type FunnelStepCount, type FunnelStepFigures, funnelStepFigures } from './funnel-steps.ts';
 export {
   buildStageFunnel,
   type StageFunnel,
@@ -51,3 +76,14 @@ export {
   stageIndex,
   stageName,
 } from './stages.ts';
+export {
+  type ComparisonOptions,
+  type ComparisonVerdict,
+  compareProportions,
+  erfc,
+  normalCdf,
+  type ProportionComparison,
+  type ProportionSample,
+  SIGNIFICANCE_LEVEL,
+  Z_95,
+} from './two-proportions.ts';

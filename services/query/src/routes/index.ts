@@ -1,3 +1,4 @@
+import { customFunnelRoutes } from './custom-funnels.ts';
 import { customerRoutes } from './customers.ts';
 import type { ApiRoutes } from './route.ts';
 import { sessionRoutes } from './sessions.ts';
@@ -10,4 +11,5 @@ export const API_ROUTES: readonly ApiRoutes[] = [
   customerRoutes,
   sessionRoutes,
   stageRuleRoutes,
+  customFunnelRoutes,
 ];
