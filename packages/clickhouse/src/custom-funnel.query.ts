@@ -102,7 +102,7 @@ const EXCLUSION_BIT = MAX_FUNNEL_STEPS;
 const NOT_ACTIONS = "('identify', 'alias', 'group')";
 
 /** A page path glob → a LIKE pattern over the lower-cased path: `*` is `%`, LIKE's own wildcards are literal. */
-export function globToLikePattern(glob: string): string {
+function globToLikePattern(glob: string): string {
   return glob
     .toLowerCase()
     .replace(/[\\%_]/g, (c) => `\\${c}`)
@@ -157,7 +157,7 @@ function propertySql(filter: PropertyFilter, params: QueryParams): string {
 }
 
 /** One step (or exclusion) as a condition over the touchpoint `t`. */
-export function stepMatchSql(match: StepMatch, params: QueryParams): string {
+function stepMatchSql(match: StepMatch, params: QueryParams): string {
   const conditions: string[] = [];
   if (match.type) conditions.push(`has(${params.placeholder('Array(String)', match.type)}, t.type)`);
   if (match.event) conditions.push(`has(${params.placeholder('Array(String)', match.event)}, t.event)`);
@@ -397,11 +397,14 @@ function toMilliseconds(seconds: number | null): number | null {
   return seconds === null ? null : Math.round(seconds * 1000) / 1000;
 }
 
-/** A custom funnel over any touchpoints, optionally broken down (docs/analytics/custom-funnels.md). */
-export async function queryCustomFunnel(
-  client: ClickHouseClient,
-  query: CustomFunnelQuery,
-): Promise<CustomFunnelResult> {
+/**
+ * The query and its parameters. Every value of the request is a parameter; the SQL text holds only our
+ * own identifiers, bit numbers and step indexes.
+ */
+export function customFunnelSql(query: CustomFunnelQuery): {
+  sql: string;
+  params: Record<string, unknown>;
+} {
   if (!Number.isFinite(query.windowSeconds) || query.windowSeconds < 0) {
     throw new RangeError(`windowSeconds must be a non-negative number, got ${query.windowSeconds}`);
   }
@@ -411,10 +414,9 @@ export async function queryCustomFunnel(
   const params = new QueryParams();
   const sql = funnelSql(query, params);
   const windowMs = Math.round(query.windowSeconds * 1000);
-  const result = await client.query({
-    query: sql,
-    format: 'JSONEachRow',
-    query_params: {
+  return {
+    sql,
+    params: {
       ...params.values,
       projectId: query.projectId,
       fromMs,
@@ -424,7 +426,16 @@ export async function queryCustomFunnel(
       // The total row, the values, and one more to tell whether there were more.
       ...(query.breakdown && { segmentRows: query.breakdown.limit + 2 }),
     },
-  });
+  };
+}
+
+/** A custom funnel over any touchpoints, optionally broken down (docs/analytics/custom-funnels.md). */
+export async function queryCustomFunnel(
+  client: ClickHouseClient,
+  query: CustomFunnelQuery,
+): Promise<CustomFunnelResult> {
+  const { sql, params } = customFunnelSql(query);
+  const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   const rows = await result.json<Row>();
   const stepCount = query.funnel.steps.length;
   if (query.breakdown === undefined) {
@@ -438,7 +449,17 @@ export async function queryCustomFunnel(
   // Without any cohort customer there is no row at all, not even the total.
   const overall = total
     ? countsOf(total, stepCount)
-    : countsOf(Object.fromEntries(emptyRow(stepCount)), stepCount);
+    : {
+        steps: funnelStepFigures(
+          Array.from({ length: stepCount }, () => ({
+            customers: 0,
+            medianSecondsFromPrevious: null,
+            p90SecondsFromPrevious: null,
+          })),
+        ),
+        excludedCustomers: 0,
+        conflictingCustomers: 0,
+      };
   return {
     ...overall,
     segments: values
@@ -446,16 +467,4 @@ export async function queryCustomFunnel(
       .map((row) => ({ value: String(row.segment), ...countsOf(row, stepCount) })),
     segmentsTruncated: values.length > query.breakdown.limit,
   };
-}
-
-function emptyRow(stepCount: number): Array<[string, unknown]> {
-  return [
-    ['excluded_customers', 0],
-    ['conflicting_customers', 0],
-    ...Array.from({ length: stepCount }, (_, position): [string, unknown] => [`n${position + 1}`, 0]),
-    ...Array.from({ length: stepCount }, (_, position): [string, unknown] => [
-      `q${position + 1}`,
-      [null, null],
-    ]),
-  ];
 }

@@ -16,7 +16,10 @@ import { ConversionWindow, IsoInstant } from './params.ts';
 const range = {
   from: IsoInstant,
   to: IsoInstant,
-  window: ConversionWindow.prefault('30d'),
+  /** As in the query strings (`30d`, `3600`), or a number of seconds. */
+  window: z
+    .preprocess((value) => (typeof value === 'number' ? String(value) : value), ConversionWindow)
+    .prefault('30d'),
 };
 const fromBeforeTo = (q: { from: Date; to: Date }) => q.from.getTime() < q.to.getTime();
 const fromBeforeToIssue = { message: '`from` must be before `to`', path: ['to'] };
@@ -53,7 +56,7 @@ export const ExperimentRequest = z
     minimumSample: z.int().min(0).max(1_000_000_000).default(100),
   })
   .superRefine(checkExclusionSteps)
-  .refine((q) => (q.conversionStep ?? 1) <= q.steps.length, {
+  .refine((q) => q.conversionStep === undefined || q.conversionStep <= q.steps.length, {
     message: 'conversionStep must name one of the steps',
     path: ['conversionStep'],
   })
