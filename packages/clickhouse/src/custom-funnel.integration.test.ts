@@ -236,18 +236,19 @@ function referenceOutcomes(
               : time(t) <= entry + windowMs),
         ),
     );
-    const entryTouchpoint = firstSteps
-      .filter((t) => time(t) === entry)
-      .sort((a, b) =>
-        (a.touchpoint.campaignSource ?? '') < (b.touchpoint.campaignSource ?? '') ? -1 : 1,
-      )[0];
+    // Simultaneous step-1 touchpoints at the entry must agree on the breakdown value: which one the query
+    // takes among different values is only defined as "the same every time".
+    const atEntry = firstSteps.filter((t) => time(t) === entry);
+    const sources = new Set(atEntry.map((t) => t.touchpoint.campaignSource ?? ''));
+    if (sources.size > 1) throw new Error(`the test data has an ambiguous entry for ${customer}`);
+    const entryTouchpoint = atEntry[0] as StoredTouchpoint;
     outcomes.push({
       customer,
       entry,
       level,
       reached,
       excluded,
-      entryTouchpoint: entryTouchpoint as StoredTouchpoint,
+      entryTouchpoint,
     });
   }
   return outcomes;
@@ -674,6 +675,27 @@ describe('queryCustomFunnel', () => {
     ]);
   });
 
+  it('takes the same value every time when two step-1 touchpoints share the entry millisecond', async () => {
+    const projectId = newProject();
+    await insertTouchpoints(
+      client,
+      Array.from({ length: 40 }, (_, i) => [
+        stored(projectId, { anonymousId: `tie${i}`, at: T0 + HOUR, event: 'A', source: 'x' }),
+        stored(projectId, { anonymousId: `tie${i}`, at: T0 + HOUR, event: 'A', source: `y${i % 4}` }),
+      ]).flat(),
+    );
+    const breakdown: CustomFunnelBreakdown = { kind: 'touchpoint', dimension: 'utm_source', limit: 10 };
+    const answers = await Promise.all(
+      [1, 2, 3].map(() => run(projectId, funnelOf('ordered', steps('A', 'B')), day, breakdown)),
+    );
+    const values = answers.map((a) => a.segments?.map((s) => [s.value, s.steps[0]?.customers]));
+    expect(values[1]).toEqual(values[0]);
+    expect(values[2]).toEqual(values[0]);
+    expect(answers[0]?.segments?.reduce((sum, s) => sum + (s.steps[0]?.customers ?? 0), 0)).toBe(40);
+    for (const segment of answers[0]?.segments ?? [])
+      expect(['x', 'y0', 'y1', 'y2', 'y3']).toContain(segment.value);
+  });
+
   it('leaves out customers whose step-1 touchpoints carry two values, when asked', async () => {
     const projectId = newProject();
     await insertTouchpoints(
@@ -738,6 +760,7 @@ describe('queryCustomFunnel on a generated population', () => {
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
     for (let person = 0; person < 300; person++) {
       const country = pick(COUNTRIES);
+      const source = pick(SOURCES);
       const identified = random() < 0.3;
       const devices = identified && random() < 0.3 ? ['a', 'b'] : ['a'];
       const base = T0 - 2 * DAY + Math.floor(random() * 6 * DAY);
@@ -773,7 +796,7 @@ describe('queryCustomFunnel on a generated population', () => {
               ...what,
               stage: next + (random() < 0.5 ? 1 : 2),
               properties,
-              source: pick(SOURCES),
+              source,
               country,
             }),
           );

@@ -135,10 +135,10 @@ function propertySql(filter: PropertyFilter, params: QueryParams): string {
     const others = filter.in.filter((v) => typeof v !== 'string' && typeof v !== 'number');
     const anyOf = [
       ...(strings.length > 0
-        ? [`(${type} = 'String' AND has(${params.placeholder('Array(String)', strings)}, ${text}))`]
+        ? [`(${type} = 'String' AND ${text} IN ${params.placeholder('Array(String)', strings)})`]
         : []),
       ...(numbers.length > 0
-        ? [`(${isNumber} AND has(${params.placeholder('Array(Float64)', numbers)}, ${number}))`]
+        ? [`(${isNumber} AND ${number} IN ${params.placeholder('Array(Float64)', numbers)})`]
         : []),
       ...others.map(equals),
     ];
@@ -159,8 +159,8 @@ function propertySql(filter: PropertyFilter, params: QueryParams): string {
 /** One step (or exclusion) as a condition over the touchpoint `t`. */
 function stepMatchSql(match: StepMatch, params: QueryParams): string {
   const conditions: string[] = [];
-  if (match.type) conditions.push(`has(${params.placeholder('Array(String)', match.type)}, t.type)`);
-  if (match.event) conditions.push(`has(${params.placeholder('Array(String)', match.event)}, t.event)`);
+  if (match.type) conditions.push(`t.type IN ${params.placeholder('Array(String)', match.type)}`);
+  if (match.event) conditions.push(`t.event IN ${params.placeholder('Array(String)', match.event)}`);
   if (match.pagePath) {
     const globs = match.pagePath.map(
       (glob) => `lowerUTF8(t.page_path) LIKE ${params.placeholder('String', globToLikePattern(glob))}`,
@@ -265,6 +265,14 @@ function excludedSql(exclusions: CustomFunnelDefinition['exclusions']): string {
     .join(' OR ');
 }
 
+/*
+ * Which step-1 touchpoint's value is the entry's: the earliest, and among touchpoints of the same
+ * millisecond the one with the smallest hash of its value, so the answer never depends on the order rows
+ * are aggregated in. An integer key is several times cheaper to compare than a (time, value) tuple.
+ * Milliseconds times 2^20 stay within Int64 until the year 2248.
+ */
+const ENTRY_ORDER = 'ts * 1048576 + toInt64(cityHash64(value) % 1048576)';
+
 const LINKS_CTE = `links AS (
     SELECT alias_key, argMax(customer_key, linked_at) AS linked_customer
     FROM identities WHERE project_id = {projectId:String} GROUP BY alias_key
@@ -349,7 +357,7 @@ LIMIT {segmentRows:UInt32}`;
         touchpointValue === undefined
           ? ''
           : `
-      argMinIf(value, (ts, value), bitTest(mask, 0)) AS segment_value,`
+      argMinIf(value, ${ENTRY_ORDER}, bitTest(mask, 0)) AS segment_value,`
       }
       ${oneValue ? 'uniqExactIf(value, bitTest(mask, 0)) > 1' : '0'} AS conflicting,
       arraySort(groupArray(ts)) AS times,
