@@ -1,9 +1,9 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
+  type AlertBreakdown,
   type AlertWindow,
   type CustomerModel,
   type StageIndex,
-  type TouchpointDimension,
   VALUE_TIERS,
 } from '@waymark/journey';
 import { customerCtes } from './customers.query.ts';
@@ -25,7 +25,7 @@ const LINKS_CTE = `
 const CUSTOMER_SQL = "if(links.linked_customer = '', t.raw_key, links.linked_customer)";
 
 /** The touchpoint column of each breakdown dimension. */
-const DIMENSION_COLUMNS: Record<TouchpointDimension, string> = {
+const DIMENSION_COLUMNS: Record<AlertBreakdown, string> = {
   device: 't.device_type',
   browser: 't.browser',
   os: 't.os',
@@ -50,7 +50,7 @@ export interface ConversionQuery {
   /** Cohort windows: the current one first, then the baseline ones. */
   readonly windows: readonly AlertWindow[];
   readonly conversionWindowMs: number;
-  readonly breakdown?: TouchpointDimension | undefined;
+  readonly breakdown?: AlertBreakdown | undefined;
 }
 
 export interface ConversionCount {

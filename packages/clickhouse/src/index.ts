@@ -41,6 +41,15 @@ export {
   createClickHouse,
 } from './client.ts';
 export {
+  type CustomFunnelBreakdown,
+  type CustomFunnelCounts,
+  type CustomFunnelDefinition,
+  type CustomFunnelQuery,
+  type CustomFunnelResult,
+  type CustomFunnelSegment,
+  queryCustomFunnel,
+} from './custom-funnel.query.ts';
+export {
   type CustomerTimeline,
   type CustomerTimelineQuery,
   queryCustomerTimeline,

@@ -1,9 +1,7 @@
-import { twoProportionZTest } from './proportions.ts';
 import type { StageFunnel, StageFunnelStage } from './stage-funnel.ts';
 import type { StageIndex, StageName } from './stages.ts';
+import { SIGNIFICANCE_LEVEL, twoProportionZTest } from './two-proportions.ts';
 
-/** A change is significant below this two-sided p-value … */
-export const SIGNIFICANCE_LEVEL = 0.05;
 /**
  * … and only when every expected count (successes and failures of both periods under the pooled
  * proportion) is at least this: below it the normal approximation behind the z-test does not hold.

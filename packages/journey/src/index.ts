@@ -5,9 +5,26 @@ export {
   type BottleneckRanking,
   MIN_EXPECTED_COUNT,
   rankBottlenecks,
-  SIGNIFICANCE_LEVEL,
 } from './bottlenecks.ts';
 export { CHANNELS, type Channel, channelOf } from './channel.ts';
+export {
+  CustomFunnel,
+  checkExclusionSteps,
+  FUNNEL_ORDERS,
+  FunnelBreakdown,
+  FunnelExclusion,
+  type FunnelOrder,
+  FunnelStep,
+  funnelShape,
+  MAX_FUNNEL_EXCLUSIONS,
+  MAX_FUNNEL_STEPS,
+  type NamedTouchpointDimension,
+  PropertyFilter,
+  PropertyKey,
+  StepMatch,
+  TOUCHPOINT_DIMENSIONS,
+  TouchpointDimension,
+} from './custom-funnel.ts';
 export {
   AGE_BANDS,
   CUSTOMER_DIMENSIONS,
@@ -25,6 +42,13 @@ export {
 } from './customer-model.ts';
 export { DEFAULT_STAGE_RULESET } from './default-stage-ruleset.ts';
 export {
+  compareVariants,
+  type VariantComparison,
+  type VariantCount,
+  type VariantResult,
+} from './experiment.ts';
+export { type FunnelStepCount, type FunnelStepFigures, funnelStepFigures } from './funnel-steps.ts';
+export {
   type IdentityLink,
   type IdentityLookup,
   identityLookupOf,
@@ -38,7 +62,6 @@ export {
   type PeriodKpis,
   periodKpis,
 } from './kpis.ts';
-export { type Proportion, type TwoProportionTest, twoProportionZTest } from './proportions.ts';
 export {
   buildStageFunnel,
   type StageFunnel,
@@ -75,3 +98,17 @@ export {
   stageIndex,
   stageName,
 } from './stages.ts';
+export {
+  type ComparisonOptions,
+  type ComparisonVerdict,
+  compareProportions,
+  erfc,
+  normalCdf,
+  type Proportion,
+  type ProportionComparison,
+  type ProportionSample,
+  SIGNIFICANCE_LEVEL,
+  type TwoProportionTest,
+  twoProportionZTest,
+  Z_95,
+} from './two-proportions.ts';

@@ -22,7 +22,8 @@ function oneOrMany<T extends z.ZodType>(item: T) {
 
 const TouchpointType = z.enum(WIRE_EVENT_TYPES);
 const EventName = z.string().min(1);
-const PathGlob = z
+/** A page path glob: `*` is any run of characters, `/` included; case-insensitive. */
+export const PathGlob = z
   .string()
   .min(1)
   .max(1024)
@@ -123,7 +124,7 @@ export const Match: z.ZodType<Match, MatchInput> = z
   });
 
 /** A stage as its index (1–7) or its name; parsed to the index. */
-const StageRef = z
+export const StageRef = z
   .union([z.int().min(1).max(STAGE_NAMES.length), StageName], {
     error: `expected a stage index 1–${STAGE_NAMES.length} or one of ${STAGE_NAMES.join(', ')}`,
   })

@@ -52,7 +52,7 @@ export const AlertBaseline = z.discriminatedUnion('type', [
 export type AlertBaseline = z.infer<typeof AlertBaseline>;
 
 /** Touchpoint columns a conversion drop can be broken down by: the value at the customer's entry into the step. */
-export const TOUCHPOINT_DIMENSIONS = [
+export const ALERT_BREAKDOWNS = [
   'device',
   'browser',
   'os',
@@ -62,8 +62,8 @@ export const TOUCHPOINT_DIMENSIONS = [
   'utm_medium',
   'utm_campaign',
 ] as const;
-export const TouchpointDimension = z.enum(TOUCHPOINT_DIMENSIONS);
-export type TouchpointDimension = z.infer<typeof TouchpointDimension>;
+export const AlertBreakdown = z.enum(ALERT_BREAKDOWNS);
+export type AlertBreakdown = z.infer<typeof AlertBreakdown>;
 
 const common = {
   name: z.string().trim().min(1).max(200),
@@ -101,7 +101,7 @@ export const StageConversionDropRule = z
     minSample: z.int().min(10).max(10_000_000).default(100),
     /** Severity is critical from this relative drop on, warning below. */
     criticalRelativeDrop: z.number().gt(0).max(1).default(0.5),
-    breakdown: TouchpointDimension.optional(),
+    breakdown: AlertBreakdown.optional(),
     /** How many breakdown values the root-cause hint lists. */
     topOffenders: z.int().min(1).max(20).default(3),
   })

@@ -1,5 +1,5 @@
-import type { Proportion } from './statistics.ts';
-import { MAD_TO_SIGMA, median, medianAbsoluteDeviation, twoProportionZTest } from './statistics.ts';
+import { normalCdf, type Proportion, twoProportionZTest } from '../two-proportions.ts';
+import { MAD_TO_SIGMA, median, medianAbsoluteDeviation } from './statistics.ts';
 
 export type AlertSeverity = 'warning' | 'critical';
 
@@ -77,12 +77,14 @@ function judge(group: ConversionGroup, minSample: number): GroupJudgement {
   const customers = group.current.trials;
   const currentRate = customers === 0 ? 0 : group.current.successes / customers;
   const sufficient = customers >= minSample && baselineCustomers >= minSample && baselineRate > 0;
-  const pValue = sufficient
+  // One-sided: only a drop below the baseline counts. No variance at all (zScore null) is no evidence.
+  const zScore = sufficient
     ? twoProportionZTest(group.current, {
         successes: baselineRate * baselineCustomers,
         trials: baselineCustomers,
-      }).pBelow
-    : 1;
+      }).zScore
+    : null;
+  const pValue = zScore === null ? 1 : normalCdf(zScore);
   return {
     segment: group.segment,
     sufficient,

@@ -1,6 +1,8 @@
 export {
+  ALERT_BREAKDOWNS,
   ALERT_RULE_KINDS,
   AlertBaseline,
+  AlertBreakdown,
   AlertDuration,
   AlertRule,
   type AlertRuleInput,
@@ -15,8 +17,6 @@ export {
   parseAlertRule,
   StageConversionDropRule,
   type StoredAlertRule,
-  TOUCHPOINT_DIMENSIONS,
-  TouchpointDimension,
   VolumeAnomalyRule,
   WebhookTarget,
   withoutSecrets,
@@ -44,13 +44,5 @@ export {
   type RootCauseEntry,
   type ThresholdParams,
 } from './detectors.ts';
-export {
-  MAD_TO_SIGMA,
-  median,
-  medianAbsoluteDeviation,
-  normalCdf,
-  type Proportion,
-  type TwoProportionTest,
-  twoProportionZTest,
-} from './statistics.ts';
+export { MAD_TO_SIGMA, median, medianAbsoluteDeviation } from './statistics.ts';
 export { type AlertWindow, baselineWindows, currentWindow, slotEnd } from './windows.ts';

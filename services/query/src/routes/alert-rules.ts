@@ -1,5 +1,5 @@
 import { MAX_BACKTEST_EVALUATIONS } from '@waymark/clickhouse';
-import { ALERT_RULE_KINDS, KPI_METRICS, STAGE_NAMES, TOUCHPOINT_DIMENSIONS } from '@waymark/journey';
+import { ALERT_BREAKDOWNS, ALERT_RULE_KINDS, KPI_METRICS, STAGE_NAMES } from '@waymark/journey';
 import {
   AlertRuleParams,
   alertHistory,
@@ -73,7 +73,7 @@ const ruleSchema = {
     window: duration,
     conversionWindow: duration,
     baseline,
-    breakdown: { type: 'string', enum: TOUCHPOINT_DIMENSIONS },
+    breakdown: { type: 'string', enum: ALERT_BREAKDOWNS },
     metric: { type: 'string', enum: KPI_METRICS },
     operator: { type: 'string', enum: ['below', 'above'] },
     value: { type: 'number' },

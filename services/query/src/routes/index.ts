@@ -1,4 +1,5 @@
 import { alertRuleRoutes } from './alert-rules.ts';
+import { customFunnelRoutes } from './custom-funnels.ts';
 import { customerRoutes } from './customers.ts';
 import { flowDrilldownRoutes } from './flow-drilldown.ts';
 import { kpiRoutes } from './kpis.ts';
@@ -16,4 +17,5 @@ export const API_ROUTES: readonly ApiRoutes[] = [
   stageRuleRoutes,
   flowDrilldownRoutes,
   alertRuleRoutes,
+  customFunnelRoutes,
 ];

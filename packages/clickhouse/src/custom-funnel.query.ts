@@ -1,0 +1,478 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import {
+  type CustomerDimension,
+  type CustomerModel,
+  type FunnelOrder,
+  type FunnelStepCount,
+  type FunnelStepFigures,
+  funnelStepFigures,
+  MAX_FUNNEL_STEPS,
+  type PropertyFilter,
+  type StepMatch,
+  type TouchpointDimension,
+} from '@waymark/journey';
+import { customerCtes, customerDimensionSql } from './customers.query.ts';
+import { ClickHouseStorageError } from './errors.ts';
+import { toNullableNumber, toNumber } from './values.ts';
+
+/*
+ * Custom funnels (docs/analytics/custom-funnels.md, docs/decisions/0015-custom-funnels-and-experiments.md).
+ *
+ * Every step and exclusion compiles to a SQL condition over one touchpoint `t` whose values (event names,
+ * globs, property keys and values) are all query parameters; the SQL text itself only ever holds our own
+ * identifiers and numbers. One query:
+ * 1. matched: the touchpoints that match any step or exclusion (all of a customer's touchpoints in strict
+ *    mode), read with FINAL (one row per message id), resolved to their customer through the identity map,
+ *    each with a bit mask of what it matches: bit k−1 for step k, bit 20+j for exclusion j.
+ * 2. funnel_customers: per customer, the entry (first step-1 touchpoint) and its touchpoints' times and
+ *    masks in time order; the cohort is the customers whose entry is in [from, to).
+ * 3. chains: per customer, how far it got within [entry, entry + window] and when it reached each step
+ *    (an arrayFold over its touchpoints for ordered and strict, first times for any), and whether an
+ *    exclusion drops it.
+ * 4. the counts and time quantiles per step, overall and per breakdown value in one pass (GROUPING SETS).
+ */
+
+export interface CustomFunnelDefinition {
+  readonly steps: readonly StepMatch[];
+  readonly order: FunnelOrder;
+  readonly exclusions: readonly (StepMatch & { afterStep: number; beforeStep: number })[];
+}
+
+export interface CustomFunnelQuery {
+  readonly projectId: string;
+  /** Cohort: customers whose first step-1 touchpoint is in [from, to). */
+  readonly from: Date;
+  readonly to: Date;
+  /** The steps count within this long after the entry (inclusive, millisecond precision). */
+  readonly windowSeconds: number;
+  readonly funnel: CustomFunnelDefinition;
+  readonly breakdown?: CustomFunnelBreakdown;
+  /**
+   * With a touchpoint breakdown: customers whose step-1 touchpoints carry more than one value of it are
+   * left out and counted in `conflictingCustomers` (an experiment's customers exposed to two variants).
+   */
+  readonly oneValuePerCustomer?: boolean;
+}
+
+/** The funnel once per value, at most `limit` values (those with the most customers at step 1). */
+export type CustomFunnelBreakdown =
+  | { readonly kind: 'touchpoint'; readonly dimension: TouchpointDimension; readonly limit: number }
+  | {
+      readonly kind: 'customer';
+      readonly dimension: CustomerDimension;
+      readonly limit: number;
+      /** The project's customer model, which defines types, tiers and RFM segments. */
+      readonly model: CustomerModel;
+      readonly asOf?: Date;
+    };
+
+export interface CustomFunnelCounts {
+  readonly steps: readonly FunnelStepFigures[];
+  /** Cohort customers dropped by an exclusion step (not counted at any step). */
+  readonly excludedCustomers: number;
+  /** With `oneValuePerCustomer`: cohort customers left out for carrying several values. */
+  readonly conflictingCustomers: number;
+}
+
+export interface CustomFunnelSegment extends CustomFunnelCounts {
+  /** The breakdown value; '' when unknown. */
+  readonly value: string;
+}
+
+export interface CustomFunnelResult extends CustomFunnelCounts {
+  readonly segments?: readonly CustomFunnelSegment[];
+  /** More values than the breakdown's limit had customers; the smallest were left out. */
+  readonly segmentsTruncated?: boolean;
+}
+
+/** Collects query parameters and hands out their placeholders: user values never enter the SQL text. */
+class QueryParams {
+  readonly values: Record<string, unknown> = {};
+  #next = 0;
+
+  placeholder(type: string, value: unknown): string {
+    const name = `p${this.#next++}`;
+    this.values[name] = value;
+    return `{${name}:${type}}`;
+  }
+}
+
+const EXCLUSION_BIT = MAX_FUNNEL_STEPS;
+/** Identity plumbing rather than something the customer did: never a break in a strict funnel. */
+const NOT_ACTIONS = "('identify', 'alias', 'group')";
+
+/** A page path glob → a LIKE pattern over the lower-cased path: `*` is `%`, LIKE's own wildcards are literal. */
+function globToLikePattern(glob: string): string {
+  return glob
+    .toLowerCase()
+    .replace(/[\\%_]/g, (c) => `\\${c}`)
+    .replaceAll('*', '%');
+}
+
+function propertySql(filter: PropertyFilter, params: QueryParams): string {
+  const key = params.placeholder('String', filter.property);
+  const type = `JSONType(t.properties, ${key})`;
+  const isNumber = `${type} IN ('Int64', 'UInt64', 'Double')`;
+  const text = `JSONExtractString(t.properties, ${key})`;
+  const number = `JSONExtractFloat(t.properties, ${key})`;
+  const equals = (value: string | number | boolean | null): string => {
+    if (value === null) return `(JSONHas(t.properties, ${key}) AND ${type} = 'Null')`;
+    if (typeof value === 'string')
+      return `(${type} = 'String' AND ${text} = ${params.placeholder('String', value)})`;
+    if (typeof value === 'number')
+      return `(${isNumber} AND ${number} = ${params.placeholder('Float64', value)})`;
+    return `(${type} = 'Bool' AND JSONExtractBool(t.properties, ${key}) = ${params.placeholder('UInt8', value ? 1 : 0)})`;
+  };
+  // Numbers and numeric strings ("4.5"), like the stage rules' gte/lte; anything else compares false.
+  const numeric = `multiIf(${isNumber}, ${number}, ${type} = 'String', toFloat64OrNull(trimBoth(${text})), NULL)`;
+  const conditions: string[] = [];
+  if (filter.exists !== undefined) conditions.push(`${type} ${filter.exists ? '!=' : '='} 'Null'`);
+  if (filter.eq !== undefined) conditions.push(equals(filter.eq));
+  if (filter.neq !== undefined) conditions.push(`NOT ${equals(filter.neq)}`);
+  if (filter.in !== undefined) {
+    const strings = filter.in.filter((v): v is string => typeof v === 'string');
+    const numbers = filter.in.filter((v): v is number => typeof v === 'number');
+    const others = filter.in.filter((v) => typeof v !== 'string' && typeof v !== 'number');
+    const anyOf = [
+      ...(strings.length > 0
+        ? [`(${type} = 'String' AND ${text} IN ${params.placeholder('Array(String)', strings)})`]
+        : []),
+      ...(numbers.length > 0
+        ? [`(${isNumber} AND ${number} IN ${params.placeholder('Array(Float64)', numbers)})`]
+        : []),
+      ...others.map(equals),
+    ];
+    conditions.push(`(${anyOf.join(' OR ')})`);
+  }
+  if (filter.gte !== undefined)
+    conditions.push(`ifNull(${numeric} >= ${params.placeholder('Float64', filter.gte)}, 0)`);
+  if (filter.lte !== undefined)
+    conditions.push(`ifNull(${numeric} <= ${params.placeholder('Float64', filter.lte)}, 0)`);
+  if (filter.contains !== undefined) {
+    conditions.push(
+      `(${type} = 'String' AND positionCaseInsensitiveUTF8(${text}, ${params.placeholder('String', filter.contains)}) > 0)`,
+    );
+  }
+  return conditions.join(' AND ');
+}
+
+/** One step (or exclusion) as a condition over the touchpoint `t`. */
+function stepMatchSql(match: StepMatch, params: QueryParams): string {
+  const conditions: string[] = [];
+  if (match.type) conditions.push(`t.type IN ${params.placeholder('Array(String)', match.type)}`);
+  if (match.event) conditions.push(`t.event IN ${params.placeholder('Array(String)', match.event)}`);
+  if (match.pagePath) {
+    const globs = match.pagePath.map(
+      (glob) => `lowerUTF8(t.page_path) LIKE ${params.placeholder('String', globToLikePattern(glob))}`,
+    );
+    conditions.push(`(t.page_path != '' AND (${globs.join(' OR ')}))`);
+  }
+  if (match.stage !== undefined) conditions.push(`t.stage >= ${params.placeholder('UInt8', match.stage)}`);
+  for (const filter of match.properties ?? []) conditions.push(propertySql(filter, params));
+  return `(${conditions.join(' AND ')})`;
+}
+
+const TOUCHPOINT_DIMENSION_SQL: Record<Exclude<TouchpointDimension, `property:${string}`>, string> = {
+  utm_source: 't.campaign_source',
+  utm_medium: 't.campaign_medium',
+  utm_campaign: 't.campaign_name',
+  utm_term: 't.campaign_term',
+  utm_content: 't.campaign_content',
+  step1_device: 't.device_type',
+  step1_os: 't.os',
+  step1_browser: 't.browser',
+  step1_country: 't.country',
+  step1_channel: 't.channel',
+  step1_page: 't.page_path',
+};
+
+function touchpointDimensionSql(dimension: TouchpointDimension, params: QueryParams): string {
+  if (dimension.startsWith('property:')) {
+    const key = params.placeholder('String', dimension.slice('property:'.length));
+    // A string as itself, any other JSON value as its JSON text (1, true); '' when absent.
+    return `if(JSONType(t.properties, ${key}) = 'String', JSONExtractString(t.properties, ${key}), JSONExtractRaw(t.properties, ${key}))`;
+  }
+  return `toString(${TOUCHPOINT_DIMENSION_SQL[dimension as keyof typeof TOUCHPOINT_DIMENSION_SQL]})`;
+}
+
+/*
+ * How far a customer got and when (times `r`, one per step reached), by order. Touchpoints outside
+ * [entry, entry + window] are skipped. Touchpoints at the same millisecond count as simultaneous: their
+ * masks are OR-ed as they arrive, so the result does not depend on their order, and they may fill several
+ * consecutive steps at once (windowFunnel does the same).
+ *
+ * `advance(g, level)` is how many steps, from level + 1 on, a millisecond's mask g fills in a row: the
+ * trailing ones of the step bits above `level` (x ^ (x + 1) has one bit more than x has trailing ones).
+ */
+const advance = (mask: string, level: string, stepBits: number) =>
+  `(bitCount(bitXor(bitShiftRight(bitAnd(${mask}, ${stepBits}), ${level}), bitShiftRight(bitAnd(${mask}, ${stepBits}), ${level}) + 1)) - 1)`;
+const IN_WINDOW = 't >= entry AND t <= entry + {windowMs:Int64}';
+
+function orderedChainSql(stepBits: number): string {
+  const group = 'if(t = acc.2, bitOr(acc.3, m), m)';
+  const steps = advance(group, 'acc.1', stepBits);
+  return `arrayFold((acc, t, m) -> if(NOT (${IN_WINDOW}), acc,
+      (toUInt8(acc.1 + ${steps}), t, ${group}, arrayConcat(acc.4, arrayWithConstant(${steps}, t)))),
+    times, masks, (toUInt8(0), toInt64(-1), toUInt64(0), CAST([], 'Array(Int64)')))`;
+}
+
+/*
+ * Strict: state (level, millisecond, its mask, times, level when the millisecond began, whether it holds a
+ * touchpoint that is no repeat of a step already reached, broken). When a new millisecond begins, the
+ * previous one breaks the chain if it did not advance it and held such a touchpoint.
+ */
+function strictChainSql(stepBits: number): string {
+  const isNew = 't != acc.2';
+  const broken = `acc.7 OR (${isNew} AND acc.1 = acc.5 AND acc.6)`;
+  const group = `if(${isNew}, m, bitOr(acc.3, m))`;
+  const groupStart = `if(${isNew}, acc.1, acc.5)`;
+  const own = `bitAnd(m, ${stepBits})`;
+  const noRepeat = `(${own} = 0 OR bitShiftRight(${own}, ${groupStart}) != 0)`;
+  const steps = advance(group, 'acc.1', stepBits);
+  return `arrayFold((acc, t, m) -> multiIf(NOT (${IN_WINDOW}), acc,
+      ${broken}, (acc.1, acc.2, acc.3, acc.4, acc.5, acc.6, toUInt8(1)),
+      (toUInt8(acc.1 + ${steps}), t, ${group}, arrayConcat(acc.4, arrayWithConstant(${steps}, t)),
+        toUInt8(${groupStart}), toUInt8(if(${isNew}, ${noRepeat}, acc.6 OR ${noRepeat})), toUInt8(0))),
+    times, masks,
+    (toUInt8(0), toInt64(-1), toUInt64(0), CAST([], 'Array(Int64)'), toUInt8(0), toUInt8(0), toUInt8(0)))`;
+}
+
+/** The chain columns by order: `level` (steps reached) and `r` (the time each was reached). */
+function chainColumns(order: FunnelOrder, stepCount: number): string {
+  const stepBits = 2 ** stepCount - 1;
+  if (order === 'any') {
+    // The first time of each step in the window; step k is reached once steps 1..k have all happened.
+    return `arrayMap(k -> arrayFirstIndex((t, m) -> bitTest(m, k) AND ${IN_WINDOW}, times, masks), range(${stepCount})) AS first_index,
+    toUInt8(if(has(first_index, 0), indexOf(first_index, 0) - 1, ${stepCount})) AS level,
+    arrayMap(k -> arrayMax(arraySlice(arrayMap(i -> times[i], first_index), 1, k)), range(1, ${stepCount + 1})) AS r`;
+  }
+  const fold = order === 'strict' ? strictChainSql(stepBits) : orderedChainSql(stepBits);
+  return `${fold} AS chain, chain.1 AS level, chain.4 AS r`;
+}
+
+/**
+ * A customer is dropped by exclusion j when, after reaching step a, it has a matching touchpoint before
+ * reaching step b (strictly between the two times) or, if it never reached b, before its window closes.
+ */
+function excludedSql(exclusions: CustomFunnelDefinition['exclusions']): string {
+  if (exclusions.length === 0) return '0';
+  return exclusions
+    .map(
+      ({ afterStep: a, beforeStep: b }, j) =>
+        `(level >= ${a} AND arrayExists((t, m) -> bitTest(m, ${EXCLUSION_BIT + j}) AND t > r[${a}]
+          AND if(level >= ${b}, t < r[${b}], t <= entry + {windowMs:Int64}), times, masks))`,
+    )
+    .join(' OR ');
+}
+
+/*
+ * Which step-1 touchpoint's value is the entry's: the earliest, and among touchpoints of the same
+ * millisecond the one with the smallest hash of its value, so the answer never depends on the order rows
+ * are aggregated in. Comparing a (time, value) tuple instead cost a quarter of the query's CPU time.
+ * Milliseconds times 2^20 stay within Int64 until the year 2248.
+ */
+const ENTRY_ORDER = 'ts * 1048576 + toInt64(cityHash64(value) % 1048576)';
+
+const LINKS_CTE = `links AS (
+    SELECT alias_key, argMax(customer_key, linked_at) AS linked_customer
+    FROM identities WHERE project_id = {projectId:String} GROUP BY alias_key
+  )`;
+
+function funnelSql(query: CustomFunnelQuery, params: QueryParams): string {
+  const { steps, order, exclusions } = query.funnel;
+  const n = steps.length;
+  if (n < 1 || n > MAX_FUNNEL_STEPS)
+    throw new RangeError(`a funnel has 1–${MAX_FUNNEL_STEPS} steps, got ${n}`);
+  const mask = [
+    ...steps.map((step, k) => `toUInt64(${stepMatchSql(step, params)}) * ${2 ** k}`),
+    ...exclusions.map(
+      (exclusion, j) => `toUInt64(${stepMatchSql(exclusion, params)}) * ${2 ** (EXCLUSION_BIT + j)}`,
+    ),
+  ].join(' + ');
+  const breakdown = query.breakdown;
+  const touchpointValue =
+    breakdown?.kind === 'touchpoint' ? touchpointDimensionSql(breakdown.dimension, params) : undefined;
+  const oneValue = touchpointValue !== undefined && query.oneValuePerCustomer === true;
+
+  let ctes = LINKS_CTE;
+  let segments = '';
+  let from = 'chains';
+  if (breakdown?.kind === 'customer') {
+    const customers = customerCtes(breakdown.model, breakdown.asOf ?? new Date());
+    const dimension = customerDimensionSql(breakdown.dimension);
+    Object.assign(params.values, customers.params, dimension.params);
+    // The customer model's chain defines `links` too. A multi-valued dimension (interest) gives a
+    // customer several values: one row per customer with all of them.
+    ctes = `${customers.sql},
+  customer_segments AS (SELECT customer, groupArray(${dimension.sql}) AS segment_values FROM customers GROUP BY customer)`;
+    segments = "if(empty(customer_segments.segment_values), [''], customer_segments.segment_values)";
+    from = 'chains LEFT JOIN customer_segments ON customer_segments.customer = chains.customer';
+  } else if (touchpointValue !== undefined) {
+    segments = '[chains.segment_value]';
+  }
+
+  const aggregates = [
+    'countIf(excluded AND NOT conflicting) AS excluded_customers',
+    'countIf(conflicting) AS conflicting_customers',
+    ...steps.map((_, position) => `countIf(kept AND level >= ${position + 1}) AS n${position + 1}`),
+    ...steps
+      .slice(1)
+      .map(
+        (_, position) =>
+          `quantilesExactInclusiveIf(0.5, 0.9)((r[${position + 2}] - r[${position + 1}]) / 1000, kept AND level >= ${position + 2}) AS q${position + 2}`,
+      ),
+  ].join(',\n  ');
+  const grouped =
+    segments === ''
+      ? `SELECT ${aggregates} FROM ${from}`
+      : `SELECT segment, position, ${aggregates}
+FROM ${from}
+ARRAY JOIN ${segments} AS segment, arrayEnumerate(${segments}) AS position
+GROUP BY GROUPING SETS ((segment), (position))
+HAVING position <= 1
+ORDER BY position DESC, n1 DESC, segment
+LIMIT {segmentRows:UInt32}`;
+
+  return `WITH ${ctes},
+  matched AS (
+    SELECT
+      if(links.linked_customer = '', t.raw_key, links.linked_customer) AS customer,
+      toUnixTimestamp64Milli(t.timestamp) AS ts,
+      ${mask} AS mask${
+        touchpointValue === undefined
+          ? ''
+          : `,
+      ${touchpointValue} AS value`
+      }
+    FROM touchpoints AS t FINAL
+    LEFT JOIN links ON links.alias_key = t.raw_key
+    WHERE t.project_id = {projectId:String}
+      AND t.timestamp < fromUnixTimestamp64Milli({endMs:Int64})
+      AND ${order === 'strict' ? `(mask != 0 OR t.type NOT IN ${NOT_ACTIONS})` : 'mask != 0'}
+      AND (t.timestamp >= fromUnixTimestamp64Milli({fromMs:Int64}) OR bitTest(mask, 0))
+  ),
+  funnel_customers AS (
+    SELECT customer,
+      minIf(ts, bitTest(mask, 0)) AS entry,${
+        touchpointValue === undefined
+          ? ''
+          : `
+      argMinIf(value, ${ENTRY_ORDER}, bitTest(mask, 0)) AS segment_value,`
+      }
+      ${oneValue ? 'uniqExactIf(value, bitTest(mask, 0)) > 1' : '0'} AS conflicting,
+      arraySort(groupArray(ts)) AS times,
+      arraySort((m, t) -> t, groupArray(mask), groupArray(ts)) AS masks
+    FROM matched
+    GROUP BY customer
+    HAVING bitTest(groupBitOr(mask), 0) AND entry >= {fromMs:Int64} AND entry < {toMs:Int64}
+  ),
+  chains AS (
+    SELECT *,
+      ${chainColumns(order, n)},
+      ${excludedSql(exclusions)} AS excluded,
+      NOT excluded AND NOT conflicting AS kept
+    FROM funnel_customers
+  )
+${grouped}`;
+}
+
+type Row = Record<string, unknown>;
+
+function countsOf(row: Row, stepCount: number): CustomFunnelCounts {
+  const counts = Array.from({ length: stepCount }, (_, position): FunnelStepCount => {
+    const k = position + 1;
+    const customers = toNumber(row[`n${k}`], `custom funnel n${k}`);
+    if (k === 1) return { customers, medianSecondsFromPrevious: null, p90SecondsFromPrevious: null };
+    const quantiles = row[`q${k}`];
+    if (!Array.isArray(quantiles)) {
+      throw new ClickHouseStorageError('CLICKHOUSE_BAD_VALUE', `custom funnel q${k}: expected an array`);
+    }
+    return {
+      customers,
+      medianSecondsFromPrevious: toMilliseconds(toNullableNumber(quantiles[0], `custom funnel q${k}[0]`)),
+      p90SecondsFromPrevious: toMilliseconds(toNullableNumber(quantiles[1], `custom funnel q${k}[1]`)),
+    };
+  });
+  return {
+    steps: funnelStepFigures(counts),
+    excludedCustomers: toNumber(row.excluded_customers, 'custom funnel excluded_customers'),
+    conflictingCustomers: toNumber(row.conflicting_customers, 'custom funnel conflicting_customers'),
+  };
+}
+
+/** Seconds rounded to the millisecond, the precision of the data (interpolation adds float noise). */
+function toMilliseconds(seconds: number | null): number | null {
+  return seconds === null ? null : Math.round(seconds * 1000) / 1000;
+}
+
+/**
+ * The query and its parameters. Every value of the request is a parameter; the SQL text holds only our
+ * own identifiers, bit numbers and step indexes.
+ */
+export function customFunnelSql(query: CustomFunnelQuery): {
+  sql: string;
+  params: Record<string, unknown>;
+} {
+  if (!Number.isFinite(query.windowSeconds) || query.windowSeconds < 0) {
+    throw new RangeError(`windowSeconds must be a non-negative number, got ${query.windowSeconds}`);
+  }
+  const fromMs = query.from.getTime();
+  const toMs = query.to.getTime();
+  if (Number.isNaN(fromMs) || Number.isNaN(toMs)) throw new RangeError('from/to must be valid dates');
+  const params = new QueryParams();
+  const sql = funnelSql(query, params);
+  const windowMs = Math.round(query.windowSeconds * 1000);
+  return {
+    sql,
+    params: {
+      ...params.values,
+      projectId: query.projectId,
+      fromMs,
+      toMs,
+      endMs: toMs + windowMs,
+      windowMs,
+      // The total row, the values, and one more to tell whether there were more.
+      ...(query.breakdown && { segmentRows: query.breakdown.limit + 2 }),
+    },
+  };
+}
+
+/** A custom funnel over any touchpoints, optionally broken down (docs/analytics/custom-funnels.md). */
+export async function queryCustomFunnel(
+  client: ClickHouseClient,
+  query: CustomFunnelQuery,
+): Promise<CustomFunnelResult> {
+  const { sql, params } = customFunnelSql(query);
+  const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
+  const rows = await result.json<Row>();
+  const stepCount = query.funnel.steps.length;
+  if (query.breakdown === undefined) {
+    const [row] = rows;
+    if (!row)
+      throw new ClickHouseStorageError('CLICKHOUSE_BAD_VALUE', 'the custom funnel query returned no row');
+    return countsOf(row, stepCount);
+  }
+  const total = rows.find((row) => toNumber(row.position, 'custom funnel position') === 1);
+  const values = rows.filter((row) => toNumber(row.position, 'custom funnel position') === 0);
+  // Without any cohort customer there is no row at all, not even the total.
+  const overall = total
+    ? countsOf(total, stepCount)
+    : {
+        steps: funnelStepFigures(
+          Array.from({ length: stepCount }, () => ({
+            customers: 0,
+            medianSecondsFromPrevious: null,
+            p90SecondsFromPrevious: null,
+          })),
+        ),
+        excludedCustomers: 0,
+        conflictingCustomers: 0,
+      };
+  return {
+    ...overall,
+    segments: values
+      .slice(0, query.breakdown.limit)
+      .map((row) => ({ value: String(row.segment), ...countsOf(row, stepCount) })),
+    segmentsTruncated: values.length > query.breakdown.limit,
+  };
+}

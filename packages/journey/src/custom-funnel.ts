@@ -1,0 +1,181 @@
+import { WIRE_EVENT_TYPES } from '@waymark/events';
+import { z } from 'zod';
+import { CUSTOMER_DIMENSIONS, CustomerDimension } from './customer-model.ts';
+import { PathGlob, StageRef } from './stage-ruleset.ts';
+
+/**
+ * A custom funnel (docs/analytics/custom-funnels.md): 2–20 ordered steps, each a match over any touchpoint,
+ * counted per identity-resolved customer. Every condition compiles to SQL with its values as query
+ * parameters, so the limits below are what keeps a request cheap to validate and to run, and a property
+ * key is held to a strict pattern because it names a JSON key inside the query.
+ */
+
+export const MAX_FUNNEL_STEPS = 20;
+export const MAX_FUNNEL_EXCLUSIONS = 10;
+const MAX_VALUES = 100;
+const MAX_TEXT = 1000;
+
+/** A top-level key of a touchpoint's `properties`. */
+export const PropertyKey = z.string().regex(/^[A-Za-z0-9_$][A-Za-z0-9_.$-]{0,99}$/, {
+  message: 'expected a property key of letters, digits, _ . $ - (at most 100 characters)',
+});
+
+const Text = z.string().max(MAX_TEXT);
+const Scalar = z.union([Text, z.number(), z.boolean(), z.null()], {
+  error: `expected a string (at most ${MAX_TEXT} characters), number, boolean or null`,
+});
+
+const PROPERTY_OPERATORS = ['eq', 'neq', 'in', 'gte', 'lte', 'exists', 'contains'] as const;
+
+/**
+ * A condition on one key of the touchpoint's `properties`; every operator given must hold.
+ * `eq`/`neq`/`in` compare exactly, type included ("4" is not 4); `neq` also holds when the key is absent.
+ * `gte`/`lte` compare numbers and numeric strings. `exists: true` means present and not null.
+ * `contains` is a case-insensitive substring of a string value.
+ */
+export const PropertyFilter = z
+  .strictObject({
+    property: PropertyKey,
+    eq: Scalar.optional(),
+    neq: Scalar.optional(),
+    in: z.array(Scalar).min(1).max(MAX_VALUES).optional(),
+    gte: z.number().optional(),
+    lte: z.number().optional(),
+    exists: z.boolean().optional(),
+    contains: z.string().min(1).max(MAX_TEXT).optional(),
+  })
+  .refine((filter) => PROPERTY_OPERATORS.some((operator) => filter[operator] !== undefined), {
+    message: `a property filter needs at least one of ${PROPERTY_OPERATORS.join(', ')}`,
+  });
+export type PropertyFilter = z.infer<typeof PropertyFilter>;
+
+/** One value or a list of them; a single value is read as a list of one. */
+const oneOrMany = <T extends z.ZodType>(item: T) =>
+  z.preprocess((value) => (Array.isArray(value) ? value : [value]), z.array(item).min(1).max(MAX_VALUES));
+
+const MATCH_KEYS = ['type', 'event', 'pagePath', 'stage', 'properties'] as const;
+
+const matchShape = {
+  /** Touchpoint type(s): track, page, screen, identify, group, alias. */
+  type: oneOrMany(z.enum(WIRE_EVENT_TYPES)).optional(),
+  /** Exact, case-sensitive event name(s). */
+  event: oneOrMany(z.string().min(1).max(200)).optional(),
+  /** Page path glob(s), any of which may match: `*` is any run of characters; case-insensitive. */
+  pagePath: oneOrMany(PathGlob).optional(),
+  /** A touchpoint staged at this stage or a later one (the stage funnel's "reached" reading). */
+  stage: StageRef.optional(),
+  properties: z.array(PropertyFilter).min(1).max(20).optional(),
+};
+
+const hasCondition = (match: Partial<Record<(typeof MATCH_KEYS)[number], unknown>>) =>
+  MATCH_KEYS.some((key) => match[key] !== undefined);
+const needsCondition = {
+  message: `a step needs at least one of ${MATCH_KEYS.join(', ')} (an empty step would match every touchpoint)`,
+};
+
+/** What a touchpoint must be to count for a step: all the conditions present hold. */
+export const StepMatch = z.strictObject(matchShape).refine(hasCondition, needsCondition);
+export type StepMatch = z.infer<typeof StepMatch>;
+
+export const FunnelStep = z
+  .strictObject({ ...matchShape, /** A label for the answer. */ name: z.string().max(200).optional() })
+  .refine(hasCondition, needsCondition);
+export type FunnelStep = z.infer<typeof FunnelStep>;
+
+/** PostHog's exclusion step: a customer with a matching touchpoint between the two steps leaves the funnel. */
+export const FunnelExclusion = z
+  .strictObject({ ...matchShape, afterStep: z.int().min(1), beforeStep: z.int().min(2) })
+  .refine(hasCondition, needsCondition)
+  .refine((exclusion) => exclusion.afterStep < exclusion.beforeStep, {
+    message: 'afterStep must be before beforeStep',
+    path: ['beforeStep'],
+  });
+export type FunnelExclusion = z.infer<typeof FunnelExclusion>;
+
+/**
+ * `ordered`: the steps in order, other touchpoints allowed in between (windowFunnel); `strict`: no other
+ * touchpoint between two steps; `any`: after step 1, the other steps in any order.
+ */
+export const FUNNEL_ORDERS = ['ordered', 'strict', 'any'] as const;
+export type FunnelOrder = (typeof FUNNEL_ORDERS)[number];
+
+/**
+ * The fields of a funnel definition (steps, how they must follow each other, exclusions), for request schemas
+ * that embed it; pair with {@link checkExclusionSteps}. Experiments use the same definition with fewer steps.
+ */
+export function funnelShape(minSteps: number, maxSteps: number) {
+  return {
+    steps: z.array(FunnelStep).min(minSteps).max(maxSteps),
+    order: z.enum(FUNNEL_ORDERS).default('ordered'),
+    exclusions: z.array(FunnelExclusion).max(MAX_FUNNEL_EXCLUSIONS).default([]),
+  };
+}
+
+/** Every exclusion's `beforeStep` names one of the funnel's steps. */
+export function checkExclusionSteps(
+  funnel: { readonly steps: readonly unknown[]; readonly exclusions: readonly FunnelExclusion[] },
+  ctx: z.RefinementCtx,
+): void {
+  funnel.exclusions.forEach((exclusion, position) => {
+    if (exclusion.beforeStep > funnel.steps.length) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `beforeStep must name one of the ${funnel.steps.length} steps`,
+        path: ['exclusions', position, 'beforeStep'],
+      });
+    }
+  });
+}
+
+export const CustomFunnel = z.strictObject(funnelShape(2, MAX_FUNNEL_STEPS)).superRefine(checkExclusionSteps);
+export type CustomFunnel = z.infer<typeof CustomFunnel>;
+
+/**
+ * Breakdowns of the touchpoint that opened the funnel (the customer's first step-1 touchpoint), as opposed
+ * to customer dimensions (docs/customers.md), which describe the customer: `device` is the customer's
+ * latest device, `step1_device` the device the funnel was entered on.
+ */
+export const TOUCHPOINT_DIMENSIONS = [
+  'utm_source',
+  'utm_medium',
+  'utm_campaign',
+  'utm_term',
+  'utm_content',
+  'step1_device',
+  'step1_os',
+  'step1_browser',
+  'step1_country',
+  'step1_channel',
+  'step1_page',
+] as const;
+export type NamedTouchpointDimension = (typeof TOUCHPOINT_DIMENSIONS)[number];
+export type TouchpointDimension = NamedTouchpointDimension | `property:${string}`;
+
+const PROPERTY_DIMENSION = /^property:[A-Za-z0-9_$][A-Za-z0-9_.$-]{0,99}$/;
+
+export const TouchpointDimension = z.custom<TouchpointDimension>(
+  (value) =>
+    typeof value === 'string' &&
+    ((TOUCHPOINT_DIMENSIONS as readonly string[]).includes(value) || PROPERTY_DIMENSION.test(value)),
+);
+
+export type FunnelBreakdown =
+  | { readonly kind: 'customer'; readonly dimension: CustomerDimension }
+  | { readonly kind: 'touchpoint'; readonly dimension: TouchpointDimension };
+
+/** A breakdown name: a touchpoint dimension of the step-1 touchpoint or a customer dimension. */
+export const FunnelBreakdown = z.string().transform((name, ctx): FunnelBreakdown => {
+  if (TouchpointDimension.safeParse(name).success) {
+    return { kind: 'touchpoint', dimension: name as TouchpointDimension };
+  }
+  if (CustomerDimension.safeParse(name).success) {
+    return { kind: 'customer', dimension: name as CustomerDimension };
+  }
+  ctx.addIssue({
+    code: 'custom',
+    message:
+      `expected a step-1 touchpoint dimension (${TOUCHPOINT_DIMENSIONS.join(', ')}, property:<key>) ` +
+      `or a customer dimension (${Object.values(CUSTOMER_DIMENSIONS).flat().join(', ')}, trait:<name>)`,
+  });
+  return z.NEVER;
+});
