@@ -19,7 +19,11 @@ const T0 = Date.now() - 2 * 60 * 60 * 1000;
 const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
 const campaignVisit = { page: { url: 'https://shop.example/?utm_source=news&utm_medium=email' } };
 
-/** Everything published on the journey topic, read by a group of its own from the beginning. */
+/**
+ * The project's records on the journey topic, read by a group of its own from the beginning. The topic is
+ * shared by the whole test run (other tests write to it too), so a record counts as this project's by its
+ * key, `<projectId>:<customer>`, and every such record must decode.
+ */
 const published: Array<{ key: string; transition: StageTransition }> = [];
 const undecodable: string[] = [];
 let reader: Consumer;
@@ -31,11 +35,11 @@ beforeAll(async () => {
   await reader.subscribe({ topic: TOPICS.journey, fromBeginning: true });
   await reader.run({
     eachMessage: async ({ message }) => {
+      const key = message.key?.toString() ?? '';
+      if (!key.startsWith(`${project.projectId}:`)) return;
       const decoded = decodeStageTransition(message.value ?? Buffer.alloc(0));
       if (!decoded.ok) undecodable.push(`${decoded.reason}: ${decoded.detail}`);
-      else if (decoded.value.projectId === project.projectId) {
-        published.push({ key: message.key?.toString() ?? '', transition: decoded.value });
-      }
+      else published.push({ key, transition: decoded.value });
     },
   });
 });
