@@ -17,7 +17,12 @@ export {
 export { DEFAULT_STAGE_RULESET } from './default-stage-ruleset.ts';
 export {
   buildStageFunnel,
+  ENTRY_FILTER_DIMENSIONS,
+  type EntryFilterDimension,
+  type EntryFilters,
+  STAGE_FUNNEL_MODES,
   type StageFunnel,
+  type StageFunnelMode,
   type StageFunnelStage,
   type StageReachCount,
 } from './stage-funnel.ts';

@@ -10,6 +10,17 @@ export {
 } from './fixtures.ts';
 export type { ClickHouseServerEndpoint, KafkaSource } from './provided-context.ts';
 export {
+  linearPercentile,
+  type ReferenceEntryField,
+  type ReferenceFunnel,
+  type ReferenceLink,
+  type ReferenceMode,
+  type ReferenceQuery,
+  type ReferenceStage,
+  type ReferenceTouchpoint,
+  referenceStageFunnel,
+} from './stage-funnel-reference.ts';
+export {
   CLICKHOUSE_IMAGE,
   KAFKA_IMAGE,
   parseBrokers,
