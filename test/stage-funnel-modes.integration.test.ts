@@ -407,6 +407,24 @@ describe('stage funnel modes', () => {
     expect(await p.funnel('reached', T0, T0 + DAY, window, { channel: [''] })).toEqual([1, 0, 0, 0, 0, 0, 0]);
   });
 
+  it('takes the entry of a customer seen on two devices in the same millisecond by message id', async () => {
+    const p = new Population();
+    const at = T0 + HOUR;
+    // The key read first (a:phone) holds the later message id.
+    await p.insert([{ key: 'a:tablet', stage: 1, at, id: 'tie-a', fields: { country: 'FR' } }]);
+    await p.insert([{ key: 'a:phone', stage: 1, at, id: 'tie-b', fields: { country: 'DE' } }]);
+    await p.link('a:tablet', 'u:bea', at);
+    await p.link('a:phone', 'u:bea', at);
+    for (const mode of MODES) {
+      expect(await p.funnel(mode, T0, T0 + DAY, 86_400, { country: ['FR'] }), mode).toEqual([
+        1, 0, 0, 0, 0, 0, 0,
+      ]);
+      expect(await p.funnel(mode, T0, T0 + DAY, 86_400, { country: ['DE'] }), mode).toEqual([
+        0, 0, 0, 0, 0, 0, 0,
+      ]);
+    }
+  });
+
   it('agrees with the reference on random populations', async () => {
     // Walks through the stages (repeats, next, back, skips, restarts, unstaged touchpoints), on few raw keys
     // so that identity links merge walks, with times that often tie; the touchpoints are stored in random

@@ -71,10 +71,19 @@ const ENTRY_FIELD: Record<EntryFilterDimension, number> = {
 const activeFilters = (filters: EntryFilters | undefined) =>
   ENTRY_FILTER_DIMENSIONS.filter((dimension) => filters?.[dimension] !== undefined);
 
-const entryCondition = (dimensions: readonly EntryFilterDimension[]) =>
+/*
+ * With filters, each raw key says whether its entry touchpoint matches them, and a customer of several keys takes
+ * the answer of the key with the earliest entry. That key is found by a string that sorts like the stored
+ * (timestamp, stage, message id): a fixed-width hex of timestamp·8 + stage, made non-negative, then the
+ * message id. argMin over one string is several times faster than over the tuple itself.
+ */
+const entryMatchSql = (dimensions: readonly EntryFilterDimension[]) =>
   dimensions
-    .map((d) => ` AND tupleElement(entry, ${ENTRY_FIELD[d]}) IN {filter_${d}:Array(String)}`)
-    .join('');
+    .map((d) => `tupleElement(entry, ${ENTRY_FIELD[d]}) IN {filter_${d}:Array(String)}`)
+    .join(' AND ');
+const ENTRY_ORDER_SQL = `concat(
+        hex(toUInt64(toUnixTimestamp64Milli(tupleElement(entry, 1)) * 8 + tupleElement(entry, 2) + 4611686018427387904)),
+        tupleElement(entry, 3))`;
 
 function funnelCustomersCtes(mode: StageFunnelMode, filters: EntryFilters | undefined): string {
   const dimensions = activeFilters(filters);
@@ -83,18 +92,17 @@ function funnelCustomersCtes(mode: StageFunnelMode, filters: EntryFilters | unde
   const keyColumns = [
     ...stageNumbers.map((k) => `toUnixTimestamp64Milli(first_at_${k}) AS t${k}`),
     ...(withPath ? ['path.2 AS path'] : []),
-    ...(withEntry ? ['entry'] : []),
+    ...(withEntry
+      ? [`${entryMatchSql(dimensions)} AS entry_matches`, `${ENTRY_ORDER_SQL} AS entry_order`]
+      : []),
   ];
-  const ownColumns = [
-    ...stageNumbers.map((k) => `t${k}`),
-    ...(withPath ? ['path'] : []),
-    ...(withEntry ? ['entry'] : []),
-  ];
+  const ownColumns = [...stageNumbers.map((k) => `t${k}`), ...(withPath ? ['path'] : [])];
   const mergedColumns = [
     ...stageNumbers.map((k) => `min(t${k}) AS t${k}`),
     ...(withPath ? ['groupArrayArray(path) AS path'] : []),
-    ...(withEntry ? ['min(entry) AS entry'] : []),
+    ...(withEntry ? ['argMin(entry_matches, entry_order) AS entry_matches'] : []),
   ];
+  const matching = withEntry ? ' AND entry_matches' : '';
   return `
   reach_keys AS (
     SELECT raw_key, linked, tupleElement(link, 2) AS linked_customer,
@@ -105,13 +113,14 @@ function funnelCustomersCtes(mode: StageFunnelMode, filters: EntryFilters | unde
   funnel_customers AS (
     SELECT raw_key AS customer, ${ownColumns.join(', ')}
     FROM reach_keys
-    WHERE linked = 0 AND t1 >= {fromMs:Int64} AND t1 < {toMs:Int64}${entryCondition(dimensions)}
+    WHERE linked = 0 AND t1 >= {fromMs:Int64} AND t1 < {toMs:Int64}${matching}
     UNION ALL
-    SELECT if(linked_customer = '', raw_key, linked_customer) AS customer, ${mergedColumns.join(', ')}
-    FROM reach_keys
-    WHERE linked = 1
-    GROUP BY customer
-    HAVING t1 >= {fromMs:Int64} AND t1 < {toMs:Int64}${entryCondition(dimensions)}
+    SELECT customer, ${ownColumns.join(', ')} FROM (
+      SELECT if(linked_customer = '', raw_key, linked_customer) AS customer, ${mergedColumns.join(', ')}
+      FROM reach_keys
+      WHERE linked = 1
+      GROUP BY customer
+      HAVING t1 >= {fromMs:Int64} AND t1 < {toMs:Int64}${matching})
   ),
   funnel_stages AS (${stageTimesSql(mode)}
   )`;
