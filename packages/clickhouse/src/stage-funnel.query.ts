@@ -130,10 +130,31 @@ function funnelCustomersCtes(mode: StageFunnelMode, filters: EntryFilters | unde
  * Ordered and strict modes walk the customer's path: the message times relative to entry, encoded as
  * Δms·8 + stage (the stored timestamp·8 + stage minus entry·8) so that one integer sort orders it by time,
  * then by stage — touchpoints of the same millisecond count in stage order. Only the window after entry is
- * kept. Every element is ≥ 1 (stage ≥ 1), so 0 means "not reached" below.
+ * kept. `st` holds the stages of the sorted path; i_k is the position in it at which the customer counts at
+ * stage k (0 when it does not), r_k that element's time.
+ *
+ * Each step is its own SELECT layer: a step that refers to the previous one through an alias would have the
+ * analyzer inline the whole chain again (the query tree doubles per stage), and lambdas that capture a column
+ * copy it once per array element. Positions found with indexOf over array slices need neither.
  */
-const WINDOWED_PATH = `arraySort(arrayFilter(x -> x <= {windowMs:Int64} * 8 + 7,
-        arrayMap(x -> x - assumeNotNull(t1) * 8, path)))`;
+const PATH_LAYER = `SELECT customer, t1, seq, arrayMap(x -> toInt8(x % 8), seq) AS st
+      FROM (SELECT customer, t1, arraySort(arrayFilter(x -> x <= {windowMs:Int64} * 8 + 7,
+        arrayMap(x -> x - assumeNotNull(t1) * 8, path))) AS seq
+        FROM funnel_customers)`;
+
+type Column = readonly [expression: string, name: string];
+
+/** Nested SELECTs, each adding its columns (which may use the layers below) to those of the layers below. */
+function layered(base: string, baseColumns: readonly string[], layers: ReadonlyArray<readonly Column[]>) {
+  let sql = base;
+  const columns = [...baseColumns];
+  for (const layer of layers) {
+    sql = `SELECT ${[...columns, ...layer.map(([expression, name]) => `${expression} AS ${name}`)].join(', ')}
+      FROM (${sql})`;
+    columns.push(...layer.map(([, name]) => name));
+  }
+  return sql;
+}
 
 function stageTimesSql(mode: StageFunnelMode): string {
   if (mode === 'reached') {
@@ -142,46 +163,55 @@ function stageTimesSql(mode: StageFunnelMode): string {
       ${list((k) => `if(t${k} - t1 <= {windowMs:Int64}, t${k}, NULL) AS r${k}`, laterStages)}
     FROM funnel_customers`;
   }
-  // e_k: the element at which the customer counts at stage k, 0 when it does not.
-  const firstOfStage =
+  const layers: ReadonlyArray<readonly Column[]> =
     mode === 'ordered'
       ? /*
-         * The earliest ordered path: the first stage-1 element, then the first stage-k element after the
+         * The earliest ordered path: the first discovery, then the first stage-k element after the
          * stage-(k−1) one. Taking the earliest match at every step finds the longest path there is.
          */
-        list((k) =>
-          k === 1
-            ? 'arrayFirst(x -> x % 8 = 1, seq) AS e1'
-            : `if(e${k - 1} = 0, 0, arrayFirst(x -> x % 8 = ${k} AND x > e${k - 1}, seq)) AS e${k}`,
-        )
+        stageNumbers.map((k) => [
+          [
+            k === 1
+              ? 'indexOf(st, 1)'
+              : `if(i${k - 1} = 0, 0, if((indexOf(arraySlice(st, i${k - 1} + 1), ${k}) AS found) = 0, 0, i${k - 1} + found))`,
+            `i${k}`,
+          ],
+        ])
       : /*
          * Runs: a new run starts where the next staged touchpoint is neither the same stage nor the next one.
-         * A run that starts at discovery is a strict path; it counts up to its last stage. Of the runs that go
-         * furthest, the first is the customer's path, and e_k is its first stage-k element.
+         * A run that starts at discovery is a strict path; it counts up to its last stage (its level). Of the
+         * runs that go furthest the first is the customer's path, starting at `path_start`; it counts at
+         * stage k ≤ level at its first stage-k element.
          */
-        list(
-          (k) => `if(level < ${k}, 0, arrayFirst((x, r) -> r = chosen AND x % 8 = ${k}, seq, run)) AS e${k}`,
-        );
-  const runs =
-    mode === 'strict'
-      ? `,
-        arrayMap(x -> toInt8(x % 8), seq) AS st,
-        arrayMap((s, previous, i) -> i = 1 OR s - previous NOT IN (0, 1),
-          st, arrayPushFront(arrayPopBack(st), toInt8(0)), arrayEnumerate(st)) AS starts,
-        arrayCumSum(starts) AS run,
-        arrayFill((v, start) -> start, arrayMap((s, start) -> s * start, st, starts), starts) AS run_start,
-        arrayMax(arrayMap((s, first) -> if(first = 1, s, 0), st, run_start)) AS level,
-        arrayFirst((r, s, first) -> s = level AND first = 1, run, st, run_start) AS chosen`
-      : '';
+        [
+          [
+            [
+              `arrayMap((s, previous, i) -> i = 1 OR s - previous NOT IN (0, 1),
+        st, arrayPushFront(arrayPopBack(st), toInt8(0)), arrayEnumerate(st))`,
+              'starts',
+            ],
+          ],
+          [
+            ['arrayCumSum(starts)', 'run'],
+            [
+              `arrayMap((s, first) -> if(first = 1, s, 0), st,
+        arrayFill((v, start) -> start, arrayMap((s, start) -> s * start, st, starts), starts))`,
+              'chain',
+            ],
+          ],
+          [['arrayMax(chain)', 'level']],
+          [['if(level = 0, 0, indexOf(run, run[indexOf(chain, level)]))', 'path_start']],
+          stageNumbers.map(
+            (k): Column => [
+              `if(level < ${k}, 0, path_start - 1 + indexOf(arraySlice(st, path_start), ${k}))`,
+              `i${k}`,
+            ],
+          ),
+        ];
   return `
     SELECT customer,
-      ${list((k) => `if(e${k} = 0, NULL, t1 + intDiv(e${k}, 8)) AS r${k}`)}
-    FROM (
-      SELECT customer, t1,
-        ${firstOfStage.replaceAll('\n      ', '\n        ')}
-      FROM (SELECT customer, t1, ${WINDOWED_PATH} AS seq${runs}
-        FROM funnel_customers)
-    )`;
+      ${list((k) => `if(i${k} = 0, NULL, t1 + intDiv(seq[i${k}], 8)) AS r${k}`)}
+    FROM (${layered(PATH_LAYER, ['customer', 't1', 'seq', 'st'], layers)})`;
 }
 
 const FUNNEL_AGGREGATES = `
