@@ -7,8 +7,9 @@ import {
   type StoredTouchpoint,
 } from '@waymark/clickhouse';
 import { touchpointOf } from '@waymark/events';
-import type { EntryFilterDimension, StageFunnelMode } from '@waymark/journey';
+import { type EntryFilterDimension, STAGE_FUNNEL_MODES, type StageFunnelMode } from '@waymark/journey';
 import {
+  expectFunnelMatches,
   openTestClickHouse,
   type ReferenceLink,
   type ReferenceTouchpoint,
@@ -30,7 +31,7 @@ const SECOND = 1000;
 const HOUR = 3600 * SECOND;
 const DAY = 24 * HOUR;
 const T0 = Date.UTC(2024, 2, 1);
-const MODES: readonly StageFunnelMode[] = ['reached', 'ordered', 'strict'];
+const MODES = STAGE_FUNNEL_MODES;
 
 let ch: TestClickHouse;
 beforeAll(async () => {
@@ -118,31 +119,11 @@ class Population {
       ...q,
       windowMs: windowSeconds * SECOND,
     });
-    const where = `${mode} [${from}, ${to}) window ${windowSeconds}s ${JSON.stringify(filters ?? {})}`;
-    expect(actual.entered, `${where} entered`).toBe(expected.entered);
-    actual.stages.forEach((stage, i) => {
-      const want = expected.stages[i];
-      expect(stage.customers, `${where} stage ${i + 1} customers`).toBe(want?.customers);
-      for (const field of [
-        'conversionFromStart',
-        'conversionFromPrevious',
-        'dropOff',
-        'medianSecondsFromPrevious',
-        'p90SecondsFromPrevious',
-        'medianSecondsToNext',
-        'p90SecondsToNext',
-      ] as const) {
-        const got = stage[field];
-        const wanted = want?.[field] ?? null;
-        if (wanted === null) expect(got, `${where} stage ${i + 1} ${field}`).toBeNull();
-        // Times are rounded to the millisecond; ratios are exact up to float noise.
-        else
-          expect(
-            Math.abs((got ?? Number.NaN) - wanted),
-            `${where} stage ${i + 1} ${field}`,
-          ).toBeLessThanOrEqual(0.001);
-      }
-    });
+    expectFunnelMatches(
+      actual,
+      expected,
+      `${mode} [${from}, ${to}) window ${windowSeconds}s ${JSON.stringify(filters ?? {})}`,
+    );
     return actual.stages.map((stage) => stage.customers);
   }
 
@@ -276,6 +257,8 @@ describe('stage funnel modes', () => {
         mode === 'reached' ? [3, 2, 1, 0, 0, 0, 0] : [3, 2, 0, 0, 0, 0, 0],
       );
     }
+    // A window of 0 counts only what happened in the entry's millisecond.
+    expect(await p.funnel('reached', T0, T0 + 1, 0)).toEqual([3, 1, 1, 0, 0, 0, 0]);
   });
 
   it('joins anonymous history to the customer it identified as, retroactively, in every mode', async () => {
@@ -301,6 +284,20 @@ describe('stage funnel modes', () => {
     });
     // Her entry moved back to the phone's first touchpoint.
     expect((await p.counts(T0 + 2 * HOUR, T0 + DAY)).reached).toEqual([0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('follows the latest link when an alias is relinked', async () => {
+    const p = new Population();
+    await p.insert([
+      { key: 'a:shared-tablet', stage: 1, at: T0 },
+      { key: 'u:bo', stage: 4, at: T0 + DAY },
+      { key: 'u:cy', stage: 2, at: T0 + DAY },
+    ]);
+    await p.link('a:shared-tablet', 'u:cy', T0 + HOUR);
+    await p.link('a:shared-tablet', 'u:bo', T0 + 2 * HOUR);
+    // bo entered at T0 on the tablet; cy at T0 + 1 day.
+    expect((await p.counts(T0, T0 + 3 * DAY)).reached).toEqual([2, 2, 1, 1, 0, 0, 0]);
+    expect((await p.counts(T0, T0 + 1)).reached).toEqual([1, 1, 1, 1, 0, 0, 0]);
   });
 
   it('places a late-arriving earlier touchpoint where it belongs', async () => {
@@ -337,12 +334,16 @@ describe('stage funnel modes', () => {
     });
   });
 
-  it('answers zeros for a range nobody entered in', async () => {
+  it('answers zeros for a range nobody entered in, and for an unknown project', async () => {
     const p = new Population();
     await p.insert(journey('a:someone', [1, 2]));
-    for (const mode of MODES) {
+    for (const [projectId, mode] of [
+      ...MODES.map((m) => [p.projectId, m] as const),
+      ['no-such-project', 'ordered'] as const,
+    ]) {
       const funnel = await queryStageFunnel(ch.client, {
         ...p.query(mode, T0 + DAY, T0 + 2 * DAY, 86_400),
+        projectId,
         from: new Date(T0 + DAY),
         to: new Date(T0 + 2 * DAY),
       });

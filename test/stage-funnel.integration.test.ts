@@ -1,8 +1,9 @@
 import { seededRandom } from '@waymark/cli';
+import { STAGE_FUNNEL_MODES } from '@waymark/journey';
 import {
+  expectFunnelMatches,
   type ReferenceFunnel,
   type ReferenceLink,
-  type ReferenceMode,
   type ReferenceQuery,
   type ReferenceTouchpoint,
   referenceStageFunnel,
@@ -44,7 +45,7 @@ const STAGE_EVENTS = [
 ];
 const SOURCES = ['google', 'newsletter', 'facebook'];
 const PLANS = ['free', 'pro'];
-const MODES: readonly ReferenceMode[] = ['reached', 'ordered', 'strict'];
+const MODES = STAGE_FUNNEL_MODES;
 
 interface Sent {
   readonly batches: Record<string, unknown>[][];
@@ -161,32 +162,6 @@ function reference(
   return referenceStageFunnel(touchpoints, sent.links, { ...query, projectId: '' });
 }
 
-function expectFunnel(
-  actual: Pick<FunnelAnswer, 'entered' | 'stages'>,
-  expected: ReferenceFunnel,
-  what: string,
-) {
-  expect(actual.entered, `${what} entered`).toBe(expected.entered);
-  actual.stages.forEach((stage, i) => {
-    const want = expected.stages[i];
-    expect(stage.customers, `${what} stage ${i + 1}`).toBe(want?.customers);
-    for (const field of [
-      'conversionFromPrevious',
-      'dropOff',
-      'medianSecondsFromPrevious',
-      'p90SecondsToNext',
-    ] as const) {
-      const wanted = want?.[field] ?? null;
-      if (wanted === null) expect(stage[field], `${what} stage ${i + 1} ${field}`).toBeNull();
-      else
-        expect(
-          Math.abs(Number(stage[field]) - wanted),
-          `${what} stage ${i + 1} ${field}`,
-        ).toBeLessThanOrEqual(0.001);
-    }
-  });
-}
-
 const RANGE = { from: new Date(T0).toISOString(), to: new Date(T0 + 4 * DAY).toISOString() };
 
 beforeAll(async () => {
@@ -224,7 +199,7 @@ describe('GET /v1/projects/:projectId/funnel/stages', () => {
         expect(status).toBe(200);
         expect(body.mode).toBe(mode);
         const windowMs = window === '30d' ? 30 * DAY : 6 * HOUR;
-        expectFunnel(body, reference({ ...range(RANGE), windowMs, mode }), `${mode} ${window}`);
+        expectFunnelMatches(body, reference({ ...range(RANGE), windowMs, mode }), `${mode} ${window}`);
       }
     }
   });
@@ -245,7 +220,7 @@ describe('GET /v1/projects/:projectId/funnel/stages', () => {
         filters: { utm_source: ['google', 'facebook'], utm_medium: ['cpc'] },
       });
       expect(expected.entered).toBeGreaterThan(0);
-      expectFunnel(body, expected, `${mode} filtered`);
+      expectFunnelMatches(body, expected, `${mode} filtered`);
     }
   });
 
@@ -260,7 +235,7 @@ describe('GET /v1/projects/:projectId/funnel/stages', () => {
       funnelPath({ from, to, mode: 'ordered' }),
     );
     expect(status).toBe(200);
-    expectFunnel(body, reference({ ...range(RANGE), windowMs: 30 * DAY, mode: 'ordered' }), 'offsets');
+    expectFunnelMatches(body, reference({ ...range(RANGE), windowMs: 30 * DAY, mode: 'ordered' }), 'offsets');
     // A one-millisecond range at a customer's entry holds exactly the customers who entered then.
     const entry = Math.min(...sent.touchpoints.filter((tp) => tp.stage > 0).map((tp) => tp.timestamp));
     const single = await queryApi<FunnelAnswer>(
@@ -298,7 +273,7 @@ describe('GET /v1/projects/:projectId/funnel/stages', () => {
         const expected = reference({ ...range(RANGE), windowMs: 30 * DAY, mode }, (customer) =>
           segment.value === '' ? !sent.plans.has(customer) : sent.plans.get(customer) === segment.value,
         );
-        expectFunnel(segment, expected, `${mode} plan=${segment.value}`);
+        expectFunnelMatches(segment, expected, `${mode} plan=${segment.value}`);
       }
     }
   });

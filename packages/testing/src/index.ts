@@ -10,11 +10,9 @@ export {
 } from './fixtures.ts';
 export type { ClickHouseServerEndpoint, KafkaSource } from './provided-context.ts';
 export {
-  linearPercentile,
-  type ReferenceEntryField,
+  expectFunnelMatches,
   type ReferenceFunnel,
   type ReferenceLink,
-  type ReferenceMode,
   type ReferenceQuery,
   type ReferenceStage,
   type ReferenceTouchpoint,

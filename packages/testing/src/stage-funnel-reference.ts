@@ -1,18 +1,15 @@
+import {
+  ENTRY_FILTER_DIMENSIONS,
+  type EntryFilterDimension,
+  type EntryFilters,
+  type StageFunnelMode,
+} from '@waymark/journey';
+import { expect } from 'vitest';
+
 /**
  * The stage funnel computed the slow, obvious way from the touchpoints a test generated, as
  * docs/analytics/stage-funnel.md defines it: tests compare the SQL funnel with this, never with the SQL itself.
  */
-
-export type ReferenceMode = 'reached' | 'ordered' | 'strict';
-export type ReferenceEntryField =
-  | 'channel'
-  | 'country'
-  | 'device'
-  | 'os'
-  | 'browser'
-  | 'utm_source'
-  | 'utm_medium'
-  | 'utm_campaign';
 
 export interface ReferenceTouchpoint {
   readonly projectId: string;
@@ -22,7 +19,7 @@ export interface ReferenceTouchpoint {
   readonly timestamp: number;
   /** 0 = unstaged, 1 … 7. */
   readonly stage: number;
-  readonly fields?: Partial<Record<ReferenceEntryField, string>>;
+  readonly fields?: Partial<Record<EntryFilterDimension, string>>;
 }
 
 export interface ReferenceLink {
@@ -37,8 +34,8 @@ export interface ReferenceQuery {
   readonly from: number;
   readonly to: number;
   readonly windowMs: number;
-  readonly mode: ReferenceMode;
-  readonly filters?: Partial<Record<ReferenceEntryField, readonly string[]>>;
+  readonly mode: StageFunnelMode;
+  readonly filters?: EntryFilters;
 }
 
 export interface ReferenceStage {
@@ -59,23 +56,12 @@ export interface ReferenceFunnel {
   readonly customers: ReadonlyMap<string, readonly (number | null)[]>;
 }
 
-const FIELDS: readonly ReferenceEntryField[] = [
-  'channel',
-  'country',
-  'device',
-  'os',
-  'browser',
-  'utm_source',
-  'utm_medium',
-  'utm_campaign',
-];
-
 /** a before b: time, then stage, then message id, then the fields (the stored entry's tie-break). */
 function earlier(a: ReferenceTouchpoint, b: ReferenceTouchpoint): number {
   if (a.timestamp !== b.timestamp) return a.timestamp - b.timestamp;
   if (a.stage !== b.stage) return a.stage - b.stage;
   if (a.messageId !== b.messageId) return a.messageId < b.messageId ? -1 : 1;
-  for (const field of FIELDS) {
+  for (const field of ENTRY_FILTER_DIMENSIONS) {
     const x = a.fields?.[field] ?? '';
     const y = b.fields?.[field] ?? '';
     if (x !== y) return x < y ? -1 : 1;
@@ -84,7 +70,7 @@ function earlier(a: ReferenceTouchpoint, b: ReferenceTouchpoint): number {
 }
 
 /** numpy's default ("linear") percentile. */
-export function linearPercentile(values: readonly number[], p: number): number | null {
+function linearPercentile(values: readonly number[], p: number): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
   const position = p * (sorted.length - 1);
@@ -94,7 +80,7 @@ export function linearPercentile(values: readonly number[], p: number): number |
 }
 
 /** Times at stages 1 … 7 of one customer's staged touchpoints (sorted, within the window). */
-function stageTimes(path: readonly ReferenceTouchpoint[], mode: ReferenceMode): (number | null)[] {
+function stageTimes(path: readonly ReferenceTouchpoint[], mode: StageFunnelMode): (number | null)[] {
   const times: (number | null)[] = Array(7).fill(null);
   if (mode === 'reached') {
     for (const tp of path) {
@@ -164,7 +150,7 @@ export function referenceStageFunnel(
     const path = [...staged].sort(earlier);
     const entry = path[0] as ReferenceTouchpoint;
     if (entry.timestamp < query.from || entry.timestamp >= query.to) continue;
-    const matches = FIELDS.every((field) => {
+    const matches = ENTRY_FILTER_DIMENSIONS.every((field) => {
       const allowed = query.filters?.[field];
       return allowed === undefined || allowed.includes(entry.fields?.[field] ?? '');
     });
@@ -195,4 +181,39 @@ export function referenceStageFunnel(
     };
   });
   return { entered: customers.size, stages, customers };
+}
+
+const COMPARED_FIELDS = [
+  'conversionFromStart',
+  'conversionFromPrevious',
+  'dropOff',
+  'medianSecondsFromPrevious',
+  'p90SecondsFromPrevious',
+  'medianSecondsToNext',
+  'p90SecondsToNext',
+] as const;
+
+/** Asserts that a funnel answer (query result or API body) matches the reference, field by field. */
+export function expectFunnelMatches(
+  actual: {
+    readonly entered: number;
+    readonly stages: ReadonlyArray<Partial<Record<'customers' | (typeof COMPARED_FIELDS)[number], unknown>>>;
+  },
+  expected: ReferenceFunnel,
+  where: string,
+): void {
+  expect(actual.entered, `${where}: entered`).toBe(expected.entered);
+  expect(
+    actual.stages.map((stage) => stage.customers),
+    `${where}: customers`,
+  ).toEqual(expected.stages.map((stage) => stage.customers));
+  actual.stages.forEach((stage, i) => {
+    for (const field of COMPARED_FIELDS) {
+      const wanted = expected.stages[i]?.[field] ?? null;
+      const what = `${where}: stage ${i + 1} ${field}`;
+      if (wanted === null) expect(stage[field], what).toBeNull();
+      // Times are rounded to the millisecond; ratios are exact up to float noise.
+      else expect(Math.abs(Number(stage[field]) - wanted), what).toBeLessThanOrEqual(0.001);
+    }
+  });
 }
