@@ -118,7 +118,8 @@ function funnelCustomersCtes(mode: StageFunnelMode, filters: EntryFilters | unde
     SELECT customer, ${ownColumns.join(', ')} FROM (
       SELECT if(linked_customer = '', raw_key, linked_customer) AS customer, ${mergedColumns.join(', ')}
       FROM reach_keys
-      WHERE linked = 1
+      -- A key first seen after to + window can change nothing: its times are all past the window.
+      WHERE linked = 1 AND reach_keys.t1 <= {toMs:Int64} + {windowMs:Int64}
       GROUP BY customer
       HAVING t1 >= {fromMs:Int64} AND t1 < {toMs:Int64}${matching})
   ),
