@@ -41,7 +41,7 @@ const list = (each: (k: number) => string, stages = stageNumbers, separator = ',
 
 /*
  * Everything is read from stage_reach, one row per raw key (0002 and 0009 migrations), with FINAL: the
- * engine's own merge of the key's rows (min, minMap, max, argMin) at read time, exact before background merges
+ * engine's own merge of the key's rows (min, minMap, max) at read time, exact before background merges
  * and cheaper than a GROUP BY raw_key. Columns a mode does not need are not read.
  *
  * 1. reach_keys: the project's raw keys.
