@@ -258,7 +258,7 @@ describe('GET /v1/projects/:projectId/funnel/stages', () => {
   });
 
   it('breaks any mode down by a customer dimension', async () => {
-    for (const mode of ['ordered', 'strict'] as const) {
+    for (const mode of MODES) {
       const { status, body } = await queryApi<FunnelAnswer>(
         stack.queryUrl,
         project,
@@ -275,6 +275,21 @@ describe('GET /v1/projects/:projectId/funnel/stages', () => {
         );
         expectFunnelMatches(segment, expected, `${mode} plan=${segment.value}`);
       }
+    }
+    // With entry filters: each segment is the filtered cohort's customers of that plan.
+    const { body } = await queryApi<FunnelAnswer>(
+      stack.queryUrl,
+      project,
+      'GET',
+      funnelPath({ ...RANGE, mode: 'strict', breakdown: 'trait:plan', utm_source: 'google' }),
+    );
+    for (const segment of body.breakdown?.segments ?? []) {
+      const expected = reference(
+        { ...range(RANGE), windowMs: 30 * DAY, mode: 'strict', filters: { utm_source: ['google'] } },
+        (customer) =>
+          segment.value === '' ? !sent.plans.has(customer) : sent.plans.get(customer) === segment.value,
+      );
+      expectFunnelMatches(segment, expected, `strict google plan=${segment.value}`);
     }
   });
 
@@ -301,6 +316,17 @@ describe('GET /v1/projects/:projectId/funnel/stages', () => {
       expect(status, JSON.stringify(params).slice(0, 200)).toBe(400);
       expect(body.code).toBe('INVALID_REQUEST');
       expect(body.errors.map((e) => e.field)).toContain(field);
+    }
+    // Names that mean something to JavaScript objects are parameters like any other.
+    for (const name of ['__proto__', 'constructor', 'hasOwnProperty']) {
+      const { status, body } = await queryApi<{ errors: Array<{ field: string }> }>(
+        stack.queryUrl,
+        project,
+        'GET',
+        `${funnelPath(RANGE)}&${name}=x`,
+      );
+      expect(status, name).toBe(400);
+      expect(body.errors.map((e) => e.field)).toEqual([name]);
     }
     // Filter values are parameters, never SQL: quotes and SQL match nothing and break nothing.
     const injected = await queryApi<FunnelAnswer>(

@@ -40,6 +40,10 @@ describe('StageFunnelQuery', () => {
   it('refuses parameters it does not know, by name', () => {
     expect(fieldsOf({ ...RANGE, utm_soruce: 'google' })).toEqual(['utm_soruce']);
     expect(fieldsOf({ ...RANGE, constructor: 'x', toString: 'y' })).toEqual(['constructor', 'toString']);
+    // JSON.parse, like a query-string parser, makes `__proto__` an own key rather than the prototype.
+    expect(fieldsOf(JSON.parse('{"from": "2026-11-01", "to": "2026-11-08", "__proto__": "x"}'))).toEqual([
+      '__proto__',
+    ]);
   });
 
   it('refuses oversized filters and repeated single-valued parameters', () => {

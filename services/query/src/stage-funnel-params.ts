@@ -40,34 +40,43 @@ const KNOWN_PARAMETERS = new Set(['from', 'to', 'window', 'mode', 'breakdown', .
 
 /**
  * `GET /v1/projects/:projectId/funnel/stages`. Parameters it does not know are refused rather than ignored:
- * a misspelt filter would otherwise silently widen the cohort.
+ * a misspelt filter would otherwise silently widen the cohort. They are looked for in the raw query, before
+ * parsing copies it into a plain object (where a `__proto__` key would vanish).
  */
-export const StageFunnelQuery = z
-  .looseObject({
-    from: IsoInstant,
-    to: IsoInstant,
-    window: ConversionWindow.prefault('30d'),
-    mode: z
-      .enum(STAGE_FUNNEL_MODES, { message: `mode must be one of ${STAGE_FUNNEL_MODES.join(', ')}` })
-      .default('reached'),
-    /** A customer dimension: the funnel once per value of it. */
-    breakdown: CustomerDimension.optional(),
-    ...entryFilters,
-  })
-  .superRefine((query, ctx) => {
-    for (const key of Object.keys(query)) {
-      if (!KNOWN_PARAMETERS.has(key)) {
-        ctx.addIssue({ code: 'custom', path: [key], message: 'not a parameter of this endpoint' });
+export const StageFunnelQuery = z.preprocess(
+  (input, ctx) => {
+    if (typeof input === 'object' && input !== null) {
+      for (const key of Object.keys(input)) {
+        if (!KNOWN_PARAMETERS.has(key)) {
+          ctx.addIssue({ code: 'custom', path: [key], message: 'not a parameter of this endpoint', input });
+        }
       }
     }
-  })
-  .refine((q) => q.from.getTime() < q.to.getTime(), { message: '`from` must be before `to`', path: ['to'] })
-  .transform((q) => {
-    const filters: EntryFilters = Object.fromEntries(
-      ENTRY_FILTER_DIMENSIONS.flatMap((dimension) =>
-        q[dimension] === undefined ? [] : [[dimension, q[dimension]]],
-      ),
-    );
-    return { from: q.from, to: q.to, window: q.window, mode: q.mode, breakdown: q.breakdown, filters };
-  });
+    return input;
+  },
+  z
+    .object({
+      from: IsoInstant,
+      to: IsoInstant,
+      window: ConversionWindow.prefault('30d'),
+      mode: z
+        .enum(STAGE_FUNNEL_MODES, { message: `mode must be one of ${STAGE_FUNNEL_MODES.join(', ')}` })
+        .default('reached'),
+      /** A customer dimension: the funnel once per value of it. */
+      breakdown: CustomerDimension.optional(),
+      ...entryFilters,
+    })
+    .refine((q) => q.from.getTime() < q.to.getTime(), {
+      message: '`from` must be before `to`',
+      path: ['to'],
+    })
+    .transform((q) => {
+      const filters: EntryFilters = Object.fromEntries(
+        ENTRY_FILTER_DIMENSIONS.flatMap((dimension) =>
+          q[dimension] === undefined ? [] : [[dimension, q[dimension]]],
+        ),
+      );
+      return { from: q.from, to: q.to, window: q.window, mode: q.mode, breakdown: q.breakdown, filters };
+    }),
+);
 export type StageFunnelQuery = z.infer<typeof StageFunnelQuery>;
