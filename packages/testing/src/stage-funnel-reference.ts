@@ -3,6 +3,7 @@ import {
   type EntryFilterDimension,
   type EntryFilters,
   type StageFunnelMode,
+  type StageFunnelStage,
 } from '@waymark/journey';
 import { expect } from 'vitest';
 
@@ -38,16 +39,8 @@ export interface ReferenceQuery {
   readonly filters?: EntryFilters;
 }
 
-export interface ReferenceStage {
-  readonly customers: number;
-  readonly conversionFromStart: number;
-  readonly conversionFromPrevious: number;
-  readonly dropOff: number;
-  readonly medianSecondsFromPrevious: number | null;
-  readonly p90SecondsFromPrevious: number | null;
-  readonly medianSecondsToNext: number | null;
-  readonly p90SecondsToNext: number | null;
-}
+/** A stage's figures, as the API answers them (without its name and index). */
+export type ReferenceStage = Omit<StageFunnelStage, 'stage' | 'index'>;
 
 export interface ReferenceFunnel {
   readonly entered: number;
