@@ -7,6 +7,7 @@ import {
   VALUE_TIERS,
 } from '@waymark/journey';
 import { customerCtes } from './customers.query.ts';
+import { LINKS_CTE } from './identities.ts';
 import { toNumber } from './values.ts';
 
 /*
@@ -15,12 +16,6 @@ import { toNumber } from './values.ts';
  * is a distinct count, a minimum or an existence test, so duplicate touchpoints (retries, redeliveries,
  * replays) change none of them.
  */
-
-const LINKS_CTE = `
-  links AS (
-    SELECT alias_key, argMax(customer_key, linked_at) AS linked_customer
-    FROM identities WHERE project_id = {projectId:String} GROUP BY alias_key
-  )`;
 
 const CUSTOMER_SQL = "if(links.linked_customer = '', t.raw_key, links.linked_customer)";
 

@@ -13,6 +13,7 @@ import {
 } from '@waymark/journey';
 import { customerCtes, customerDimensionSql } from './customers.query.ts';
 import { ClickHouseStorageError } from './errors.ts';
+import { LINKS_CTE } from './identities.ts';
 import { toNullableNumber, toNumber } from './values.ts';
 
 /*
@@ -272,11 +273,6 @@ function excludedSql(exclusions: CustomFunnelDefinition['exclusions']): string {
  * Milliseconds times 2^20 stay within Int64 until the year 2248.
  */
 const ENTRY_ORDER = 'ts * 1048576 + toInt64(cityHash64(value) % 1048576)';
-
-const LINKS_CTE = `links AS (
-    SELECT alias_key, argMax(customer_key, linked_at) AS linked_customer
-    FROM identities WHERE project_id = {projectId:String} GROUP BY alias_key
-  )`;
 
 function funnelSql(query: CustomFunnelQuery, params: QueryParams): string {
   const { steps, order, exclusions } = query.funnel;

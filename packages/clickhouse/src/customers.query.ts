@@ -10,6 +10,7 @@ import {
   stageName,
   type ValueTier,
 } from '@waymark/journey';
+import { LINKS_CTE } from './identities.ts';
 import { countSessions } from './sessions.query.ts';
 import { toNullableNumber, toNumber } from './values.ts';
 
@@ -56,10 +57,7 @@ const rfmSegmentSql = `multiIf(${RFM_SEGMENTS.map(
 ).join(', ')}, '')`;
 
 const customersCtes = (scope = '') => `
-  links AS (
-    SELECT alias_key, argMax(customer_key, linked_at) AS linked_customer
-    FROM identities WHERE project_id = {projectId:String} GROUP BY alias_key
-  ),
+  ${LINKS_CTE.trim()},
   merged AS (
     SELECT
       if(links.linked_customer = '', p.raw_key, links.linked_customer) AS customer,

@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { STAGES, type StageIndex, type StageName, stageName } from '@waymark/journey';
 import { OWNED_RAW_KEYS_CTE } from './customer-raw-keys.ts';
-import { FUNNEL_CTE, funnelParams, LINKS_CTE, type StageFunnelQuery } from './stage-funnel.query.ts';
+import { funnelCustomersCtes, funnelParams, type StageFunnelQuery } from './stage-funnel.query.ts';
 import { toNumber } from './values.ts';
 
 export type FunnelOutcome = 'reached' | 'dropped';
@@ -35,19 +35,19 @@ const stagesDown = [...STAGES].reverse();
  * counts by construction; the stage is a validated index, the only thing interpolated.
  */
 const drilldownSql = (stage: StageIndex, outcome: FunnelOutcome) => `
-WITH ${LINKS_CTE}, ${FUNNEL_CTE}
+WITH ${funnelCustomersCtes('reached', undefined)}
 SELECT customer, t1 AS entered_ms,
-  multiIf(${stagesDown.map((s) => `${reachedSql(s.index)}, ${s.index}`).join(', ')}, 1) AS furthest,
-  multiIf(${stagesDown.map((s) => `isNotNull(t${s.index}), ${s.index}`).join(', ')}, 1) AS furthest_ever
+  multiIf(${stagesDown.map((s) => `${reachedSql(s.index)}, ${s.index}`).join(', ')}, 1) AS furthest
 FROM funnel_customers
 WHERE ${outcome === 'reached' ? reachedSql(stage) : `${reachedSql(stage - 1)} AND NOT ${reachedSql(stage)}`}
   AND customer > {after:String}
 ORDER BY customer
 LIMIT {limit:UInt32}`;
 
-const LAST_SEEN_SQL = `
+const PROFILE_SQL = `
 WITH ${OWNED_RAW_KEYS_CTE}
-SELECT owned.customer AS customer, toUnixTimestamp64Milli(max(p.last_seen)) AS last_seen_ms
+SELECT owned.customer AS customer, toUnixTimestamp64Milli(max(p.last_seen)) AS last_seen_ms,
+  max(p.furthest_stage) AS furthest_ever
 FROM customer_profiles AS p
 INNER JOIN owned ON owned.raw_key = p.raw_key
 WHERE p.project_id = {projectId:String} AND p.raw_key IN (SELECT raw_key FROM owned)
@@ -71,7 +71,7 @@ export async function queryFunnelCustomers(
   });
   const rows = await result.json<Row>();
   const page = rows.slice(0, query.limit);
-  const lastSeen = await lastSeenOf(
+  const profile = await profilesOf(
     client,
     query.projectId,
     page.map((row) => String(row.customer)),
@@ -85,25 +85,26 @@ export async function queryFunnelCustomers(
         enteredAt: time(row.entered_ms, 'funnel customers entered_ms'),
         furthestStage: stageName(toNumber(row.furthest, 'funnel customers furthest') as StageIndex),
         furthestStageEver: stageName(
-          toNumber(row.furthest_ever, 'funnel customers furthest_ever') as StageIndex,
+          toNumber(profile.get(customer)?.furthest_ever, `furthest stage of ${customer}`) as StageIndex,
         ),
-        lastSeenAt: time(lastSeen.get(customer), `last seen of ${customer}`),
+        lastSeenAt: time(profile.get(customer)?.last_seen_ms, `last seen of ${customer}`),
       };
     }),
     next: rows.length > query.limit ? String(page.at(-1)?.customer) : null,
   };
 }
 
-async function lastSeenOf(
+/** Last seen and furthest stage ever of the page's customers, over all their raw keys (customer_profiles). */
+async function profilesOf(
   client: ClickHouseClient,
   projectId: string,
   customers: readonly string[],
-): Promise<Map<string, unknown>> {
+): Promise<Map<string, Row>> {
   if (customers.length === 0) return new Map();
   const result = await client.query({
-    query: LAST_SEEN_SQL,
+    query: PROFILE_SQL,
     format: 'JSONEachRow',
     query_params: { projectId, customers },
   });
-  return new Map((await result.json<Row>()).map((row) => [String(row.customer), row.last_seen_ms]));
+  return new Map((await result.json<Row>()).map((row) => [String(row.customer), row]));
 }

@@ -9,6 +9,17 @@ import { formatDateTime64, toNumber } from './values.ts';
 
 export type { IdentityLink };
 
+/**
+ * The identity map as queries read it: each alias key's latest customer key (argMax over linked_at is the
+ * ReplacingMergeTree's answer, exact before merges). The processor keeps the map flat, so one lookup
+ * resolves a raw key: `if(links.linked_customer = '', raw_key, links.linked_customer)`.
+ */
+export const LINKS_CTE = `
+  links AS (
+    SELECT alias_key, argMax(customer_key, linked_at) AS linked_customer
+    FROM identities WHERE project_id = {projectId:String} GROUP BY alias_key
+  )`;
+
 /** Appends rows to the identity map as they are; {@link linkIdentities} is how links are stored. */
 export async function insertIdentityLinks(
   client: ClickHouseClient,

@@ -135,6 +135,7 @@ export {
   queryStageFunnel,
   queryStageFunnelBreakdown,
   type StageFunnelQuery,
+  type StageFunnelResult,
   type StageFunnelSegment,
 } from './stage-funnel.query.ts';
 export {

@@ -8,6 +8,7 @@ import {
   periodKpis,
 } from '@waymark/journey';
 import { dedupedMoneySql } from './customers.query.ts';
+import { LINKS_CTE } from './identities.ts';
 import { type PeriodInterval, periodLastYear, periodOf, periodPlus, periodStartMs } from './periods.ts';
 import { toNumber } from './values.ts';
 
@@ -62,10 +63,7 @@ ORDER BY period`;
  */
 const figuresSql = (interval: PeriodInterval) => `
 WITH
-  links AS (
-    SELECT alias_key, argMax(customer_key, linked_at) AS linked_customer
-    FROM identities WHERE project_id = {projectId:String} GROUP BY alias_key
-  ),
+  ${LINKS_CTE.trim()},
   customers AS (
     SELECT
       if(links.linked_customer = '', p.raw_key, links.linked_customer) AS customer,

@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { CustomerDimension, CustomerModel } from '@waymark/journey';
 import { customerCtes, customerDimensionSql } from './customers.query.ts';
+import { LINKS_CTE } from './identities.ts';
 import { type PeriodInterval, periodOf, periodPlus, periodStartMs } from './periods.ts';
 import { toNumber } from './values.ts';
 
@@ -36,12 +37,6 @@ const offsetSql = (interval: RetentionQuery['interval'], from: string, to: strin
   interval === 'week'
     ? `intDiv(dateDiff('day', ${from}, ${to}), 7)`
     : `dateDiff('${interval}', ${from}, ${to})`;
-
-const LINKS_CTE = `
-  links AS (
-    SELECT alias_key, argMax(customer_key, linked_at) AS linked_customer
-    FROM identities WHERE project_id = {projectId:String} GROUP BY alias_key
-  )`;
 
 /*
  * From the customer profiles (0007) alone: each identity-resolved customer's first touchpoint ever (its

@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { LINKS_CTE } from './identities.ts';
 import { toNumber } from './values.ts';
 
 export interface SessionsQuery {
@@ -58,10 +59,7 @@ export const numberedSessions = (where: string, columns: readonly string[] = [])
 
 const SESSIONS_SQL = `
 WITH
-  links AS (
-    SELECT alias_key, argMax(customer_key, linked_at) AS linked_customer
-    FROM identities WHERE project_id = {projectId:String} GROUP BY alias_key
-  ),
+  ${LINKS_CTE.trim()},
   ${numberedSessions(`timestamp >= fromUnixTimestamp64Milli({fromMs:Int64}) - INTERVAL 1 DAY
       AND timestamp < fromUnixTimestamp64Milli({toMs:Int64}) + INTERVAL 1 DAY`)}
 SELECT

@@ -7,7 +7,7 @@ import {
   stageName,
 } from '@waymark/journey';
 import { customerCtes, customerDimensionSql } from './customers.query.ts';
-import { LINKS_CTE } from './stage-funnel.query.ts';
+import { LINKS_CTE } from './identities.ts';
 import { toNumber } from './values.ts';
 
 export interface StageFlowQuery {

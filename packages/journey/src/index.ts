@@ -64,7 +64,12 @@ export {
 } from './kpis.ts';
 export {
   buildStageFunnel,
+  ENTRY_FILTER_DIMENSIONS,
+  type EntryFilterDimension,
+  type EntryFilters,
+  STAGE_FUNNEL_MODES,
   type StageFunnel,
+  type StageFunnelMode,
   type StageFunnelStage,
   type StageReachCount,
 } from './stage-funnel.ts';

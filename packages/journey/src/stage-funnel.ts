@@ -1,6 +1,29 @@
 import { type FunnelStepCount, type FunnelStepFigures, funnelStepFigures } from './funnel-steps.ts';
 import { STAGES, type StageIndex, type StageName } from './stages.ts';
 
+/**
+ * How a customer counts at a stage (docs/analytics/stage-funnel.md): `reached` any stage ≥ k within the window
+ * after entry; `ordered` stages 1 … k in order within it; `strict` in order with no other staged touchpoint
+ * in between.
+ */
+export const STAGE_FUNNEL_MODES = ['reached', 'ordered', 'strict'] as const;
+export type StageFunnelMode = (typeof STAGE_FUNNEL_MODES)[number];
+
+/** Fields of the entry touchpoint (the customer's first staged touchpoint) the funnel's cohort is filtered on. */
+export const ENTRY_FILTER_DIMENSIONS = [
+  'channel',
+  'country',
+  'device',
+  'os',
+  'browser',
+  'utm_source',
+  'utm_medium',
+  'utm_campaign',
+] as const;
+export type EntryFilterDimension = (typeof ENTRY_FILTER_DIMENSIONS)[number];
+/** Values of one dimension are alternatives; dimensions combine (a customer must match each one given). */
+export type EntryFilters = Partial<Record<EntryFilterDimension, readonly string[]>>;
+
 /** What the stage funnel query measured for one stage, in stage order. */
 export type StageReachCount = FunnelStepCount;
 

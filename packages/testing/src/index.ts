@@ -10,6 +10,15 @@ export {
 } from './fixtures.ts';
 export type { ClickHouseServerEndpoint, KafkaSource } from './provided-context.ts';
 export {
+  expectFunnelMatches,
+  type ReferenceFunnel,
+  type ReferenceLink,
+  type ReferenceQuery,
+  type ReferenceStage,
+  type ReferenceTouchpoint,
+  referenceStageFunnel,
+} from './stage-funnel-reference.ts';
+export {
   CLICKHOUSE_IMAGE,
   KAFKA_IMAGE,
   parseBrokers,

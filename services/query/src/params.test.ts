@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConversionWindow, IsoInstant, StageFunnelQuery } from './params.ts';
+import { ConversionWindow, IsoInstant } from './params.ts';
 
 describe('IsoInstant', () => {
   it('reads dates as UTC midnight and date-times with their zone', () => {
@@ -25,27 +25,5 @@ describe('ConversionWindow', () => {
     for (const bad of ['0', '-5', '1.5d', '367d', '10w', '9'.repeat(30), '1d;DROP']) {
       expect(ConversionWindow.safeParse(bad).success, bad).toBe(false);
     }
-  });
-});
-
-describe('StageFunnelQuery', () => {
-  it('defaults the window to 30 days and the mode to reached', () => {
-    const q = StageFunnelQuery.parse({ from: '2026-11-01', to: '2026-11-08' });
-    expect(q.window).toBe(30 * 86_400);
-    expect(q.mode).toBe('reached');
-  });
-  it('answers an overlong date with an issue, not an exception', () => {
-    const result = StageFunnelQuery.safeParse({ from: 'x'.repeat(50), to: '2026-01-01' });
-    expect(result.error?.issues.map((i) => i.path.join('.'))).toEqual(['from']);
-  });
-
-  it('requires from before to', () => {
-    const result = StageFunnelQuery.safeParse({ from: '2026-11-08', to: '2026-11-01' });
-    expect(result.success).toBe(false);
-    expect(result.error?.issues[0]?.path).toEqual(['to']);
-  });
-  it('names the modes that exist when another is asked for', () => {
-    const result = StageFunnelQuery.safeParse({ from: '2026-11-01', to: '2026-11-08', mode: 'ordered' });
-    expect(result.error?.issues[0]?.message).toMatch(/reached/);
   });
 });

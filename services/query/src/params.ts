@@ -62,22 +62,6 @@ export const ProjectParams = z.object({
     .regex(/^[A-Za-z0-9_.-]+$/),
 });
 
-export const StageFunnelQuery = z
-  .object({
-    from: IsoInstant,
-    to: IsoInstant,
-    window: ConversionWindow.prefault('30d'),
-    mode: z
-      .enum(['reached'], {
-        message: 'mode must be "reached" (ordered and strict modes are not available yet)',
-      })
-      .default('reached'),
-    /** A customer dimension: the funnel once per value of it. */
-    breakdown: CustomerDimension.optional(),
-  })
-  .refine(...fromBeforeTo);
-export type StageFunnelQuery = z.infer<typeof StageFunnelQuery>;
-
 export const SessionsQuery = z
   .object({
     from: IsoInstant,

@@ -1,8 +1,8 @@
 import { queryStageFunnel, queryStageFunnelBreakdown } from '@waymark/clickhouse';
-import { STAGE_NAMES } from '@waymark/journey';
+import { ENTRY_FILTER_DIMENSIONS, STAGE_FUNNEL_MODES, STAGE_NAMES } from '@waymark/journey';
 import { currentCustomerModel } from '../customer-model.ts';
 import { breakdownParameter, nullableNumber, problem } from '../openapi-schemas.ts';
-import { StageFunnelQuery } from '../params.ts';
+import { MAX_FILTER_VALUE_LENGTH, MAX_FILTER_VALUES, StageFunnelQuery } from '../stage-funnel-params.ts';
 import { parse } from '../validation.ts';
 import type { ApiRoutes } from './route.ts';
 
@@ -33,7 +33,14 @@ export const stageFunnelRoutes: ApiRoutes = {
     app.get('/v1/projects/:projectId/funnel/stages', async (request) => {
       const projectId = await authorize(request);
       const query = parse(StageFunnelQuery, request.query);
-      const funnelQuery = { projectId, from: query.from, to: query.to, windowSeconds: query.window };
+      const funnelQuery = {
+        projectId,
+        from: query.from,
+        to: query.to,
+        windowSeconds: query.window,
+        mode: query.mode,
+        filters: query.filters,
+      };
       const funnel = await queryStageFunnel(clickhouse, funnelQuery);
       const breakdown =
         query.breakdown === undefined
@@ -52,6 +59,7 @@ export const stageFunnelRoutes: ApiRoutes = {
         to: query.to.toISOString(),
         windowSeconds: query.window,
         mode: query.mode,
+        filters: query.filters,
         ...funnel,
         ...(breakdown && { breakdown }),
       };
@@ -63,9 +71,12 @@ export const stageFunnelRoutes: ApiRoutes = {
         operationId: 'getStageFunnel',
         summary: 'Stage funnel: how many customers reached each of the seven journey stages',
         description:
-          'Cohort: customers whose first staged touchpoint falls in [from, to). A customer counts at stage k when it ' +
-          'reached any stage ≥ k within `window` after entry ("reached" mode; skipping a stage does not drop the customer). ' +
-          'Anonymous touchpoints count for the customer they were later identified as.',
+          'Cohort: customers whose first staged touchpoint (entry) falls in [from, to), optionally only those whose entry ' +
+          'touchpoint matches the filters. Within `window` after entry a customer counts at stage k when it reached any ' +
+          'stage ≥ k (`reached`: skipping a stage does not drop the customer), went through stages 1 … k in that order ' +
+          '(`ordered`), or did so with no other staged touchpoint in between, repeats of the current stage aside ' +
+          '(`strict`). Anonymous touchpoints count for the customer they were later identified as. ' +
+          'Definitions: docs/analytics/stage-funnel.md.',
         parameters: [
           {
             name: 'projectId',
@@ -94,8 +105,27 @@ export const stageFunnelRoutes: ApiRoutes = {
             description: 'Conversion window after entry: seconds or <n>s|m|h|d, at most 366d',
             schema: { type: 'string', default: '30d', pattern: '^\\d{1,9}(s|m|h|d)?$' },
           },
-          { name: 'mode', in: 'query', schema: { type: 'string', enum: ['reached'], default: 'reached' } },
+          {
+            name: 'mode',
+            in: 'query',
+            description: 'How a customer counts at a stage: reached, ordered or strict',
+            schema: { type: 'string', enum: STAGE_FUNNEL_MODES, default: 'reached' },
+          },
           breakdownParameter,
+          ...ENTRY_FILTER_DIMENSIONS.map((dimension) => ({
+            name: dimension,
+            in: 'query',
+            description:
+              `Only customers whose entry touchpoint has this ${dimension.replace('_', ' ')}; repeat the parameter ` +
+              'for alternatives, an empty value selects touchpoints without one',
+            style: 'form',
+            explode: true,
+            schema: {
+              type: 'array',
+              maxItems: MAX_FILTER_VALUES,
+              items: { type: 'string', maxLength: MAX_FILTER_VALUE_LENGTH },
+            },
+          })),
         ],
         responses: {
           200: {
@@ -110,7 +140,18 @@ export const stageFunnelRoutes: ApiRoutes = {
                     from: { type: 'string', format: 'date-time' },
                     to: { type: 'string', format: 'date-time' },
                     windowSeconds: { type: 'integer' },
-                    mode: { type: 'string' },
+                    mode: { type: 'string', enum: STAGE_FUNNEL_MODES },
+                    filters: {
+                      type: 'object',
+                      description: 'The entry filters applied, by dimension',
+                      additionalProperties: { type: 'array', items: { type: 'string' } },
+                    },
+                    entered: {
+                      type: 'integer',
+                      description:
+                        'Customers in the cohort (entered in [from, to), matching the filters); stage 1 counts those ' +
+                        'of them with a discovery touchpoint in ordered and strict modes, all of them in reached mode',
+                    },
                     stages: stagesSchema,
                     breakdown: {
                       type: 'object',
@@ -122,7 +163,11 @@ export const stageFunnelRoutes: ApiRoutes = {
                           type: 'array',
                           items: {
                             type: 'object',
-                            properties: { value: { type: 'string' }, stages: stagesSchema },
+                            properties: {
+                              value: { type: 'string' },
+                              entered: { type: 'integer' },
+                              stages: stagesSchema,
+                            },
                           },
                         },
                       },
