@@ -1,25 +1,8 @@
-/**
- * Alerting (issue #6): the cost of one evaluation of each rule kind for one slot on the generated
- * population, as a ratio of the reached-mode stage funnel (`queryStageFunnel`) on the same data in the same
- * run; and the false-positive rate of the stage_conversion_drop defaults on long synthetic noise.
- * Embedded chDB in a temporary data directory, deleted at the end.
- *
- *   pnpm exec tsx bench/alerting.bench.ts [--touchpoints 10000000] [--runs 7] [--noise-windows 20000]
- */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  type ClickHouseClient,
-  createClickHouse,
-  evaluateAlertRule,
-  queryStageFunnel,
-  runMigrations,
-} from '@waymark/clickhouse';
+import { evaluateAlertRule, queryStageFunnel } from '@waymark/clickhouse';
 import { AlertRule, DEFAULT_CUSTOMER_MODEL } from '@waymark/journey';
 import { simulateNoise } from '../packages/journey/src/alerting/noise.fixture.ts';
-import { generatePopulation } from './generate-population.ts';
+import { withPopulation } from './generate-population.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -104,64 +87,48 @@ const noiseLines = () => {
   return lines;
 };
 
-const dataDir = await mkdtemp(join(tmpdir(), 'waymark-bench-alerting-'));
-let client: ClickHouseClient | undefined;
-try {
-  client = await createClickHouse({ dataDir });
-  const ch = client;
-  await runMigrations(ch);
-  console.error(`generating ${fmt(TOUCHPOINTS)} touchpoints / ${fmt(CUSTOMERS)} customers in ${dataDir} …`);
-  const population = await generatePopulation(ch, {
-    projectId: PROJECT,
-    customers: CUSTOMERS,
-    touchpoints: TOUCHPOINTS,
-    start: START,
-    entryDays: 60,
-    onProgress: (done, total) => console.error(`  ${fmt(done)} / ${fmt(total)} customers`),
-  });
-  for (const table of ['touchpoints', 'stage_reach', 'identities', 'customer_profiles']) {
-    await ch.command({ query: `OPTIMIZE TABLE ${table} FINAL` });
-  }
-  console.error('timing …');
-  const funnel = await time(() =>
-    queryStageFunnel(ch, { projectId: PROJECT, ...COHORT, windowSeconds: 30 * 86_400 }),
-  );
-  const rows: string[] = [];
-  for (const [label, input] of RULES) {
-    const rule = AlertRule.parse(input);
-    const evaluate = () =>
-      evaluateAlertRule(ch, {
-        projectId: PROJECT,
-        rule,
-        slotEndMs: SLOT,
-        customerModel: async () => DEFAULT_CUSTOMER_MODEL,
-      });
-    const { outcome } = await evaluate();
-    const t = await time(evaluate);
-    rows.push(
-      `| ${label} | ${fmt(t.p50)} | ${fmt(t.min)} | ${fmt(t.p50 / funnel.p50, 2)} | ${outcome.status} |`,
+await withPopulation(
+  'alerting',
+  { projectId: PROJECT, customers: CUSTOMERS, touchpoints: TOUCHPOINTS, start: START, entryDays: 60 },
+  async (ch, population) => {
+    console.error('timing …');
+    const funnel = await time(() =>
+      queryStageFunnel(ch, { projectId: PROJECT, ...COHORT, windowSeconds: 30 * 86_400 }),
     );
-  }
-  const [{ version } = { version: '?' }] = await (
-    await ch.query({ query: 'SELECT version() AS version', format: 'JSONEachRow' })
-  ).json<{ version: string }>();
-  console.log(
-    [
-      `### Alerting, ${fmt(population.touchpoints)} touchpoints / ${fmt(CUSTOMERS)} customers, chDB ${version}`,
-      '',
-      `One evaluation = one rule, one slot (${new Date(SLOT).toISOString()}), current window and all baseline ` +
-        `windows in one query; ${RUNS} warm runs after one warm-up. Baseline: \`queryStageFunnel\` (reached, 30-day ` +
-        'window, cohort of 30 days) on the same data in the same run.',
-      '',
-      '| rule | p50 ms | min ms | ratio to stage funnel | outcome |',
-      '|---|---:|---:|---:|---|',
-      `| \`queryStageFunnel\` (baseline) | ${fmt(funnel.p50)} | ${fmt(funnel.min)} | 1.00 | |`,
-      ...rows,
-      '',
-      ...noiseLines(),
-    ].join('\n'),
-  );
-} finally {
-  await client?.close();
-  await rm(dataDir, { recursive: true, force: true });
-}
+    const rows: string[] = [];
+    for (const [label, input] of RULES) {
+      const rule = AlertRule.parse(input);
+      const evaluate = () =>
+        evaluateAlertRule(ch, {
+          projectId: PROJECT,
+          rule,
+          slotEndMs: SLOT,
+          customerModel: async () => DEFAULT_CUSTOMER_MODEL,
+        });
+      const { outcome } = await evaluate();
+      const t = await time(evaluate);
+      rows.push(
+        `| ${label} | ${fmt(t.p50)} | ${fmt(t.min)} | ${fmt(t.p50 / funnel.p50, 2)} | ${outcome.status} |`,
+      );
+    }
+    const [{ version } = { version: '?' }] = await (
+      await ch.query({ query: 'SELECT version() AS version', format: 'JSONEachRow' })
+    ).json<{ version: string }>();
+    console.log(
+      [
+        `### Alerting, ${fmt(population.touchpoints)} touchpoints / ${fmt(CUSTOMERS)} customers, chDB ${version}`,
+        '',
+        `One evaluation = one rule, one slot (${new Date(SLOT).toISOString()}), current window and all baseline ` +
+          `windows in one query; ${RUNS} warm runs after one warm-up. Baseline: \`queryStageFunnel\` (reached, 30-day ` +
+          'window, cohort of 30 days) on the same data in the same run.',
+        '',
+        '| rule | p50 ms | min ms | ratio to stage funnel | outcome |',
+        '|---|---:|---:|---:|---|',
+        `| \`queryStageFunnel\` (baseline) | ${fmt(funnel.p50)} | ${fmt(funnel.min)} | 1.00 | |`,
+        ...rows,
+        '',
+        ...noiseLines(),
+      ].join('\n'),
+    );
+  },
+);

@@ -1,26 +1,12 @@
-/**
- * Custom funnel latency (issue #5: a 5-step custom funnel with one breakdown on 10M touchpoints / 1M
- * customers ≤ 1 s): `queryCustomFunnel` next to a hand-written `windowFunnel` over the same touchpoints,
- * identities and breakdown, on the same generated population and cohort, in the same run. Embedded chDB in
- * a temporary data directory, deleted at the end. Besides wall time, the process CPU time of each query is
- * reported: chDB runs in-process, and on a shared machine CPU time is the steadier measure of work.
- *
- *   pnpm exec tsx bench/custom-funnel.bench.ts [--touchpoints 10000000] [--customers 1000000] [--runs 7]
- */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   type ClickHouseClient,
   type CustomFunnelBreakdown,
   type CustomFunnelDefinition,
-  createClickHouse,
   queryCustomFunnel,
-  runMigrations,
 } from '@waymark/clickhouse';
 import { DEFAULT_CUSTOMER_MODEL, type FunnelOrder } from '@waymark/journey';
-import { generatePopulation } from './generate-population.ts';
+import { withPopulation } from './generate-population.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -128,66 +114,48 @@ const customerDevice: CustomFunnelBreakdown = {
   model: DEFAULT_CUSTOMER_MODEL,
 };
 
-const dataDir = await mkdtemp(join(tmpdir(), 'waymark-bench-custom-funnel-'));
-let client: ClickHouseClient | undefined;
-try {
-  client = await createClickHouse({ dataDir });
-  const ch = client;
-  await runMigrations(ch);
+await withPopulation(
+  'custom-funnel',
+  { projectId: PROJECT, customers: CUSTOMERS, touchpoints: TOUCHPOINTS, start: START, entryDays: 60 },
+  async (ch, population) => {
+    console.error('timing queries …');
+    const rows: Array<[string, () => Promise<number[]>]> = [
+      ['hand-written `windowFunnel` + identities, by utm_source (baseline)', () => windowFunnel(ch)],
+      ['`queryCustomFunnel` ordered, by utm_source', () => customFunnel(ch, 'ordered', utmSource)],
+      ['`queryCustomFunnel` ordered, no breakdown', () => customFunnel(ch, 'ordered')],
+      ['`queryCustomFunnel` strict, by utm_source', () => customFunnel(ch, 'strict', utmSource)],
+      ['`queryCustomFunnel` any order, by utm_source', () => customFunnel(ch, 'any', utmSource)],
+      ['`queryCustomFunnel` ordered, by customer device', () => customFunnel(ch, 'ordered', customerDevice)],
+    ];
+    const results: Array<{ name: string; counts: number[]; timing: Timing }> = [];
+    for (const [name, run] of rows) {
+      const counts = await run();
+      results.push({ name, counts, timing: await time(run) });
+    }
+    const baseline = results[0]?.timing as Timing;
+    const [{ version } = { version: '?' }] = await (
+      await ch.query({ query: 'SELECT version() AS version', format: 'JSONEachRow' })
+    ).json<{ version: string }>();
 
-  console.error(`generating ${fmt(TOUCHPOINTS)} touchpoints / ${fmt(CUSTOMERS)} customers in ${dataDir} …`);
-  const population = await generatePopulation(ch, {
-    projectId: PROJECT,
-    customers: CUSTOMERS,
-    touchpoints: TOUCHPOINTS,
-    start: START,
-    entryDays: 60,
-    onProgress: (done, total) => console.error(`  ${fmt(done)} / ${fmt(total)} customers`),
-  });
-  for (const table of ['touchpoints', 'identities', 'customer_profiles']) {
-    await ch.command({ query: `OPTIMIZE TABLE ${table} FINAL` });
-  }
-
-  console.error('timing queries …');
-  const rows: Array<[string, () => Promise<number[]>]> = [
-    ['hand-written `windowFunnel` + identities, by utm_source (baseline)', () => windowFunnel(ch)],
-    ['`queryCustomFunnel` ordered, by utm_source', () => customFunnel(ch, 'ordered', utmSource)],
-    ['`queryCustomFunnel` ordered, no breakdown', () => customFunnel(ch, 'ordered')],
-    ['`queryCustomFunnel` strict, by utm_source', () => customFunnel(ch, 'strict', utmSource)],
-    ['`queryCustomFunnel` any order, by utm_source', () => customFunnel(ch, 'any', utmSource)],
-    ['`queryCustomFunnel` ordered, by customer device', () => customFunnel(ch, 'ordered', customerDevice)],
-  ];
-  const results: Array<{ name: string; counts: number[]; timing: Timing }> = [];
-  for (const [name, run] of rows) {
-    const counts = await run();
-    results.push({ name, counts, timing: await time(run) });
-  }
-  const baseline = results[0]?.timing as Timing;
-  const [{ version } = { version: '?' }] = await (
-    await ch.query({ query: 'SELECT version() AS version', format: 'JSONEachRow' })
-  ).json<{ version: string }>();
-
-  const lines = [
-    `### Custom funnel, 5 steps, ${fmt(population.touchpoints)} touchpoints / ${fmt(CUSTOMERS)} customers ` +
-      `(${fmt(population.rawKeys)} raw keys, ${fmt(population.identityLinks)} identity links), chDB ${version}`,
-    '',
-    `Steps: ${STEPS.join(' → ')}; cohort: first step-1 touchpoint in ` +
-      `[${COHORT.from.toISOString().slice(0, 10)}, ${COHORT.to.toISOString().slice(0, 10)}), window 30 days; ` +
-      `${RUNS} warm runs after one warm-up. CPU: the process's user + system time during the query.`,
-    '',
-    '| query | p50 ms | min ms | CPU p50 ms | p50 ratio to windowFunnel | CPU ratio |',
-    '|---|---:|---:|---:|---:|---:|',
-    ...results.map(
-      ({ name, timing }) =>
-        `| ${name} | ${fmt(timing.p50)} | ${fmt(timing.min)} | ${fmt(timing.cpuP50)} | ${fmt(timing.p50 / baseline.p50, 2)} | ${fmt(timing.cpuP50 / baseline.cpuP50, 2)} |`,
-    ),
-    '',
-    '| customers at step 1 … 5 | counts |',
-    '|---|---|',
-    ...results.map(({ name, counts }) => `| ${name} | ${counts.map((n) => fmt(n)).join(' / ')} |`),
-  ];
-  console.log(lines.join('\n'));
-} finally {
-  await client?.close();
-  await rm(dataDir, { recursive: true, force: true });
-}
+    const lines = [
+      `### Custom funnel, 5 steps, ${fmt(population.touchpoints)} touchpoints / ${fmt(CUSTOMERS)} customers ` +
+        `(${fmt(population.rawKeys)} raw keys, ${fmt(population.identityLinks)} identity links), chDB ${version}`,
+      '',
+      `Steps: ${STEPS.join(' → ')}; cohort: first step-1 touchpoint in ` +
+        `[${COHORT.from.toISOString().slice(0, 10)}, ${COHORT.to.toISOString().slice(0, 10)}), window 30 days; ` +
+        `${RUNS} warm runs after one warm-up. CPU: the process's user + system time during the query.`,
+      '',
+      '| query | p50 ms | min ms | CPU p50 ms | p50 ratio to windowFunnel | CPU ratio |',
+      '|---|---:|---:|---:|---:|---:|',
+      ...results.map(
+        ({ name, timing }) =>
+          `| ${name} | ${fmt(timing.p50)} | ${fmt(timing.min)} | ${fmt(timing.cpuP50)} | ${fmt(timing.p50 / baseline.p50, 2)} | ${fmt(timing.cpuP50 / baseline.cpuP50, 2)} |`,
+      ),
+      '',
+      '| customers at step 1 … 5 | counts |',
+      '|---|---|',
+      ...results.map(({ name, counts }) => `| ${name} | ${counts.map((n) => fmt(n)).join(' / ')} |`),
+    ];
+    console.log(lines.join('\n'));
+  },
+);

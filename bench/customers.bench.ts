@@ -1,17 +1,6 @@
-/**
- * Customer queries (docs/customers.md) and KPIs / retention (docs/analytics/kpis.md) on a generated population, next to the reached-mode stage funnel on
- * the same data in the same run (the baseline), and the ingest cost of the customer_profiles materialized
- * view: the same 100k touchpoints inserted through `insertTouchpoints` with and without the view.
- *
- *   pnpm exec tsx bench/customers.bench.ts [--touchpoints 10000000] [--customers 1000000] [--runs 5]
- */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   type ClickHouseClient,
-  createClickHouse,
   insertTouchpoints,
   loadMigrations,
   queryCustomer,
@@ -22,12 +11,11 @@ import {
   queryStageFunnel,
   queryStageFunnelBreakdown,
   renderMigration,
-  runMigrations,
   type StoredTouchpoint,
 } from '@waymark/clickhouse';
 import { touchpointOf } from '@waymark/events';
 import { DEFAULT_CUSTOMER_MODEL } from '@waymark/journey';
-import { generatePopulation } from './generate-population.ts';
+import { withPopulation } from './generate-population.ts';
 import { commandLine, formatNumber as fmt, markdownTable, runContext, timeRuns } from './report.ts';
 
 const { values: args } = parseArgs({
@@ -90,136 +78,126 @@ async function insertSeconds(client: ClickHouseClient, tag: string): Promise<num
   return (performance.now() - started) / 1000;
 }
 
-const dataDir = await mkdtemp(join(tmpdir(), 'waymark-bench-customers-'));
-let client: ClickHouseClient | undefined;
-try {
-  client = await createClickHouse({ dataDir });
-  const ch = client;
-  await runMigrations(ch);
-  console.error(`generating ${fmt(TOUCHPOINTS)} touchpoints / ${fmt(CUSTOMERS)} customers …`);
-  const population = await generatePopulation(ch, {
-    projectId: PROJECT,
-    customers: CUSTOMERS,
-    touchpoints: TOUCHPOINTS,
-    start: START,
-    entryDays: 60,
-    onProgress: (done, total) => console.error(`  ${fmt(done)} / ${fmt(total)} customers`),
-  });
-  for (const table of ['touchpoints', 'stage_reach', 'customer_profiles', 'identities']) {
-    await ch.command({ query: `OPTIMIZE TABLE ${table} FINAL` });
-  }
+await withPopulation(
+  'customers',
+  { projectId: PROJECT, customers: CUSTOMERS, touchpoints: TOUCHPOINTS, start: START, entryDays: 60 },
+  async (ch, population) => {
+    console.error('timing queries …');
+    const model = DEFAULT_CUSTOMER_MODEL;
+    const firstPage = await queryCustomers(ch, { projectId: PROJECT, model, asOf: AS_OF, limit: 100 });
+    const someone = firstPage.customers.find((c) => c.purchases.orders > 0) ?? firstPage.customers[0];
+    if (someone === undefined) throw new Error('the population has no customers');
+    const types = await querySegments(ch, { projectId: PROJECT, model, asOf: AS_OF, dimension: 'type' });
+    const queries: Array<[string, () => Promise<unknown>]> = [
+      ['stage funnel, reached (baseline)', () => queryStageFunnel(ch, FUNNEL)],
+      [
+        'stage funnel broken down by customer type',
+        () => queryStageFunnelBreakdown(ch, { ...FUNNEL, dimension: 'type', model, asOf: AS_OF }),
+      ],
+      [
+        'segments by type',
+        () => querySegments(ch, { projectId: PROJECT, model, asOf: AS_OF, dimension: 'type' }),
+      ],
+      [
+        'segments by country',
+        () => querySegments(ch, { projectId: PROJECT, model, asOf: AS_OF, dimension: 'country' }),
+      ],
+      [
+        'customer list, first 100 loyal',
+        () =>
+          queryCustomers(ch, {
+            projectId: PROJECT,
+            model,
+            asOf: AS_OF,
+            filter: { type: 'loyal' },
+            limit: 100,
+          }),
+      ],
+      [
+        'KPIs for a year by month (+ comparisons)',
+        () =>
+          queryKpis(ch, {
+            projectId: PROJECT,
+            from: START,
+            to: new Date('2025-01-01T00:00:00Z'),
+            interval: 'month',
+            timezone: 'UTC',
+          }),
+      ],
+      [
+        'retention, weekly cohorts over 12 weeks × 8 weeks',
+        () =>
+          queryRetention(ch, {
+            projectId: PROJECT,
+            from: START,
+            to: new Date(START.getTime() + 84 * DAY_MS),
+            interval: 'week',
+            timezone: 'UTC',
+            periods: 8,
+          }),
+      ],
+      [
+        'one customer profile (+ sessions)',
+        () => queryCustomer(ch, { projectId: PROJECT, model, asOf: AS_OF, customer: someone.customer }),
+      ],
+    ];
+    const timings: Array<[string, { p50: number; min: number }]> = [];
+    for (const [name, run] of queries) timings.push([name, await timeRuns(run, RUNS)]);
+    const baseline = timings[0]?.[1].p50 ?? Number.NaN;
 
-  console.error('timing queries …');
-  const model = DEFAULT_CUSTOMER_MODEL;
-  const firstPage = await queryCustomers(ch, { projectId: PROJECT, model, asOf: AS_OF, limit: 100 });
-  const someone = firstPage.customers.find((c) => c.purchases.orders > 0) ?? firstPage.customers[0];
-  if (someone === undefined) throw new Error('the population has no customers');
-  const types = await querySegments(ch, { projectId: PROJECT, model, asOf: AS_OF, dimension: 'type' });
-  const queries: Array<[string, () => Promise<unknown>]> = [
-    ['stage funnel, reached (baseline)', () => queryStageFunnel(ch, FUNNEL)],
-    [
-      'stage funnel broken down by customer type',
-      () => queryStageFunnelBreakdown(ch, { ...FUNNEL, dimension: 'type', model, asOf: AS_OF }),
-    ],
-    [
-      'segments by type',
-      () => querySegments(ch, { projectId: PROJECT, model, asOf: AS_OF, dimension: 'type' }),
-    ],
-    [
-      'segments by country',
-      () => querySegments(ch, { projectId: PROJECT, model, asOf: AS_OF, dimension: 'country' }),
-    ],
-    [
-      'customer list, first 100 loyal',
-      () =>
-        queryCustomers(ch, { projectId: PROJECT, model, asOf: AS_OF, filter: { type: 'loyal' }, limit: 100 }),
-    ],
-    [
-      'KPIs for a year by month (+ comparisons)',
-      () =>
-        queryKpis(ch, {
-          projectId: PROJECT,
-          from: START,
-          to: new Date('2025-01-01T00:00:00Z'),
-          interval: 'month',
-          timezone: 'UTC',
-        }),
-    ],
-    [
-      'retention, weekly cohorts over 12 weeks × 8 weeks',
-      () =>
-        queryRetention(ch, {
-          projectId: PROJECT,
-          from: START,
-          to: new Date(START.getTime() + 84 * DAY_MS),
-          interval: 'week',
-          timezone: 'UTC',
-          periods: 8,
-        }),
-    ],
-    [
-      'one customer profile (+ sessions)',
-      () => queryCustomer(ch, { projectId: PROJECT, model, asOf: AS_OF, customer: someone.customer }),
-    ],
-  ];
-  const timings: Array<[string, { p50: number; min: number }]> = [];
-  for (const [name, run] of queries) timings.push([name, await timeRuns(run, RUNS)]);
-  const baseline = timings[0]?.[1].p50 ?? Number.NaN;
+    console.error('timing inserts with and without the customer_profiles view …');
+    // Alternated, so load that comes and goes on the shared machine hits both sides.
+    const migration = (await loadMigrations()).find((m) => m.name === 'customer_profiles');
+    const createView =
+      migration && renderMigration(migration).find((s) => s.includes('customer_profiles_mv'));
+    if (createView === undefined) throw new Error('customer_profiles_mv not found in the migrations');
+    const withView: number[] = [];
+    const withoutView: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      withView.push(await insertSeconds(ch, `with${round}`));
+      await ch.command({ query: 'DROP VIEW customer_profiles_mv' });
+      withoutView.push(await insertSeconds(ch, `without${round}`));
+      await ch.command({ query: createView });
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
-  console.error('timing inserts with and without the customer_profiles view …');
-  // Alternated, so load that comes and goes on the shared machine hits both sides.
-  const migration = (await loadMigrations()).find((m) => m.name === 'customer_profiles');
-  const createView = migration && renderMigration(migration).find((s) => s.includes('customer_profiles_mv'));
-  if (createView === undefined) throw new Error('customer_profiles_mv not found in the migrations');
-  const withView: number[] = [];
-  const withoutView: number[] = [];
-  for (let round = 0; round < 3; round++) {
-    withView.push(await insertSeconds(ch, `with${round}`));
-    await ch.command({ query: 'DROP VIEW customer_profiles_mv' });
-    withoutView.push(await insertSeconds(ch, `without${round}`));
-    await ch.command({ query: createView });
-  }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-
-  console.log(
-    [
-      `### Customer queries, ${fmt(population.touchpoints)} touchpoints / ${fmt(CUSTOMERS)} customers ` +
-        `(${fmt(population.rawKeys)} raw keys, ${fmt(population.identityLinks)} identity links)`,
-      '',
-      `${runContext()}. \`${commandLine()}\`; ${RUNS} warm runs after one warm-up.`,
-      '',
-      markdownTable(
-        ['query', 'p50 ms', 'min ms', 'ratio to the stage funnel'],
-        timings.map(([name, t]) => [name, fmt(t.p50), fmt(t.min), `${fmt(t.p50 / baseline, 2)}×`]),
-      ),
-      '',
-      `Customer types at ${AS_OF.toISOString().slice(0, 10)}: ${types.map((s) => `${s.value} ${fmt(s.customers)}`).join(', ')}.`,
-      '',
-      markdownTable(
-        [
-          'insertTouchpoints, 100k rows in 10k batches, median of 3 alternated rounds',
-          's',
-          'rows/s',
-          'time ratio',
-        ],
-        [
+    console.log(
+      [
+        `### Customer queries, ${fmt(population.touchpoints)} touchpoints / ${fmt(CUSTOMERS)} customers ` +
+          `(${fmt(population.rawKeys)} raw keys, ${fmt(population.identityLinks)} identity links)`,
+        '',
+        `${runContext()}. \`${commandLine()}\`; ${RUNS} warm runs after one warm-up.`,
+        '',
+        markdownTable(
+          ['query', 'p50 ms', 'min ms', 'ratio to the stage funnel'],
+          timings.map(([name, t]) => [name, fmt(t.p50), fmt(t.min), `${fmt(t.p50 / baseline, 2)}×`]),
+        ),
+        '',
+        `Customer types at ${AS_OF.toISOString().slice(0, 10)}: ${types.map((s) => `${s.value} ${fmt(s.customers)}`).join(', ')}.`,
+        '',
+        markdownTable(
           [
-            'without customer_profiles_mv',
-            fmt(median(withoutView), 2),
-            fmt(INSERT_ROWS / median(withoutView)),
-            '1.00×',
+            'insertTouchpoints, 100k rows in 10k batches, median of 3 alternated rounds',
+            's',
+            'rows/s',
+            'time ratio',
           ],
           [
-            'with customer_profiles_mv',
-            fmt(median(withView), 2),
-            fmt(INSERT_ROWS / median(withView)),
-            `${fmt(median(withView) / median(withoutView), 2)}×`,
+            [
+              'without customer_profiles_mv',
+              fmt(median(withoutView), 2),
+              fmt(INSERT_ROWS / median(withoutView)),
+              '1.00×',
+            ],
+            [
+              'with customer_profiles_mv',
+              fmt(median(withView), 2),
+              fmt(INSERT_ROWS / median(withView)),
+              `${fmt(median(withView) / median(withoutView), 2)}×`,
+            ],
           ],
-        ],
-      ),
-    ].join('\n'),
-  );
-} finally {
-  await client?.close();
-  await rm(dataDir, { recursive: true, force: true });
-}
+        ),
+      ].join('\n'),
+    );
+  },
+);

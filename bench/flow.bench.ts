@@ -1,27 +1,8 @@
-/**
- * Stage flow, bottlenecks, funnel drill-down and customer timeline latency, as ratios of the reached-mode
- * stage funnel measured in the same run on the same generated population (generate-population.ts).
- * Endpoints are timed through the query service (`buildQueryApp` + `inject`: routing, validation and
- * serialisation included, no network); the funnel and the timeline also as bare queries. Embedded chDB
- * in a temporary data directory, deleted at the end.
- *
- *   pnpm exec tsx bench/flow.bench.ts [--touchpoints 10000000] [--customers 1000000] [--runs 7 (rounds)] [--timelines 60]
- */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  type ClickHouseClient,
-  createClickHouse,
-  hashApiKey,
-  queryCustomerTimeline,
-  queryStageFunnel,
-  runMigrations,
-} from '@waymark/clickhouse';
+import { hashApiKey, queryCustomerTimeline, queryStageFunnel } from '@waymark/clickhouse';
 import { buildQueryApp } from '@waymark/query';
 import { testLogger } from '@waymark/testing';
-import { generatePopulation } from './generate-population.ts';
+import { withPopulation } from './generate-population.ts';
 import { commandLine, formatNumber as fmt, markdownTable, percentile, runContext } from './report.ts';
 
 const { values: args } = parseArgs({
@@ -79,121 +60,107 @@ async function timeInRounds(queries: readonly Query[]): Promise<Timing[]> {
   });
 }
 
-const dataDir = await mkdtemp(join(tmpdir(), 'waymark-bench-flow-'));
-let client: ClickHouseClient | undefined;
-try {
-  client = await createClickHouse({ dataDir });
-  const ch = client;
-  await runMigrations(ch);
-  console.error(`generating ${fmt(TOUCHPOINTS)} touchpoints / ${fmt(CUSTOMERS)} customers …`);
-  const population = await generatePopulation(ch, {
-    projectId: PROJECT,
-    customers: CUSTOMERS,
-    touchpoints: TOUCHPOINTS,
-    start: START,
-    entryDays: 60,
-    onProgress: (done, total) => console.error(`  ${fmt(done)} / ${fmt(total)} customers`),
-  });
-  for (const table of ['touchpoints', 'stage_reach', 'customer_profiles', 'identities']) {
-    await ch.command({ query: `OPTIMIZE TABLE ${table} FINAL` });
-  }
-
-  const app = buildQueryApp({
-    logger: testLogger('bench'),
-    clickhouse: ch,
-    apiKeyOwners: () => [{ projectId: PROJECT, apiKeyHash: hashApiKey(API_KEY) }],
-  });
-  const endpoint = (path: string) => async () => {
-    const response = await app.inject({
-      method: 'GET',
-      url: `/v1/projects/${PROJECT}${path}`,
-      headers: { authorization: `Bearer ${API_KEY}` },
+await withPopulation(
+  'flow',
+  { projectId: PROJECT, customers: CUSTOMERS, touchpoints: TOUCHPOINTS, start: START, entryDays: 60 },
+  async (ch, population) => {
+    const app = buildQueryApp({
+      logger: testLogger('bench'),
+      clickhouse: ch,
+      apiKeyOwners: () => [{ projectId: PROJECT, apiKeyHash: hashApiKey(API_KEY) }],
     });
-    if (response.statusCode !== 200) throw new Error(`${path}: ${response.statusCode} ${response.body}`);
-    return response.json();
-  };
-  // Customers spread over the population; `a:<c>` resolves to `u:<c>` for those who identified.
-  const sample = Array.from(
-    { length: TIMELINES + 1 },
-    (_, i) => `a:${Math.floor((i * CUSTOMERS) / (TIMELINES + 1))}`,
-  );
-  const timeline = (i: number) => sample[i % sample.length] as string;
+    const endpoint = (path: string) => async () => {
+      const response = await app.inject({
+        method: 'GET',
+        url: `/v1/projects/${PROJECT}${path}`,
+        headers: { authorization: `Bearer ${API_KEY}` },
+      });
+      if (response.statusCode !== 200) throw new Error(`${path}: ${response.statusCode} ${response.body}`);
+      return response.json();
+    };
+    // Customers spread over the population; `a:<c>` resolves to `u:<c>` for those who identified.
+    const sample = Array.from(
+      { length: TIMELINES + 1 },
+      (_, i) => `a:${Math.floor((i * CUSTOMERS) / (TIMELINES + 1))}`,
+    );
+    const timeline = (i: number) => sample[i % sample.length] as string;
 
-  console.error('timing …');
-  const perRound = Math.max(1, Math.round(TIMELINES / RUNS));
-  const queries: Query[] = [
-    {
-      name: '`queryStageFunnel` (reached, 30-day cohort; baseline)',
-      run: () => queryStageFunnel(ch, { projectId: PROJECT, ...COHORT, windowSeconds: 30 * 86_400 }),
-      calls: 1,
-    },
-    { name: 'GET /funnel/stages', run: endpoint(`/funnel/stages?${RANGE}`), calls: 1 },
-    {
-      name: `\`queryCustomerTimeline\`, 50 newest, ${perRound * RUNS} customers`,
-      run: (i) => queryCustomerTimeline(ch, { projectId: PROJECT, customer: timeline(i), limit: 50 }),
-      calls: perRound,
-    },
-    {
-      name: `GET /customers/:customer/timeline?limit=50, ${perRound * RUNS} customers`,
-      run: (i) => endpoint(`/customers/${encodeURIComponent(timeline(i))}/timeline?limit=50`)(),
-      calls: perRound,
-    },
-    {
-      name: 'GET /flow/stages (30 days, exitAfter 30d)',
-      run: endpoint(`/flow/stages?${RANGE}&exitAfter=30d`),
-      calls: 1,
-    },
-    {
-      name: 'GET /bottlenecks?compare=previous',
-      run: endpoint(`/bottlenecks?${RANGE}&compare=previous`),
-      calls: 1,
-    },
-    {
-      name: 'GET /funnel/stages/customers, dropped at purchase, first 100',
-      run: endpoint(`/funnel/stages/customers?${RANGE}&stage=purchase&outcome=dropped&limit=100`),
-      calls: 1,
-    },
-  ];
-  const timings = (await timeInRounds(queries)).map((t, i): [string, Timing] => [queries[i]?.name ?? '', t]);
-  const flow = (await endpoint(`/flow/stages?${RANGE}&exitAfter=30d`)()) as {
-    customers: number;
-    links: unknown[];
-  };
-  const timelineSizes = await Promise.all(
-    sample
-      .slice(0, 5)
-      .map(
-        async (customer) =>
-          (await queryCustomerTimeline(ch, { projectId: PROJECT, customer, limit: 1000 }))?.touchpoints
-            .length,
-      ),
-  );
-  await app.close();
-  const baseline = timings[0]?.[1].p50 ?? Number.NaN;
+    console.error('timing …');
+    const perRound = Math.max(1, Math.round(TIMELINES / RUNS));
+    const queries: Query[] = [
+      {
+        name: '`queryStageFunnel` (reached, 30-day cohort; baseline)',
+        run: () => queryStageFunnel(ch, { projectId: PROJECT, ...COHORT, windowSeconds: 30 * 86_400 }),
+        calls: 1,
+      },
+      { name: 'GET /funnel/stages', run: endpoint(`/funnel/stages?${RANGE}`), calls: 1 },
+      {
+        name: `\`queryCustomerTimeline\`, 50 newest, ${perRound * RUNS} customers`,
+        run: (i) => queryCustomerTimeline(ch, { projectId: PROJECT, customer: timeline(i), limit: 50 }),
+        calls: perRound,
+      },
+      {
+        name: `GET /customers/:customer/timeline?limit=50, ${perRound * RUNS} customers`,
+        run: (i) => endpoint(`/customers/${encodeURIComponent(timeline(i))}/timeline?limit=50`)(),
+        calls: perRound,
+      },
+      {
+        name: 'GET /flow/stages (30 days, exitAfter 30d)',
+        run: endpoint(`/flow/stages?${RANGE}&exitAfter=30d`),
+        calls: 1,
+      },
+      {
+        name: 'GET /bottlenecks?compare=previous',
+        run: endpoint(`/bottlenecks?${RANGE}&compare=previous`),
+        calls: 1,
+      },
+      {
+        name: 'GET /funnel/stages/customers, dropped at purchase, first 100',
+        run: endpoint(`/funnel/stages/customers?${RANGE}&stage=purchase&outcome=dropped&limit=100`),
+        calls: 1,
+      },
+    ];
+    const timings = (await timeInRounds(queries)).map((t, i): [string, Timing] => [
+      queries[i]?.name ?? '',
+      t,
+    ]);
+    const flow = (await endpoint(`/flow/stages?${RANGE}&exitAfter=30d`)()) as {
+      customers: number;
+      links: unknown[];
+    };
+    const timelineSizes = await Promise.all(
+      sample
+        .slice(0, 5)
+        .map(
+          async (customer) =>
+            (await queryCustomerTimeline(ch, { projectId: PROJECT, customer, limit: 1000 }))?.touchpoints
+              .length,
+        ),
+    );
+    await app.close();
+    const baseline = timings[0]?.[1].p50 ?? Number.NaN;
 
-  console.log(
-    [
-      `### Flow, bottlenecks, drill-down and timeline, ${fmt(population.touchpoints)} touchpoints / ${fmt(CUSTOMERS)} customers ` +
-        `(${fmt(population.rawKeys)} raw keys, ${fmt(population.identityLinks)} identity links)`,
-      '',
-      `${runContext()}. \`${commandLine()}\`; one warm-up call each, then ${RUNS} rounds calling every query in turn (timelines: ${perRound} customers a round).`,
-      '',
-      markdownTable(
-        ['query', 'p50 ms', 'p90 ms', 'min ms', 'p50 ratio to the stage funnel'],
-        timings.map(([name, t]) => [
-          name,
-          fmt(t.p50),
-          fmt(t.p90),
-          fmt(t.min),
-          `${fmt(t.p50 / baseline, 2)}×`,
-        ]),
-      ),
-      '',
-      `The flow of the 30 days: ${fmt(flow.customers)} customers, ${flow.links.length} links. ` +
-        `Timelines sampled hold ${timelineSizes.join(', ')} … touchpoints.`,
-    ].join('\n'),
-  );
-} finally {
-  await client?.close();
-  await rm(dataDir, { recursive: true, force: true });
-}
+    console.log(
+      [
+        `### Flow, bottlenecks, drill-down and timeline, ${fmt(population.touchpoints)} touchpoints / ${fmt(CUSTOMERS)} customers ` +
+          `(${fmt(population.rawKeys)} raw keys, ${fmt(population.identityLinks)} identity links)`,
+        '',
+        `${runContext()}. \`${commandLine()}\`; one warm-up call each, then ${RUNS} rounds calling every query in turn (timelines: ${perRound} customers a round).`,
+        '',
+        markdownTable(
+          ['query', 'p50 ms', 'p90 ms', 'min ms', 'p50 ratio to the stage funnel'],
+          timings.map(([name, t]) => [
+            name,
+            fmt(t.p50),
+            fmt(t.p90),
+            fmt(t.min),
+            `${fmt(t.p50 / baseline, 2)}×`,
+          ]),
+        ),
+        '',
+        `The flow of the 30 days: ${fmt(flow.customers)} customers, ${flow.links.length} links. ` +
+          `Timelines sampled hold ${timelineSizes.join(', ')} … touchpoints.`,
+      ].join('\n'),
+    );
+  },
+);

@@ -3,7 +3,10 @@
  * (no Kafka, no JSON): funnel-shaped stages, touchpoints spread over weeks, some customers identified
  * across devices. The stage_reach view is fed by the same inserts, exactly as in production.
  */
-import type { ClickHouseClient } from '@waymark/clickhouse';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ClickHouseClient, createClickHouse, runMigrations } from '@waymark/clickhouse';
 
 export interface PopulationOptions {
   readonly projectId: string;
@@ -162,4 +165,38 @@ WHERE identified`,
     identityLinks: Number(counts?.links),
     insertMs,
   };
+}
+
+const MERGED_TABLES = ['touchpoints', 'stage_reach', 'customer_profiles', 'identities'];
+
+/**
+ * A fresh embedded ClickHouse in a temporary directory holding a generated population, its tables merged
+ * (`OPTIMIZE … FINAL`) as a long-running store's would be; `run` gets the client, the population and the
+ * seconds the merge took. The directory is removed afterwards, whatever happens.
+ */
+export async function withPopulation<T>(
+  name: string,
+  options: Omit<PopulationOptions, 'onProgress'>,
+  run: (client: ClickHouseClient, population: PopulationReport, mergeSeconds: number) => Promise<T>,
+): Promise<T> {
+  const dataDir = await mkdtemp(join(tmpdir(), `waymark-bench-${name}-`));
+  let client: ClickHouseClient | undefined;
+  try {
+    client = await createClickHouse({ dataDir });
+    await runMigrations(client);
+    const count = (n: number) => n.toLocaleString('en-US');
+    console.error(
+      `generating ${count(options.touchpoints)} touchpoints / ${count(options.customers)} customers in ${dataDir} …`,
+    );
+    const population = await generatePopulation(client, {
+      ...options,
+      onProgress: (done, total) => console.error(`  ${count(done)} / ${count(total)} customers`),
+    });
+    const mergeStarted = performance.now();
+    for (const table of MERGED_TABLES) await client.command({ query: `OPTIMIZE TABLE ${table} FINAL` });
+    return await run(client, population, (performance.now() - mergeStarted) / 1000);
+  } finally {
+    await client?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
 }

@@ -1,31 +1,16 @@
-/**
- * Stage funnel latency (DESIGN §9) in every mode, next to hand-written `windowFunnel` queries over the raw
- * touchpoints (the baseline) and the reached-mode query this replaced, on the same generated population and
- * cohort in the same run; plus what the stage_reach view's paths and entry touchpoint cost at insert time.
- * Queries are timed round-robin, so load that comes and goes on the shared machine hits all of them alike.
- * Embedded chDB in a temporary data directory, deleted at the end.
- *
- *   pnpm exec tsx bench/stage-funnel.bench.ts [--touchpoints 10000000] [--customers 1000000] [--runs 7]
- *   (or WAYMARK_BENCH_TOUCHPOINTS=1000000; customers default to touchpoints / 10)
- */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   type ClickHouseClient,
-  createClickHouse,
   insertTouchpoints,
   loadMigrations,
   queryStageFunnel,
   rawKeyOf,
   renderMigration,
-  runMigrations,
   type StageFunnelQuery,
   type StoredTouchpoint,
 } from '@waymark/clickhouse';
 import { touchpointOf } from '@waymark/events';
-import { generatePopulation } from './generate-population.ts';
+import { withPopulation } from './generate-population.ts';
 import { commandLine, formatNumber as fmt, markdownTable, median, runContext } from './report.ts';
 
 const { values: args } = parseArgs({
@@ -199,7 +184,7 @@ async function insertSeconds(client: ClickHouseClient, tag: string): Promise<num
   return (performance.now() - started) / 1000;
 }
 
-/** The stage_reach view's query as a migration defines it (`0002`: minima only, `0009`: + paths and entry). */
+/** The stage_reach view's query as a migration defines it (`0002`: minima only, `0010`: + paths and entry). */
 async function viewQuery(migrationName: string): Promise<string> {
   const migration = (await loadMigrations()).find((m) => m.name === migrationName);
   const statement = migration && renderMigration(migration).find((s) => s.includes('stage_reach_mv'));
@@ -208,121 +193,105 @@ async function viewQuery(migrationName: string): Promise<string> {
   return select;
 }
 
-const dataDir = await mkdtemp(join(tmpdir(), 'waymark-bench-stage-funnel-'));
-let client: ClickHouseClient | undefined;
-try {
-  client = await createClickHouse({ dataDir });
-  const ch = client;
-  await runMigrations(ch);
-  const context = runContext();
+await withPopulation(
+  'stage-funnel',
+  { projectId: PROJECT, customers: CUSTOMERS, touchpoints: TOUCHPOINTS, start: START, entryDays: ENTRY_DAYS },
+  async (ch, population, mergeSeconds) => {
+    const context = runContext();
 
-  console.error(`generating ${fmt(TOUCHPOINTS)} touchpoints / ${fmt(CUSTOMERS)} customers in ${dataDir} …`);
-  const population = await generatePopulation(ch, {
-    projectId: PROJECT,
-    customers: CUSTOMERS,
-    touchpoints: TOUCHPOINTS,
-    start: START,
-    entryDays: ENTRY_DAYS,
-    onProgress: (done, total) => console.error(`  ${fmt(done)} / ${fmt(total)} customers`),
-  });
-  const settleStarted = performance.now();
-  for (const table of ['touchpoints', 'stage_reach', 'identities']) {
-    await ch.command({ query: `OPTIMIZE TABLE ${table} FINAL` });
-  }
-  const settleMs = performance.now() - settleStarted;
+    console.error('timing queries …');
+    const filtered = { country: ['DE', 'FR'], device: ['mobile'] };
+    const queries: Timed[] = [
+      {
+        name: '`windowFunnel`, `stage >= k`, + identities (baseline)',
+        run: () => windowFunnel(ch, '>=', true),
+      },
+      { name: '`windowFunnel`, `stage = k`, + identities', run: () => windowFunnel(ch, '=', true) },
+      { name: '`windowFunnel`, `stage >= k`, raw keys only', run: () => windowFunnel(ch, '>=', false) },
+      {
+        name: 'reached, previous query (every raw key joined to identities)',
+        run: () => previousReached(ch),
+      },
+      { name: '`queryStageFunnel` reached', run: () => stageFunnel(ch, { mode: 'reached' }) },
+      { name: '`queryStageFunnel` ordered', run: () => stageFunnel(ch, { mode: 'ordered' }) },
+      { name: '`queryStageFunnel` strict', run: () => stageFunnel(ch, { mode: 'strict' }) },
+      {
+        name: '`queryStageFunnel` reached, `country=DE&country=FR&device=mobile`',
+        run: () => stageFunnel(ch, { mode: 'reached', filters: filtered }),
+      },
+      {
+        name: '`queryStageFunnel` ordered, `country=DE&country=FR&device=mobile`',
+        run: () => stageFunnel(ch, { mode: 'ordered', filters: filtered }),
+      },
+    ].map((query) => ({ ...query, samples: [] }));
+    await timeRoundRobin(queries);
+    const baseline = median(queries[0]?.samples ?? []);
 
-  console.error('timing queries …');
-  const filtered = { country: ['DE', 'FR'], device: ['mobile'] };
-  const queries: Timed[] = [
-    {
-      name: '`windowFunnel`, `stage >= k`, + identities (baseline)',
-      run: () => windowFunnel(ch, '>=', true),
-    },
-    { name: '`windowFunnel`, `stage = k`, + identities', run: () => windowFunnel(ch, '=', true) },
-    { name: '`windowFunnel`, `stage >= k`, raw keys only', run: () => windowFunnel(ch, '>=', false) },
-    { name: 'reached, previous query (every raw key joined to identities)', run: () => previousReached(ch) },
-    { name: '`queryStageFunnel` reached', run: () => stageFunnel(ch, { mode: 'reached' }) },
-    { name: '`queryStageFunnel` ordered', run: () => stageFunnel(ch, { mode: 'ordered' }) },
-    { name: '`queryStageFunnel` strict', run: () => stageFunnel(ch, { mode: 'strict' }) },
-    {
-      name: '`queryStageFunnel` reached, `country=DE&country=FR&device=mobile`',
-      run: () => stageFunnel(ch, { mode: 'reached', filters: filtered }),
-    },
-    {
-      name: '`queryStageFunnel` ordered, `country=DE&country=FR&device=mobile`',
-      run: () => stageFunnel(ch, { mode: 'ordered', filters: filtered }),
-    },
-  ].map((query) => ({ ...query, samples: [] }));
-  await timeRoundRobin(queries);
-  const baseline = median(queries[0]?.samples ?? []);
+    console.error('timing inserts with the stage_reach view of 0002 and of 0010 …');
+    // Alternated, so load that comes and goes hits both sides.
+    const minimaOnly = await viewQuery('stage_reach');
+    const withPaths = await viewQuery('stage_reach_paths');
+    const before: number[] = [];
+    const after: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      await ch.command({ query: `ALTER TABLE stage_reach_mv MODIFY QUERY ${minimaOnly}` });
+      before.push(await insertSeconds(ch, `before${round}`));
+      await ch.command({ query: `ALTER TABLE stage_reach_mv MODIFY QUERY ${withPaths}` });
+      after.push(await insertSeconds(ch, `after${round}`));
+    }
 
-  console.error('timing inserts with the stage_reach view of 0002 and of 0009 …');
-  // Alternated, so load that comes and goes hits both sides.
-  const minimaOnly = await viewQuery('stage_reach');
-  const withPaths = await viewQuery('stage_reach_paths');
-  const before: number[] = [];
-  const after: number[] = [];
-  for (let round = 0; round < 3; round++) {
-    await ch.command({ query: `ALTER TABLE stage_reach_mv MODIFY QUERY ${minimaOnly}` });
-    before.push(await insertSeconds(ch, `before${round}`));
-    await ch.command({ query: `ALTER TABLE stage_reach_mv MODIFY QUERY ${withPaths}` });
-    after.push(await insertSeconds(ch, `after${round}`));
-  }
-
-  const [{ version } = { version: '?' }] = await (
-    await ch.query({ query: 'SELECT version() AS version', format: 'JSONEachRow' })
-  ).json<{ version: string }>();
-  const lines = [
-    `### Stage funnel, ${fmt(population.touchpoints)} touchpoints / ${fmt(CUSTOMERS)} customers ` +
-      `(${fmt(population.rawKeys)} raw keys, ${fmt(population.identityLinks)} identity links), chDB ${version}`,
-    '',
-    `${context}. \`${commandLine()}\`. Cohort: entries in [${FUNNEL.from.toISOString().slice(0, 10)}, ` +
-      `${FUNNEL.to.toISOString().slice(0, 10)}), window 30 days; one warm-up each, then ${RUNS} rounds in which ` +
-      'every query runs once.',
-    '',
-    markdownTable(
-      ['query', 'p50 ms', 'min ms', 'ratio to the baseline (p50)'],
-      queries.map((q) => [
-        q.name,
-        fmt(median(q.samples)),
-        fmt(Math.min(...q.samples)),
-        `${fmt(median(q.samples) / baseline, 2)}×`,
-      ]),
-    ),
-    '',
-    markdownTable(
-      ['customers at stage 1 … 7', 'counts'],
-      queries.map((q) => [q.name, (q.counts ?? []).map((n) => fmt(n)).join(' / ')]),
-    ),
-    '',
-    markdownTable(
-      ['insert', 'rows', 's', 'rows/s'],
-      [
+    const [{ version } = { version: '?' }] = await (
+      await ch.query({ query: 'SELECT version() AS version', format: 'JSONEachRow' })
+    ).json<{ version: string }>();
+    const lines = [
+      `### Stage funnel, ${fmt(population.touchpoints)} touchpoints / ${fmt(CUSTOMERS)} customers ` +
+        `(${fmt(population.rawKeys)} raw keys, ${fmt(population.identityLinks)} identity links), chDB ${version}`,
+      '',
+      `${context}. \`${commandLine()}\`. Cohort: entries in [${FUNNEL.from.toISOString().slice(0, 10)}, ` +
+        `${FUNNEL.to.toISOString().slice(0, 10)}), window 30 days; one warm-up each, then ${RUNS} rounds in which ` +
+        'every query runs once.',
+      '',
+      markdownTable(
+        ['query', 'p50 ms', 'min ms', 'ratio to the baseline (p50)'],
+        queries.map((q) => [
+          q.name,
+          fmt(median(q.samples)),
+          fmt(Math.min(...q.samples)),
+          `${fmt(median(q.samples) / baseline, 2)}×`,
+        ]),
+      ),
+      '',
+      markdownTable(
+        ['customers at stage 1 … 7', 'counts'],
+        queries.map((q) => [q.name, (q.counts ?? []).map((n) => fmt(n)).join(' / ')]),
+      ),
+      '',
+      markdownTable(
+        ['insert', 'rows', 's', 'rows/s'],
         [
-          '`INSERT … SELECT FROM numbers()` into touchpoints (+ the views)',
-          fmt(population.touchpoints),
-          fmt(population.insertMs / 1000, 1),
-          fmt(population.touchpoints / (population.insertMs / 1000)),
+          [
+            '`INSERT … SELECT FROM numbers()` into touchpoints (+ the views)',
+            fmt(population.touchpoints),
+            fmt(population.insertMs / 1000, 1),
+            fmt(population.touchpoints / (population.insertMs / 1000)),
+          ],
+          [
+            '`insertTouchpoints`, 10k-row batches, stage_reach view of 0002 (minima), median of 3 alternated rounds',
+            fmt(INSERT_ROWS),
+            fmt(median(before), 2),
+            fmt(INSERT_ROWS / median(before)),
+          ],
+          [
+            '`insertTouchpoints`, 10k-row batches, stage_reach view of 0010 (+ paths, entry), median of 3 alternated rounds',
+            fmt(INSERT_ROWS),
+            fmt(median(after), 2),
+            fmt(INSERT_ROWS / median(after)),
+          ],
         ],
-        [
-          '`insertTouchpoints`, 10k-row batches, stage_reach view of 0002 (minima), median of 3 alternated rounds',
-          fmt(INSERT_ROWS),
-          fmt(median(before), 2),
-          fmt(INSERT_ROWS / median(before)),
-        ],
-        [
-          '`insertTouchpoints`, 10k-row batches, stage_reach view of 0009 (+ paths, entry), median of 3 alternated rounds',
-          fmt(INSERT_ROWS),
-          fmt(median(after), 2),
-          fmt(INSERT_ROWS / median(after)),
-        ],
-      ],
-    ),
-    '',
-    `\`OPTIMIZE … FINAL\` of the three tables before timing: ${fmt(settleMs / 1000, 1)} s.`,
-  ];
-  console.log(lines.join('\n'));
-} finally {
-  await client?.close();
-  await rm(dataDir, { recursive: true, force: true });
-}
+      ),
+      '',
+      `\`OPTIMIZE … FINAL\` of the tables before timing: ${fmt(mergeSeconds, 1)} s.`,
+    ];
+    console.log(lines.join('\n'));
+  },
+);
