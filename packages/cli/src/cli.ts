@@ -162,7 +162,10 @@ export async function runCli(
   print('');
   print('Waymark is running.');
   print(`  collector  ${credentials.collectorUrl}   (POST /v1/batch, Segment-compatible)`);
-  print(`  query      ${credentials.queryUrl}   (GET /openapi.json)`);
+  print(`  query      ${credentials.queryUrl}   (GET /openapi.json, reference at /docs)`);
+  print(
+    `  alerter    http://${new URL(credentials.queryUrl).hostname}:${env.ALERTER_PORT}   (rules: /v1/projects/:id/alert-rules)`,
+  );
   print(`  project    ${credentials.projectId}`);
   print(`  write key  ${credentials.writeKey}`);
   print(`  API key    ${credentials.apiKey}`);
