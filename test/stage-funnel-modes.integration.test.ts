@@ -3,11 +3,17 @@ import {
   insertIdentityLinks,
   insertTouchpoints,
   queryStageFunnel,
+  queryStageFunnelBreakdown,
   type StageFunnelQuery,
   type StoredTouchpoint,
 } from '@waymark/clickhouse';
 import { touchpointOf } from '@waymark/events';
-import { type EntryFilterDimension, STAGE_FUNNEL_MODES, type StageFunnelMode } from '@waymark/journey';
+import {
+  DEFAULT_CUSTOMER_MODEL,
+  type EntryFilterDimension,
+  STAGE_FUNNEL_MODES,
+  type StageFunnelMode,
+} from '@waymark/journey';
 import {
   expectFunnelMatches,
   openTestClickHouse,
@@ -423,6 +429,46 @@ describe('stage funnel modes', () => {
       expect(await p.funnel(mode, T0, T0 + DAY, 86_400, { country: ['DE'] }), mode).toEqual([
         0, 0, 0, 0, 0, 0, 0,
       ]);
+    }
+  });
+
+  it("breaks the funnel down by the entry touchpoint's campaign, each segment exactly as filtering on it", async () => {
+    const p = new Population();
+    await p.insert([
+      { key: 'a:n1', stage: 1, at: T0, fields: { utm_source: 'news' } },
+      { key: 'a:n1', stage: 3, at: T0 + HOUR },
+      { key: 'a:g1', stage: 1, at: T0 + 2 * HOUR, fields: { utm_source: 'google' } },
+      // A later touchpoint's campaign does not move the customer to another segment.
+      { key: 'a:g1', stage: 5, at: T0 + 3 * HOUR, fields: { utm_source: 'news' } },
+      { key: 'a:x', stage: 2, at: T0 + HOUR },
+      // Merged: the phone entered first (ads), so the customer is in ads, not in news.
+      { key: 'a:phone', stage: 1, at: T0 + 600 * SECOND, fields: { utm_source: 'ads' } },
+      { key: 'u:dana', stage: 4, at: T0 + 5 * HOUR, fields: { utm_source: 'news' } },
+    ]);
+    await p.link('a:phone', 'u:dana', T0 + 6 * HOUR);
+    const [from, to, windowSeconds] = [T0 - DAY, T0 + DAY, 30 * 86_400];
+    for (const mode of MODES) {
+      const segments = await queryStageFunnelBreakdown(ch.client, {
+        ...p.query(mode, from, to, windowSeconds),
+        from: new Date(from),
+        to: new Date(to),
+        dimension: 'utm_source',
+        model: DEFAULT_CUSTOMER_MODEL,
+      });
+      expect(segments.map((segment) => segment.value).sort(), mode).toEqual(['', 'ads', 'google', 'news']);
+      for (const segment of segments) {
+        const filtered = await p.funnel(mode, from, to, windowSeconds, { utm_source: [segment.value] });
+        expect(
+          segment.stages.map((stage) => stage.customers),
+          `${mode} ${segment.value}`,
+        ).toEqual(filtered);
+        const cohort = await queryStageFunnel(ch.client, {
+          ...p.query(mode, from, to, windowSeconds, { utm_source: [segment.value] }),
+          from: new Date(from),
+          to: new Date(to),
+        });
+        expect(segment.entered, `${mode} ${segment.value}`).toBe(cohort.entered);
+      }
     }
   });
 

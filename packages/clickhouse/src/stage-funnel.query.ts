@@ -3,7 +3,9 @@ import {
   buildStageFunnel,
   type CustomerDimension,
   type CustomerModel,
+  ENTRY_BREAKDOWNS,
   ENTRY_FILTER_DIMENSIONS,
+  type EntryBreakdown,
   type EntryFilterDimension,
   type EntryFilters,
   STAGES,
@@ -85,16 +87,21 @@ const ENTRY_ORDER_SQL = `concat(
         hex(toUInt64(toUnixTimestamp64Milli(tupleElement(entry, 1)) * 8 + tupleElement(entry, 2) + 4611686018427387904)),
         tupleElement(entry, 3))`;
 
-export function funnelCustomersCtes(mode: StageFunnelMode, filters: EntryFilters | undefined): string {
+export function funnelCustomersCtes(
+  mode: StageFunnelMode,
+  filters: EntryFilters | undefined,
+  /** A field of the entry touchpoint that `reach_keys` should carry as `entry_value` (entry breakdowns). */
+  entryValue?: EntryFilterDimension,
+): string {
   const dimensions = activeFilters(filters);
   const withPath = mode !== 'reached';
   const withEntry = dimensions.length > 0;
   const keyColumns = [
     ...stageNumbers.map((k) => `toUnixTimestamp64Milli(first_at_${k}) AS t${k}`),
     ...(withPath ? ['path.2 AS path'] : []),
-    ...(withEntry
-      ? [`${entryMatchSql(dimensions)} AS entry_matches`, `${ENTRY_ORDER_SQL} AS entry_order`]
-      : []),
+    ...(withEntry ? [`${entryMatchSql(dimensions)} AS entry_matches`] : []),
+    ...(withEntry || entryValue !== undefined ? [`${ENTRY_ORDER_SQL} AS entry_order`] : []),
+    ...(entryValue === undefined ? [] : [`tupleElement(entry, ${ENTRY_FIELD[entryValue]}) AS entry_value`]),
   ];
   const ownColumns = [...stageNumbers.map((k) => `t${k}`), ...(withPath ? ['path'] : [])];
   const mergedColumns = [
@@ -242,6 +249,25 @@ LEFT JOIN segments ON segments.customer = funnel_stages.customer
 GROUP BY segment
 ORDER BY entered DESC, segment`;
 
+/*
+ * With an entry breakdown (utm_source, utm_medium, utm_campaign), a customer's value is its entry touchpoint's:
+ * the key's own for a key outside the identity map, else that of the customer's key with the earliest entry
+ * (the same choice the entry filters make).
+ */
+const entryBreakdownSql = (query: StageFunnelQuery, field: EntryFilterDimension) => `
+WITH ${funnelCustomersCtes(query.mode ?? 'reached', query.filters, field)},
+  segments AS (
+    SELECT raw_key AS customer, entry_value AS segment FROM reach_keys WHERE linked = 0
+    UNION ALL
+    SELECT if(linked_customer = '', raw_key, linked_customer) AS customer, argMin(entry_value, entry_order) AS segment
+    FROM reach_keys WHERE linked = 1 GROUP BY customer
+  )
+SELECT segments.segment AS segment, ${FUNNEL_AGGREGATES}
+FROM funnel_stages
+LEFT JOIN segments ON segments.customer = funnel_stages.customer
+GROUP BY segment
+ORDER BY entered DESC, segment`;
+
 type StageFunnelRow = Record<string, unknown>;
 
 export function funnelParams(query: StageFunnelQuery): Record<string, string | number | readonly string[]> {
@@ -287,18 +313,33 @@ export interface StageFunnelSegment extends StageFunnelResult {
   readonly value: string;
 }
 
-/** The stage funnel once per value of a customer dimension (type, tier, country, trait:…), largest first. */
+const isEntryBreakdown = (dimension: string): dimension is EntryBreakdown =>
+  (ENTRY_BREAKDOWNS as readonly string[]).includes(dimension);
+
+/**
+ * The stage funnel once per value of a customer dimension (type, tier, country, trait:…) or of the entry
+ * touchpoint's campaign (utm_source, utm_medium, utm_campaign), largest first.
+ */
 export async function queryStageFunnelBreakdown(
   client: ClickHouseClient,
-  query: StageFunnelQuery & { dimension: CustomerDimension; model: CustomerModel; asOf?: Date },
+  query: StageFunnelQuery & {
+    dimension: CustomerDimension | EntryBreakdown;
+    model: CustomerModel;
+    asOf?: Date;
+  },
 ): Promise<StageFunnelSegment[]> {
-  const customers = customerCtes(query.model, query.asOf ?? new Date());
-  const dimension = customerDimensionSql(query.dimension);
-  const result = await client.query({
-    query: breakdownSql(query, customers.sql, dimension.sql),
-    format: 'JSONEachRow',
-    query_params: { ...customers.params, ...dimension.params, ...funnelParams(query) },
-  });
+  let sql: string;
+  let params: Record<string, string | number | readonly string[]>;
+  if (isEntryBreakdown(query.dimension)) {
+    sql = entryBreakdownSql(query, query.dimension);
+    params = funnelParams(query);
+  } else {
+    const customers = customerCtes(query.model, query.asOf ?? new Date());
+    const dimension = customerDimensionSql(query.dimension);
+    sql = breakdownSql(query, customers.sql, dimension.sql);
+    params = { ...customers.params, ...dimension.params, ...funnelParams(query) };
+  }
+  const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   return (await result.json<StageFunnelRow>()).map((row) => ({
     value: String(row.segment),
     ...funnelOf(row),

@@ -64,7 +64,9 @@ export {
 } from './kpis.ts';
 export {
   buildStageFunnel,
+  ENTRY_BREAKDOWNS,
   ENTRY_FILTER_DIMENSIONS,
+  type EntryBreakdown,
   type EntryFilterDimension,
   type EntryFilters,
   STAGE_FUNNEL_MODES,

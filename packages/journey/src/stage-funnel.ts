@@ -24,6 +24,14 @@ export type EntryFilterDimension = (typeof ENTRY_FILTER_DIMENSIONS)[number];
 /** Values of one dimension are alternatives; dimensions combine (a customer must match each one given). */
 export type EntryFilters = Partial<Record<EntryFilterDimension, readonly string[]>>;
 
+/** Stage funnel breakdowns by the entry touchpoint's campaign, next to the customer dimensions. */
+export const ENTRY_BREAKDOWNS = [
+  'utm_source',
+  'utm_medium',
+  'utm_campaign',
+] as const satisfies readonly EntryFilterDimension[];
+export type EntryBreakdown = (typeof ENTRY_BREAKDOWNS)[number];
+
 /** What the stage funnel query measured for one stage, in stage order. */
 export type StageReachCount = FunnelStepCount;
 

@@ -49,6 +49,28 @@ describe('query API', () => {
     expect(body.windowSeconds).toBe(30 * 86_400);
   });
 
+  it('breaks the funnel down by customer dimensions and the entry campaign, and names the others it refuses', async () => {
+    for (const breakdown of ['utm_source', 'utm_campaign', 'tier', 'trait:plan']) {
+      const r = await funnel(
+        'shop_a',
+        `from=2026-01-01&to=2026-02-01&breakdown=${breakdown}`,
+        'sk_shop_a_secret',
+      );
+      expect(r.statusCode, breakdown).toBe(200);
+      expect(r.json().breakdown, breakdown).toEqual({ dimension: breakdown, segments: [] });
+    }
+    const bad = await funnel(
+      'shop_a',
+      'from=2026-01-01&to=2026-02-01&breakdown=utm_content',
+      'sk_shop_a_secret',
+    );
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors[0]).toMatchObject({
+      field: 'breakdown',
+      message: expect.stringContaining('utm_source'),
+    });
+  });
+
   it('lists sessions and validates their parameters', async () => {
     const ok = await app.inject({
       method: 'GET',

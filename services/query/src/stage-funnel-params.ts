@@ -1,12 +1,14 @@
 import {
   CustomerDimension,
+  ENTRY_BREAKDOWNS,
   ENTRY_FILTER_DIMENSIONS,
+  type EntryBreakdown,
   type EntryFilterDimension,
   type EntryFilters,
   STAGE_FUNNEL_MODES,
 } from '@waymark/journey';
 import { z } from 'zod';
-import { ConversionWindow, IsoInstant } from './params.ts';
+import { ConversionWindow, fromBeforeTo, IsoInstant } from './params.ts';
 
 export const MAX_FILTER_VALUES = 50;
 export const MAX_FILTER_VALUE_LENGTH = 200;
@@ -62,14 +64,18 @@ export const StageFunnelQuery = z.preprocess(
       mode: z
         .enum(STAGE_FUNNEL_MODES, { message: `mode must be one of ${STAGE_FUNNEL_MODES.join(', ')}` })
         .default('reached'),
-      /** A customer dimension: the funnel once per value of it. */
-      breakdown: CustomerDimension.optional(),
+      /** A customer dimension or the entry touchpoint's utm_*: the funnel once per value of it. */
+      breakdown: z
+        .custom<CustomerDimension | EntryBreakdown>(
+          (value) =>
+            (ENTRY_BREAKDOWNS as readonly unknown[]).includes(value) ||
+            CustomerDimension.safeParse(value).success,
+          { message: `expected a customer dimension (docs/customers.md) or ${ENTRY_BREAKDOWNS.join(', ')}` },
+        )
+        .optional(),
       ...entryFilters,
     })
-    .refine((q) => q.from.getTime() < q.to.getTime(), {
-      message: '`from` must be before `to`',
-      path: ['to'],
-    })
+    .refine(...fromBeforeTo)
     .transform((q) => {
       const filters: EntryFilters = Object.fromEntries(
         ENTRY_FILTER_DIMENSIONS.flatMap((dimension) =>

@@ -111,7 +111,11 @@ export const stageFunnelRoutes: ApiRoutes = {
             description: 'How a customer counts at a stage: reached, ordered or strict',
             schema: { type: 'string', enum: STAGE_FUNNEL_MODES, default: 'reached' },
           },
-          breakdownParameter,
+          {
+            ...breakdownParameter,
+            description:
+              "Break the funnel down by a customer dimension, or by the entry touchpoint's utm_source, utm_medium or utm_campaign",
+          },
           ...ENTRY_FILTER_DIMENSIONS.map((dimension) => ({
             name: dimension,
             in: 'query',
