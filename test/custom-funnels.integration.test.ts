@@ -59,6 +59,8 @@ const STEP_EVENTS = ['Product Viewed', 'Product Added', 'Checkout Started', 'Ord
 const WINDOW = 2 * DAY;
 
 interface Shopper {
+  /** The customer key: the user once identified, else the anonymous id. */
+  key: string;
   source: string;
   /** Step times of the steps that count, in order; the outcome by construction. */
   reached: number[];
@@ -123,7 +125,13 @@ function shoppers(count: number): Shopper[] {
     // What counts: steps inside the window, and step 4 only with revenue ≥ 50.
     let counted = late ? steps - 1 : steps;
     if (counted === 4 && revenue < 50) counted = 3;
-    return { source, reached: times.slice(0, counted), excluded: coupon && counted >= 3, events };
+    return {
+      key: userId ? `u:${userId}` : `a:${anonymousId}`,
+      source,
+      reached: times.slice(0, counted),
+      excluded: coupon && counted >= 3,
+      events,
+    };
   });
 }
 
@@ -209,6 +217,46 @@ describe('POST /v1/projects/:projectId/funnels', () => {
       newsletter: expectedFunnel(people.filter((p) => p.source === 'newsletter')).map((s) => s.customers),
       '': expectedFunnel(people.filter((p) => p.source === '')).map((s) => s.customers),
     });
+  });
+
+  it('drills down to exactly the customers who reached or dropped at every step, page by page', async () => {
+    const { breakdown: _, ...definition } = funnelBody;
+    const pages = async (step: number, outcome: 'reached' | 'dropped') => {
+      const keys: string[] = [];
+      let after: string | undefined;
+      for (let page = 0; page < 100; page++) {
+        const answer = await queryApi<{
+          customers: { customer: string; profile: string }[];
+          next: string | null;
+        }>(stack.queryUrl, project, 'POST', '/funnels/customers', {
+          body: { ...definition, step, outcome, limit: 7, ...(after !== undefined && { after }) },
+        });
+        expect(answer.status).toBe(200);
+        keys.push(...answer.body.customers.map((c) => c.customer));
+        if (answer.body.next === null) return keys;
+        after = answer.body.next;
+      }
+      throw new Error('paging did not end');
+    };
+    const kept = people.filter((p) => !p.excluded);
+    for (const step of [1, 2, 3, 4]) {
+      const reached = kept.filter((p) => p.reached.length >= step).map((p) => p.key);
+      expect(await pages(step, 'reached'), `reached ${step}`).toEqual(reached.sort());
+      if (step === 1) continue;
+      const dropped = kept.filter((p) => p.reached.length === step - 1).map((p) => p.key);
+      expect(await pages(step, 'dropped'), `dropped ${step}`).toEqual(dropped.sort());
+    }
+    const refused = await queryApi(stack.queryUrl, project, 'POST', '/funnels/customers', {
+      body: { ...definition, step: 1, outcome: 'dropped' },
+    });
+    expect([refused.status, (refused.body.errors as { field: string }[])[0]?.field]).toEqual([400, 'step']);
+    const noSuchStep = await queryApi(stack.queryUrl, project, 'POST', '/funnels/customers', {
+      body: { ...definition, step: 5 },
+    });
+    expect([noSuchStep.status, (noSuchStep.body.errors as { field: string }[])[0]?.field]).toEqual([
+      400,
+      'step',
+    ]);
   });
 
   it('answers ordered, strict and any order consistently with the population', async () => {

@@ -274,7 +274,7 @@ function excludedSql(exclusions: CustomFunnelDefinition['exclusions']): string {
  */
 const ENTRY_ORDER = 'ts * 1048576 + toInt64(cityHash64(value) % 1048576)';
 
-function funnelSql(query: CustomFunnelQuery, params: QueryParams): string {
+function funnelSql(query: CustomFunnelQuery, params: QueryParams, select?: string): string {
   const { steps, order, exclusions } = query.funnel;
   const n = steps.length;
   if (n < 1 || n > MAX_FUNNEL_STEPS)
@@ -369,7 +369,7 @@ LIMIT {segmentRows:UInt32}`;
       NOT excluded AND NOT conflicting AS kept
     FROM funnel_customers
   )
-${grouped}`;
+${select ?? grouped}`;
 }
 
 type Row = Record<string, unknown>;
@@ -405,7 +405,10 @@ function toMilliseconds(seconds: number | null): number | null {
  * The query and its parameters. Every value of the request is a parameter; the SQL text holds only our
  * own identifiers, bit numbers and step indexes.
  */
-export function customFunnelSql(query: CustomFunnelQuery): {
+export function customFunnelSql(
+  query: CustomFunnelQuery,
+  select?: string,
+): {
   sql: string;
   params: Record<string, unknown>;
 } {
@@ -416,7 +419,7 @@ export function customFunnelSql(query: CustomFunnelQuery): {
   const toMs = query.to.getTime();
   if (Number.isNaN(fromMs) || Number.isNaN(toMs)) throw new RangeError('from/to must be valid dates');
   const params = new QueryParams();
-  const sql = funnelSql(query, params);
+  const sql = funnelSql(query, params, select);
   const windowMs = Math.round(query.windowSeconds * 1000);
   return {
     sql,
@@ -471,4 +474,46 @@ export async function queryCustomFunnel(
       .map((row) => ({ value: String(row.segment), ...countsOf(row, stepCount) })),
     segmentsTruncated: values.length > query.breakdown.limit,
   };
+}
+
+export type FunnelStepOutcome = 'reached' | 'dropped';
+
+export interface CustomFunnelCustomersQuery extends Omit<CustomFunnelQuery, 'breakdown'> {
+  /** 1-based step. */
+  readonly step: number;
+  /** `reached`: counted at the step; `dropped`: counted at the step before, not at this one. */
+  readonly outcome: FunnelStepOutcome;
+  readonly limit: number;
+  /** Keyset paging: customers after this customer key. */
+  readonly after?: string;
+}
+
+/*
+ * The funnel's own chains select the customers, so a page agrees with the funnel's counts by construction:
+ * `kept` customers (not excluded) whose level is at least the step, or exactly the step before.
+ */
+const CUSTOMERS_SELECT = (outcome: FunnelStepOutcome) => `
+SELECT customer, entry FROM chains
+WHERE kept AND ${outcome === 'reached' ? 'level >= {step:UInt32}' : 'level + 1 = {step:UInt32}'}
+  AND customer > {after:String}
+ORDER BY customer
+LIMIT {limit:UInt32}`;
+
+/** One page of the customers behind a custom funnel step's count, in customer-key order. */
+export async function queryCustomFunnelCustomers(
+  client: ClickHouseClient,
+  query: CustomFunnelCustomersQuery,
+): Promise<{ customers: Array<{ customer: string; enteredAt: string }>; next: string | null }> {
+  const { sql, params } = customFunnelSql(query, CUSTOMERS_SELECT(query.outcome));
+  const result = await client.query({
+    query: sql,
+    format: 'JSONEachRow',
+    query_params: { ...params, step: query.step, after: query.after ?? '', limit: query.limit + 1 },
+  });
+  const rows = await result.json<Row>();
+  const page = rows.slice(0, query.limit).map((row) => ({
+    customer: String(row.customer),
+    enteredAt: new Date(toNumber(row.entry, 'custom funnel entry')).toISOString(),
+  }));
+  return { customers: page, next: rows.length > query.limit ? (page.at(-1)?.customer ?? null) : null };
 }

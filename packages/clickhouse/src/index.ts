@@ -43,11 +43,14 @@ export {
 export {
   type CustomFunnelBreakdown,
   type CustomFunnelCounts,
+  type CustomFunnelCustomersQuery,
   type CustomFunnelDefinition,
   type CustomFunnelQuery,
   type CustomFunnelResult,
   type CustomFunnelSegment,
+  type FunnelStepOutcome,
   queryCustomFunnel,
+  queryCustomFunnelCustomers,
 } from './custom-funnel.query.ts';
 export {
   type CustomerTimeline,

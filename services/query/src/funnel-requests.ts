@@ -37,6 +37,26 @@ export const CustomFunnelRequest = z
   .refine(fromBeforeTo, fromBeforeToIssue);
 export type CustomFunnelRequest = z.infer<typeof CustomFunnelRequest>;
 
+/** `POST …/funnels/customers`: a funnel (no breakdown) and which step's customers, paged. */
+export const FunnelCustomersRequest = z
+  .strictObject({
+    ...range,
+    ...funnelShape(2, MAX_FUNNEL_STEPS),
+    step: z.int().min(1).max(MAX_FUNNEL_STEPS),
+    outcome: z.enum(['reached', 'dropped']).default('reached'),
+    limit: z.int().min(1).max(1000).default(100),
+    /** The `next` cursor of the previous page. */
+    after: z.string().max(600).optional(),
+  })
+  .superRefine(checkExclusionSteps)
+  .refine(fromBeforeTo, fromBeforeToIssue)
+  .refine((q) => q.step <= q.steps.length, { message: 'the funnel has no such step', path: ['step'] })
+  .refine((q) => q.outcome === 'reached' || q.step >= 2, {
+    message: 'nobody drops at step 1: its customers are the cohort',
+    path: ['step'],
+  });
+export type FunnelCustomersRequest = z.infer<typeof FunnelCustomersRequest>;
+
 export const ExperimentRequest = z
   .strictObject({
     ...range,

@@ -1,4 +1,9 @@
-import { type CustomFunnelCounts, type CustomFunnelResult, queryCustomFunnel } from '@waymark/clickhouse';
+import {
+  type CustomFunnelCounts,
+  type CustomFunnelResult,
+  queryCustomFunnel,
+  queryCustomFunnelCustomers,
+} from '@waymark/clickhouse';
 import {
   compareVariants,
   FUNNEL_ORDERS,
@@ -12,6 +17,7 @@ import {
   CustomFunnelRequest,
   ExperimentRequest,
   experimentFunnel,
+  FunnelCustomersRequest,
   MAX_VARIANTS,
 } from '../funnel-requests.ts';
 import { dimensionSchema, json, nullableNumber, problem, projectIdParameter } from '../openapi-schemas.ts';
@@ -175,6 +181,31 @@ export const customFunnelRoutes: ApiRoutes = {
       };
     });
 
+    app.post('/v1/projects/:projectId/funnels/customers', async (request) => {
+      const projectId = await authorize(request);
+      const body = parse(FunnelCustomersRequest, request.body);
+      const page = await queryCustomFunnelCustomers(clickhouse, {
+        projectId,
+        from: body.from,
+        to: body.to,
+        windowSeconds: body.window,
+        funnel: body,
+        step: body.step,
+        outcome: body.outcome,
+        limit: body.limit,
+        ...(body.after !== undefined && { after: body.after }),
+      });
+      return {
+        step: body.step,
+        outcome: body.outcome,
+        customers: page.customers.map((c) => ({
+          ...c,
+          profile: `/v1/projects/${projectId}/customers/${encodeURIComponent(c.customer)}`,
+        })),
+        next: page.next,
+      };
+    });
+
     app.post('/v1/projects/:projectId/experiments/compare', async (request) => {
       const projectId = await authorize(request);
       const body = parse(ExperimentRequest, request.body);
@@ -288,6 +319,59 @@ export const customFunnelRoutes: ApiRoutes = {
                     },
                   },
                 },
+              },
+            }),
+          },
+          400: problem,
+          401: problem,
+          403: problem,
+        },
+      },
+    },
+    '/v1/projects/{projectId}/funnels/customers': {
+      post: {
+        operationId: 'postCustomFunnelCustomers',
+        summary: 'Drill-down: the customers who reached, or dropped at, a step of a custom funnel (paged)',
+        description:
+          "The same funnel definition as `POST /funnels` (no breakdown), plus `step` (1-based), `outcome` (`reached`: counted at the step; `dropped`: counted at the step before and not at this one) and keyset paging (`limit`, `after` = the previous page's `next`). The pages add up to the funnel's counts exactly; excluded customers are in neither.",
+        parameters: [projectIdParameter],
+        requestBody: {
+          required: true,
+          content: json({
+            type: 'object',
+            required: ['from', 'to', 'steps', 'step'],
+            additionalProperties: false,
+            properties: {
+              ...rangeProperties,
+              steps: { type: 'array', minItems: 2, maxItems: MAX_FUNNEL_STEPS, items: funnelStepSchema() },
+              ...orderProperties(),
+              step: { type: 'integer', minimum: 1, maximum: MAX_FUNNEL_STEPS },
+              outcome: { type: 'string', enum: ['reached', 'dropped'], default: 'reached' },
+              limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+              after: { type: 'string' },
+            },
+          }),
+        },
+        responses: {
+          200: {
+            description: 'Customers in customer-key order; `next` is null on the last page',
+            content: json({
+              type: 'object',
+              properties: {
+                step: { type: 'integer' },
+                outcome: { type: 'string' },
+                customers: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      customer: { type: 'string' },
+                      enteredAt: { type: 'string', format: 'date-time' },
+                      profile: { type: 'string', description: 'Path of the customer profile' },
+                    },
+                  },
+                },
+                next: { type: ['string', 'null'] },
               },
             }),
           },
