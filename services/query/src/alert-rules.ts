@@ -22,7 +22,7 @@ import {
 } from '@waymark/journey';
 import { z } from 'zod';
 import { currentCustomerModel } from './customer-model.ts';
-import { IsoInstant, ProjectParams } from './params.ts';
+import { fromBeforeTo, IsoInstant, ProjectParams } from './params.ts';
 import { queryProblem } from './problems.ts';
 import { parse } from './validation.ts';
 
@@ -39,14 +39,11 @@ export const AlertsQuery = z
     to: IsoInstant.optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
   })
-  .refine((q) => q.from === undefined || q.to === undefined || q.from.getTime() < q.to.getTime(), {
-    message: '`from` must be before `to`',
-    path: ['to'],
-  });
+  .refine(...fromBeforeTo);
 
 export const BacktestBody = z
   .object({ rule: z.unknown(), from: IsoInstant, to: IsoInstant })
-  .refine((b) => b.from.getTime() < b.to.getTime(), { message: '`from` must be before `to`', path: ['to'] });
+  .refine(...fromBeforeTo);
 
 function validRule(input: unknown, field = ''): AlertRule {
   const parsed = parseAlertRule(input);

@@ -1,16 +1,12 @@
 import type { TimelinePosition } from '@waymark/clickhouse';
 import { CustomerDimension, STAGE_NAMES, stageIndex } from '@waymark/journey';
 import { z } from 'zod';
-import { ConversionWindow, IsoInstant } from './params.ts';
+import { ConversionWindow, fromBeforeTo, IsoInstant } from './params.ts';
 
 const Limit = z.coerce.number().int().min(1).max(1000).default(100);
 
 /** Query parameters over [from, to); each schema built on it refines with {@link fromBeforeTo}. */
 const Range = z.object({ from: IsoInstant, to: IsoInstant });
-const fromBeforeTo: [(q: { from: Date; to: Date }) => boolean, { message: string; path: string[] }] = [
-  (q) => q.from.getTime() < q.to.getTime(),
-  { message: '`from` must be before `to`', path: ['to'] },
-];
 
 export const StageFlowQuery = Range.extend({
   /** No staged touchpoint this long after the last one of the period: the customer exited. */

@@ -9,7 +9,7 @@ import {
   StepMatch,
 } from '@waymark/journey';
 import { z } from 'zod';
-import { ConversionWindow, IsoInstant } from './params.ts';
+import { ConversionWindow, fromBeforeTo, IsoInstant } from './params.ts';
 
 /** The bodies of `POST …/funnels` and `POST …/experiments/compare` (docs/analytics/). */
 
@@ -21,8 +21,6 @@ const range = {
     .preprocess((value) => (typeof value === 'number' ? String(value) : value), ConversionWindow)
     .prefault('30d'),
 };
-const fromBeforeTo = (q: { from: Date; to: Date }) => q.from.getTime() < q.to.getTime();
-const fromBeforeToIssue = { message: '`from` must be before `to`', path: ['to'] };
 
 export const CustomFunnelRequest = z
   .strictObject({
@@ -34,7 +32,7 @@ export const CustomFunnelRequest = z
     breakdownLimit: z.int().min(1).max(500).default(50),
   })
   .superRefine(checkExclusionSteps)
-  .refine(fromBeforeTo, fromBeforeToIssue);
+  .refine(...fromBeforeTo);
 export type CustomFunnelRequest = z.infer<typeof CustomFunnelRequest>;
 
 /** `POST …/funnels/customers`: a funnel (no breakdown) and which step's customers, paged. */
@@ -49,7 +47,7 @@ export const FunnelCustomersRequest = z
     after: z.string().max(600).optional(),
   })
   .superRefine(checkExclusionSteps)
-  .refine(fromBeforeTo, fromBeforeToIssue)
+  .refine(...fromBeforeTo)
   .refine((q) => q.step <= q.steps.length, { message: 'the funnel has no such step', path: ['step'] })
   .refine((q) => q.outcome === 'reached' || q.step >= 2, {
     message: 'nobody drops at step 1: its customers are the cohort',
@@ -80,7 +78,7 @@ export const ExperimentRequest = z
     message: 'conversionStep must name one of the steps',
     path: ['conversionStep'],
   })
-  .refine(fromBeforeTo, fromBeforeToIssue);
+  .refine(...fromBeforeTo);
 export type ExperimentRequest = z.infer<typeof ExperimentRequest>;
 
 /** At most this many variants are reported; an experiment with more is almost certainly mis-tracked. */

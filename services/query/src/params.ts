@@ -43,11 +43,12 @@ export const ConversionWindow = z.string().transform((s, ctx) => {
 });
 
 /**
- * A refinement for ranges: `from` before `to`. Zod runs object refinements even when a field failed, so
- * it only compares two valid dates (the failed field has its own error).
+ * The one refinement for ranges: `from` before `to`. Zod may run object refinements even when a field
+ * failed, and some ranges are optional, so it only compares two dates that are there (a failed field has
+ * its own error).
  */
 export const fromBeforeTo: [
-  (q: { from: unknown; to: unknown }) => boolean,
+  (q: { from?: unknown; to?: unknown }) => boolean,
   { message: string; path: string[] },
 ] = [
   (q) => !(q.from instanceof Date && q.to instanceof Date) || q.from.getTime() < q.to.getTime(),
