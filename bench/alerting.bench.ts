@@ -3,6 +3,7 @@ import { evaluateAlertRule, queryStageFunnel } from '@waymark/clickhouse';
 import { AlertRule, DEFAULT_CUSTOMER_MODEL } from '@waymark/journey';
 import { simulateNoise } from '../packages/journey/src/alerting/noise.fixture.ts';
 import { withPopulation } from './generate-population.ts';
+import { formatNumber as fmt, timeRuns } from './report.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -50,21 +51,6 @@ const RULES: Array<[string, unknown]> = [
   ['churn_risk, 1d', { kind: 'churn_risk', name: 'b' }],
 ];
 
-async function time(run: () => Promise<unknown>): Promise<{ p50: number; min: number }> {
-  await run(); // warm-up
-  const samples: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const started = performance.now();
-    await run();
-    samples.push(performance.now() - started);
-  }
-  samples.sort((a, b) => a - b);
-  return { p50: samples[Math.floor(samples.length / 2)] as number, min: samples[0] as number };
-}
-
-const fmt = (n: number, digits = 0) =>
-  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-
 const noiseLines = () => {
   const lines = [
     `False positives of the stage_conversion_drop defaults (minRelativeDrop 0.25, significance 0.0001 ` +
@@ -92,8 +78,9 @@ await withPopulation(
   { projectId: PROJECT, customers: CUSTOMERS, touchpoints: TOUCHPOINTS, start: START, entryDays: 60 },
   async (ch, population) => {
     console.error('timing …');
-    const funnel = await time(() =>
-      queryStageFunnel(ch, { projectId: PROJECT, ...COHORT, windowSeconds: 30 * 86_400 }),
+    const funnel = await timeRuns(
+      () => queryStageFunnel(ch, { projectId: PROJECT, ...COHORT, windowSeconds: 30 * 86_400 }),
+      RUNS,
     );
     const rows: string[] = [];
     for (const [label, input] of RULES) {
@@ -106,7 +93,7 @@ await withPopulation(
           customerModel: async () => DEFAULT_CUSTOMER_MODEL,
         });
       const { outcome } = await evaluate();
-      const t = await time(evaluate);
+      const t = await timeRuns(evaluate, RUNS);
       rows.push(
         `| ${label} | ${fmt(t.p50)} | ${fmt(t.min)} | ${fmt(t.p50 / funnel.p50, 2)} | ${outcome.status} |`,
       );

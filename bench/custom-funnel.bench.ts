@@ -7,6 +7,7 @@ import {
 } from '@waymark/clickhouse';
 import { DEFAULT_CUSTOMER_MODEL, type FunnelOrder } from '@waymark/journey';
 import { withPopulation } from './generate-population.ts';
+import { formatNumber as fmt, median } from './report.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -98,13 +99,8 @@ async function time(run: () => Promise<unknown>): Promise<Timing> {
     wall.push(performance.now() - started);
     cpu.push((used.user + used.system) / 1000);
   }
-  const median = (values: number[]) =>
-    [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
   return { p50: median(wall), min: Math.min(...wall), cpuP50: median(cpu) };
 }
-
-const fmt = (n: number, digits = 0) =>
-  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 const utmSource: CustomFunnelBreakdown = { kind: 'touchpoint', dimension: 'utm_source', limit: 50 };
 const customerDevice: CustomFunnelBreakdown = {

@@ -16,7 +16,7 @@ import {
 import { touchpointOf } from '@waymark/events';
 import { DEFAULT_CUSTOMER_MODEL } from '@waymark/journey';
 import { withPopulation } from './generate-population.ts';
-import { commandLine, formatNumber as fmt, markdownTable, runContext, timeRuns } from './report.ts';
+import { commandLine, formatNumber as fmt, markdownTable, median, runContext, timeRuns } from './report.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -159,7 +159,6 @@ await withPopulation(
       withoutView.push(await insertSeconds(ch, `without${round}`));
       await ch.command({ query: createView });
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
     console.log(
       [
