@@ -18,3 +18,15 @@ export const OWNED_RAW_KEYS_CTE = `
     GROUP BY alias_key
     HAVING customer IN {customers:Array(String)}
   )`;
+
+/**
+ * The customer that `{customer:String}` belongs to, as a scalar subquery: the latest link of that key as an
+ * alias, else the key itself (a customer key, or an unlinked raw key).
+ */
+export const RESOLVED_CUSTOMER_SQL = `(
+  SELECT if(linked = '', {customer:String}, linked)
+  FROM (
+    SELECT argMax(customer_key, linked_at) AS linked FROM identities
+    WHERE project_id = {projectId:String} AND alias_key = {customer:String}
+  )
+)`;

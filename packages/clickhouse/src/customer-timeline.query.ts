@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { type StageName, stageName } from '@waymark/journey';
-import { OWNED_RAW_KEYS_CTE } from './customer-raw-keys.ts';
+import { OWNED_RAW_KEYS_CTE, RESOLVED_CUSTOMER_SQL } from './customer-raw-keys.ts';
 import { inactivityMs, numberedSessions } from './sessions.query.ts';
 import { toNumber } from './values.ts';
 
@@ -47,12 +47,7 @@ export interface CustomerTimeline {
   readonly next: TimelinePosition | null;
 }
 
-const RESOLVE_SQL = `
-SELECT if(linked = '', {customer:String}, linked) AS customer
-FROM (
-  SELECT argMax(customer_key, linked_at) AS linked FROM identities
-  WHERE project_id = {projectId:String} AND alias_key = {customer:String}
-)`;
+const RESOLVE_SQL = `SELECT ${RESOLVED_CUSTOMER_SQL} AS customer`;
 
 const CARRIED = ['type', 'event', 'name', 'complaint', 'revenue', 'currency', 'device_type'];
 

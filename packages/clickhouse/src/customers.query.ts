@@ -10,6 +10,7 @@ import {
   stageName,
   type ValueTier,
 } from '@waymark/journey';
+import { RESOLVED_CUSTOMER_SQL } from './customer-raw-keys.ts';
 import { LINKS_CTE } from './identities.ts';
 import { countSessions } from './sessions.query.ts';
 import { toNullableNumber, toNumber } from './values.ts';
@@ -441,14 +442,8 @@ export async function queryCustomer(
 ): Promise<CustomerDetail | undefined> {
   const { sql, params } = customerCtes(query.model, query.asOf ?? new Date());
   const result = await client.query({
-    query: `WITH
-      resolved AS (
-        SELECT if(linked = '', {customer:String}, linked) AS key FROM (
-          SELECT argMax(customer_key, linked_at) AS linked FROM identities
-          WHERE project_id = {projectId:String} AND alias_key = {customer:String})
-      ),
-      ${sql}
-      SELECT ${SCORE_COLUMNS} FROM customers WHERE customer = (SELECT key FROM resolved)`,
+    query: `WITH ${sql}
+      SELECT ${SCORE_COLUMNS} FROM customers WHERE customer = ${RESOLVED_CUSTOMER_SQL}`,
     format: 'JSONEachRow',
     query_params: { ...params, projectId: query.projectId, customer: query.customer },
   });
