@@ -11,7 +11,7 @@ import {
   type StepMatch,
   type TouchpointDimension,
 } from '@waymark/journey';
-import { customerCtes, customerDimensionSql } from './customers.query.ts';
+import { customerCtes, customerDimensionSql, jsonTextSql } from './customers.query.ts';
 import { ClickHouseStorageError } from './errors.ts';
 import { LINKS_CTE } from './identities.ts';
 import { toNullableNumber, toNumber } from './values.ts';
@@ -190,8 +190,7 @@ const TOUCHPOINT_DIMENSION_SQL: Record<Exclude<TouchpointDimension, `property:${
 function touchpointDimensionSql(dimension: TouchpointDimension, params: QueryParams): string {
   if (dimension.startsWith('property:')) {
     const key = params.placeholder('String', dimension.slice('property:'.length));
-    // A string as itself, any other JSON value as its JSON text (1, true); '' when absent.
-    return `if(JSONType(t.properties, ${key}) = 'String', JSONExtractString(t.properties, ${key}), JSONExtractRaw(t.properties, ${key}))`;
+    return jsonTextSql('t.properties', key);
   }
   return `toString(${TOUCHPOINT_DIMENSION_SQL[dimension as keyof typeof TOUCHPOINT_DIMENSION_SQL]})`;
 }

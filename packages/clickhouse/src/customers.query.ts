@@ -41,9 +41,12 @@ import { toNullableNumber, toNumber } from './values.ts';
 export const dedupedMoneySql = (rows: string) =>
   `arrayMap(id -> arrayFirst(m -> m.1 = id, ${rows}), arrayDistinct(arrayMap(m -> m.1, ${rows})))`;
 
+/** SQL text of a key of a JSON column: a string as itself, any other value as its JSON text; '' when absent. */
+export const jsonTextSql = (column: string, keySql: string) =>
+  `if(JSONType(${column}, ${keySql}) = 'String', JSONExtractString(${column}, ${keySql}), JSONExtractRaw(${column}, ${keySql}))`;
+
 /** SQL text of a trait of the latest identify call, whatever its JSON type. */
-const trait = (nameSql: string) =>
-  `if(JSONType(traits, ${nameSql}) = 'String', JSONExtractString(traits, ${nameSql}), JSONExtractRaw(traits, ${nameSql}))`;
+const trait = (nameSql: string) => jsonTextSql('traits', nameSql);
 
 /*
  * A score 1–5 over purchasers: 1 + floor(5 × (purchasers with a strictly smaller value) / purchasers).
