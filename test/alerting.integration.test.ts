@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { loadAlerterEnv, type RunningAlerter, startAlerter, verifyWebhookSignature } from '@waymark/alerter';
 import { insertTouchpoints, rawKeyOf, type StoredTouchpoint } from '@waymark/clickhouse';
 import { touchpointOf } from '@waymark/events';
+import { TOPICS } from '@waymark/kafka';
 import { testKafka, testLogger, uniqueProjectId } from '@waymark/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -119,6 +120,18 @@ describe('stage conversion drop, end to end', () => {
     });
     expect(created.status).toBe(201);
     const ruleId = created.body.id;
+    // Hostile records on the journey topic (not Avro, empty, truncated) must not stop the trigger.
+    const producer = testKafka({ clientId: 'journey-garbage' }).producer();
+    await producer.connect();
+    await producer.send({
+      topic: TOPICS.journey,
+      messages: [
+        { key: project.projectId, value: 'not avro' },
+        { key: project.projectId, value: Buffer.alloc(0) },
+        { key: project.projectId, value: Buffer.from([0xc3, 0x01, 0x00]) },
+      ],
+    });
+    await producer.disconnect();
 
     // 5-minute steps: 3 h steady, 1 h with mobile conversion at 5% instead of 40%, 1.5 h recovered.
     const STEP = 5 * MINUTE;

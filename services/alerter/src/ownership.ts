@@ -69,6 +69,19 @@ export async function joinRuleOwnership(options: {
       for (const message of batch.messages) {
         const decoded = decodeStageTransition(message.value ?? Buffer.alloc(0));
         if (decoded.ok) projects.add(decoded.value.projectId);
+        // Only a trigger: the scheduled pass still evaluates every rule from ClickHouse, so a bad record
+        // loses nothing; it is logged so that a broken producer does not go unnoticed.
+        else {
+          logger.warn(
+            {
+              reason: decoded.reason,
+              detail: decoded.detail,
+              partition: batch.partition,
+              offset: message.offset,
+            },
+            'undecodable record on the journey topic ignored',
+          );
+        }
       }
       if (projects.size > 0) options.onTransitions(projects);
     },
