@@ -8,7 +8,7 @@ import {
 } from '@waymark/journey';
 import { customerCtes } from './customers.query.ts';
 import { LINKS_CTE } from './identities.ts';
-import { toNumber } from './values.ts';
+import { boundedRevenueSql, toNumber } from './values.ts';
 
 /*
  * The figures alert rules judge, per time window, in one query for a window and all its baseline windows.
@@ -154,7 +154,7 @@ export interface WindowFiguresQuery {
 const FIGURES_SQL = `
 WITH ${LINKS_CTE},
   messages AS (
-    SELECT w, t.message_id, any(${CUSTOMER_SQL}) AS m_customer, any(t.stage) AS m_stage, any(t.revenue) AS m_revenue,
+    SELECT w, t.message_id, any(${CUSTOMER_SQL}) AS m_customer, any(t.stage) AS m_stage, any(${boundedRevenueSql('t.revenue')}) AS m_revenue,
       any(t.complaint) AS m_complaint, any(t.event) AS m_event, any(t.name) AS m_name
     FROM touchpoints AS t
     ARRAY JOIN arrayFilter(i -> toUnixTimestamp64Milli(t.timestamp) >= {starts:Array(Int64)}[i]

@@ -2,7 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { type StageName, stageName } from '@waymark/journey';
 import { OWNED_RAW_KEYS_CTE, RESOLVED_CUSTOMER_SQL } from './customer-raw-keys.ts';
 import { inactivityMs, numberedSessions } from './sessions.query.ts';
-import { toNumber } from './values.ts';
+import { boundedRevenueSql, toNumber } from './values.ts';
 
 /** A position in a timeline: touchpoints strictly before it, in (time, message id) order. */
 export interface TimelinePosition {
@@ -60,7 +60,7 @@ const timelineSql = (paged: boolean) => `
 WITH ${OWNED_RAW_KEYS_CTE},
   ${numberedSessions('raw_key IN (SELECT raw_key FROM owned)', CARRIED)}
 SELECT message_id, raw_key, toUnixTimestamp64Milli(timestamp) AS at_ms, type, event, name, page_path, stage,
-  complaint, revenue, currency, channel, device_type,
+  complaint, ${boundedRevenueSql('revenue')} AS revenue, currency, channel, device_type,
   if(session_id != '', session_id, concat(raw_key, '#', toString(session_no))) AS session
 FROM numbered
 ${paged ? 'WHERE at_ms < {beforeMs:Int64} OR (at_ms = {beforeMs:Int64} AND message_id < {beforeId:String})' : ''}

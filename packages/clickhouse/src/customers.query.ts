@@ -13,7 +13,7 @@ import {
 import { RESOLVED_CUSTOMER_SQL } from './customer-raw-keys.ts';
 import { LINKS_CTE } from './identities.ts';
 import { countSessions } from './sessions.query.ts';
-import { toNullableNumber, toNumber } from './values.ts';
+import { boundedRevenueSql, toNullableNumber, toNumber } from './values.ts';
 
 /*
  * Customers are classified at query time from the streamed per-raw-key profiles (0007_customer_profiles.sql):
@@ -37,9 +37,10 @@ import { toNullableNumber, toNumber } from './values.ts';
 /**
  * A customer's merged money rows `(message id, time, revenue, is order)` with one row per message id: a
  * client retry is re-enriched, so its copy may differ in timestamp and escape groupUniqArray's tuple dedup.
+ * Revenue is bounded (values.ts), so no sum over these rows can overflow.
  */
 export const dedupedMoneySql = (rows: string) =>
-  `arrayMap(id -> arrayFirst(m -> m.1 = id, ${rows}), arrayDistinct(arrayMap(m -> m.1, ${rows})))`;
+  `arrayMap(m -> (m.1, m.2, ${boundedRevenueSql('m.3')}, m.4), arrayMap(id -> arrayFirst(m -> m.1 = id, ${rows}), arrayDistinct(arrayMap(m -> m.1, ${rows}))))`;
 
 /** SQL text of a key of a JSON column: a string as itself, any other value as its JSON text; '' when absent. */
 export const jsonTextSql = (column: string, keySql: string) =>

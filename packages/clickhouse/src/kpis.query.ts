@@ -26,8 +26,10 @@ export interface KpiQuery {
 export const MAX_PERIODS = 400;
 
 /*
- * The periods asked for, each with the keys of the periods it is compared with. One more than
- * MAX_PERIODS candidates are generated so that "too many" can be told from "exactly the maximum".
+ * The periods asked for, each with the keys of the periods it is compared with: from the period of `from`
+ * to the period of the last millisecond before `to` (the periods are contiguous, so these are exactly the
+ * ones overlapping [from, to)). One more than MAX_PERIODS candidates are generated so that "too many" can
+ * be told from "exactly the maximum".
  */
 const periodsSql = (interval: PeriodInterval) => `
 SELECT
@@ -43,9 +45,12 @@ SELECT
   ${periodStartMs(periodPlus(interval, periodLastYear(interval, 'period'), -1))} AS earliest_ms
 FROM (
   SELECT arrayJoin(arrayFilter(
-    p -> toDateTime(p, {timezone:String}) < fromUnixTimestamp64Milli({toMs:Int64}),
+    p -> p <= last,
     arrayMap(i -> ${periodPlus(interval, 'first', 'i')}, range(${MAX_PERIODS + 1})))) AS period
-  FROM (SELECT ${periodOf(interval, 'fromUnixTimestamp64Milli({fromMs:Int64})')} AS first)
+  FROM (
+    SELECT ${periodOf(interval, 'fromUnixTimestamp64Milli({fromMs:Int64})')} AS first,
+      ${periodOf(interval, 'fromUnixTimestamp64Milli({toMs:Int64} - 1)')} AS last
+  )
 )
 ORDER BY period`;
 

@@ -1,17 +1,22 @@
 /**
- * Calendar periods in a time zone, as ClickHouse functions: a period is keyed by the Date its first day
+ * Calendar periods in a time zone, as ClickHouse functions: a period is keyed by the Date32 its first day
  * has in `{timezone:String}` (weeks start on Monday, ISO 8601), and starts at that day's midnight there.
  * Only constant SQL text comes from here; the time zone is always a query parameter.
+ *
+ * Keys are Date32 (1900-01-01 … 2299-12-31, the range of the store's DateTime64 columns), never Date:
+ * Date ends in 2149 and its arithmetic wraps around silently (`addYears(toDate('2026-01-01'), 400)` is a
+ * day in 1970), and toStartOfYear/Quarter/Month and toMonday answer a clamped Date even for a Date32.
+ * So the first day of a period is built from its calendar fields instead.
  */
 export const PERIOD_INTERVALS = ['day', 'week', 'month', 'quarter', 'year'] as const;
 export type PeriodInterval = (typeof PERIOD_INTERVALS)[number];
 
-const START_OF: Record<PeriodInterval, string> = {
-  day: 'toDate',
-  week: 'toMonday',
-  month: 'toStartOfMonth',
-  quarter: 'toStartOfQuarter',
-  year: 'toStartOfYear',
+const START_OF: Record<PeriodInterval, (day: string) => string> = {
+  day: (day) => day,
+  week: (day) => `subtractDays(${day}, toDayOfWeek(${day}) - 1)`,
+  month: (day) => `makeDate32(toYear(${day}), toMonth(${day}), 1)`,
+  quarter: (day) => `makeDate32(toYear(${day}), 3 * toQuarter(${day}) - 2, 1)`,
+  year: (day) => `makeDate32(toYear(${day}), 1, 1)`,
 };
 
 const ADD: Record<PeriodInterval, string> = {
@@ -22,9 +27,9 @@ const ADD: Record<PeriodInterval, string> = {
   year: 'addYears',
 };
 
-/** The key of the period that contains the DateTime64 `time`. */
+/** The key of the period that contains the DateTime/DateTime64 `time`. */
 export const periodOf = (interval: PeriodInterval, time: string) =>
-  `${START_OF[interval]}(${time}, {timezone:String})`;
+  START_OF[interval](`toDate32(${time}, {timezone:String})`);
 
 /** The key `n` periods after (or, negative, before) the key `period`. */
 export const periodPlus = (interval: PeriodInterval, period: string, n: number | string) =>
@@ -37,6 +42,8 @@ export const periodPlus = (interval: PeriodInterval, period: string, n: number |
 export const periodLastYear = (interval: PeriodInterval, period: string) =>
   interval === 'week' ? `addWeeks(${period}, -52)` : `addYears(${period}, -1)`;
 
-/** Epoch milliseconds of a period key's first instant (midnight in the time zone). */
-export const periodStartMs = (period: string) =>
-  `toUnixTimestamp(toDateTime(${period}, {timezone:String})) * 1000`;
+/** A period key's first instant (midnight in the time zone), as DateTime64(3). */
+export const periodStart = (period: string) => `toDateTime64(${period}, 3, {timezone:String})`;
+
+/** Epoch milliseconds of a period key's first instant. */
+export const periodStartMs = (period: string) => `toUnixTimestamp64Milli(${periodStart(period)})`;

@@ -2,7 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { CustomerDimension, CustomerModel } from '@waymark/journey';
 import { customerCtes, customerDimensionSql } from './customers.query.ts';
 import { LINKS_CTE } from './identities.ts';
-import { type PeriodInterval, periodOf, periodPlus, periodStartMs } from './periods.ts';
+import { type PeriodInterval, periodOf, periodPlus, periodStart, periodStartMs } from './periods.ts';
 import { toNumber } from './values.ts';
 
 export interface RetentionQuery {
@@ -56,9 +56,9 @@ function retentionSql(interval: RetentionQuery['interval'], segmentSql: string |
       FROM customer_profiles AS p LEFT JOIN links ON links.alias_key = p.raw_key
       WHERE p.project_id = {projectId:String}
       GROUP BY customer
-      HAVING first_seen >= toDateTime(${firstPeriod}, {timezone:String})
+      HAVING first_seen >= ${periodStart(firstPeriod)}
     )
-    WHERE toDateTime(cohort, {timezone:String}) < fromUnixTimestamp64Milli({toMs:Int64})
+    WHERE ${periodStart('cohort')} < fromUnixTimestamp64Milli({toMs:Int64})
   ),${
     segmentSql === undefined
       ? ''

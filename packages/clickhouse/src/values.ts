@@ -11,6 +11,21 @@ import { ClickHouseStorageError } from './errors.ts';
  * - NaN/inf (e.g. a quantile over no rows) arrive as null in JSON formats.
  */
 
+/**
+ * The largest revenue one touchpoint counts for, either sign (docs/analytics/kpis.md). The collector bounds
+ * revenue at its edge; queries bound it again, so a stored value that escaped (an older collector, a direct
+ * insert, ±1.79e308) cannot overflow a sum to ±Infinity: a Float64 sum of n values within ±1e15 stays finite
+ * for any n below 1e293, and stays exact to the cent up to ≈ 9e13 in total.
+ */
+export const REVENUE_BOUND = 1e15;
+
+/** SQL: a stored Float64 revenue clamped to ±{@link REVENUE_BOUND}; NaN and infinities count as 0. */
+export const boundedRevenueSql = (value: string) =>
+  `if(isFinite(${value}), least(greatest(${value}, -${BOUND_SQL}), ${BOUND_SQL}), 0)`;
+
+/** As a Float64 literal: `${1e15}` is an integer literal, which least/greatest refuse next to a Float64. */
+const BOUND_SQL = REVENUE_BOUND.toExponential();
+
 /** An exact, finite number from a UInt64/Int64/Float64 column (string or number). */
 export function toNumber(value: unknown, what: string): number {
   const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;

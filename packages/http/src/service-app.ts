@@ -17,6 +17,8 @@ export interface ServiceAppOptions {
   /** Registry for the service's own metrics; one is created when absent. */
   registry?: Registry;
   bodyLimit?: number;
+  /** Longest path parameter, percent-encoded (fastify's default is 100, answered 414 beyond). */
+  maxParamLength?: number;
   trustProxy?: boolean | string[];
   /**
    * The service's documented errors. Framework errors map onto `PAYLOAD_TOO_LARGE`,
@@ -54,6 +56,9 @@ export function createServiceApp(options: ServiceAppOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
+    ...(options.maxParamLength === undefined
+      ? {}
+      : { routerOptions: { maxParamLength: options.maxParamLength } }),
     ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
   };
   const app = Fastify(serverOptions);

@@ -59,4 +59,12 @@ describe('period KPIs', () => {
     expect(changes.retentionRate).toBeNull();
     expect(changes.newCustomers).toEqual({ absolute: 0, relative: null });
   });
+
+  it('has no relative change too large for a number (a base revenue of 5e-324)', () => {
+    const changes = kpiChanges(
+      periodKpis(figures({ revenue: 1e15 }), figures()),
+      periodKpis(figures({ revenue: 5e-324 }), figures()),
+    );
+    expect(changes.revenue).toEqual({ absolute: 1e15, relative: null });
+  });
 });

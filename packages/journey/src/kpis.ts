@@ -50,9 +50,17 @@ export type KpiName = keyof PeriodKpis;
 export interface KpiChange {
   /** current − base. */
   readonly absolute: number;
-  /** current ÷ base − 1; null when the base is 0. */
+  /**
+   * current ÷ base − 1; null when the base is 0, or when the quotient is too large for a number (a base
+   * of 5e-324 revenue).
+   */
   readonly relative: number | null;
 }
+
+const relativeChange = (now: number, then: number) => {
+  const relative = then === 0 ? null : now / then - 1;
+  return relative !== null && Number.isFinite(relative) ? relative : null;
+};
 
 /** Every KPI's change from `base` to `current`; null where either side has no value. */
 export function kpiChanges(current: PeriodKpis, base: PeriodKpis): Record<KpiName, KpiChange | null> {
@@ -61,9 +69,7 @@ export function kpiChanges(current: PeriodKpis, base: PeriodKpis): Record<KpiNam
     const now = current[name];
     const then = base[name];
     changes[name] =
-      now === null || then === null
-        ? null
-        : { absolute: now - then, relative: then === 0 ? null : now / then - 1 };
+      now === null || then === null ? null : { absolute: now - then, relative: relativeChange(now, then) };
   }
   return changes;
 }

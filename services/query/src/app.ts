@@ -32,6 +32,8 @@ export function buildQueryApp(deps: QueryDeps): FastifyInstance {
     logger: deps.logger,
     problems: QUERY_ERRORS,
     invalidRequestCode: 'INVALID_REQUEST',
+    // A customer key of 600 characters, each percent-encoded as up to 12 (a 4-byte UTF-8 character).
+    maxParamLength: 600 * 12,
     readiness: () => ({ projects: deps.isReady?.() ?? true }),
   });
 

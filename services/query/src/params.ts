@@ -3,6 +3,14 @@ import { z } from 'zod';
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
+/**
+ * The instants a query may name: the range of the store's DateTime64 columns (0001_touchpoints.sql), `to`
+ * exclusive. Outside it ClickHouse clamps or wraps times silently, so a year-0 or year-9999 range would
+ * answer for other dates than asked.
+ */
+export const FIRST_INSTANT = Date.parse('1900-01-01T00:00:00Z');
+export const LAST_INSTANT = Date.parse('2300-01-01T00:00:00Z');
+
 /** An ISO-8601 date (midnight UTC) or date-time with an offset or `Z`; naive date-times are refused as ambiguous. */
 export const IsoInstant = z
   .string()
@@ -17,6 +25,10 @@ export const IsoInstant = z
         message:
           'expected an ISO-8601 date (2026-01-31) or date-time with a time zone (2026-01-31T12:00:00Z)',
       });
+      return z.NEVER;
+    }
+    if (date.getTime() < FIRST_INSTANT || date.getTime() > LAST_INSTANT) {
+      ctx.addIssue({ code: 'custom', message: 'expected an instant from 1900-01-01 to 2300-01-01 (UTC)' });
       return z.NEVER;
     }
     return date;
@@ -83,11 +95,21 @@ export const CustomersQuery = z.object({
   after: z.string().max(600).optional(),
 });
 
-export const CustomerParams = ProjectParams.extend({
-  customer: z
-    .string()
-    .max(600)
-    .regex(/^[au]:./, { message: 'expected a customer key: u:<userId> or a:<anonymousId>' }),
-});
+/**
+ * A customer key as /customers lists it, percent-encoded in the path (any character, `a:` for an empty
+ * anonymous id). A lone surrogate can never match: no stored key holds one (ingestion stores U+FFFD in
+ * its place), so it is refused rather than answered 404 (docs/api-errors.md).
+ */
+export const CustomerKey = z
+  .string()
+  .max(600, { message: 'customer keys longer than 600 characters cannot be named in a path' })
+  .regex(/^[au]:/, { message: 'expected a customer key: u:<userId> or a:<anonymousId>' })
+  .refine((key) => !LONE_SURROGATE.test(key), {
+    message:
+      'a customer key is Unicode text: a lone surrogate is stored as U+FFFD; take the key from /customers',
+  });
+const LONE_SURROGATE = /\p{Cs}/u;
+
+export const CustomerParams = ProjectParams.extend({ customer: CustomerKey });
 
 export const SegmentsQuery = z.object({ dimension: CustomerDimension });

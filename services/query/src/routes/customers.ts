@@ -145,7 +145,7 @@ export const customerRoutes: ApiRoutes = {
           "One customer's profile, by customer key or any of its raw keys (u:<userId>, a:<anonymousId>)",
         parameters: [
           projectIdParameter,
-          { name: 'customer', in: 'path', required: true, schema: { type: 'string', pattern: '^[au]:.' } },
+          { name: 'customer', in: 'path', required: true, schema: { type: 'string', pattern: '^[au]:' } },
         ],
         responses: {
           200: {

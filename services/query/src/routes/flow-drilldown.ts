@@ -400,7 +400,7 @@ export const flowDrilldownRoutes: ApiRoutes = {
         summary: "One customer's touchpoints across all its devices and identities, newest first, paged",
         parameters: [
           projectIdParameter,
-          { name: 'customer', in: 'path', required: true, schema: { type: 'string', pattern: '^[au]:.' } },
+          { name: 'customer', in: 'path', required: true, schema: { type: 'string', pattern: '^[au]:' } },
           limitParameter,
           cursorParameter(
             'before',

@@ -1,0 +1,411 @@
+import {
+  hashApiKey,
+  insertIdentityLinks,
+  insertTouchpoints,
+  rawKeyOf,
+  type StoredTouchpoint,
+  upsertProject,
+} from '@waymark/clickhouse';
+import { type Touchpoint, touchpointOf } from '@waymark/events';
+import { buildQueryApp, openApiDocument } from '@waymark/query';
+import { openTestClickHouse, type TestClickHouse, testLogger, uniqueProjectId } from '@waymark/testing';
+import fc from 'fast-check';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/*
+ * Stored data never makes a query fail, and no request does either. Hostile rows go straight into the store
+ * through the real insert path (what the collector's bounds would refuse today, but an older collector, a
+ * replay or a direct insert could have stored); then every route of the OpenAPI document, so a new route is
+ * covered without editing this file, is asked with valid parameters (which must answer 2xx with finite
+ * numbers) and with generated hostile ones (which must answer 2xx or a 4xx problem, never 5xx, never hang).
+ */
+
+let ch: TestClickHouse;
+let app: FastifyInstance;
+const projectId = uniqueProjectId('hostile');
+const API_KEY = 'sk_hostile_secret';
+const HUGE = 1.7976931348623157e308;
+
+/*
+ * The ends of what the insert path stores: DateTime64(3) columns hold 1900-01-01 … 2299-12-31, but the
+ * `seconds.millis` text insertTouchpoints writes is only read as epoch seconds with exactly 10 digits
+ * (fewer are read as a date, more are refused: CANNOT_PARSE_DATETIME), so it stores
+ * 2001-09-09T01:46:40Z … 2286-11-20T17:46:39.999Z.
+ */
+const FIRST_STORABLE = 1e12;
+const LAST_STORABLE = 1e13 - 1;
+const NOW = Date.parse('2026-06-15T12:00:00Z');
+
+const deep = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+
+/** Ids as the pipeline stores them: a lone surrogate has become U+FFFD on its way through Avro. */
+const HOSTILE_IDS = [
+  'big-spender',
+  'debtor',
+  'tiny',
+  'nul\u0000id',
+  'emoji 🧭👩‍👩‍👧',
+  '\uFFFD\uFFFD\uFFFD',
+  'slash/and?query#hash%25+plus',
+  ' ',
+  'x'.repeat(598),
+];
+/** Longer than a path may name (docs/api-errors.md): listed, but not addressable by path. */
+const HUGE_ID = 'y'.repeat(5_000);
+
+let message = 0;
+function stored(
+  fields: Partial<Touchpoint> & { userId?: string | null; anonymousId?: string | null },
+  extra: Partial<StoredTouchpoint> = {},
+): StoredTouchpoint {
+  const touchpoint = touchpointOf({
+    messageId: `h${message++}`,
+    projectId,
+    type: 'track',
+    timestamp: NOW,
+    receivedAt: NOW,
+    ...fields,
+  });
+  return {
+    touchpoint,
+    rawKey: rawKeyOf(touchpoint),
+    stage: 0,
+    complaint: false,
+    revenue: 0,
+    currency: '',
+    rulesetVersion: 1,
+    channel: '',
+    ...extra,
+  };
+}
+
+const order = (userId: string, revenue: number, timestamp = NOW) =>
+  stored(
+    { userId, event: 'Order Completed', timestamp, properties: JSON.stringify({ revenue }) },
+    { stage: 5, revenue, currency: 'EUR' },
+  );
+
+function hostileRows(): StoredTouchpoint[] {
+  const rows = [
+    // Two orders whose sum overflows a Float64, the issue's reproduction.
+    order('big-spender', HUGE),
+    order('big-spender', HUGE),
+    order('debtor', -HUGE),
+    order('debtor', -0),
+    order('tiny', 5e-324),
+    order('tiny', Number.MIN_VALUE, NOW - 400 * 86_400_000),
+    // The ends of what the engine stores, for timestamps.
+    order('ancient', 10, FIRST_STORABLE),
+    order('far-future', 10, LAST_STORABLE),
+    stored({
+      anonymousId: 'ancient-page',
+      type: 'page',
+      timestamp: FIRST_STORABLE,
+      receivedAt: FIRST_STORABLE,
+    }),
+    stored({ anonymousId: 'future-page', type: 'page', timestamp: LAST_STORABLE, sentAt: LAST_STORABLE }),
+    stored({ anonymousId: HUGE_ID, type: 'page', pageTitle: HUGE_ID }),
+    // Empty ids: the raw key `a:`.
+    stored({ anonymousId: '', userId: null, type: 'page', pagePath: '' }),
+  ];
+  for (const id of HOSTILE_IDS.slice(3)) {
+    rows.push(
+      stored(
+        {
+          anonymousId: id,
+          type: 'page',
+          pagePath: `/${id}`,
+          pageUrl: `https://shop.example/${id}`,
+          campaignSource: id,
+          country: id,
+          deviceType: id,
+          browser: id,
+          properties: JSON.stringify({ [id]: id, experiment: id, variant: id }),
+        },
+        { stage: 2, channel: id },
+      ),
+      stored({
+        type: 'identify',
+        anonymousId: id,
+        userId: id,
+        traits: JSON.stringify({ age: HUGE, income: 'NaN', interests: [id, id], [id]: id, plan: id }),
+      }),
+      order(id, 1e300),
+    );
+  }
+  rows.push(
+    stored({
+      userId: 'nested',
+      event: 'Product Viewed',
+      properties: deep(5_000),
+      traits: deep(5_000),
+      context: deep(5_000),
+    }),
+    stored({
+      type: 'identify',
+      userId: 'nested',
+      traits: JSON.stringify({ age: -1e308, gender: '\u0000', interests: 'a,'.repeat(5_000) }),
+    }),
+    stored({
+      userId: 'huge-text',
+      event: 'e'.repeat(30_000),
+      properties: JSON.stringify({ k: 'v'.repeat(30_000) }),
+    }),
+  );
+  return rows;
+}
+
+type Operation = { parameters?: Parameter[]; requestBody?: unknown };
+type Parameter = { name: string; in: string; required?: boolean; schema?: ParameterSchema };
+type ParameterSchema = { enum?: string[]; default?: unknown; examples?: string[]; type?: string };
+interface Route {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly path: string;
+  readonly parameters: readonly Parameter[];
+  readonly hasBody: boolean;
+}
+
+const ROUTES: Route[] = Object.entries(
+  (openApiDocument() as { paths: Record<string, Record<string, Operation>> }).paths,
+)
+  .filter(([path]) => path.startsWith('/v1/projects/{projectId}'))
+  .flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, op]) => ({
+      method: method.toUpperCase() as Route['method'],
+      path,
+      parameters: op.parameters ?? [],
+      hasBody: op.requestBody !== undefined,
+    })),
+  );
+
+const FROM = '2026-01-01';
+const TO = '2027-01-01';
+
+const inject = (method: Route['method'], url: string, payload?: unknown) =>
+  app.inject({
+    method,
+    url,
+    headers: { authorization: `Bearer ${API_KEY}` },
+    ...(payload === undefined ? {} : { payload: payload as string }),
+  });
+
+const getJson = async (path: string) => (await inject('GET', `/v1/projects/${projectId}${path}`)).json();
+
+/** A valid body per route that takes one: the test fails for a new body route until it is given one here. */
+async function validBody(route: Route): Promise<unknown> {
+  const window = { from: FROM, to: TO };
+  const rule = {
+    kind: 'stage_conversion_drop',
+    name: 'Checkout',
+    from: 'selection',
+    to: 'purchase',
+    window: '1d',
+    conversionWindow: '1h',
+    evaluateEvery: '1d',
+    baseline: { type: 'trailing', windows: 3 },
+    breakdown: 'device',
+  };
+  const steps = [{ type: 'page' }, { stage: 'purchase' }];
+  switch (`${route.method} ${route.path.slice('/v1/projects/{projectId}'.length)}`) {
+    case 'PUT /customer-model': {
+      const current = await getJson('/customer-model');
+      return { version: current.version + 1, model: current.model };
+    }
+    case 'PUT /stage-rules': {
+      const current = await getJson('/stage-rules');
+      return { ...current.ruleset, version: current.version + 1 };
+    }
+    case 'POST /stage-rules/dry-run':
+      return { ruleset: (await getJson('/stage-rules')).ruleset };
+    case 'POST /alert-rules':
+    case 'PUT /alert-rules/{ruleId}':
+      return rule;
+    case 'POST /alert-rules/backtest':
+      return { rule, from: '2026-06-01', to: '2026-06-20' };
+    case 'POST /funnels':
+      return { ...window, steps, breakdown: 'country' };
+    case 'POST /funnels/customers':
+      return { ...window, steps, step: 2 };
+    case 'POST /experiments/compare':
+      return { ...window, experiment: HOSTILE_IDS[4], steps };
+    default:
+      throw new Error(`no valid body for ${route.method} ${route.path}: add one to validBody`);
+  }
+}
+
+let ruleId: string;
+let customerKeys: string[];
+
+/** Every valid value of a query parameter worth asking, the first being the one used with the others. */
+function queryValues(parameter: Parameter): string[] {
+  const schema = parameter.schema ?? {};
+  if (parameter.name === 'from') return [FROM, '1900-01-01'];
+  if (parameter.name === 'to') return [TO, '2300-01-01'];
+  if (parameter.name === 'dimension' || parameter.name === 'breakdown')
+    return ['country', 'tier', 'type', 'age', 'income', 'interest', 'channel', 'device', 'trait:plan'];
+  // Nobody drops at the first stage, so the drill-down's base request asks a later one.
+  if (parameter.name === 'stage' && schema.enum) return ['purchase', ...schema.enum.slice(1)];
+  if (parameter.name === 'timezone') return ['UTC', 'Pacific/Chatham', 'Asia/Kathmandu'];
+  if (schema.enum) return schema.enum;
+  if (schema.examples) return schema.examples;
+  if (schema.default !== undefined) return [String(schema.default)];
+  return [];
+}
+
+/** Valid requests of a route: its required parameters, then each parameter's values in turn. */
+function validRequests(route: Route): string[] {
+  const pathParams = route.parameters.filter((p) => p.in === 'path' && p.name !== 'projectId');
+  const paths =
+    pathParams.length === 0
+      ? [route.path]
+      : pathParams[0]?.name === 'customer'
+        ? addressableKeys().map((key) => route.path.replace('{customer}', encodeURIComponent(key)))
+        : [route.path.replace('{ruleId}', ruleId)];
+  const query = route.parameters.filter((p) => p.in === 'query');
+  const base = new Map(
+    query.flatMap((p) => {
+      const [first] = queryValues(p);
+      return p.required && first !== undefined ? [[p.name, first] as const] : [];
+    }),
+  );
+  const variants = [
+    base,
+    ...query.flatMap((p) => queryValues(p).map((v) => new Map([...base, [p.name, v]]))),
+  ];
+  // At most 400 KPI periods (docs/analytics/kpis.md): the whole store's range is asked by year.
+  const byYear = query.some((p) => p.name === 'interval' && p.schema?.enum?.includes('year'));
+  return paths.flatMap((path) =>
+    variants.map((params) => {
+      const search = new URLSearchParams([...params]);
+      if (byYear && (params.get('from') === '1900-01-01' || params.get('to') === '2300-01-01'))
+        search.set('interval', 'year');
+      return `${path.replace('{projectId}', projectId)}?${search}`;
+    }),
+  );
+}
+
+const addressableKeys = () => customerKeys.filter((key) => key.length <= 600);
+
+/** Every number in a JSON value, with its path. */
+function numbersOf(value: unknown, path = '$'): Array<[string, number]> {
+  if (typeof value === 'number') return [[path, value]];
+  if (Array.isArray(value)) return value.flatMap((v, i) => numbersOf(v, `${path}[${i}]`));
+  if (value !== null && typeof value === 'object')
+    return Object.entries(value).flatMap(([k, v]) => numbersOf(v, `${path}.${k}`));
+  return [];
+}
+
+function expectSound(response: LightMyRequestResponse, what: string) {
+  expect(response.statusCode, `${what}: ${response.body.slice(0, 300)}`).toBeLessThan(500);
+  if (response.statusCode >= 400) {
+    expect(response.headers['content-type'], what).toContain('application/problem+json');
+    expect(response.json().code, what).toEqual(expect.any(String));
+  } else if (String(response.headers['content-type']).includes('json')) {
+    const infinite = numbersOf(response.json()).filter(([, n]) => !Number.isFinite(n));
+    expect(infinite, what).toEqual([]);
+  }
+}
+
+beforeAll(async () => {
+  ch = await openTestClickHouse();
+  await upsertProject(ch.client, {
+    projectId,
+    name: projectId,
+    writeKey: `wk_${projectId}`,
+    apiKeyHash: hashApiKey(API_KEY),
+    allowedOrigins: [],
+  });
+  const owners = [{ projectId, apiKeyHash: hashApiKey(API_KEY) }];
+  app = buildQueryApp({ logger: testLogger(), clickhouse: ch.client, apiKeyOwners: () => owners });
+  await insertTouchpoints(ch.client, hostileRows());
+  await insertIdentityLinks(
+    ch.client,
+    HOSTILE_IDS.slice(3).map((id, i) => ({
+      projectId,
+      aliasKey: `a:${id}`,
+      customerKey: `u:${id}`,
+      linkedAt: NOW + i,
+      messageId: `link${i}`,
+    })),
+  );
+  const created = await inject('POST', `/v1/projects/${projectId}/alert-rules`, {
+    kind: 'churn_risk',
+    name: 'Churn',
+  });
+  expect(created.statusCode, created.body).toBe(201);
+  ruleId = created.json().ruleId ?? created.json().id;
+  const listed = await inject('GET', `/v1/projects/${projectId}/customers?limit=1000`);
+  expect(listed.statusCode, listed.body.slice(0, 300)).toBe(200);
+  customerKeys = listed.json().customers.map((c: { customer: string }) => c.customer);
+}, 180_000);
+
+afterAll(async () => {
+  await app?.close();
+  await ch?.close();
+});
+
+describe('stored data never makes a query fail', () => {
+  it('covers every project route of the OpenAPI document', () => {
+    expect(ROUTES.length).toBeGreaterThan(20);
+  });
+
+  it('bounds revenue, so sums cannot overflow: the profile, segments and KPIs answer finite figures', async () => {
+    const profile = await getJson(`/customers/${encodeURIComponent('u:big-spender')}`);
+    expect(profile.purchases).toMatchObject({ orders: 2, revenue: 2e15, averageOrderValue: 1e15 });
+    const debtor = await getJson(`/customers/${encodeURIComponent('u:debtor')}`);
+    expect(debtor.purchases).toMatchObject({ orders: 2, revenue: -1e15 });
+    const segments = await getJson('/segments?dimension=tier');
+    expect(segments.segments.map((s: { revenue: unknown }) => s.revenue)).toEqual(
+      segments.segments.map(() => expect.any(Number)),
+    );
+    const kpis = await getJson('/kpis?from=2026-06-01&to=2026-07-01&interval=month');
+    expect(kpis.periods[0].kpis.revenue).toEqual(expect.any(Number));
+    // big-spender 2, debtor 2, tiny 1 (its other order is a year earlier), one per hostile id.
+    expect(kpis.periods[0].kpis.orders).toBe(5 + HOSTILE_IDS.slice(3).length);
+  });
+
+  it('finds every listed customer by its key, whatever characters it has', async () => {
+    expect(customerKeys).toEqual(
+      expect.arrayContaining([
+        'a:',
+        ...HOSTILE_IDS.map((id) => `u:${id}`),
+        'a:ancient-page',
+        'a:future-page',
+      ]),
+    );
+    for (const key of addressableKeys()) {
+      const answer = await inject('GET', `/v1/projects/${projectId}/customers/${encodeURIComponent(key)}`);
+      expect([answer.statusCode, answer.json().customer], JSON.stringify(key).slice(0, 80)).toEqual([
+        200,
+        key,
+      ]);
+    }
+    expect(customerKeys).toContain(`a:${HUGE_ID}`);
+    const huge = await inject('GET', `/v1/projects/${projectId}/customers/a%3A${HUGE_ID}`);
+    expect([huge.statusCode, huge.headers['content-type']]).toEqual([
+      400,
+      expect.stringContaining('problem+json'),
+    ]);
+  });
+
+  it('refuses a key no stored key can equal with a 400 problem: lone surrogates, broken percent-encoding', async () => {
+    for (const path of ['u%3A%ED%A0%80', 'u:%ED%A0%80', 'u:%F0%9F', 'u:%ZZ', 'u:%']) {
+      const answer = await inject('GET', `/v1/projects/${projectId}/customers/${path}`);
+      // fastify refuses a URL that is not valid percent-encoded UTF-8 before any route runs.
+      expect(answer.statusCode, path).toBe(400);
+    }
+  });
+
+  it('answers every route with valid parameters over hostile rows: 2xx, finite numbers', async () => {
+    for (const route of ROUTES) {
+      const body = route.hasBody ? await validBody(route) : undefined;
+      for (const url of validRequests(route)) {
+        const answer = await inject(route.method, url, body);
+        const what = `${route.method} ${url.slice(0, 200)}`;
+        expectSound(answer, what);
+        expect(answer.statusCode, `${what}: ${answer.body.slice(0, 300)}`).toBeLessThan(300);
+      }
+    }
+  });
+});
