@@ -409,3 +409,183 @@ describe('stored data never makes a query fail', () => {
     }
   });
 });
+
+const HOSTILE_VALUES = [
+  // Dates: year 0, the ends of JavaScript's range, negative years, just outside the store's range.
+  '0000-01-01',
+  '+275760-09-13T00:00:00.000Z',
+  '275760-09-13',
+  '-000001-01-01T00:00:00Z',
+  '-271821-04-20T00:00:00Z',
+  '9999-12-31',
+  '1899-12-31T23:59:59.999Z',
+  '1900-01-01',
+  '2300-01-01',
+  '2300-01-01T00:00:00.001Z',
+  '1970-01-01',
+  '2026-02-30',
+  '2026-01-01T00:00:00+14:00',
+  '2026-01-01T00:00:00-12:00',
+  // Windows, intervals, limits.
+  '0',
+  '-1',
+  '1e9',
+  '999999999d',
+  '366d',
+  'year',
+  'quarter',
+  'decade',
+  '99999999999999999999',
+  'NaN',
+  '0x10',
+  'Infinity',
+  // Time zones, odd valid and invalid.
+  'Pacific/Chatham',
+  'Asia/Kathmandu',
+  'Australia/Lord_Howe',
+  'America/St_Johns',
+  'Etc/GMT-14',
+  'Etc/GMT+12',
+  'Asia/Calcutta',
+  'EST5EDT',
+  'UCT',
+  'etc/utc',
+  'utc',
+  'Mars/Olympus',
+  'UTC+5',
+  '../../etc/passwd',
+  // Text.
+  '',
+  ' ',
+  '\u0000',
+  '\uD800',
+  '🧭',
+  "'; DROP TABLE touchpoints; --",
+  '{projectId:String}',
+  '__proto__',
+  'constructor',
+  'trait:__proto__',
+  'trait:',
+  `trait:${'k'.repeat(300)}`,
+  'x'.repeat(5_000),
+];
+
+const hostileValue = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...HOSTILE_VALUES) },
+  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .date({ min: new Date('1890-01-01'), max: new Date('2310-01-01'), noInvalidDate: true })
+      .map((d) => d.toISOString()),
+  },
+);
+
+/** A query string: the route's own parameters (sometimes repeated) and unknown ones, all hostile. */
+const hostileQuery = (route: Route) =>
+  fc
+    .array(
+      fc.tuple(
+        fc.oneof(
+          fc.constantFrom(
+            ...route.parameters.filter((p) => p.in === 'query').map((p) => p.name),
+            'from',
+            'to',
+          ),
+          fc.constantFrom('__proto__', 'constructor', 'prototype', '__proto__[polluted]', 'unknown', ''),
+        ),
+        hostileValue,
+      ),
+      { maxLength: 8 },
+    )
+    .map((pairs) => new URLSearchParams(pairs).toString());
+
+/** JSON text of a hostile body: any JSON, or a valid-looking one with hostile fields and `__proto__` keys. */
+const hostileBody = fc.oneof(
+  fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
+  fc
+    .record({
+      from: hostileValue,
+      to: hostileValue,
+      window: hostileValue,
+      steps: fc.array(
+        fc.dictionary(fc.constantFrom('type', 'event', 'stage', 'pagePath', '__proto__'), hostileValue),
+        {
+          maxLength: 25,
+        },
+      ),
+      kind: fc.constantFrom(
+        'stage_conversion_drop',
+        'kpi_threshold',
+        'volume_anomaly',
+        'churn_risk',
+        '__proto__',
+      ),
+      name: hostileValue,
+      version: fc.oneof(fc.integer(), fc.double(), fc.constant(Number.MAX_SAFE_INTEGER)),
+      experiment: hostileValue,
+    })
+    .map((body) => JSON.stringify(body).replace('{', '{"__proto__":{"polluted":true},')),
+  fc.constantFrom('', '{', 'null', '[]', '"text"', deep(10_000), `{"from":"${'9'.repeat(10_000)}"}`),
+);
+
+/** A path parameter: hostile text, percent-encoded as a client would. */
+const hostilePath = (route: Route) =>
+  fc
+    .tuple(
+      fc.oneof(fc.constantFrom('a:', 'u:', 'ar_', ''), fc.constant('u:')),
+      fc.oneof(hostileValue, fc.constantFrom(...HOSTILE_IDS)),
+    )
+    .map(([prefix, text]) =>
+      route.path
+        .replace('{projectId}', projectId)
+        .replace(/\{\w+\}/g, encodeURIComponent(`${prefix}${text}`.toWellFormed())),
+    );
+
+/** No request may hang: this bounds each one (generous; it detects a hang, it measures nothing). */
+const HANG_MS = 30_000;
+
+async function answerWithin(request: Promise<LightMyRequestResponse>, what: string) {
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${HANG_MS} ms: ${what}`)), HANG_MS);
+  });
+  try {
+    return await Promise.race([request, hang]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe('hostile requests to every route', () => {
+  it('answer 2xx or a 4xx problem, never 5xx, never hang, and pollute nothing', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...ROUTES).chain((route) =>
+          fc.record({
+            route: fc.constant(route),
+            path: hostilePath(route),
+            query: hostileQuery(route),
+            body: hostileBody,
+          }),
+        ),
+        async ({ route, path, query, body }) => {
+          const url = `${path}?${query}`;
+          const what = `${route.method} ${url.slice(0, 300)}`;
+          const answer = await answerWithin(
+            app.inject({
+              method: route.method,
+              url,
+              headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+              ...(route.method === 'GET' || route.method === 'DELETE' ? {} : { payload: body }),
+            }),
+            what,
+          );
+          expectSound(answer, what);
+          expect(({} as Record<string, unknown>).polluted, what).toBeUndefined();
+        },
+      ),
+      { numRuns: 400, seed: 10, endOnFailure: true },
+    );
+  });
+});
