@@ -10,7 +10,6 @@ import {
 import { touchpointOf } from '@waymark/events';
 import { buildQueryApp } from '@waymark/query';
 import { openTestClickHouse, type TestClickHouse, testLogger, uniqueProjectId } from '@waymark/testing';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /*
@@ -21,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  */
 
 let ch: TestClickHouse;
-let app: FastifyInstance;
+let app: ReturnType<typeof buildQueryApp>;
 const projectId = uniqueProjectId('periods');
 const API_KEY = 'sk_periods_secret';
 const ZONES = ['UTC', 'Europe/Berlin', 'America/Los_Angeles', 'Asia/Kathmandu', 'Pacific/Chatham'];
