@@ -248,4 +248,36 @@ describe('KPI periods', () => {
       }
     });
   }
+
+  it('answers odd valid time zones and refuses unknown ones with a 400 problem, for KPIs and retention', async () => {
+    const odd = [
+      'Australia/Lord_Howe',
+      'America/St_Johns',
+      'Etc/GMT-14',
+      'Etc/GMT+12',
+      'Asia/Calcutta',
+      'EST5EDT',
+      'UCT',
+      'etc/utc',
+      'utc',
+      'europe/berlin',
+    ];
+    const unknown = ['Mars/Olympus', 'UTC+5', '../../etc/passwd', 'Europe/', ''];
+    for (const path of ['kpis?interval=quarter&', 'retention?interval=month&']) {
+      for (const zone of [...odd, ...unknown]) {
+        const answer = await app.inject({
+          method: 'GET',
+          url: `/v1/projects/${projectId}/${path}from=2026-01-01&to=2027-01-01&timezone=${encodeURIComponent(zone)}`,
+          headers: { authorization: `Bearer ${API_KEY}` },
+        });
+        const what = `${path} ${zone}: ${answer.body.slice(0, 200)}`;
+        if (odd.includes(zone)) expect(answer.statusCode, what).toBe(200);
+        else
+          expect([answer.statusCode, answer.headers['content-type']], what).toEqual([
+            400,
+            expect.stringContaining('problem+json'),
+          ]);
+      }
+    }
+  });
 });

@@ -8,24 +8,24 @@ import { queryProblem } from '../problems.ts';
 import { parse } from '../validation.ts';
 import type { ApiRoutes } from './route.ts';
 
-/** An IANA time zone name both JavaScript and ClickHouse know (`Europe/Berlin`, `UTC`). */
+/**
+ * An IANA time zone name both JavaScript and ClickHouse know (`Europe/Berlin`, `UTC`), as JavaScript's
+ * canonical spelling: Intl also accepts `etc/utc` or `europe/berlin`, which ClickHouse refuses.
+ */
 const TimeZone = z
   .string()
   .max(64)
   .regex(/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+){0,2}$/, {
     message: 'expected an IANA time zone such as Europe/Berlin',
   })
-  .refine(
-    (zone) => {
-      try {
-        new Intl.DateTimeFormat('en-US', { timeZone: zone });
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    { message: 'unknown time zone' },
-  );
+  .transform((zone, ctx) => {
+    try {
+      return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'unknown time zone' });
+      return z.NEVER;
+    }
+  });
 
 const Range = z.object({ from: IsoInstant, to: IsoInstant, timezone: TimeZone.default('UTC') });
 
