@@ -1,5 +1,5 @@
 /**
- * Collector throughput (DESIGN §9): events/s accepted into Kafka at acks=all, 50-event `/v1/batch` bodies
+ * Collector throughput (docs/design.md §9): events/s accepted into Kafka at acks=all, 50-event `/v1/batch` bodies
  * of realistic shopper events with a distinct messageId per event and request, driven by autocannon
  * against the real collector — next to the same bodies against a bare fastify route that only parses the
  * JSON, in the same run, rounds interleaved. Then once more with the processor consuming the topic at the

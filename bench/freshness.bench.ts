@@ -1,5 +1,5 @@
 /**
- * End-to-end freshness (DESIGN §9): how long after the collector's 200 a touchpoint is visible in the
+ * End-to-end freshness (docs/design.md §9): how long after the collector's 200 a touchpoint is visible in the
  * stage funnel. The services run in this process as `waymark start` runs them (collector, processor,
  * query, embedded ClickHouse; the Kafka broker is its JVM child). One shopper's small batch at a time is
  * posted at a steady rate; each shopper is a new customer, and its first staged touchpoint is visible in

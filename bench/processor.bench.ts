@@ -1,5 +1,5 @@
 /**
- * Processor throughput (DESIGN §9): events/s from Kafka into ClickHouse. N realistic touchpoints (the
+ * Processor throughput (docs/design.md §9): events/s from Kafka into ClickHouse. N realistic touchpoints (the
  * collector's own enrichment of the demo's shoppers, Avro-encoded) are produced into the events topic
  * first; then, for each configuration of the processor's tuning knobs, a fresh processor process (its own
  * consumer group and embedded ClickHouse) reads the topic from the start, timed until

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createProjectAllowing } from './browser/support/stored.ts';
 import { createTestProject, eventually, storedMessageIds, usePipeline } from './support/pipeline.ts';
 
-// Segment's own server library, unchanged, pointed at the collector: DESIGN §2 promises that any Segment
+// Segment's own server library, unchanged, pointed at the collector: docs/design.md §2 promises that any Segment
 // client sends to Waymark. Its events must be stored and count in the stage funnel like our own.
 const stack = usePipeline();
 

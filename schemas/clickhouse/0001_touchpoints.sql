@@ -3,7 +3,7 @@
 -- Nullable costs a null map per column and slows every scan; the two optional times stay Nullable because
 -- no epoch value can honestly mean "absent".
 --
--- Dedup by message_id (DESIGN §8): a client retry is re-enriched, so its timestamp/received_at may differ
+-- Dedup by message_id (docs/design.md §8): a client retry is re-enriched, so its timestamp/received_at may differ
 -- by milliseconds from the first copy, and a Kafka redelivery is an identical row. Neither time is in the
 -- sorting key, so both kinds of copy share (project_id, raw_key, message_id) and ReplacingMergeTree keeps
 -- one of them (the last inserted). Merges are eventual: queries that count rows must read with FINAL or

@@ -5,7 +5,7 @@ import { UsageError } from './usage-error.ts';
 
 /*
  * `waymark alerts list | apply FILE | backtest FILE --from --to`: the query API of a running Waymark
- * (`waymark start` writes the URL and the demo project's API key to credentials.json). A FILE holds one rule
+ * (`waymark start` writes the URL and the demo project's API key to `$WAYMARK_HOME/credentials.json`). A FILE holds one rule
  * or an array of rules; a rule with an `id` replaces that rule, one without creates a new one.
  */
 

@@ -7,7 +7,7 @@ import { insertTouchpoints } from './touchpoints.ts';
 
 /*
  * The drill-down pages, read to the end, against the funnel's own counts and against customer lists
- * computed here from the generated data by a direct reading of DESIGN §3 (reached mode).
+ * computed here from the generated data by a direct reading of docs/design.md §3 (reached mode).
  */
 
 const T0 = Date.UTC(2024, 2, 1);

@@ -26,7 +26,7 @@ export interface Migration {
 export interface MigrationOptions {
   logger?: Logger;
   /**
-   * Cluster mode (DESIGN §7): `{onCluster}` in a migration becomes `ON CLUSTER \`name\`` and `{replicated}`
+   * Cluster mode (docs/design.md §7): `{onCluster}` in a migration becomes `ON CLUSTER \`name\`` and `{replicated}`
    * becomes `Replicated`, so `{replicated}ReplacingMergeTree` is a ReplicatedReplacingMergeTree with the
    * server's default_replica_path/default_replica_name. Unset → both are removed (one node).
    */

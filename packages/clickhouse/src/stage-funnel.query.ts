@@ -292,7 +292,7 @@ const funnelOf = (row: StageFunnelRow): StageFunnelResult => ({
   ...buildStageFunnel(stageNumbers.map((k) => stageCount(row, k))),
 });
 
-/** The stage funnel of a project (DESIGN §3) from `stage_reach`, in any mode, optionally filtered. */
+/** The stage funnel of a project (docs/design.md §3) from `stage_reach`, in any mode, optionally filtered. */
 export async function queryStageFunnel(
   client: ClickHouseClient,
   query: StageFunnelQuery,

@@ -5,7 +5,7 @@ import type { AvroSchema } from './fingerprint.ts';
 import { crc64Avro, formatFingerprint, parsingCanonicalForm } from './fingerprint.ts';
 
 /**
- * Avro single-object encoding (DESIGN §2): `C3 01`, the writer schema's CRC-64-AVRO fingerprint as 8
+ * Avro single-object encoding (docs/design.md §2): `C3 01`, the writer schema's CRC-64-AVRO fingerprint as 8
  * little-endian bytes, then the Avro binary body. A consumer finds the writer schema by fingerprint among
  * the ones it knows and resolves it against its own reader schema, so schemas evolve without a registry.
  */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The Segment HTTP tracking API as Waymark accepts it (DESIGN §2). Unknown keys are kept (`looseObject`)
+ * The Segment HTTP tracking API as Waymark accepts it (docs/design.md §2). Unknown keys are kept (`looseObject`)
  * because Segment libraries add fields over time and nothing a sender sent may be lost.
  */
 
@@ -102,7 +102,7 @@ export const WIRE_EVENT_TYPES = ['track', 'page', 'screen', 'identify', 'group',
 
 /**
  * The envelope only: events are validated one by one afterwards so that one bad event does not reject
- * its batch (DESIGN §2).
+ * its batch (docs/design.md §2).
  */
 export const WireBatch = z.looseObject({
   batch: z.array(z.unknown()).min(1).max(2500),

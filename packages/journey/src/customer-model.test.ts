@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CustomerDimension, CustomerModel, DEFAULT_CUSTOMER_MODEL, RFM_SEGMENTS } from './customer-model.ts';
 
 describe('customer model', () => {
-  it('has the defaults of DESIGN §4', () => {
+  it('has the defaults of docs/design.md §4', () => {
     expect(DEFAULT_CUSTOMER_MODEL).toEqual({
       complainingWithinDays: 30,
       advocateWithinDays: 90,

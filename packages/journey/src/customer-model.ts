@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The derived customer model of DESIGN §4: how a profile becomes a customer type, an "at risk" flag, RFM
+ * The derived customer model of docs/design.md §4: how a profile becomes a customer type, an "at risk" flag, RFM
  * scores and a value tier. Every threshold has the documented default and a project may change any of them
  * (`PUT /v1/projects/:id/customer-model`). docs/customers.md gives the precise definitions.
  */

@@ -2,7 +2,7 @@ import defaultRuleset from '../../../schemas/stage-rules.default.json' with { ty
 import { parseStageRuleset, type StageRuleset } from './stage-ruleset.ts';
 
 /**
- * DESIGN §3's default ruleset, from `schemas/stage-rules.default.json`, validated when this module loads:
+ * docs/design.md §3's default ruleset, from `schemas/stage-rules.default.json`, validated when this module loads:
  * a broken default is a bug in Waymark, not a project's mistake, so it fails loudly at startup.
  */
 export const DEFAULT_STAGE_RULESET: StageRuleset = loadDefault();

@@ -10,7 +10,7 @@ export interface FunnelStepCount {
   readonly p90SecondsFromPrevious: number | null;
 }
 
-/** A step's figures, the same for stage funnels and custom funnels (DESIGN §3). */
+/** A step's figures, the same for stage funnels and custom funnels (docs/design.md §3). */
 export interface FunnelStepFigures {
   readonly customers: number;
   /** n_k / n_1; 0 when n_1 is 0. */

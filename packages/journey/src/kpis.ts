@@ -1,5 +1,5 @@
 /**
- * The KPIs of one calendar period (DESIGN §5), from the counts the store computes. Ratios over an empty
+ * The KPIs of one calendar period (docs/design.md §5), from the counts the store computes. Ratios over an empty
  * denominator are null rather than 0: "no orders" has no average order value.
  */
 export interface KpiFigures {

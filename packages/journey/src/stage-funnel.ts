@@ -45,7 +45,7 @@ export interface StageFunnel {
   readonly stages: readonly StageFunnelStage[];
 }
 
-/** The stage funnel's ratios and shape from per-stage counts (DESIGN §3). */
+/** The stage funnel's ratios and shape from per-stage counts (docs/design.md §3). */
 export function buildStageFunnel(counts: readonly StageReachCount[]): StageFunnel {
   if (counts.length !== STAGES.length) {
     throw new RangeError(`a stage funnel needs ${STAGES.length} stage counts, got ${counts.length}`);

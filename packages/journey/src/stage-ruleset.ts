@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { STAGE_NAMES, type StageIndex, StageName, stageIndex } from './stages.ts';
 
 /**
- * A project's stage ruleset (DESIGN §3): `rules` are tried in order and the first match gives a touchpoint
+ * A project's stage ruleset (docs/design.md §3): `rules` are tried in order and the first match gives a touchpoint
  * its stage; `complaintRules` are checked independently of the stage and any match marks a complaint.
  *
  * Every object is strict: an unknown key is refused rather than ignored, because a misspelt condition

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isStageIndex, NO_STAGE, STAGE_NAMES, STAGES, StageName, stageIndex, stageName } from './stages.ts';
 
 describe('stages', () => {
-  it('are the seven DESIGN stages, discovery = 1 … advocacy = 7', () => {
+  it('are the seven stages of docs/design.md §3, discovery = 1 … advocacy = 7', () => {
     expect(STAGES).toEqual([
       { index: 1, name: 'discovery' },
       { index: 2, name: 'consideration' },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** The seven journey stages in funnel order (DESIGN §3); a stage's index is its position + 1. */
+/** The seven journey stages in funnel order (docs/design.md §3); a stage's index is its position + 1. */
 export const STAGE_NAMES = [
   'discovery',
   'consideration',

@@ -24,7 +24,7 @@ export interface Geo {
 }
 
 /**
- * Device time corrected for the sender's clock (DESIGN §2): the sender's clock may be off by hours, but
+ * Device time corrected for the sender's clock (docs/design.md §2): the sender's clock may be off by hours, but
  * the gap between `timestamp` and `sentAt` was measured on that same clock, so
  * `receivedAt − (sentAt − timestamp)` is the event time on ours. A gap that would put the event in the
  * future (device clock jumped between the two) is clamped to `receivedAt`.

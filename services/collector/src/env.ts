@@ -5,7 +5,7 @@ export const CollectorEnv = z.object({
   ...infrastructureEnv,
   COLLECTOR_HOST: z.string().default('127.0.0.1'),
   COLLECTOR_PORT: port(8080),
-  /** Anonymise IPs before they are stored (DESIGN §8). */
+  /** Anonymise IPs before they are stored (docs/design.md §8). */
   COLLECTOR_ANONYMIZE_IP: booleanFlag(true),
   /** `true` (any proxy), `false`, or comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed. */
   COLLECTOR_TRUST_PROXY: z.string().default('false'),

@@ -27,7 +27,7 @@ function messageIdOf(raw: unknown): string | null {
 }
 
 /**
- * Validates events one by one (DESIGN §2): a bad event is reported with its index and reasons and the
+ * Validates events one by one (docs/design.md §2): a bad event is reported with its index and reasons and the
  * rest of the batch still goes through. `defaults` are the envelope fields Segment lets a batch carry for
  * all its events (context, and for single-event endpoints the event type from the URL).
  */

@@ -6,7 +6,7 @@ export interface TouchpointPublisher {
   publish(touchpoints: readonly Touchpoint[]): Promise<void>;
 }
 
-/** One customer's events share a key, so they land on one partition and stay in order (DESIGN §2). */
+/** One customer's events share a key, so they land on one partition and stay in order (docs/design.md §2). */
 export const partitionKey = (t: Touchpoint): string => `${t.projectId}:${t.anonymousId ?? t.userId ?? ''}`;
 
 export class PublishTimeoutError extends Error {

@@ -28,7 +28,7 @@ export interface ProcessedRecords {
 /**
  * One Kafka batch → rows to store, identity links and dead letters. Pure: the consumer does the I/O.
  * Every record ends in exactly one of the three outputs (or counted as a duplicate), so nothing is
- * silently dropped (DESIGN §8). Duplicates across batches are collapsed by the table engine.
+ * silently dropped (docs/design.md §8). Duplicates across batches are collapsed by the table engine.
  */
 export function processRecords(
   records: readonly KafkaRecord[],

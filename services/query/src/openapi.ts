@@ -1,6 +1,6 @@
 import { API_ROUTES } from './routes/index.ts';
 
-/** The OpenAPI 3.1 document of the query API; `app.test.ts` checks every route is described here. */
+/** The OpenAPI 3.1 document of the query API; `query-api.integration.test.ts` checks every route is described here. */
 export function openApiDocument() {
   return {
     openapi: '3.1.0',

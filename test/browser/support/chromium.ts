@@ -4,7 +4,7 @@ import { type Browser, chromium } from 'playwright-core';
 /** Debian's Chromium (`apt-get install chromium`; scripts/bootstrap.sh installs it), never a downloaded one. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
-/** The flags of ../shared/ENVIRONMENT.md: headless, no sandbox as root, nothing phoning home. */
+/** Headless, no sandbox (tests may run as root), nothing phoning home. */
 export function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(
