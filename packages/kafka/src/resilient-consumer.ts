@@ -34,7 +34,7 @@ export interface ResilientConsumerOptions {
   timing?: ConsumerGroupTiming;
   /** Fetch tuning passed to kafkajs as is. */
   fetch?: Pick<ConsumerConfig, 'maxBytesPerPartition' | 'maxWaitTimeInMs'>;
-  /** kafkajs `run` options; `autoCommit: false` when the handler commits itself. */
+  /** `false` when the handler commits itself; `true` commits each batch once the handler returns. */
   autoCommit: boolean;
   partitionsConsumedConcurrently?: number;
   /** Called with the run's consumer, e.g. for `commitOffsets`. */
@@ -126,7 +126,8 @@ export function runResilientConsumer(options: ResilientConsumerOptions): Resilie
       // Resolves once joined (or crashed, which CRASH reports); not awaited by `start`.
       await consumer.run({
         autoCommit: options.autoCommit,
-        eachBatchAutoResolve: false,
+        // With autoCommit a batch counts as done when the handler returns; without, the handler commits.
+        eachBatchAutoResolve: options.autoCommit,
         partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
         eachBatch: async (payload) => {
           // kafkajs heartbeats only between fetches; a batch held longer than the session (a slow insert,
