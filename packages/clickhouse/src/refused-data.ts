@@ -37,6 +37,7 @@ export interface RefusedData {
   code: number;
   /** ClickHouse's name of the code, e.g. `CANNOT_PARSE_DATETIME`. */
   name: string;
+  /** The first line of the store's message (chDB appends a dump of the row, which may hold PII). */
   message: string;
 }
 
@@ -59,5 +60,6 @@ export function refusedDataOf(error: unknown): RefusedData | undefined {
   const code = clickHouseCodeOf(error);
   const name = code === undefined ? undefined : REFUSED_DATA_CODES[code];
   if (code === undefined || name === undefined) return undefined;
-  return { code, name, message: error instanceof Error ? error.message : String(error) };
+  const message = error instanceof Error ? error.message : String(error);
+  return { code, name, message: message.split('\n', 1)[0] ?? '' };
 }

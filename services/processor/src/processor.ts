@@ -195,13 +195,20 @@ export function startProcessor(deps: ProcessorDeps): RunningProcessor {
     }
   };
 
-  const commit = async (consumer: Consumer, batch: Batch, lastOffset: string) => {
+  const commit = async (
+    consumer: Consumer,
+    batch: Batch,
+    resolveOffset: (offset: string) => void,
+    lastOffset: string,
+  ) => {
+    // Resolving moves the member's fetch position; committing makes it survive the member.
+    resolveOffset(lastOffset);
     await consumer.commitOffsets([
       { topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() },
     ]);
   };
 
-  const handleBatch = async (batch: Batch, consumer: Consumer) => {
+  const handleBatch = async (batch: Batch, resolveOffset: (offset: string) => void, consumer: Consumer) => {
     const last = batch.messages.at(-1);
     if (last === undefined) return;
     const decoded = processRecords(batch.messages, rulesetFor, Date.now());
@@ -209,7 +216,7 @@ export function startProcessor(deps: ProcessorDeps): RunningProcessor {
     await publishTransitions(stored.transitions);
     const deadLetters = [...decoded.deadLetters, ...stored.refused];
     await publishDeadLetters(batch, deadLetters);
-    await commit(consumer, batch, last.offset);
+    await commit(consumer, batch, resolveOffset, last.offset);
     metrics.records.inc({ outcome: 'stored' }, decoded.touchpoints.length - stored.refused.length);
     metrics.records.inc({ outcome: 'duplicate' }, decoded.duplicates);
     metrics.records.inc({ outcome: 'dlq' }, deadLetters.length);
@@ -225,10 +232,10 @@ export function startProcessor(deps: ProcessorDeps): RunningProcessor {
     fetch: { maxBytesPerPartition: options.maxBytesPerPartition, maxWaitTimeInMs: options.maxWaitTimeMs },
     autoCommit: false,
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
-    eachBatch: async ({ batch }, current) => {
+    eachBatch: async ({ batch, resolveOffset }, current) => {
       health.batchStarted(batch.partition);
       try {
-        await handleBatch(batch, current);
+        await handleBatch(batch, resolveOffset, current);
       } finally {
         health.batchEnded(batch.partition);
       }
