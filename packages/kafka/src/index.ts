@@ -6,4 +6,12 @@ export {
   topicConfigFor,
 } from './ensure-topics.ts';
 export { createKafka, type KafkaClientConfig, kafkaLogLevelFor } from './kafka-client.ts';
+export {
+  type ConsumerGroupTiming,
+  type ConsumerState,
+  DEFAULT_CONSUMER_GROUP_TIMING,
+  type ResilientConsumer,
+  type ResilientConsumerOptions,
+  runResilientConsumer,
+} from './resilient-consumer.ts';
 export { dlqOf, TOPIC_SPECS, TOPICS, type TopicKey, type TopicName, type TopicSpec } from './topics.ts';

@@ -6,6 +6,7 @@ export interface AlerterMetrics {
   evaluationSeconds: Histogram<'kind'>;
   notifications: Counter<'type'>;
   deliveries: Counter<'outcome'>;
+  consumerRestarts: Counter;
 }
 
 export function createAlerterMetrics(): AlerterMetrics {
@@ -35,6 +36,11 @@ export function createAlerterMetrics(): AlerterMetrics {
       name: 'waymark_alerter_delivery_attempts_total',
       help: 'Webhook delivery attempts by outcome (delivered, retry, failed)',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    consumerRestarts: new Counter({
+      name: 'waymark_alerter_consumer_restarts_total',
+      help: 'Journey-topic consumer runs that ended (group, coordinator or commit errors) and were started again',
       registers: [registry],
     }),
   };

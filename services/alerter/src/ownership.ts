@@ -1,18 +1,20 @@
 import { createHash } from 'node:crypto';
 import { decodeStageTransition } from '@waymark/events';
+import { runResilientConsumer } from '@waymark/kafka';
 import type { Logger } from '@waymark/logger';
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 
 /**
  * Which alerter evaluates which rule (decision 0017). The alerters form one consumer group on the journey
  * topic, which they read anyway for the real-time trigger; a rule belongs to partition
  * hash(project, rule) mod partitions, and the member Kafka assigned that partition evaluates the rule and
  * delivers its notifications. Kafka's group protocol is the coordination: one owner per partition, a new
- * owner when a member leaves or dies. Between a REBALANCING and the next GROUP_JOIN a member owns nothing.
+ * owner when a member leaves or dies. Between a rebalance (or a restart of the consumer) and the next join
+ * a member owns nothing.
  */
 export interface RuleOwnership {
   owns(projectId: string, ruleId: string): boolean;
-  /** True once the member joined its group (it may own no partition when there are more members than partitions). */
+  /** True while the member is joined (it may own no partition when there are more members than partitions). */
   readonly ready: boolean;
   stop(): Promise<void>;
 }
@@ -28,6 +30,8 @@ export async function joinRuleOwnership(options: {
   logger: Logger;
   /** Projects that had stage transitions in a fetched batch. */
   onTransitions: (projectIds: ReadonlySet<string>) => void;
+  /** The consumer's run ended and a new one is scheduled. */
+  onRestart?: () => void;
 }): Promise<RuleOwnership> {
   const { kafka, groupId, topic, logger } = options;
   const admin = kafka.admin();
@@ -41,29 +45,25 @@ export async function joinRuleOwnership(options: {
   }
   if (partitions === 0) throw new Error(`topic ${topic} has no partitions`);
 
-  let assigned = new Set<number>();
-  let ready = false;
-  const consumer: Consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
-  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-    assigned = new Set(payload.memberAssignment[topic] ?? []);
-    ready = true;
-    logger.info(
-      { partitions: [...assigned].sort((a, b) => a - b) },
-      'alerter owns the rules of these partitions',
-    );
-  });
-  consumer.on(consumer.events.REBALANCING, () => {
-    assigned = new Set();
-  });
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    ready = false;
-    assigned = new Set();
-    logger.error({ err: payload.error, restart: payload.restart }, 'journey consumer crashed');
-  });
-  await consumer.connect();
-  // Only new transitions matter to the trigger: a new group starts at the end of the topic.
-  await consumer.subscribe({ topic, fromBeginning: false });
-  await consumer.run({
+  let assigned: ReadonlySet<number> = new Set();
+  const consumer = runResilientConsumer({
+    kafka,
+    groupId,
+    topic,
+    // Only new transitions matter to the trigger: a new group starts at the end of the topic.
+    fromBeginning: false,
+    logger,
+    autoCommit: true,
+    onAssignment: (partitions) => {
+      assigned = partitions ?? new Set();
+      if (partitions !== null) {
+        logger.info(
+          { partitions: [...partitions].sort((a, b) => a - b) },
+          'alerter owns the rules of these partitions',
+        );
+      }
+    },
+    onRestart: () => options.onRestart?.(),
     eachBatch: async ({ batch }) => {
       const projects = new Set<string>();
       for (const message of batch.messages) {
@@ -89,11 +89,10 @@ export async function joinRuleOwnership(options: {
   return {
     owns: (projectId, ruleId) => assigned.has(rulePartition(projectId, ruleId, partitions)),
     get ready() {
-      return ready;
+      return consumer.state === 'joined';
     },
     async stop() {
-      assigned = new Set();
-      await consumer.disconnect();
+      await consumer.stop();
     },
   };
 }

@@ -33,6 +33,7 @@ export async function startAlerter(deps: {
     topic: TOPICS.journey,
     logger,
     onTransitions: (projects) => loop?.triggered(projects),
+    onRestart: () => metrics.consumerRestarts.inc(),
   });
   loop = startAlerterLoop(
     {

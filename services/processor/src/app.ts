@@ -13,7 +13,8 @@ const PROCESSOR_ERRORS = {
 export function buildProcessorApp(deps: {
   logger: Logger;
   metrics: ProcessorMetrics;
-  isReady: () => boolean;
+  /** Named checks; see ConsumerHealthChecks. */
+  readiness: () => Record<string, boolean>;
 }): FastifyInstance {
   return createServiceApp({
     name: 'processor',
@@ -21,6 +22,6 @@ export function buildProcessorApp(deps: {
     registry: deps.metrics.registry,
     problems: PROCESSOR_ERRORS,
     invalidRequestCode: 'INVALID_REQUEST',
-    readiness: () => ({ consumer: deps.isReady() }),
+    readiness: deps.readiness,
   });
 }

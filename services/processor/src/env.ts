@@ -16,6 +16,13 @@ export const ProcessorEnv = z.object({
   PROCESSOR_MAX_WAIT: durationMs('200ms'),
   /** How soon a new stage ruleset version applies to the touchpoints processed. */
   PROCESSOR_RULESET_REFRESH: durationMs('5s'),
+  /**
+   * How long a member that stopped heartbeating (killed, frozen) keeps its partitions; a restarted member
+   * waits up to this long to join. At least the broker's group.min.session.timeout.ms (6 s by default).
+   */
+  PROCESSOR_SESSION_TIMEOUT: durationMs('6s'),
+  /** A batch in flight this long, or a store failing this long, makes /health/ready answer 503. */
+  PROCESSOR_STALL_AFTER: durationMs('30s'),
 });
 export type ProcessorEnv = z.infer<typeof ProcessorEnv>;
 

@@ -1,4 +1,5 @@
 export { buildProcessorApp } from './app.ts';
+export { ConsumerHealth, type ConsumerHealthChecks } from './consumer-health.ts';
 export { loadProcessorEnv, ProcessorEnv } from './env.ts';
 export { createProcessorMetrics, type ProcessorMetrics } from './metrics.ts';
 export {
@@ -11,6 +12,7 @@ export {
   type ProcessorDeps,
   type ProcessorOptions,
   type RunningProcessor,
+  STORE_REJECTED,
   startProcessor,
 } from './processor.ts';
 export { identityLinks, revenueOf, storedTouchpoint } from './rows.ts';

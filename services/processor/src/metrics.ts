@@ -6,6 +6,7 @@ export interface ProcessorMetrics {
   insertSeconds: Histogram;
   insertFailures: Counter;
   stageTransitions: Counter;
+  consumerRestarts: Counter;
 }
 
 export function createProcessorMetrics(): ProcessorMetrics {
@@ -32,6 +33,11 @@ export function createProcessorMetrics(): ProcessorMetrics {
     stageTransitions: new Counter({
       name: 'waymark_processor_stage_transitions_total',
       help: 'Stage transitions stored and published on the journey topic (a redelivered batch counts again)',
+      registers: [registry],
+    }),
+    consumerRestarts: new Counter({
+      name: 'waymark_processor_consumer_restarts_total',
+      help: 'Consumer runs that ended (group, coordinator or commit errors) and were started again',
       registers: [registry],
     }),
   };

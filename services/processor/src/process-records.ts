@@ -1,8 +1,8 @@
-import type { IdentityLink, StoredTouchpoint } from '@waymark/clickhouse';
+import type { StoredTouchpoint } from '@waymark/clickhouse';
 import { decodeTouchpoint } from '@waymark/events';
 import type { CompiledRuleset } from '@waymark/journey';
 import { classifyTouchpoint } from '@waymark/journey';
-import { identityLinks, storedTouchpoint } from './rows.ts';
+import { storedTouchpoint } from './rows.ts';
 
 export interface KafkaRecord {
   offset: string;
@@ -19,14 +19,15 @@ export interface DeadLetter {
 
 export interface ProcessedRecords {
   touchpoints: StoredTouchpoint[];
-  identities: IdentityLink[];
+  /** The record each touchpoint came from (same index): where a touchpoint the store refuses is sent. */
+  sources: KafkaRecord[];
   deadLetters: DeadLetter[];
   /** Records whose messageId already appeared earlier in the same batch. */
   duplicates: number;
 }
 
 /**
- * One Kafka batch → rows to store, identity links and dead letters. Pure: the consumer does the I/O.
+ * One Kafka batch → rows to store and dead letters. Pure: the consumer does the I/O.
  * Every record ends in exactly one of the three outputs (or counted as a duplicate), so nothing is
  * silently dropped (docs/design.md §8). Duplicates across batches are collapsed by the table engine.
  */
@@ -35,7 +36,7 @@ export function processRecords(
   rulesetFor: (projectId: string) => CompiledRuleset,
   ingestedAt: number,
 ): ProcessedRecords {
-  const out: ProcessedRecords = { touchpoints: [], identities: [], deadLetters: [], duplicates: 0 };
+  const out: ProcessedRecords = { touchpoints: [], sources: [], deadLetters: [], duplicates: 0 };
   const seen = new Set<string>();
   for (const record of records) {
     if (record.value === null) {
@@ -59,7 +60,7 @@ export function processRecords(
     out.touchpoints.push(
       storedTouchpoint(touchpoint, { stage, complaint, rulesetVersion: ruleset.version }, ingestedAt),
     );
-    out.identities.push(...identityLinks(touchpoint));
+    out.sources.push(record);
   }
   return out;
 }

@@ -4,14 +4,21 @@ import {
   insertTouchpoints,
   linkIdentities,
   lookupCustomerStages,
+  type RefusedData,
+  refusedDataOf,
+  type StoredTouchpoint,
 } from '@waymark/clickhouse';
 import type { StageTransition } from '@waymark/events';
 import type { CompiledRuleset } from '@waymark/journey';
+import { type ConsumerGroupTiming, runResilientConsumer } from '@waymark/kafka';
 import type { Logger } from '@waymark/logger';
-import type { Kafka, Producer } from 'kafkajs';
+import type { Batch, Consumer, Kafka, Producer } from 'kafkajs';
+import { ConsumerHealth, type ConsumerHealthChecks, type Dependency } from './consumer-health.ts';
+import { writeIsolatingRefusals } from './isolate-refusals.ts';
 import { journeySends } from './journey-sends.ts';
 import type { ProcessorMetrics } from './metrics.ts';
-import { type DeadLetter, processRecords } from './process-records.ts';
+import { type DeadLetter, type KafkaRecord, processRecords } from './process-records.ts';
+import { identityLinks } from './rows.ts';
 import { stageTransitions } from './transitions.ts';
 
 export interface ProcessorOptions {
@@ -26,6 +33,9 @@ export interface ProcessorOptions {
   maxBytesPerPartition: number;
   maxWaitTimeMs: number;
   retryBackoffMs: { initial: number; max: number };
+  groupTiming: ConsumerGroupTiming;
+  /** A batch in flight (or a store failing) this long makes the processor not ready. */
+  stallAfterMs: number;
 }
 
 export interface ProcessorDeps {
@@ -40,11 +50,14 @@ export interface ProcessorDeps {
 }
 
 export interface RunningProcessor {
-  /** True once the consumer joined its group and holds partitions (or the group has no work yet). */
-  isReady(): boolean;
+  /** Readiness checks: joined and consuming, the store not failing, no batch stuck. */
+  health(): ConsumerHealthChecks;
   /** Finishes the batch in flight (its write and commit), leaves the group, and resolves. */
   stop(): Promise<void>;
 }
+
+/** The DLQ reason of a record the store refuses (docs/operations.md, "Dead letters and replays"). */
+export const STORE_REJECTED = 'store-rejected';
 
 class StoppingError extends Error {
   constructor() {
@@ -66,148 +79,183 @@ function deadLetterMessage(topic: string, partition: number, letter: DeadLetter)
   };
 }
 
-/**
- * The consumer loop. At-least-once: a batch's rows, stage transitions (stored and published) and dead
- * letters are written first, its offset is committed after; a crash in between redelivers the batch, and
- * the messageId dedup makes that harmless (journey consumers dedup transitions by messageId too).
- * A ClickHouse outage is retried in place with backoff (heartbeating, so the group keeps the partition)
- * instead of crashing the consumer, which would only redeliver and retry the same thing.
- */
-export async function startProcessor(deps: ProcessorDeps): Promise<RunningProcessor> {
-  const { kafka, producer, clickhouse, rulesetFor, logger, metrics, options } = deps;
-  const consumer = kafka.consumer({
-    groupId: options.groupId,
-    maxBytesPerPartition: options.maxBytesPerPartition,
-    maxWaitTimeInMs: options.maxWaitTimeMs,
-    allowAutoTopicCreation: false,
-  });
-  let joined = false;
-  let stopping = false;
-  consumer.on(consumer.events.GROUP_JOIN, () => {
-    joined = true;
-  });
-  consumer.on(consumer.events.CRASH, (event) => {
-    joined = false;
-    logger.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed');
-  });
+function storeRejected(record: KafkaRecord, refusal: RefusedData): DeadLetter {
+  return {
+    record,
+    reason: STORE_REJECTED,
+    detail: `${refusal.name} (code ${refusal.code}): ${refusal.message}`,
+  };
+}
 
-  const withRetry = async <T>(what: string, attempt: () => Promise<T>, heartbeat: () => Promise<void>) => {
+/**
+ * The consumer loop, one batch at a time per partition: decode → store (isolating what the store
+ * refuses) → publish transitions → dead-letter → commit. At-least-once: everything a batch produces is
+ * written before its offset is committed; a crash in between redelivers the batch, and the messageId
+ * dedup makes that harmless (journey consumers dedup transitions by messageId too). A store that is
+ * unavailable is retried in place with backoff (the runner heartbeats meanwhile, so the group keeps the
+ * partition); a record the store refuses is dead-lettered, so no record can stop a partition.
+ */
+export function startProcessor(deps: ProcessorDeps): RunningProcessor {
+  const { producer, clickhouse, rulesetFor, logger, metrics, options } = deps;
+  const health = new ConsumerHealth(options.stallAfterMs);
+  let stopping = false;
+
+  /** Retries until it succeeds, except a refusal of the data, which no retry changes (thrown at once). */
+  const withRetry = async <T>(what: string, dependency: Dependency, attempt: () => Promise<T>) => {
     let delay = options.retryBackoffMs.initial;
     for (;;) {
       try {
-        return await attempt();
+        const result = await attempt();
+        health.succeeded(dependency);
+        return result;
       } catch (error) {
+        if (refusedDataOf(error) !== undefined) throw error;
+        health.failed(dependency);
         metrics.insertFailures.inc();
         if (stopping) throw new StoppingError();
         logger.warn({ err: error, retryInMs: delay }, `${what} failed; retrying`);
         await sleep(delay);
-        await heartbeat();
         delay = Math.min(options.retryBackoffMs.max, delay * 2);
       }
     }
   };
 
-  const publishTransitions = async (
-    transitions: readonly StageTransition[],
-    heartbeat: () => Promise<void>,
-  ) => {
-    // One send at a time: two in flight together could land out of order for one customer.
+  /**
+   * The touchpoints' rows, and their stage transitions once the rows are in: a transition is never stored
+   * for a touchpoint the store refused (a refused record's identity link may be, which is harmless: the
+   * sender did assert it). Links come before the transition lookup, which resolves customers through
+   * them; the lookup reads only history older than these touchpoints, so it runs beside their insert.
+   */
+  const store = async (touchpoints: readonly StoredTouchpoint[], ingestedAt: number) => {
+    const links = touchpoints.flatMap((stored) => identityLinks(stored.touchpoint));
+    const [, transitions] = await settleBoth(
+      withRetry('ClickHouse insert', 'store', async () => {
+        const endTimer = metrics.insertSeconds.startTimer();
+        await insertTouchpoints(clickhouse, touchpoints);
+        endTimer();
+      }),
+      (async () => {
+        await withRetry('identity link', 'store', () => linkIdentities(clickhouse, links));
+        return withRetry('stage transition lookup', 'store', async () =>
+          stageTransitions(touchpoints, await lookupCustomerStages(clickhouse, touchpoints)),
+        );
+      })(),
+    );
+    await withRetry('stage transition insert', 'store', () =>
+      insertStageTransitions(clickhouse, transitions, ingestedAt),
+    );
+    return transitions;
+  };
+
+  const storeIsolatingRefusals = async (touchpoints: StoredTouchpoint[], sources: KafkaRecord[]) => {
+    const indexed = touchpoints.map((stored, index) => ({ stored, index }));
+    const ingestedAt = Date.now();
+    const { written, refused } = await writeIsolatingRefusals(
+      indexed,
+      (slice) =>
+        store(
+          slice.map((entry) => entry.stored),
+          ingestedAt,
+        ),
+      refusedDataOf,
+    );
+    return {
+      transitions: written.flat(),
+      refused: refused.map(({ item, refusal }) => storeRejected(sources[item.index] as KafkaRecord, refusal)),
+    };
+  };
+
+  // Published only once stored, so a transition of a touchpoint the store refused never goes out. One
+  // send at a time: two in flight together could land out of order for one customer.
+  const publishTransitions = async (transitions: readonly StageTransition[]) => {
     for (const messages of journeySends(transitions)) {
-      await withRetry(
-        'stage transition publish',
-        async () => {
-          await producer.send({ topic: options.journeyTopic, acks: -1, messages });
+      await withRetry('stage transition publish', 'kafka', async () => {
+        await producer.send({ topic: options.journeyTopic, acks: -1, messages });
+      });
+    }
+    metrics.stageTransitions.inc(transitions.length);
+  };
+
+  const publishDeadLetters = async (batch: Batch, letters: readonly DeadLetter[]) => {
+    if (letters.length === 0) return;
+    const messages = letters.map((letter) => deadLetterMessage(batch.topic, batch.partition, letter));
+    await withRetry('dead-letter publish', 'kafka', async () => {
+      await producer.send({ topic: options.dlqTopic, acks: -1, messages });
+    });
+    for (const letter of letters) {
+      logger.warn(
+        {
+          reason: letter.reason,
+          detail: letter.detail,
+          partition: batch.partition,
+          offset: letter.record.offset,
         },
-        heartbeat,
+        'record sent to the dead-letter topic',
       );
     }
   };
 
-  await consumer.connect();
-  await consumer.subscribe({ topic: options.topic, fromBeginning: true });
-  await consumer.run({
+  const commit = async (
+    consumer: Consumer,
+    batch: Batch,
+    resolveOffset: (offset: string) => void,
+    lastOffset: string,
+  ) => {
+    // Resolving moves the member's fetch position; committing makes it survive the member.
+    resolveOffset(lastOffset);
+    await consumer.commitOffsets([
+      { topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() },
+    ]);
+  };
+
+  const handleBatch = async (batch: Batch, resolveOffset: (offset: string) => void, consumer: Consumer) => {
+    const last = batch.messages.at(-1);
+    if (last === undefined) return;
+    const decoded = processRecords(batch.messages, rulesetFor, Date.now());
+    const stored = await storeIsolatingRefusals(decoded.touchpoints, decoded.sources);
+    await publishTransitions(stored.transitions);
+    const deadLetters = [...decoded.deadLetters, ...stored.refused];
+    await publishDeadLetters(batch, deadLetters);
+    await commit(consumer, batch, resolveOffset, last.offset);
+    metrics.records.inc({ outcome: 'stored' }, decoded.touchpoints.length - stored.refused.length);
+    metrics.records.inc({ outcome: 'duplicate' }, decoded.duplicates);
+    metrics.records.inc({ outcome: 'dlq' }, deadLetters.length);
+  };
+
+  const consumer = runResilientConsumer({
+    kafka: deps.kafka,
+    groupId: options.groupId,
+    topic: options.topic,
+    fromBeginning: true,
+    logger,
+    timing: options.groupTiming,
+    fetch: { maxBytesPerPartition: options.maxBytesPerPartition, maxWaitTimeInMs: options.maxWaitTimeMs },
     autoCommit: false,
-    eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
-    eachBatch: async ({ batch, heartbeat, resolveOffset }) => {
-      const last = batch.messages.at(-1);
-      if (last === undefined) return;
-      const ingestedAt = Date.now();
-      const processed = processRecords(batch.messages, rulesetFor, ingestedAt);
-      // Links first: the transition lookup resolves customers through them.
-      await withRetry('identity link', () => linkIdentities(clickhouse, processed.identities), heartbeat);
-      // The touchpoint insert and the transitions run side by side: the lookup reads only history older
-      // than the batch's touchpoints, so it does not need them stored. Both finish before the commit.
-      await Promise.all([
-        (async () => {
-          const endTimer = metrics.insertSeconds.startTimer();
-          await withRetry(
-            'ClickHouse insert',
-            () => insertTouchpoints(clickhouse, processed.touchpoints),
-            heartbeat,
-          );
-          endTimer();
-        })(),
-        (async () => {
-          const transitions = await withRetry(
-            'stage transition lookup',
-            async () =>
-              stageTransitions(
-                processed.touchpoints,
-                await lookupCustomerStages(clickhouse, processed.touchpoints),
-              ),
-            heartbeat,
-          );
-          if (transitions.length === 0) return;
-          await Promise.all([
-            withRetry(
-              'stage transition insert',
-              () => insertStageTransitions(clickhouse, transitions, ingestedAt),
-              heartbeat,
-            ),
-            publishTransitions(transitions, heartbeat),
-          ]);
-          metrics.stageTransitions.inc(transitions.length);
-        })(),
-      ]);
-      if (processed.deadLetters.length > 0) {
-        const messages = processed.deadLetters.map((l) => deadLetterMessage(batch.topic, batch.partition, l));
-        await withRetry(
-          'dead-letter publish',
-          async () => {
-            await producer.send({ topic: options.dlqTopic, acks: -1, messages });
-          },
-          heartbeat,
-        );
-        for (const letter of processed.deadLetters) {
-          logger.warn(
-            {
-              reason: letter.reason,
-              detail: letter.detail,
-              partition: batch.partition,
-              offset: letter.record.offset,
-            },
-            'record sent to the dead-letter topic',
-          );
-        }
+    eachBatch: async ({ batch, resolveOffset }, current) => {
+      health.batchStarted(batch.partition);
+      try {
+        await handleBatch(batch, resolveOffset, current);
+      } finally {
+        health.batchEnded(batch.partition);
       }
-      resolveOffset(last.offset);
-      await consumer.commitOffsets([
-        { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
-      ]);
-      metrics.records.inc({ outcome: 'stored' }, processed.touchpoints.length);
-      metrics.records.inc({ outcome: 'duplicate' }, processed.duplicates);
-      metrics.records.inc({ outcome: 'dlq' }, processed.deadLetters.length);
-      await heartbeat();
     },
+    onRestart: () => metrics.consumerRestarts.inc(),
   });
 
   return {
-    isReady: () => joined && !stopping,
+    health: () => health.checks(consumer.state === 'joined' && !stopping),
     async stop() {
       stopping = true;
-      // kafkajs waits for the running eachBatch to finish before leaving the group.
-      await consumer.disconnect();
+      await consumer.stop();
     },
   };
+}
+
+/** Both settle before either's error is thrown: a refused write is split only once nothing else runs. */
+async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'rejected') throw ra.reason;
+  if (rb.status === 'rejected') throw rb.reason;
+  return [ra.value, rb.value];
 }

@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { TOPICS } from '@waymark/kafka';
+import { DEFAULT_CONSUMER_GROUP_TIMING, TOPICS } from '@waymark/kafka';
 import type { Logger } from '@waymark/logger';
 import { type Kafka, Partitioners } from 'kafkajs';
 import { buildProcessorApp } from './app.ts';
@@ -28,7 +28,9 @@ export async function startProcessorService(deps: {
   await producer.connect();
   const rulesets = createRulesetDirectory(clickhouse, { refreshMs: env.PROCESSOR_RULESET_REFRESH, logger });
   await rulesets.refresh();
-  const processor = await startProcessor({
+  // Not awaited: the group join can take a dead member's session timeout, and meanwhile the health
+  // endpoint should answer (503, `consumer: false`) rather than refuse connections.
+  const processor = startProcessor({
     kafka,
     producer,
     clickhouse,
@@ -44,9 +46,19 @@ export async function startProcessorService(deps: {
       maxBytesPerPartition: env.PROCESSOR_MAX_BYTES_PER_PARTITION,
       maxWaitTimeMs: env.PROCESSOR_MAX_WAIT,
       retryBackoffMs: { initial: 200, max: 10_000 },
+      groupTiming: {
+        ...DEFAULT_CONSUMER_GROUP_TIMING,
+        sessionTimeoutMs: env.PROCESSOR_SESSION_TIMEOUT,
+        heartbeatIntervalMs: Math.max(100, Math.floor(env.PROCESSOR_SESSION_TIMEOUT / 6)),
+      },
+      stallAfterMs: env.PROCESSOR_STALL_AFTER,
     },
   });
-  const app = buildProcessorApp({ logger, metrics, isReady: () => processor.isReady() && rulesets.loaded });
+  const app = buildProcessorApp({
+    logger,
+    metrics,
+    readiness: () => ({ ...processor.health(), rulesets: rulesets.loaded }),
+  });
   const url = await app.listen({ host: env.PROCESSOR_HOST, port: env.PROCESSOR_PORT });
   logger.info({ url }, 'processor health endpoint listening');
   return {
