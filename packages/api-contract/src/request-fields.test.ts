@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConversionWindow, IsoInstant } from './params.ts';
+import { ConversionWindow, IsoInstant } from './request-fields.ts';
 
 describe('IsoInstant', () => {
   it('reads dates as UTC midnight and date-times with their zone', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FunnelCustomersQuery, StageFlowQuery, TimelineQuery, timelineCursor } from './flow-params.ts';
+import { FunnelCustomersQuery, StageFlowQuery, TimelineQuery, timelineCursor } from './flow.ts';
 
 describe('TimelineQuery', () => {
   it('reads back the cursor it wrote, message ids of any text included', () => {
