@@ -36,7 +36,9 @@ const Window = z.object({ start: DateTime, end: DateTime });
 export const AlertRuleAnswer = z.object({
   id: z.string(),
   version: z.int().min(1),
-  rule: AlertRule.meta({ description: 'The rule as saved; a webhook shows `secretSet` instead of its secret' }),
+  rule: AlertRule.meta({
+    description: 'The rule as saved; a webhook shows `secretSet` instead of its secret',
+  }),
   state: z
     .object({
       status: z.enum(['ok', 'firing']),
@@ -135,7 +137,8 @@ export const replaceAlertRule = defineRoute({
   method: 'put',
   path: '/v1/projects/:projectId/alert-rules/:ruleId',
   operationId: 'replaceAlertRule',
-  summary: 'Replace a rule (its version goes up by one); a webhook sent without `secret` keeps the stored one',
+  summary:
+    'Replace a rule (its version goes up by one); a webhook sent without `secret` keeps the stored one',
   body: RuleBody,
   // The rule must exist (404) before its body is judged (400).
   bodyCheckedBy: 'handler',

@@ -19,7 +19,9 @@ import { defineRoute } from './route-contract.ts';
 
 const instant = (description: string) => IsoInstant.meta({ description });
 const duration = (description: string) =>
-  ConversionWindow.prefault('30d').meta({ description: `${description}: seconds or <n>s|m|h|d, at most 366d` });
+  ConversionWindow.prefault('30d').meta({
+    description: `${description}: seconds or <n>s|m|h|d, at most 366d`,
+  });
 
 /** Query parameters over [from, to); each schema built on it refines with {@link fromBeforeTo}. */
 const Range = z.object({
@@ -286,7 +288,11 @@ export const getStageFunnelCustomers = defineRoute({
     '`dropped` those counted at the stage before but not at `stage` within the window. In customer-key order, paged.',
   params: ProjectParams,
   query: FunnelCustomersQuery,
-  response: { status: 200, description: '`next` is null on the last page', schema: StageFunnelCustomersAnswer },
+  response: {
+    status: 200,
+    description: '`next` is null on the last page',
+    schema: StageFunnelCustomersAnswer,
+  },
   errors: [400, 401, 403],
 });
 

@@ -2,7 +2,12 @@ import { z } from 'zod';
 import {
   CUSTOMER_DIMENSION_NAMES,
   DateTime,
-  Dimension, fromBeforeTo, IsoInstant, NullableNumber, ProjectParams } from './request-fields.ts';
+  Dimension,
+  fromBeforeTo,
+  IsoInstant,
+  NullableNumber,
+  ProjectParams,
+} from './request-fields.ts';
 import { defineRoute } from './route-contract.ts';
 
 /** KPIs per calendar period and retention cohorts (docs/analytics/kpis.md). */
@@ -61,12 +66,10 @@ const Kpis = z.object({
 const Comparison = z.object({
   start: DateTime,
   kpis: Kpis,
-  change: z
-    .record(z.string(), z.object({ absolute: z.number(), relative: NullableNumber }).nullable())
-    .meta({
-      description:
-        'Per KPI `{ absolute, relative }` from the compared period to this one; null where either is null',
-    }),
+  change: z.record(z.string(), z.object({ absolute: z.number(), relative: NullableNumber }).nullable()).meta({
+    description:
+      'Per KPI `{ absolute, relative }` from the compared period to this one; null where either is null',
+  }),
 });
 
 export const KpisAnswer = z.object({

@@ -8,14 +8,14 @@ type JsonSchema = Record<string, unknown>;
 
 /**
  * Fields the handler hands to a document's own parser (a stage ruleset, an alert rule, with its own error
- * paths) are `z.unknown()` in the request schema; this registry documents them as that document's schema.
+ * paths) are `z.unknown()` in the request schema; this map documents them as that document's schema.
  */
-const checkedByHandler = z.registry<{ document: z.ZodType }>();
+const checkedByHandler = new WeakMap<object, z.core.$ZodType>();
 
 /** A field checked later by `document`'s own parser: accepted as sent, documented as `document`. */
-export function documentField(document: z.ZodType, description: string): z.ZodUnknown {
+export function documentField(document: z.core.$ZodType, description: string): z.ZodUnknown {
   const field = z.unknown().meta({ description });
-  checkedByHandler.add(field, { document });
+  checkedByHandler.set(field, document);
   return field;
 }
 
@@ -25,13 +25,13 @@ export function documentField(document: z.ZodType, description: string): z.ZodUn
  * value into a list (journey's one-or-many step conditions) also accepts the value alone, and z.int's
  * safe-integer bounds say nothing a reader needs.
  */
-function jsonSchema(schema: z.ZodType): JsonSchema {
+function jsonSchema(schema: z.core.$ZodType): JsonSchema {
   const { $schema: _, ...json } = z.toJSONSchema(schema, {
     io: 'input',
     target: 'draft-2020-12',
     unrepresentable: 'any',
     override: ({ zodSchema, jsonSchema: out }) => {
-      const document = checkedByHandler.get(zodSchema)?.document;
+      const document = checkedByHandler.get(zodSchema);
       if (document !== undefined) Object.assign(out, jsonSchema(document), { description: out.description });
       const def = zodSchema._zod.def;
       if (def.type === 'pipe' && def.in._zod.def.type === 'transform' && out.type === 'array') {

@@ -32,19 +32,19 @@ export const ConversionWindow = z
   .string()
   .meta({ pattern: WINDOW.source })
   .transform((s, ctx) => {
-  const match = WINDOW.exec(s);
-  const seconds = match
-    ? Number(match[1]) * UNIT_SECONDS[(match[2] ?? 's') as keyof typeof UNIT_SECONDS]
-    : Number.NaN;
-  if (!(seconds > 0 && seconds <= MAX_WINDOW_SECONDS)) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `expected seconds or <n>s, <n>m, <n>h, <n>d between 1 second and ${MAX_WINDOW_SECONDS / 86_400} days (e.g. 30d)`,
-    });
-    return z.NEVER;
-  }
-  return seconds;
-});
+    const match = WINDOW.exec(s);
+    const seconds = match
+      ? Number(match[1]) * UNIT_SECONDS[(match[2] ?? 's') as keyof typeof UNIT_SECONDS]
+      : Number.NaN;
+    if (!(seconds > 0 && seconds <= MAX_WINDOW_SECONDS)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected seconds or <n>s, <n>m, <n>h, <n>d between 1 second and ${MAX_WINDOW_SECONDS / 86_400} days (e.g. 30d)`,
+      });
+      return z.NEVER;
+    }
+    return seconds;
+  });
 
 /**
  * The one refinement for ranges: `from` before `to`. Zod may run object refinements even when a field

@@ -57,4 +57,4 @@ export interface ParsedRequest<C extends RouteContract> {
 /** The JSON a route answers with: its response schema's input (a client parses it with the schema). */
 export type RouteResponse<C extends RouteContract> = C['response']['schema'] extends z.ZodType
   ? z.input<C['response']['schema']>
-  : void;
+  : undefined;

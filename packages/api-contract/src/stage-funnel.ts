@@ -75,7 +75,8 @@ export const StageFunnelQuery = z.preprocess(
   z
     .object({
       from: IsoInstant.meta({
-        description: 'Start of the entry range, inclusive: ISO-8601 date (UTC midnight) or date-time with zone',
+        description:
+          'Start of the entry range, inclusive: ISO-8601 date (UTC midnight) or date-time with zone',
       }),
       to: IsoInstant.meta({ description: 'End of the entry range, exclusive' }),
       window: ConversionWindow.prefault('30d').meta({

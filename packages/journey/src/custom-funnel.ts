@@ -67,9 +67,9 @@ const matchShape = {
   /** Exact, case-sensitive event name(s). */
   event: oneOrMany(z.string().min(1).max(200)).optional(),
   /** Page path glob(s), any of which may match: `*` is any run of characters; case-insensitive. */
-  pagePath: oneOrMany(PathGlob)
-    .optional()
-    .meta({ description: 'Glob(s): `*` is any run of characters; case-insensitive; the whole path must match' }),
+  pagePath: oneOrMany(PathGlob).optional().meta({
+    description: 'Glob(s): `*` is any run of characters; case-insensitive; the whole path must match',
+  }),
   /** A touchpoint staged at this stage or a later one (the stage funnel's "reached" reading). */
   stage: StageRef.optional().meta({ description: 'A touchpoint staged at this stage or later' }),
   properties: z.array(PropertyFilter).min(1).max(20).optional(),

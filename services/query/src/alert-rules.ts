@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { AlertsQuery, BacktestBody } from '@waymark/api-contract';
 import {
   alertRuleKey,
   backtestAlertRule,
@@ -20,7 +21,6 @@ import {
   parseAlertRule,
   withoutSecrets,
 } from '@waymark/journey';
-import type { AlertsQuery, BacktestBody } from '@waymark/api-contract';
 import type { z } from 'zod';
 import { currentCustomerModel } from './customer-model.ts';
 import { queryProblem } from './problems.ts';

@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { insertProjectDocument, latestProjectDocument } from '@waymark/clickhouse';
 import type { CurrentCustomerModel, CustomerModelBody } from '@waymark/api-contract';
+import { insertProjectDocument, latestProjectDocument } from '@waymark/clickhouse';
 import { CustomerModel, DEFAULT_CUSTOMER_MODEL } from '@waymark/journey';
 import type { z } from 'zod';
 import { queryProblem } from './problems.ts';

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { CustomFunnelRequest, ExperimentRequest } from '@waymark/api-contract';
+import { describe, expect, it } from 'vitest';
 import { experimentFunnel } from './experiment-funnel.ts';
 
 const fields = (result: { error?: { issues: { path: PropertyKey[] }[] } }) => [

@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { DryRunBody } from '@waymark/api-contract';
 import { insertProjectDocument, latestProjectDocument, recentTouchpoints } from '@waymark/clickhouse';
 import {
   classifyTouchpoint,
@@ -8,7 +9,6 @@ import {
   type StageRuleset,
   stageName,
 } from '@waymark/journey';
-import type { DryRunBody } from '@waymark/api-contract';
 import type { z } from 'zod';
 import { queryProblem } from './problems.ts';
 import { checkNextVersion } from './validation.ts';

@@ -39,7 +39,12 @@ export const WebhookTarget = z.strictObject({
    * The HMAC-SHA256 key of `X-Waymark-Signature`. Never returned by the API; when a saved rule is sent back
    * without it, the stored secret of the same URL is kept.
    */
-  secret: z.string().min(16, 'use a secret of at least 16 characters').max(256).optional().meta({ writeOnly: true }),
+  secret: z
+    .string()
+    .min(16, 'use a secret of at least 16 characters')
+    .max(256)
+    .optional()
+    .meta({ writeOnly: true }),
   /** `json`: Waymark's payload; `slack`: a Slack-compatible `{ text, blocks }` (incoming webhooks). */
   format: z.enum(['json', 'slack']).default('json'),
   /** Read-only in answers (whether a secret is stored); ignored when sent. */

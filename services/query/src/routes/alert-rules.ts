@@ -20,7 +20,9 @@ import { route } from './route.ts';
 
 export const alertRuleRoutes = [
   route(listAlertRules, async ({ projectId }, { clickhouse }) => listRules(clickhouse, projectId)),
-  route(createAlertRule, async ({ projectId, body }, { clickhouse }) => createRule(clickhouse, projectId, body)),
+  route(createAlertRule, async ({ projectId, body }, { clickhouse }) =>
+    createRule(clickhouse, projectId, body),
+  ),
   route(backtestAlertRule, async ({ projectId, body }, { clickhouse }) =>
     backtestRule(clickhouse, projectId, body),
   ),
@@ -33,5 +35,7 @@ export const alertRuleRoutes = [
   route(deleteAlertRule, async ({ projectId, params }, { clickhouse }) =>
     deleteRule(clickhouse, projectId, params.ruleId),
   ),
-  route(listAlerts, async ({ projectId, query }, { clickhouse }) => alertHistory(clickhouse, projectId, query)),
+  route(listAlerts, async ({ projectId, query }, { clickhouse }) =>
+    alertHistory(clickhouse, projectId, query),
+  ),
 ];

@@ -25,117 +25,117 @@ const namedSteps = (counts: CustomFunnelCounts, names: readonly (string | null)[
   }));
 
 export const customFunnelRoutes = [
-    route(postCustomFunnel, async ({ projectId, body }, { clickhouse }) => {
-      const breakdown =
-        body.breakdown?.kind === 'customer'
-          ? {
-              ...body.breakdown,
-              limit: body.breakdownLimit,
-              model: (await currentCustomerModel(clickhouse, projectId)).model,
-            }
-          : body.breakdown && { ...body.breakdown, limit: body.breakdownLimit };
-      const result: CustomFunnelResult = await queryCustomFunnel(clickhouse, {
-        projectId,
-        from: body.from,
-        to: body.to,
-        windowSeconds: body.window,
-        funnel: body,
-        ...(breakdown && { breakdown }),
-      });
-      const names = body.steps.map((step) => step.name ?? null);
-      return {
-        projectId,
-        from: body.from.toISOString(),
-        to: body.to.toISOString(),
-        windowSeconds: body.window,
-        order: body.order,
-        steps: namedSteps(result, names),
-        excludedCustomers: result.excludedCustomers,
-        ...(body.breakdown && {
-          breakdown: {
-            dimension: body.breakdown.dimension,
-            truncated: result.segmentsTruncated ?? false,
-            segments: (result.segments ?? []).map((segment) => ({
-              value: segment.value,
-              excludedCustomers: segment.excludedCustomers,
-              steps: namedSteps(segment, names),
-            })),
-          },
-        }),
-      };
-    }),
-
-    route(postCustomFunnelCustomers, async ({ projectId, body }, { clickhouse }) => {
-      const page = await queryCustomFunnelCustomers(clickhouse, {
-        projectId,
-        from: body.from,
-        to: body.to,
-        windowSeconds: body.window,
-        funnel: body,
-        step: body.step,
-        outcome: body.outcome,
-        limit: body.limit,
-        ...(body.after !== undefined && { after: body.after }),
-      });
-      return {
-        step: body.step,
-        outcome: body.outcome,
-        customers: page.customers.map((c) => ({
-          ...c,
-          profile: `/v1/projects/${projectId}/customers/${encodeURIComponent(c.customer)}`,
-        })),
-        next: page.next,
-      };
-    }),
-
-    route(compareExperimentVariants, async ({ projectId, body }, { clickhouse }) => {
-      const result = await queryCustomFunnel(clickhouse, {
-        projectId,
-        from: body.from,
-        to: body.to,
-        windowSeconds: body.window,
-        funnel: experimentFunnel(body),
-        breakdown: { kind: 'touchpoint', dimension: `property:${body.variantProperty}`, limit: MAX_VARIANTS },
-        oneValuePerCustomer: true,
-      });
-      const conversionStep = body.conversionStep ?? body.steps.length;
-      // A variant only customers exposed to several variants saw first has nobody left in it.
-      const variants = (result.segments ?? []).filter((segment) => (segment.steps[0]?.customers ?? 0) > 0);
-      const comparison = compareVariants(
-        variants.map((segment) => ({
-          variant: segment.value,
-          exposed: segment.steps[0]?.customers ?? 0,
-          converted: segment.steps[conversionStep]?.customers ?? 0,
-        })),
-        { control: body.control, minimumSample: body.minimumSample },
-      );
-      if (!comparison.ok) {
-        throw queryProblem('INVALID_REQUEST', `control: ${comparison.reason}`, {
-          extra: { errors: [{ field: 'control', message: comparison.reason }] },
-        });
-      }
-      const names = ['exposure', ...body.steps.map((step) => step.name ?? null)];
-      return {
-        projectId,
-        experiment: body.experiment,
-        from: body.from.toISOString(),
-        to: body.to.toISOString(),
-        windowSeconds: body.window,
-        order: body.order,
-        conversionStep,
-        control: comparison.control,
-        exposedCustomers: result.steps[0]?.customers ?? 0,
-        multipleVariantCustomers: result.conflictingCustomers,
-        excludedCustomers: result.excludedCustomers,
-        variantsTruncated: result.segmentsTruncated ?? false,
-        variants: comparison.variants.map((variant) => {
-          const segment = variants.find((s) => s.value === variant.variant) as CustomFunnelCounts;
-          return {
-            ...variant,
+  route(postCustomFunnel, async ({ projectId, body }, { clickhouse }) => {
+    const breakdown =
+      body.breakdown?.kind === 'customer'
+        ? {
+            ...body.breakdown,
+            limit: body.breakdownLimit,
+            model: (await currentCustomerModel(clickhouse, projectId)).model,
+          }
+        : body.breakdown && { ...body.breakdown, limit: body.breakdownLimit };
+    const result: CustomFunnelResult = await queryCustomFunnel(clickhouse, {
+      projectId,
+      from: body.from,
+      to: body.to,
+      windowSeconds: body.window,
+      funnel: body,
+      ...(breakdown && { breakdown }),
+    });
+    const names = body.steps.map((step) => step.name ?? null);
+    return {
+      projectId,
+      from: body.from.toISOString(),
+      to: body.to.toISOString(),
+      windowSeconds: body.window,
+      order: body.order,
+      steps: namedSteps(result, names),
+      excludedCustomers: result.excludedCustomers,
+      ...(body.breakdown && {
+        breakdown: {
+          dimension: body.breakdown.dimension,
+          truncated: result.segmentsTruncated ?? false,
+          segments: (result.segments ?? []).map((segment) => ({
+            value: segment.value,
             excludedCustomers: segment.excludedCustomers,
             steps: namedSteps(segment, names),
-          };
-        }),
-      };
-    }),
+          })),
+        },
+      }),
+    };
+  }),
+
+  route(postCustomFunnelCustomers, async ({ projectId, body }, { clickhouse }) => {
+    const page = await queryCustomFunnelCustomers(clickhouse, {
+      projectId,
+      from: body.from,
+      to: body.to,
+      windowSeconds: body.window,
+      funnel: body,
+      step: body.step,
+      outcome: body.outcome,
+      limit: body.limit,
+      ...(body.after !== undefined && { after: body.after }),
+    });
+    return {
+      step: body.step,
+      outcome: body.outcome,
+      customers: page.customers.map((c) => ({
+        ...c,
+        profile: `/v1/projects/${projectId}/customers/${encodeURIComponent(c.customer)}`,
+      })),
+      next: page.next,
+    };
+  }),
+
+  route(compareExperimentVariants, async ({ projectId, body }, { clickhouse }) => {
+    const result = await queryCustomFunnel(clickhouse, {
+      projectId,
+      from: body.from,
+      to: body.to,
+      windowSeconds: body.window,
+      funnel: experimentFunnel(body),
+      breakdown: { kind: 'touchpoint', dimension: `property:${body.variantProperty}`, limit: MAX_VARIANTS },
+      oneValuePerCustomer: true,
+    });
+    const conversionStep = body.conversionStep ?? body.steps.length;
+    // A variant only customers exposed to several variants saw first has nobody left in it.
+    const variants = (result.segments ?? []).filter((segment) => (segment.steps[0]?.customers ?? 0) > 0);
+    const comparison = compareVariants(
+      variants.map((segment) => ({
+        variant: segment.value,
+        exposed: segment.steps[0]?.customers ?? 0,
+        converted: segment.steps[conversionStep]?.customers ?? 0,
+      })),
+      { control: body.control, minimumSample: body.minimumSample },
+    );
+    if (!comparison.ok) {
+      throw queryProblem('INVALID_REQUEST', `control: ${comparison.reason}`, {
+        extra: { errors: [{ field: 'control', message: comparison.reason }] },
+      });
+    }
+    const names = ['exposure', ...body.steps.map((step) => step.name ?? null)];
+    return {
+      projectId,
+      experiment: body.experiment,
+      from: body.from.toISOString(),
+      to: body.to.toISOString(),
+      windowSeconds: body.window,
+      order: body.order,
+      conversionStep,
+      control: comparison.control,
+      exposedCustomers: result.steps[0]?.customers ?? 0,
+      multipleVariantCustomers: result.conflictingCustomers,
+      excludedCustomers: result.excludedCustomers,
+      variantsTruncated: result.segmentsTruncated ?? false,
+      variants: comparison.variants.map((variant) => {
+        const segment = variants.find((s) => s.value === variant.variant) as CustomFunnelCounts;
+        return {
+          ...variant,
+          excludedCustomers: segment.excludedCustomers,
+          steps: namedSteps(segment, names),
+        };
+      }),
+    };
+  }),
 ];

@@ -26,7 +26,9 @@ export const customerRoutes = [
     const { model } = await currentCustomerModel(clickhouse, projectId);
     return { dimension, segments: await querySegments(clickhouse, { projectId, model, dimension }) };
   }),
-  route(getCustomerModel, async ({ projectId }, { clickhouse }) => currentCustomerModel(clickhouse, projectId)),
+  route(getCustomerModel, async ({ projectId }, { clickhouse }) =>
+    currentCustomerModel(clickhouse, projectId),
+  ),
   route(putCustomerModelRoute, async ({ projectId, body }, { clickhouse }) =>
     putCustomerModel(clickhouse, projectId, body),
   ),

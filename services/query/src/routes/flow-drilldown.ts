@@ -63,7 +63,9 @@ export const flowDrilldownRoutes = [
     const funnelOf = (from: Date, to: Date) =>
       queryStageFunnel(clickhouse, { projectId, from, to, windowSeconds: query.window });
     const previous =
-      query.compare === undefined ? undefined : { from: new Date(query.from.getTime() - span), to: query.from };
+      query.compare === undefined
+        ? undefined
+        : { from: new Date(query.from.getTime() - span), to: query.from };
     const current = await funnelOf(query.from, query.to);
     const before = previous && (await funnelOf(previous.from, previous.to));
     return {

@@ -27,7 +27,9 @@ export const kpiRoutes = [
     const cohorts = await queryRetention(clickhouse, {
       projectId,
       ...query,
-      ...(breakdown === undefined || model === undefined ? {} : { breakdown: { dimension: breakdown, model } }),
+      ...(breakdown === undefined || model === undefined
+        ? {}
+        : { breakdown: { dimension: breakdown, model } }),
     });
     return { interval: query.interval, timezone: query.timezone, periods: query.periods, cohorts };
   }),

@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { ParsedRequest, RouteContract, RouteResponse } from '@waymark/api-contract';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
 import { parse } from '../validation.ts';
 
 /** What every handler gets: storage, and the API-key check that answers the request's project id. */
@@ -18,11 +19,11 @@ type DeepReadonly<T> = T extends readonly (infer U)[]
 /** A handler's request: the contract's parsed parts and the authorized project. */
 export type HandlerRequest<C extends RouteContract> = ParsedRequest<C> & { readonly projectId: string };
 
-/** A handler answers what its contract's response schema describes (checked by the compiler). */
+/** A handler answers what its contract's response schema describes (checked by the compiler), or nothing. */
 export type RouteHandler<C extends RouteContract> = (
   request: HandlerRequest<C>,
   context: Pick<RouteContext, 'clickhouse'>,
-) => Promise<DeepReadonly<RouteResponse<C>>>;
+) => Promise<C['response']['schema'] extends z.ZodType ? DeepReadonly<RouteResponse<C>> : void>;
 
 /** A contract and its handler: one row of the route table. */
 export interface ServedRoute {

@@ -4,7 +4,9 @@ import { route } from './route.ts';
 
 export const stageRuleRoutes = [
   route(getStageRules, async ({ projectId }, { clickhouse }) => currentRuleset(clickhouse, projectId)),
-  route(putStageRules, async ({ projectId, body }, { clickhouse }) => putRuleset(clickhouse, projectId, body)),
+  route(putStageRules, async ({ projectId, body }, { clickhouse }) =>
+    putRuleset(clickhouse, projectId, body),
+  ),
   route(dryRunStageRules, async ({ projectId, body }, { clickhouse }) =>
     dryRunRuleset(clickhouse, projectId, body),
   ),
