@@ -18,6 +18,7 @@ import {
   NullableNumber,
   PageCursor,
   ProjectParams,
+  stepFigures,
 } from './request-fields.ts';
 import { defineRoute } from './route-contract.ts';
 
@@ -115,14 +116,7 @@ const Steps = z.array(
   z.object({
     step: z.int().min(1),
     name: z.string().nullable(),
-    customers: z.int(),
-    conversionFromStart: z.number(),
-    conversionFromPrevious: z.number(),
-    dropOff: z.number(),
-    medianSecondsFromPrevious: NullableNumber.optional(),
-    p90SecondsFromPrevious: NullableNumber.optional(),
-    medianSecondsToNext: NullableNumber.optional(),
-    p90SecondsToNext: NullableNumber.optional(),
+    ...stepFigures,
   }),
 );
 

@@ -28,6 +28,7 @@ export * from './route-contract.ts';
 export * from './sessions.ts';
 export * from './stage-funnel.ts';
 export * from './stage-rules.ts';
+export { type TimelinePosition, timelineCursor } from './timeline-cursor.ts';
 
 /** Every route of the query API, in the order the OpenAPI document lists them. */
 export const QUERY_ROUTES = [

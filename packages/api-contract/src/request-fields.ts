@@ -93,3 +93,15 @@ export const Dimension = CustomerDimension.meta({
 /** An instant in an answer: ISO-8601 in UTC, as `Date.prototype.toISOString` writes it. */
 export const DateTime = z.string().meta({ format: 'date-time' });
 export const NullableNumber = z.number().nullable();
+
+/** What a stage funnel's stage and a custom funnel's step both report (docs/analytics/). */
+export const stepFigures = {
+  customers: z.int(),
+  conversionFromStart: z.number(),
+  conversionFromPrevious: z.number(),
+  dropOff: z.number(),
+  medianSecondsFromPrevious: NullableNumber.optional(),
+  p90SecondsFromPrevious: NullableNumber.optional(),
+  medianSecondsToNext: NullableNumber.optional(),
+  p90SecondsToNext: NullableNumber.optional(),
+};

@@ -16,8 +16,8 @@ import {
   Dimension,
   fromBeforeTo,
   IsoInstant,
-  NullableNumber,
   ProjectParams,
+  stepFigures,
 } from './request-fields.ts';
 import { defineRoute } from './route-contract.ts';
 
@@ -118,14 +118,7 @@ const Stages = z
     z.object({
       stage: z.enum(STAGE_NAMES),
       index: z.int().min(1).max(7),
-      customers: z.int(),
-      conversionFromStart: z.number(),
-      conversionFromPrevious: z.number(),
-      dropOff: z.number(),
-      medianSecondsFromPrevious: NullableNumber.optional(),
-      p90SecondsFromPrevious: NullableNumber.optional(),
-      medianSecondsToNext: NullableNumber.optional(),
-      p90SecondsToNext: NullableNumber.optional(),
+      ...stepFigures,
     }),
   )
   .min(7)
