@@ -37,16 +37,22 @@ export const PropertyFilter = z
   .strictObject({
     property: PropertyKey,
     eq: Scalar.optional(),
-    neq: Scalar.optional(),
+    neq: Scalar.optional().meta({ description: 'Also holds when the key is absent' }),
     in: z.array(Scalar).min(1).max(MAX_VALUES).optional(),
-    gte: z.number().optional(),
+    gte: z.number().optional().meta({ description: 'Numbers and numeric strings' }),
     lte: z.number().optional(),
-    exists: z.boolean().optional(),
-    contains: z.string().min(1).max(MAX_TEXT).optional(),
+    exists: z.boolean().optional().meta({ description: 'Present and not null' }),
+    contains: z
+      .string()
+      .min(1)
+      .max(MAX_TEXT)
+      .optional()
+      .meta({ description: 'Case-insensitive substring of a string value' }),
   })
   .refine((filter) => PROPERTY_OPERATORS.some((operator) => filter[operator] !== undefined), {
     message: `a property filter needs at least one of ${PROPERTY_OPERATORS.join(', ')}`,
-  });
+  })
+  .meta({ description: 'On `properties.<property>`; every operator given must hold' });
 export type PropertyFilter = z.infer<typeof PropertyFilter>;
 
 /** One value or a list of them; a single value is read as a list of one. */
@@ -61,25 +67,31 @@ const matchShape = {
   /** Exact, case-sensitive event name(s). */
   event: oneOrMany(z.string().min(1).max(200)).optional(),
   /** Page path glob(s), any of which may match: `*` is any run of characters; case-insensitive. */
-  pagePath: oneOrMany(PathGlob).optional(),
+  pagePath: oneOrMany(PathGlob).optional().meta({
+    description: 'Glob(s): `*` is any run of characters; case-insensitive; the whole path must match',
+  }),
   /** A touchpoint staged at this stage or a later one (the stage funnel's "reached" reading). */
-  stage: StageRef.optional(),
+  stage: StageRef.optional().meta({ description: 'A touchpoint staged at this stage or later' }),
   properties: z.array(PropertyFilter).min(1).max(20).optional(),
 };
 
 const hasCondition = (match: Partial<Record<(typeof MATCH_KEYS)[number], unknown>>) =>
   MATCH_KEYS.some((key) => match[key] !== undefined);
+const allConditions = {
+  description: 'All conditions present must hold; at least one of type, event, pagePath, stage, properties',
+};
 const needsCondition = {
   message: `a step needs at least one of ${MATCH_KEYS.join(', ')} (an empty step would match every touchpoint)`,
 };
 
 /** What a touchpoint must be to count for a step: all the conditions present hold. */
-export const StepMatch = z.strictObject(matchShape).refine(hasCondition, needsCondition);
+export const StepMatch = z.strictObject(matchShape).refine(hasCondition, needsCondition).meta(allConditions);
 export type StepMatch = z.infer<typeof StepMatch>;
 
 export const FunnelStep = z
   .strictObject({ ...matchShape, /** A label for the answer. */ name: z.string().max(200).optional() })
-  .refine(hasCondition, needsCondition);
+  .refine(hasCondition, needsCondition)
+  .meta(allConditions);
 export type FunnelStep = z.infer<typeof FunnelStep>;
 
 /** PostHog's exclusion step: a customer with a matching touchpoint between the two steps leaves the funnel. */
@@ -89,7 +101,8 @@ export const FunnelExclusion = z
   .refine((exclusion) => exclusion.afterStep < exclusion.beforeStep, {
     message: 'afterStep must be before beforeStep',
     path: ['beforeStep'],
-  });
+  })
+  .meta(allConditions);
 export type FunnelExclusion = z.infer<typeof FunnelExclusion>;
 
 /**
@@ -107,7 +120,10 @@ export function funnelShape(minSteps: number, maxSteps: number) {
   return {
     steps: z.array(FunnelStep).min(minSteps).max(maxSteps),
     order: z.enum(FUNNEL_ORDERS).default('ordered'),
-    exclusions: z.array(FunnelExclusion).max(MAX_FUNNEL_EXCLUSIONS).default([]),
+    exclusions: z.array(FunnelExclusion).max(MAX_FUNNEL_EXCLUSIONS).default([]).meta({
+      description:
+        'Customers with a matching touchpoint after `afterStep` and before `beforeStep` leave the funnel',
+    }),
   };
 }
 

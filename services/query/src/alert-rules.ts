@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { AlertsQuery, BacktestBody } from '@waymark/api-contract';
 import {
   alertRuleKey,
   backtestAlertRule,
@@ -20,30 +21,11 @@ import {
   parseAlertRule,
   withoutSecrets,
 } from '@waymark/journey';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { currentCustomerModel } from './customer-model.ts';
-import { fromBeforeTo, IsoInstant, ProjectParams } from './params.ts';
 import { queryProblem } from './problems.ts';
-import { parse } from './validation.ts';
 
 /** Alert rules CRUD, history and backtest (docs/alerting.md). */
-
-export const AlertRuleParams = ProjectParams.extend({
-  ruleId: z.string().regex(/^ar_[A-Za-z0-9_-]{1,64}$/, { message: 'expected a rule id like ar_…' }),
-});
-
-export const AlertsQuery = z
-  .object({
-    ruleId: AlertRuleParams.shape.ruleId.optional(),
-    from: IsoInstant.optional(),
-    to: IsoInstant.optional(),
-    limit: z.coerce.number().int().min(1).max(1000).default(100),
-  })
-  .refine(...fromBeforeTo);
-
-export const BacktestBody = z
-  .object({ rule: z.unknown(), from: IsoInstant, to: IsoInstant })
-  .refine(...fromBeforeTo);
 
 function validRule(input: unknown, field = ''): AlertRule {
   const parsed = parseAlertRule(input);
@@ -142,8 +124,11 @@ export async function deleteRule(
   await saveAlertRule(clickhouse, { ...current, version: current.version + 1, deleted: true });
 }
 
-export async function alertHistory(clickhouse: ClickHouseClient, projectId: string, query: unknown) {
-  const { ruleId, from, to, limit } = parse(AlertsQuery, query);
+export async function alertHistory(
+  clickhouse: ClickHouseClient,
+  projectId: string,
+  { ruleId, from, to, limit }: z.output<typeof AlertsQuery>,
+) {
   const events = await listAlertEvents(clickhouse, {
     projectId,
     limit,
@@ -168,8 +153,11 @@ export async function alertHistory(clickhouse: ClickHouseClient, projectId: stri
   };
 }
 
-export async function backtestRule(clickhouse: ClickHouseClient, projectId: string, body: unknown) {
-  const { rule: input, from, to } = parse(BacktestBody, body);
+export async function backtestRule(
+  clickhouse: ClickHouseClient,
+  projectId: string,
+  { rule: input, from, to }: z.output<typeof BacktestBody>,
+) {
   const rule = validRule(input, 'rule');
   const slots = backtestSlots(from.getTime(), to.getTime(), rule.evaluateEvery);
   if (slots.length > MAX_BACKTEST_EVALUATIONS) {

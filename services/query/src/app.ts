@@ -1,11 +1,11 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { ProjectParams } from '@waymark/api-contract';
 import { createServiceApp } from '@waymark/http';
 import type { Logger } from '@waymark/logger';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { registerApiDocs } from './api-docs.ts';
 import { type ApiKeyOwner, checkApiKey } from './api-keys.ts';
 import { openApiDocument } from './openapi.ts';
-import { ProjectParams } from './params.ts';
 import { QUERY_ERRORS, queryProblem } from './problems.ts';
 import { API_ROUTES } from './routes/index.ts';
 import { parse } from './validation.ts';
@@ -49,7 +49,7 @@ export function buildQueryApp(deps: QueryDeps): FastifyInstance {
     return projectId;
   };
 
-  for (const routes of API_ROUTES) routes.register(app, { clickhouse: deps.clickhouse, authorize });
+  for (const route of API_ROUTES) route.register(app, { clickhouse: deps.clickhouse, authorize });
   app.get('/openapi.json', async () => openApiDocument());
   registerApiDocs(app);
   return app;

@@ -1,16 +1,10 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { CurrentCustomerModel, CustomerModelBody } from '@waymark/api-contract';
 import { insertProjectDocument, latestProjectDocument } from '@waymark/clickhouse';
 import { CustomerModel, DEFAULT_CUSTOMER_MODEL } from '@waymark/journey';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { queryProblem } from './problems.ts';
-import { checkNextVersion, parse } from './validation.ts';
-
-export interface CurrentCustomerModel {
-  /** 1 is the documented default; a project's first own model is version 2. */
-  version: number;
-  source: 'default' | 'project';
-  model: CustomerModel;
-}
+import { checkNextVersion } from './validation.ts';
 
 export async function currentCustomerModel(
   clickhouse: ClickHouseClient,
@@ -25,15 +19,12 @@ export async function currentCustomerModel(
   return { version: stored.version, source: 'project', model: parsed.data };
 }
 
-const PutBody = z.strictObject({ version: z.number().int().min(2), model: CustomerModel });
-
 /** Stores a new version; omitted thresholds take their defaults. */
 export async function putCustomerModel(
   clickhouse: ClickHouseClient,
   projectId: string,
-  body: unknown,
+  { version, model }: z.output<typeof CustomerModelBody>,
 ): Promise<CurrentCustomerModel> {
-  const { version, model } = parse(PutBody, body);
   const current = await currentCustomerModel(clickhouse, projectId);
   checkNextVersion('customer model', current.version, version);
   await insertProjectDocument(clickhouse, 'customerModel', {

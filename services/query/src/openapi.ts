@@ -1,6 +1,9 @@
-import { API_ROUTES } from './routes/index.ts';
+import { operationPaths, QUERY_ROUTES } from '@waymark/api-contract';
 
-/** The OpenAPI 3.1 document of the query API; `query-api.integration.test.ts` checks every route is described here. */
+/**
+ * The OpenAPI 3.1 document of the query API, generated from the route contracts;
+ * `query-api.integration.test.ts` checks every route is described here.
+ */
 export function openApiDocument() {
   return {
     openapi: '3.1.0',
@@ -17,7 +20,7 @@ export function openApiDocument() {
     },
     security: [{ apiKey: [] }],
     paths: {
-      ...Object.assign({}, ...API_ROUTES.map((routes) => routes.paths)),
+      ...operationPaths(QUERY_ROUTES),
       '/health/live': {
         get: { operationId: 'live', security: [], responses: { 200: { description: 'Process is up' } } },
       },

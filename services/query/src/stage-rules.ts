@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { DryRunBody } from '@waymark/api-contract';
 import { insertProjectDocument, latestProjectDocument, recentTouchpoints } from '@waymark/clickhouse';
 import {
   classifyTouchpoint,
@@ -8,9 +9,9 @@ import {
   type StageRuleset,
   stageName,
 } from '@waymark/journey';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { queryProblem } from './problems.ts';
-import { checkNextVersion, parse } from './validation.ts';
+import { checkNextVersion } from './validation.ts';
 
 export interface CurrentRuleset {
   version: number;
@@ -66,16 +67,14 @@ export async function putRuleset(
   return { version: ruleset.version, source: 'project', ruleset };
 }
 
-export const DryRunBody = z.object({
-  ruleset: z.unknown(),
-  limit: z.number().int().min(1).max(10_000).default(1000),
-});
-
 const MAX_EXAMPLES = 20;
 
 /** How the project's last `limit` touchpoints would be staged by a proposed ruleset, next to how they were. */
-export async function dryRunRuleset(clickhouse: ClickHouseClient, projectId: string, body: unknown) {
-  const parsedBody = parse(DryRunBody, body);
+export async function dryRunRuleset(
+  clickhouse: ClickHouseClient,
+  projectId: string,
+  parsedBody: z.output<typeof DryRunBody>,
+) {
   const proposed = compileRuleset(validRuleset(parsedBody.ruleset, 'ruleset'));
   const touchpoints = await recentTouchpoints(clickhouse, projectId, parsedBody.limit);
   const countsBefore = Array<number>(8).fill(0);

@@ -12,12 +12,15 @@ const MINUTE_MS = 60_000;
 const UNIT_MS = { m: MINUTE_MS, h: 60 * MINUTE_MS, d: 24 * 60 * MINUTE_MS } as const;
 const MAX_DURATION_MS = 90 * UNIT_MS.d;
 
+const DURATION = /^(\d{1,6})(m|h|d)$/;
+
 /** `<n>m`, `<n>h` or `<n>d` between one minute and 90 days → milliseconds. */
 export const AlertDuration = z
   .string()
   .max(16)
+  .meta({ pattern: DURATION.source, examples: ['15m', '1h', '1d'] })
   .transform((text, ctx) => {
-    const match = /^(\d{1,6})(m|h|d)$/.exec(text);
+    const match = DURATION.exec(text);
     const ms = match ? Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS] : Number.NaN;
     if (!(ms >= MINUTE_MS && ms <= MAX_DURATION_MS)) {
       ctx.addIssue({
@@ -36,11 +39,16 @@ export const WebhookTarget = z.strictObject({
    * The HMAC-SHA256 key of `X-Waymark-Signature`. Never returned by the API; when a saved rule is sent back
    * without it, the stored secret of the same URL is kept.
    */
-  secret: z.string().min(16, 'use a secret of at least 16 characters').max(256).optional(),
+  secret: z
+    .string()
+    .min(16, 'use a secret of at least 16 characters')
+    .max(256)
+    .optional()
+    .meta({ writeOnly: true }),
   /** `json`: Waymark's payload; `slack`: a Slack-compatible `{ text, blocks }` (incoming webhooks). */
   format: z.enum(['json', 'slack']).default('json'),
   /** Read-only in answers (whether a secret is stored); ignored when sent. */
-  secretSet: z.boolean().optional(),
+  secretSet: z.boolean().optional().meta({ readOnly: true }),
 });
 export type WebhookTarget = z.infer<typeof WebhookTarget>;
 

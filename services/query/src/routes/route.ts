@@ -1,14 +1,64 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { ParsedRequest, RouteContract, RouteResponse } from '@waymark/api-contract';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import { parse } from '../validation.ts';
 
-/** What every route module gets: storage, and the API-key check that answers the request's project id. */
+/** What every handler gets: storage, and the API-key check that answers the request's project id. */
 export interface RouteContext {
   readonly clickhouse: ClickHouseClient;
   authorize(request: FastifyRequest): Promise<string>;
 }
 
-/** A group of routes and their OpenAPI path descriptions, kept side by side. */
-export interface ApiRoutes {
+type DeepReadonly<T> = T extends readonly (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+/** A handler's request: the contract's parsed parts and the authorized project. */
+export type HandlerRequest<C extends RouteContract> = ParsedRequest<C> & { readonly projectId: string };
+
+/** A handler answers what its contract's response schema describes (checked by the compiler), or nothing. */
+export type RouteHandler<C extends RouteContract> = (
+  request: HandlerRequest<C>,
+  context: Pick<RouteContext, 'clickhouse'>,
+) => Promise<C['response']['schema'] extends z.ZodType ? DeepReadonly<RouteResponse<C>> : void>;
+
+/** A contract and its handler: one row of the route table. */
+export interface ServedRoute {
+  readonly contract: RouteContract;
   register(app: FastifyInstance, context: RouteContext): void;
-  readonly paths: Record<string, unknown>;
+}
+
+/**
+ * Serves a contract. The API key is checked before anything else, so even an otherwise invalid request gets
+ * the auth answer; then params, query and body are parsed with the contract's schemas, each refusal an
+ * INVALID_REQUEST naming every offending field (docs/api-errors.md).
+ */
+export function route<const C extends RouteContract>(contract: C, handler: RouteHandler<C>): ServedRoute {
+  return {
+    contract,
+    register(app, { clickhouse, authorize }) {
+      app.route({
+        method: contract.method.toUpperCase() as 'GET',
+        url: contract.path,
+        handler: async (request, reply) => {
+          const projectId = await authorize(request);
+          const parsed = {
+            projectId,
+            params: parse(contract.params, request.params),
+            query: contract.query && parse(contract.query, request.query),
+            body:
+              contract.body === undefined || contract.bodyCheckedBy === 'handler'
+                ? request.body
+                : parse(contract.body, request.body),
+          } as HandlerRequest<C>;
+          const answer = await handler(parsed, { clickhouse });
+          const { status } = contract.response;
+          return status === 204 ? reply.status(204).send() : reply.status(status).send(answer);
+        },
+      });
+    },
+  };
 }

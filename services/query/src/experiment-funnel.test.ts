@@ -1,5 +1,6 @@
+import { CustomFunnelRequest, ExperimentRequest } from '@waymark/api-contract';
 import { describe, expect, it } from 'vitest';
-import { CustomFunnelRequest, ExperimentRequest, experimentFunnel } from './funnel-requests.ts';
+import { experimentFunnel } from './experiment-funnel.ts';
 
 const fields = (result: { error?: { issues: { path: PropertyKey[] }[] } }) => [
   ...new Set((result.error?.issues ?? []).map((issue) => issue.path.join('.'))),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_FILTER_VALUE_LENGTH, MAX_FILTER_VALUES, StageFunnelQuery } from './stage-funnel-params.ts';
+import { MAX_FILTER_VALUE_LENGTH, MAX_FILTER_VALUES, StageFunnelQuery } from './stage-funnel.ts';
 
 const RANGE = { from: '2026-11-01', to: '2026-11-08' };
 const fieldsOf = (input: Record<string, unknown>) =>

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FunnelCustomersQuery, StageFlowQuery, TimelineQuery, timelineCursor } from './flow-params.ts';
+import { FunnelCustomersQuery, StageFlowQuery, TimelineQuery } from './flow.ts';
+import { timelineCursor } from './timeline-cursor.ts';
 
 describe('TimelineQuery', () => {
   it('reads back the cursor it wrote, message ids of any text included', () => {

@@ -1,4 +1,4 @@
-import { CUSTOMER_TYPES, CustomerDimension, RFM_SEGMENTS, VALUE_TIERS } from '@waymark/journey';
+import { CUSTOMER_DIMENSIONS, CustomerDimension } from '@waymark/journey';
 import { z } from 'zod';
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
@@ -16,6 +16,7 @@ export const IsoInstant = z
   .string()
   // abort: otherwise a refinement of the enclosing object still runs and reads the long string as a Date.
   .max(40, { abort: true })
+  .meta({ examples: ['2026-11-01', '2026-11-01T00:00:00Z'] })
   .transform((s, ctx) => {
     const valid = DATE_ONLY.test(s) || z.iso.datetime({ offset: true }).safeParse(s).success;
     const date = new Date(DATE_ONLY.test(s) ? `${s}T00:00:00Z` : s);
@@ -39,20 +40,23 @@ const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 const MAX_WINDOW_SECONDS = 366 * 86_400;
 
 /** A conversion window: seconds, or `<n>s|m|h|d`; at most 366 days. */
-export const ConversionWindow = z.string().transform((s, ctx) => {
-  const match = WINDOW.exec(s);
-  const seconds = match
-    ? Number(match[1]) * UNIT_SECONDS[(match[2] ?? 's') as keyof typeof UNIT_SECONDS]
-    : Number.NaN;
-  if (!(seconds > 0 && seconds <= MAX_WINDOW_SECONDS)) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `expected seconds or <n>s, <n>m, <n>h, <n>d between 1 second and ${MAX_WINDOW_SECONDS / 86_400} days (e.g. 30d)`,
-    });
-    return z.NEVER;
-  }
-  return seconds;
-});
+export const ConversionWindow = z
+  .string()
+  .meta({ pattern: WINDOW.source })
+  .transform((s, ctx) => {
+    const match = WINDOW.exec(s);
+    const seconds = match
+      ? Number(match[1]) * UNIT_SECONDS[(match[2] ?? 's') as keyof typeof UNIT_SECONDS]
+      : Number.NaN;
+    if (!(seconds > 0 && seconds <= MAX_WINDOW_SECONDS)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected seconds or <n>s, <n>m, <n>h, <n>d between 1 second and ${MAX_WINDOW_SECONDS / 86_400} days (e.g. 30d)`,
+      });
+      return z.NEVER;
+    }
+    return seconds;
+  });
 
 /**
  * The one refinement for ranges: `from` before `to`. Zod may run object refinements even when a field
@@ -75,25 +79,7 @@ export const ProjectParams = z.object({
     .regex(/^[A-Za-z0-9_.-]+$/),
 });
 
-export const SessionsQuery = z
-  .object({
-    from: IsoInstant,
-    to: IsoInstant,
-    limit: z.coerce.number().int().min(1).max(1000).default(100),
-  })
-  .refine(...fromBeforeTo);
-
-const Flag = z.enum(['true', 'false']).transform((s) => s === 'true');
-
-export const CustomersQuery = z.object({
-  type: z.enum(CUSTOMER_TYPES).optional(),
-  atRisk: Flag.optional(),
-  tier: z.enum(VALUE_TIERS).optional(),
-  rfmSegment: z.enum(RFM_SEGMENTS.map((s) => s.name)).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  /** The `next` cursor of the previous page. */
-  after: z.string().max(600).optional(),
-});
+const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
  * A customer key as /customers lists it, percent-encoded in the path (any character, `a:` for an empty
@@ -108,8 +94,37 @@ export const CustomerKey = z
     message:
       'a customer key is Unicode text: a lone surrogate is stored as U+FFFD; take the key from /customers',
   });
-const LONE_SURROGATE = /\p{Cs}/u;
 
 export const CustomerParams = ProjectParams.extend({ customer: CustomerKey });
 
-export const SegmentsQuery = z.object({ dimension: CustomerDimension });
+/** The page size of a paged list. */
+export const PageLimit = z.coerce.number().int().min(1).max(1000).default(100);
+
+/** The `next` cursor of the previous page. */
+export const PageCursor = z.string().max(600).meta({ description: 'The `next` cursor of the previous page' });
+
+/** Every customer dimension by name, for descriptions. */
+export const CUSTOMER_DIMENSION_NAMES = `${[...Object.values(CUSTOMER_DIMENSIONS).flat(), 'trait:<name>'].join(', ')} (docs/customers.md)`;
+
+/** A customer dimension (docs/customers.md), as the OpenAPI document describes it. */
+export const Dimension = CustomerDimension.meta({
+  type: 'string',
+  description: `A customer dimension: ${CUSTOMER_DIMENSION_NAMES}`,
+  examples: ['type', 'tier', 'country', 'trait:plan'],
+});
+
+/** An instant in an answer: ISO-8601 in UTC, as `Date.prototype.toISOString` writes it. */
+export const DateTime = z.string().meta({ format: 'date-time' });
+export const NullableNumber = z.number().nullable();
+
+/** What a stage funnel's stage and a custom funnel's step both report (docs/analytics/). */
+export const stepFigures = {
+  customers: z.int(),
+  conversionFromStart: z.number(),
+  conversionFromPrevious: z.number(),
+  dropOff: z.number(),
+  medianSecondsFromPrevious: NullableNumber.optional(),
+  p90SecondsFromPrevious: NullableNumber.optional(),
+  medianSecondsToNext: NullableNumber.optional(),
+  p90SecondsToNext: NullableNumber.optional(),
+};

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConversionWindow, CustomerKey, IsoInstant } from './params.ts';
+import { ConversionWindow, CustomerKey, IsoInstant } from './request-fields.ts';
 
 describe('IsoInstant', () => {
   it("accepts the store's range only: 1900-01-01 to 2300-01-01", () => {

@@ -1,0 +1,61 @@
+import {
+  backtestAlertRule,
+  createAlertRule,
+  deleteAlertRule,
+  getAlertRule,
+  listAlertRules,
+  listAlerts,
+  replaceAlertRule,
+} from './alert-rules.ts';
+import { compareExperimentVariants, postCustomFunnel, postCustomFunnelCustomers } from './custom-funnels.ts';
+import { getCustomer, getCustomerModel, getSegments, listCustomers, putCustomerModel } from './customers.ts';
+import { getBottlenecks, getCustomerTimeline, getStageFlow, getStageFunnelCustomers } from './flow.ts';
+import { getKpis, getRetention } from './kpis.ts';
+import type { RouteContract } from './route-contract.ts';
+import { listSessions } from './sessions.ts';
+import { getStageFunnel } from './stage-funnel.ts';
+import { dryRunStageRules, getStageRules, putStageRules } from './stage-rules.ts';
+
+export * from './alert-rules.ts';
+export * from './custom-funnels.ts';
+export * from './customers.ts';
+export * from './flow.ts';
+export * from './kpis.ts';
+export { operationPaths } from './openapi.ts';
+export * from './problems.ts';
+export * from './request-fields.ts';
+export * from './route-contract.ts';
+export * from './sessions.ts';
+export * from './stage-funnel.ts';
+export * from './stage-rules.ts';
+export { type TimelinePosition, timelineCursor } from './timeline-cursor.ts';
+
+/** Every route of the query API, in the order the OpenAPI document lists them. */
+export const QUERY_ROUTES = [
+  getStageFunnel,
+  listCustomers,
+  getCustomer,
+  getSegments,
+  getCustomerModel,
+  putCustomerModel,
+  getKpis,
+  getRetention,
+  listSessions,
+  getStageRules,
+  putStageRules,
+  dryRunStageRules,
+  getStageFlow,
+  getBottlenecks,
+  getStageFunnelCustomers,
+  getCustomerTimeline,
+  listAlertRules,
+  createAlertRule,
+  getAlertRule,
+  replaceAlertRule,
+  deleteAlertRule,
+  backtestAlertRule,
+  listAlerts,
+  postCustomFunnel,
+  postCustomFunnelCustomers,
+  compareExperimentVariants,
+] as const satisfies readonly RouteContract[];

@@ -1,0 +1,170 @@
+import {
+  CustomerDimension,
+  ENTRY_BREAKDOWNS,
+  ENTRY_FILTER_DIMENSIONS,
+  type EntryBreakdown,
+  type EntryFilterDimension,
+  type EntryFilters,
+  STAGE_FUNNEL_MODES,
+  STAGE_NAMES,
+} from '@waymark/journey';
+import { z } from 'zod';
+import {
+  ConversionWindow,
+  CUSTOMER_DIMENSION_NAMES,
+  DateTime,
+  Dimension,
+  fromBeforeTo,
+  IsoInstant,
+  ProjectParams,
+  stepFigures,
+} from './request-fields.ts';
+import { defineRoute } from './route-contract.ts';
+
+export const MAX_FILTER_VALUES = 50;
+export const MAX_FILTER_VALUE_LENGTH = 200;
+
+/** A repeatable query parameter: `country=DE` or `country=DE&country=FR` (either value matches). */
+const FilterValues = z.preprocess(
+  (value) => (Array.isArray(value) ? value : [value]),
+  z
+    .array(
+      z.string().max(MAX_FILTER_VALUE_LENGTH, {
+        message: `a filter value has at most ${MAX_FILTER_VALUE_LENGTH} characters`,
+      }),
+    )
+    .max(MAX_FILTER_VALUES, { message: `at most ${MAX_FILTER_VALUES} values per filter` }),
+);
+
+const filter = (dimension: EntryFilterDimension) =>
+  FilterValues.optional().meta({
+    description:
+      `Only customers whose entry touchpoint has this ${dimension.replace('_', ' ')}; repeat the parameter ` +
+      'for alternatives, an empty value selects touchpoints without one',
+  });
+
+const entryFilters = {
+  channel: filter('channel'),
+  country: filter('country'),
+  device: filter('device'),
+  os: filter('os'),
+  browser: filter('browser'),
+  utm_source: filter('utm_source'),
+  utm_medium: filter('utm_medium'),
+  utm_campaign: filter('utm_campaign'),
+} satisfies Record<EntryFilterDimension, unknown>;
+
+const KNOWN_PARAMETERS = new Set(['from', 'to', 'window', 'mode', 'breakdown', ...ENTRY_FILTER_DIMENSIONS]);
+
+/**
+ * `GET /v1/projects/:projectId/funnel/stages`. Parameters it does not know are refused rather than ignored:
+ * a misspelt filter would otherwise silently widen the cohort. They are looked for in the raw query, before
+ * parsing copies it into a plain object (where a `__proto__` key would vanish).
+ */
+export const StageFunnelQuery = z.preprocess(
+  (input, ctx) => {
+    if (typeof input === 'object' && input !== null) {
+      for (const key of Object.keys(input)) {
+        if (!KNOWN_PARAMETERS.has(key)) {
+          ctx.addIssue({ code: 'custom', path: [key], message: 'not a parameter of this endpoint', input });
+        }
+      }
+    }
+    return input;
+  },
+  z
+    .object({
+      from: IsoInstant.meta({
+        description:
+          'Start of the entry range, inclusive: ISO-8601 date (UTC midnight) or date-time with zone',
+      }),
+      to: IsoInstant.meta({ description: 'End of the entry range, exclusive' }),
+      window: ConversionWindow.prefault('30d').meta({
+        description: 'Conversion window after entry: seconds or <n>s|m|h|d, at most 366d',
+      }),
+      mode: z
+        .enum(STAGE_FUNNEL_MODES, { message: `mode must be one of ${STAGE_FUNNEL_MODES.join(', ')}` })
+        .default('reached')
+        .meta({ description: 'How a customer counts at a stage: reached, ordered or strict' }),
+      /** A customer dimension or the entry touchpoint's utm_*: the funnel once per value of it. */
+      breakdown: z
+        .custom<CustomerDimension | EntryBreakdown>(
+          (value) =>
+            (ENTRY_BREAKDOWNS as readonly unknown[]).includes(value) ||
+            CustomerDimension.safeParse(value).success,
+          { message: `expected a customer dimension (docs/customers.md) or ${ENTRY_BREAKDOWNS.join(', ')}` },
+        )
+        .optional()
+        .meta({
+          ...Dimension.meta(),
+          description: `Break the funnel down by a customer dimension, or by the entry touchpoint's utm_source, utm_medium or utm_campaign. Customer dimensions: ${CUSTOMER_DIMENSION_NAMES}`,
+        }),
+      ...entryFilters,
+    })
+    .refine(...fromBeforeTo)
+    .transform((q) => {
+      const filters: EntryFilters = Object.fromEntries(
+        ENTRY_FILTER_DIMENSIONS.flatMap((dimension) =>
+          q[dimension] === undefined ? [] : [[dimension, q[dimension]]],
+        ),
+      );
+      return { from: q.from, to: q.to, window: q.window, mode: q.mode, breakdown: q.breakdown, filters };
+    }),
+);
+export type StageFunnelQuery = z.infer<typeof StageFunnelQuery>;
+
+const Stages = z
+  .array(
+    z.object({
+      stage: z.enum(STAGE_NAMES),
+      index: z.int().min(1).max(7),
+      ...stepFigures,
+    }),
+  )
+  .min(7)
+  .max(7);
+
+const Entered = z.int().meta({
+  description:
+    'Customers in the cohort (entered in [from, to), matching the filters); stage 1 counts those ' +
+    'of them with a discovery touchpoint in ordered and strict modes, all of them in reached mode',
+});
+
+export const StageFunnelAnswer = z.object({
+  projectId: z.string(),
+  from: DateTime,
+  to: DateTime,
+  windowSeconds: z.int(),
+  mode: z.enum(STAGE_FUNNEL_MODES),
+  filters: z
+    .record(z.string(), z.array(z.string()))
+    .meta({ description: 'The entry filters applied, by dimension' }),
+  entered: Entered,
+  stages: Stages,
+  breakdown: z
+    .object({
+      dimension: z.string(),
+      segments: z.array(z.object({ value: z.string(), entered: z.int(), stages: Stages })),
+    })
+    .optional()
+    .meta({ description: 'With `breakdown`: the funnel once per value of the dimension, largest first' }),
+});
+export type StageFunnelAnswer = z.infer<typeof StageFunnelAnswer>;
+
+export const getStageFunnel = defineRoute({
+  method: 'get',
+  path: '/v1/projects/:projectId/funnel/stages',
+  operationId: 'getStageFunnel',
+  summary: 'Stage funnel: how many customers reached each of the seven journey stages',
+  description:
+    'Cohort: customers whose first staged touchpoint (entry) falls in [from, to), optionally only those whose entry ' +
+    'touchpoint matches the filters. Within `window` after entry a customer counts at stage k when it reached any ' +
+    'stage ≥ k (`reached`: skipping a stage does not drop the customer), went through stages 1 … k in that order ' +
+    '(`ordered`), or did so with no other staged touchpoint in between, repeats of the current stage aside ' +
+    '(`strict`). Anonymous touchpoints count for the customer they were later identified as. ' +
+    'Definitions: docs/analytics/stage-funnel.md.',
+  params: ProjectParams,
+  query: StageFunnelQuery,
+  response: { status: 200, description: 'All seven stages in order', schema: StageFunnelAnswer },
+  errors: [400, 401, 403],
+});
