@@ -4,8 +4,8 @@ import {
   anonymizeIp,
   correctedTimestamp,
   geoFromHeaders,
-  storableJson,
   type RequestFacts,
+  storableJson,
   technographics,
   toTouchpoint,
 } from './enrichment.ts';

@@ -50,8 +50,8 @@ const storableTime = (ms: number | undefined): number | null =>
 export function storableJson(value: unknown): string {
   const text = JSON.stringify(value);
   if (!text.includes('\\ud')) return text;
-  return text.replace(/\\(\\|ud[89a-f][0-9a-f]{2})/g, (match, escape: string) =>
-    escape === '\\' ? match : '\\ufffd',
+  return text.replace(/\\(\\|ud[89a-f][0-9a-f]{2})/g, (match, sequence: string) =>
+    sequence === '\\' ? match : '\\ufffd',
   );
 }
 
