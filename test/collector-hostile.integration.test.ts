@@ -39,7 +39,7 @@ async function send(
   const response = await fetch(new URL(path, stack.collectorUrl), {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: basicAuth(writeKey), ...headers },
-    body,
+    body: typeof body === 'string' ? body : new Uint8Array(body),
     // A hang fails the test instead of stalling it.
     signal: AbortSignal.timeout(20_000),
   });
