@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { type Server, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from '@waymark/logger';
 import Fastify, {
@@ -109,7 +109,7 @@ export function createServiceApp(options: ServiceAppOptions): FastifyInstance {
       if (socket.writable) {
         const body = JSON.stringify(answer.toProblem());
         socket.write(
-          `HTTP/1.1 ${answer.status} ${answer.title}\r\nContent-Type: application/problem+json\r\n` +
+          `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\nContent-Type: application/problem+json\r\n` +
             `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
         );
       }
