@@ -6,7 +6,12 @@ import { z } from 'zod';
  */
 
 const MAX_ID_LENGTH = 256;
-const Id = z.union([z.string().min(1).max(MAX_ID_LENGTH), z.number().finite()]).transform(String);
+// A lone UTF-16 surrogate (`"\ud800"` in JSON) has no UTF-8 form: stored, it becomes U+FFFD, so two
+// different ids would collide and the id a sender knows could never be looked up again.
+const LONE_SURROGATE = /\p{Cs}/u;
+const wellFormed = (what: string) =>
+  z.string().refine((s) => !LONE_SURROGATE.test(s), `${what} contains a lone UTF-16 surrogate`);
+const Id = z.union([wellFormed('id').min(1).max(MAX_ID_LENGTH), z.number().finite()]).transform(String);
 const JsonObject = z.record(z.string(), z.unknown());
 /** ISO-8601 date-time (any offset) or epoch milliseconds; both become epoch ms. */
 export const WireTime = z
@@ -68,7 +73,11 @@ const EventBase = {
   integrations: JsonObject.optional(),
 };
 
-export const TrackEvent = z.looseObject({ ...EventBase, type: z.literal('track'), event: Text(512).min(1) });
+export const TrackEvent = z.looseObject({
+  ...EventBase,
+  type: z.literal('track'),
+  event: wellFormed('event').min(1).max(512),
+});
 export const PageEvent = z.looseObject({
   ...EventBase,
   type: z.literal('page'),
@@ -89,12 +98,56 @@ export const AliasEvent = z.looseObject({
   previousId: Id,
 });
 
+/**
+ * The store sums amounts in Float64 (revenue per customer, per period, per segment): a single
+ * `revenue: 1.7976931348623157e308` would turn every sum it enters into Infinity, and no honest order is
+ * worth more than 10^15 in any currency. Float64 sums of such amounts stay exact to the cent up to ~9·10^13
+ * and finite far beyond any real total. See docs/decisions/0018-collector-edge-limits.md.
+ */
+export const MAX_AMOUNT = 1e15;
+/** Segment e-commerce spec properties that carry money or counts (the processor sums revenue/total). */
+export const AMOUNT_PROPERTIES = [
+  'revenue',
+  'total',
+  'subtotal',
+  'value',
+  'price',
+  'quantity',
+  'tax',
+  'shipping',
+  'discount',
+] as const;
+
+/** An amount as the processor reads it: a finite number, or a string that is one. */
+function amountOf(value: unknown): number | undefined {
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && value.trim() !== ''
+        ? Number(value)
+        : NaN;
+  return Number.isFinite(n) ? n : undefined;
+}
+
 /** Every event must say who it is about; Segment refuses events without either id as well. */
 export const WireEvent = z
   .discriminatedUnion('type', [TrackEvent, PageEvent, ScreenEvent, IdentifyEvent, GroupEvent, AliasEvent])
   .refine((e) => e.userId != null || e.anonymousId != null, {
     message: 'either userId or anonymousId is required',
     path: ['userId'],
+  })
+  .superRefine((e, ctx) => {
+    if (e.properties === undefined) return;
+    for (const key of AMOUNT_PROPERTIES) {
+      const amount = amountOf(e.properties[key]);
+      if (amount !== undefined && Math.abs(amount) > MAX_AMOUNT) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be between -${MAX_AMOUNT} and ${MAX_AMOUNT}`,
+          path: ['properties', key],
+        });
+      }
+    }
   });
 export type WireEvent = z.infer<typeof WireEvent>;
 export type WireEventType = WireEvent['type'];
@@ -112,6 +165,20 @@ export const WireBatch = z.looseObject({
 });
 export type WireBatch = z.infer<typeof WireBatch>;
 
-/** Segment limits: 32 KB per event, 500 KB per request. */
+/** Segment limits: 32 KB per event, 500 KB per request (after inflating a compressed body). */
 export const MAX_EVENT_BYTES = 32 * 1024;
 export const MAX_REQUEST_BYTES = 500 * 1024;
+/**
+ * How deep an event may nest (the event object is level 1, its `properties` level 2). Real tracking
+ * payloads stay under ten levels; far deeper ones overflow the stack of every recursive JSON reader on
+ * the way (JSON.stringify near 5,000 levels, ClickHouse's JSON functions earlier).
+ */
+export const MAX_EVENT_DEPTH = 32;
+
+/**
+ * Event times the store holds: ClickHouse DateTime64(3) covers 1900–2299, and the processor writes times
+ * as epoch seconds, which ClickHouse only reads with 9 or 10 integer digits (1973-03-03 to 2286-11-20).
+ * The collector keeps every stored time within [EARLIEST_EVENT_TIME, LATEST_EVENT_TIME).
+ */
+export const EARLIEST_EVENT_TIME = Date.UTC(2000, 0, 1);
+export const LATEST_EVENT_TIME = Date.UTC(2200, 0, 1);

@@ -1,3 +1,9 @@
 export { type ProblemCatalog, ProblemError, problems } from './problem.ts';
-export { createServiceApp, type ServiceAppOptions } from './service-app.ts';
+export {
+  type ConnectionTimeouts,
+  createServiceApp,
+  DEFAULT_CONNECTION_TIMEOUTS,
+  HTTP_ERRORS,
+  type ServiceAppOptions,
+} from './service-app.ts';
 export { type RunningService, runStandalone } from './standalone.ts';

@@ -15,6 +15,10 @@ export class ProblemError extends Error {
     this.name = 'ProblemError';
   }
 
+  /**
+   * RFC 9457 fields plus `message`: Segment's and RudderStack's libraries log and surface the `message` of
+   * an error body, so it says what went wrong (the detail, else the title).
+   */
   toProblem(): Record<string, unknown> {
     return {
       type: `https://waymark.dev/problems/${this.code.toLowerCase().replaceAll('_', '-')}`,
@@ -22,6 +26,7 @@ export class ProblemError extends Error {
       status: this.status,
       code: this.code,
       ...(this.detail === undefined ? {} : { detail: this.detail }),
+      message: this.detail ?? this.title,
       ...this.extra,
     };
   }

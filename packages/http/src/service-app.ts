@@ -1,12 +1,45 @@
+import { type Server, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Logger } from '@waymark/logger';
 import Fastify, {
   type FastifyBaseLogger,
+  type FastifyHttpOptions,
   type FastifyInstance,
-  type FastifyServerOptions,
+  type FastifyReply,
   LogController,
 } from 'fastify';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import { type ProblemCatalog, ProblemError, problems } from './problem.ts';
+
+/**
+ * What Node or fastify refuse before a route runs. A service's catalog may list them to document them
+ * (and may retitle them); they are answered as problems either way.
+ */
+export const HTTP_ERRORS = {
+  MALFORMED_REQUEST: { status: 400, title: 'The HTTP request is malformed' },
+  REQUEST_TIMEOUT: { status: 408, title: 'The request did not arrive in time' },
+  URI_TOO_LONG: { status: 414, title: 'A URL path segment is too long' },
+  HEADERS_TOO_LARGE: { status: 431, title: 'The request line and headers are larger than 16 KB' },
+} as const satisfies ProblemCatalog;
+
+/**
+ * How long a client may take to send a request. Fastify turns Node's request timeout off, so a client
+ * that trickles its body (slowloris) would hold a connection for ever; Node checks these deadlines every
+ * `checkIntervalMs`, so a slow request is cut between the deadline and one interval later.
+ */
+export interface ConnectionTimeouts {
+  /** The request line and headers. */
+  headersMs: number;
+  /** The whole request, body included (not the time to answer it). */
+  requestMs: number;
+  checkIntervalMs: number;
+}
+
+export const DEFAULT_CONNECTION_TIMEOUTS: ConnectionTimeouts = {
+  headersMs: 10_000,
+  requestMs: 30_000,
+  checkIntervalMs: 1_000,
+};
 
 export interface ServiceAppOptions {
   /** Metric name prefix, e.g. `waymark_collector_`. */
@@ -27,6 +60,7 @@ export interface ServiceAppOptions {
   problems: ProblemCatalog;
   /** The code for a request fastify itself refused (bad JSON, bad content length…). */
   invalidRequestCode: string;
+  connectionTimeouts?: ConnectionTimeouts;
 }
 
 /**
@@ -50,11 +84,49 @@ export function createServiceApp(options: ServiceAppOptions): FastifyInstance {
     registers: [registry],
   });
 
-  const serverOptions: FastifyServerOptions = {
+  const catalog: ProblemCatalog = { ...HTTP_ERRORS, ...options.problems };
+  const problem = problems(catalog);
+  const known = (code: string) => (code in catalog ? code : options.invalidRequestCode);
+  const timeouts = options.connectionTimeouts ?? DEFAULT_CONNECTION_TIMEOUTS;
+
+  const serverOptions: FastifyHttpOptions<Server> = {
     loggerInstance: options.logger as FastifyBaseLogger,
     // Per-request lines would dominate the logs at ingestion rates; metrics count requests instead.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    requestTimeout: timeouts.requestMs,
+    http: { headersTimeout: timeouts.headersMs, connectionsCheckingInterval: timeouts.checkIntervalMs },
+    // Errors Node's HTTP parser and fastify's router raise before any hook: problems like every other.
+    clientErrorHandler: (error: Error & { code?: string }, socket: Socket) => {
+      if (error.code === 'ECONNRESET' || socket.destroyed) return;
+      const answer =
+        error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? problem('REQUEST_TIMEOUT')
+          : error.code === 'HPE_HEADER_OVERFLOW'
+            ? problem('HEADERS_TOO_LARGE')
+            : problem(
+                'MALFORMED_REQUEST',
+                `the HTTP parser refused the request (${error.code ?? error.message})`,
+              );
+      if (socket.writable) {
+        const body = JSON.stringify(answer.toProblem());
+        socket.write(
+          `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\nContent-Type: application/problem+json\r\n` +
+            `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+      }
+      socket.destroy();
+    },
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      const answer =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? problem('URI_TOO_LONG')
+          : problem(
+              'MALFORMED_REQUEST',
+              error.code === 'FST_ERR_BAD_URL' ? 'the URL is not validly percent-encoded' : error.message,
+            );
+      return reply.status(answer.status).type('application/problem+json').send(answer.toProblem());
+    },
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
     ...(options.maxParamLength === undefined
       ? {}
@@ -63,8 +135,6 @@ export function createServiceApp(options: ServiceAppOptions): FastifyInstance {
   };
   const app = Fastify(serverOptions);
 
-  const problem = problems(options.problems);
-  const known = (code: string) => (code in options.problems ? code : options.invalidRequestCode);
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     let answer: ProblemError;
     if (error instanceof ProblemError) answer = error;

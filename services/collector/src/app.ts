@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { ProjectDirectory } from '@waymark/clickhouse';
 import { MAX_REQUEST_BYTES, WIRE_EVENT_TYPES, WireBatch, type WireEventType } from '@waymark/events';
-import { createServiceApp } from '@waymark/http';
+import { type ConnectionTimeouts, createServiceApp } from '@waymark/http';
 import type { Logger } from '@waymark/logger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { decodedBody } from './content-encoding.ts';
 import { originAllowed, registerCors } from './cors.ts';
 import { geoFromHeaders, type RequestFacts } from './enrichment.ts';
 import { ingestEvents } from './ingest.ts';
@@ -20,6 +21,8 @@ export interface CollectorOptions {
   rateLimit: { eventsPerSecondPerKey: number; requestsPerSecondPerIp: number; burstSeconds: number };
   /** What a 503 tells senders to wait before retrying. */
   retryAfterSeconds: number;
+  /** How long a client may take to send a request (default: createServiceApp's). */
+  connectionTimeouts?: ConnectionTimeouts;
 }
 
 export interface CollectorDeps {
@@ -79,14 +82,20 @@ export function buildCollectorApp(deps: CollectorDeps): FastifyInstance {
     problems: COLLECTOR_ERRORS,
     invalidRequestCode: 'INVALID_BODY',
     readiness: () => ({ projects: projects.loaded, kafka: deps.isPublisherReady?.() ?? true }),
+    ...(options.connectionTimeouts === undefined ? {} : { connectionTimeouts: options.connectionTimeouts }),
   });
 
   registerCors(app);
   registerSdkRoute(app, deps.sdk ?? {});
 
-  // Beacons (navigator.sendBeacon) and CORS-simple fetches send JSON as text/plain.
+  app.addHook('preParsing', async (request, _reply, payload) =>
+    decodedBody(request.headers['content-encoding'], payload, MAX_REQUEST_BYTES),
+  );
+  // Beacons (navigator.sendBeacon) and CORS-simple fetches send JSON as text/plain; RudderStack's node
+  // library sends its gzipped JSON as application/x-www-form-urlencoded (axios' default for a Buffer).
+  const jsonTypes = ['application/json', 'text/plain', 'application/x-www-form-urlencoded'];
   app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => {
+  app.addContentTypeParser(jsonTypes, { parseAs: 'string' }, (_req, body, done) => {
     try {
       done(null, parseJson(body as string));
     } catch (error) {
@@ -151,9 +160,13 @@ export function buildCollectorApp(deps: CollectorDeps): FastifyInstance {
       anonymizeIp: options.anonymizeIp,
       newMessageId: randomUUID,
     };
-    // Fastify has checked the body against its Content-Length; without a usable one every event is measured.
+    // Fastify has checked the body against its Content-Length; without a usable one (or with a compressed
+    // body, whose Content-Length says nothing about the inflated size) every event is measured.
     const declared = Number(request.headers['content-length']);
-    const bodyBytes = Number.isFinite(declared) ? declared : Number.POSITIVE_INFINITY;
+    const bodyBytes =
+      Number.isFinite(declared) && request.headers['content-encoding'] === undefined
+        ? declared
+        : Number.POSITIVE_INFINITY;
     const { touchpoints, rejected } = ingestEvents(events, facts, { context: batchContext, type }, bodyBytes);
     metrics.events.inc({ outcome: 'rejected' }, rejected.length);
 

@@ -5,6 +5,7 @@ import {
   correctedTimestamp,
   geoFromHeaders,
   type RequestFacts,
+  storableJson,
   technographics,
   toTouchpoint,
 } from './enrichment.ts';
@@ -30,12 +31,44 @@ describe('correctedTimestamp', () => {
     );
     expect(new Date(ts).toISOString()).toBe('2026-11-23T11:59:50.000Z');
   });
+  const received = Date.parse('2026-11-23T12:00:00Z');
   it('uses the device time as is without sentAt, and receivedAt without either', () => {
-    expect(correctedTimestamp(1000, 500)).toBe(500);
-    expect(correctedTimestamp(1000)).toBe(1000);
+    expect(correctedTimestamp(received, received - 500)).toBe(received - 500);
+    expect(correctedTimestamp(received)).toBe(received);
   });
   it('never puts an event in the future when timestamp is after sentAt', () => {
-    expect(correctedTimestamp(1000, 900, 800)).toBe(1000);
+    expect(correctedTimestamp(received, received - 100, received - 200)).toBe(received);
+  });
+  it('never puts an event after its arrival, nor outside the times the store holds', () => {
+    const year9999 = Date.parse('9999-12-31T23:59:59.999Z');
+    expect(correctedTimestamp(received, year9999)).toBe(received);
+    expect(correctedTimestamp(received, -0)).toBe(received);
+    expect(correctedTimestamp(received, 0)).toBe(received);
+    expect(correctedTimestamp(received, Date.parse('1960-01-01T00:00:00.001Z'))).toBe(received);
+    // A sentAt from a broken clock cannot push the corrected time out of range either way.
+    expect(correctedTimestamp(received, received - 1000, year9999)).toBe(received);
+    expect(correctedTimestamp(received, received - 1000, 0)).toBe(received);
+  });
+});
+
+describe('toTouchpoint times', () => {
+  it('keeps the sender times only when the store can hold them', () => {
+    const receivedAt = facts().receivedAt;
+    const t = toTouchpoint(
+      wire({ type: 'track', event: 'X', userId: 'u', timestamp: '9999-12-31T23:59:59.999Z', sentAt: 0 }),
+      facts(),
+    );
+    expect([t.timestamp, t.originalTimestamp, t.sentAt]).toEqual([receivedAt, null, null]);
+    const ahead = receivedAt + 3_600_000;
+    const early = toTouchpoint(wire({ type: 'track', event: 'X', userId: 'u', timestamp: ahead }), facts());
+    expect([early.timestamp, early.originalTimestamp]).toEqual([receivedAt, ahead]);
+  });
+});
+
+describe('storableJson', () => {
+  it('replaces lone surrogates in keys and values with U+FFFD and keeps everything else', () => {
+    const text = storableJson({ 'k\ud800': ['v\udc00', '😀', 'a\\ud800b', '\\\udbff'], n: 'x\u0000' });
+    expect(JSON.parse(text)).toEqual({ 'k\ufffd': ['v\ufffd', '😀', 'a\\ud800b', '\\\ufffd'], n: 'x\u0000' });
   });
 });
 

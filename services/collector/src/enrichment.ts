@@ -1,4 +1,4 @@
-import type { Touchpoint, WireEvent } from '@waymark/events';
+import { EARLIEST_EVENT_TIME, LATEST_EVENT_TIME, type Touchpoint, type WireEvent } from '@waymark/events';
 import { UAParser } from 'ua-parser-js';
 
 /** What the collector knows about the HTTP request an event arrived in. */
@@ -24,15 +24,35 @@ export interface Geo {
 }
 
 /**
- * Device time corrected for the sender's clock (docs/design.md §2): the sender's clock may be off by hours, but
- * the gap between `timestamp` and `sentAt` was measured on that same clock, so
- * `receivedAt − (sentAt − timestamp)` is the event time on ours. A gap that would put the event in the
- * future (device clock jumped between the two) is clamped to `receivedAt`.
+ * Device time corrected for the sender's clock (docs/decisions/0004-collector-semantics.md): the sender's
+ * clock may be off by hours, but the gap between `timestamp` and `sentAt` was measured on that same clock,
+ * so `receivedAt − (sentAt − timestamp)` is the event time on ours. An event cannot have happened after
+ * it arrived, so a later time is clamped to `receivedAt`; a time before EARLIEST_EVENT_TIME is a device
+ * clock that was never set (epoch 0, `-0`) and is replaced by `receivedAt` too, as PostHog does. Either
+ * way the result stays within what the store holds (docs/decisions/0018-collector-edge-limits.md).
  */
 export function correctedTimestamp(receivedAt: number, timestamp?: number, sentAt?: number): number {
   if (timestamp === undefined) return receivedAt;
-  if (sentAt === undefined) return timestamp;
-  return Math.min(receivedAt, receivedAt - (sentAt - timestamp));
+  const corrected = sentAt === undefined ? timestamp : receivedAt - (sentAt - timestamp);
+  if (corrected < EARLIEST_EVENT_TIME) return receivedAt;
+  return Math.min(receivedAt, corrected);
+}
+
+/** A sender's time as stored alongside (`originalTimestamp`, `sentAt`): absent when the store cannot hold it. */
+const storableTime = (ms: number | undefined): number | null =>
+  ms !== undefined && ms >= EARLIEST_EVENT_TIME && ms < LATEST_EVENT_TIME ? ms : null;
+
+/**
+ * JSON text without lone UTF-16 surrogates. JSON.stringify writes one as the escape `\udXXX`, which
+ * ClickHouse's JSON functions refuse, hiding every property of the event from queries; it becomes U+FFFD,
+ * as it would in any UTF-8 text. An escaped backslash (`\\`) is matched first so `\\ud800` stays text.
+ */
+export function storableJson(value: unknown): string {
+  const text = JSON.stringify(value);
+  if (!text.includes('\\ud')) return text;
+  return text.replace(/\\(\\|ud[89a-f][0-9a-f]{2})/g, (match, sequence: string) =>
+    sequence === '\\' ? match : '\\ufffd',
+  );
 }
 
 /** Zeroes the host part: the last octet of IPv4, everything after the first 48 bits of IPv6. */
@@ -173,8 +193,8 @@ export function toTouchpoint(event: WireEvent, facts: RequestFacts): Touchpoint 
     previousId: event.type === 'alias' ? event.previousId : null,
     groupId: event.type === 'group' ? event.groupId : null,
     timestamp: correctedTimestamp(facts.receivedAt, deviceTime, sentAt),
-    originalTimestamp: deviceTime ?? null,
-    sentAt: sentAt ?? null,
+    originalTimestamp: storableTime(deviceTime),
+    sentAt: storableTime(sentAt),
     receivedAt: facts.receivedAt,
     sessionId: context.sessionId ?? null,
     pageUrl,
@@ -200,8 +220,8 @@ export function toTouchpoint(event: WireEvent, facts: RequestFacts): Touchpoint 
     timezone: text(context.timezone),
     libraryName: text(context.library?.name),
     libraryVersion: text(context.library?.version),
-    properties: JSON.stringify(properties),
-    traits: JSON.stringify(event.traits ?? (context.traits as Record<string, unknown> | undefined) ?? {}),
-    context: JSON.stringify(storedContext),
+    properties: storableJson(properties),
+    traits: storableJson(event.traits ?? (context.traits as Record<string, unknown> | undefined) ?? {}),
+    context: storableJson(storedContext),
   };
 }

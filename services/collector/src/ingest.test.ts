@@ -82,6 +82,39 @@ describe('ingestEvents', () => {
   });
 });
 
+describe('ingestEvents depth check', () => {
+  const nested = (levels: number) => {
+    let value: unknown = 1;
+    for (let i = 0; i < levels; i++) value = { deeper: value };
+    return value as Record<string, unknown>;
+  };
+
+  it('rejects an event nested thousands of levels deep and keeps its neighbours, whatever the body size', () => {
+    const deep = { type: 'track', event: 'Deep', anonymousId: 'a', properties: nested(5000) };
+    for (const bodyBytes of [1000, Number.POSITIVE_INFINITY]) {
+      const result = ingestEvents(
+        [deep, { type: 'track', event: 'Flat', anonymousId: 'a' }],
+        facts,
+        {},
+        bodyBytes,
+      );
+      expect(result.touchpoints.map((t) => t.event)).toEqual(['Flat']);
+      expect(result.rejected).toEqual([
+        { index: 0, messageId: null, errors: ['event nests deeper than 32 levels'] },
+      ]);
+    }
+  });
+
+  it('counts the batch context into the depth of each event, and accepts 32 levels', () => {
+    const flat = { type: 'track', event: 'Flat', anonymousId: 'a' };
+    expect(ingestEvents([flat], facts, { context: nested(40) }).rejected).toHaveLength(1);
+    // The event (level 1), properties and 29 objects inside it (2–31), the number 1 (32).
+    const limit = { ...flat, properties: nested(30) };
+    expect(ingestEvents([limit], facts).rejected).toEqual([]);
+    expect(ingestEvents([{ ...flat, properties: nested(31) }], facts).rejected).toHaveLength(1);
+  });
+});
+
 describe('ingestEvents size check', () => {
   it('measures events only when the body could hold one over the limit', () => {
     const big = {

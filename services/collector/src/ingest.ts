@@ -1,6 +1,13 @@
-import { MAX_EVENT_BYTES, type Touchpoint, WireEvent, type WireEventType } from '@waymark/events';
+import {
+  MAX_EVENT_BYTES,
+  MAX_EVENT_DEPTH,
+  type Touchpoint,
+  WireEvent,
+  type WireEventType,
+} from '@waymark/events';
 import type { z } from 'zod';
 import { type RequestFacts, toTouchpoint } from './enrichment.ts';
+import { jsonExtent } from './json-extent.ts';
 
 export interface Rejection {
   index: number;
@@ -46,13 +53,6 @@ export function ingestEvents(
       reject(['event must be a JSON object']);
       return;
     }
-    if (bodyBytes > MAX_EVENT_BYTES) {
-      const size = Buffer.byteLength(JSON.stringify(raw));
-      if (size > MAX_EVENT_BYTES) {
-        reject([`event is ${size} bytes; the limit is ${MAX_EVENT_BYTES}`]);
-        return;
-      }
-    }
     let candidate = raw as Record<string, unknown>;
     // The URL of a single-event endpoint says what the event is, whatever the body claims.
     if (defaults.type !== undefined) candidate = { ...candidate, type: defaults.type };
@@ -63,6 +63,19 @@ export function ingestEvents(
           ? { ...defaults.context, ...own }
           : defaults.context;
       candidate = { ...candidate, context: merged };
+    }
+    // Measured as it will be stored (with the batch context), before anything reads it recursively.
+    const extent = jsonExtent(candidate, {
+      maxDepth: MAX_EVENT_DEPTH,
+      ...(bodyBytes > MAX_EVENT_BYTES ? { maxBytes: MAX_EVENT_BYTES } : {}),
+    });
+    if (extent.depth > MAX_EVENT_DEPTH) {
+      reject([`event nests deeper than ${MAX_EVENT_DEPTH} levels`]);
+      return;
+    }
+    if (extent.bytes > MAX_EVENT_BYTES) {
+      reject([`event is larger than 32 KB; the limit is ${MAX_EVENT_BYTES} bytes`]);
+      return;
     }
     const parsed = WireEvent.safeParse(candidate);
     if (!parsed.success) {

@@ -5,8 +5,12 @@ import type { Logger } from '@waymark/logger';
 import { type Kafka, Partitioners } from 'kafkajs';
 import { buildCollectorApp } from './app.ts';
 import { type CollectorEnv, trustProxySetting } from './env.ts';
+import { createKafkaReadiness } from './kafka-readiness.ts';
 import { createKafkaPublisher } from './publisher.ts';
 import { DEFAULT_SDK_FILE, loadSdkBundle } from './sdk-route.ts';
+
+/** How often `/health/ready` asks Kafka whether it answers (and how long it waits at most). */
+const READINESS_PROBE_INTERVAL_MS = 2_000;
 
 export interface RunningCollector {
   url: string;
@@ -33,6 +37,14 @@ export async function startCollector(deps: {
     producerConnected = false;
   });
   await producer.connect();
+  // A metadata request as the readiness probe: answered by any live broker, costs the cluster nothing.
+  const admin = kafka.admin();
+  await admin.connect();
+  const kafkaReadiness = createKafkaReadiness({
+    probe: () => admin.describeCluster(),
+    intervalMs: READINESS_PROBE_INTERVAL_MS,
+    timeoutMs: Math.min(env.COLLECTOR_PUBLISH_TIMEOUT, READINESS_PROBE_INTERVAL_MS),
+  });
 
   const projects = createProjectDirectory(clickhouse, { refreshMs: env.COLLECTOR_WRITE_KEY_REFRESH, logger });
   await projects.refresh();
@@ -43,13 +55,11 @@ export async function startCollector(deps: {
 
   const app = buildCollectorApp({
     logger,
-    publisher: createKafkaPublisher({
-      producer,
-      topic: TOPICS.events,
-      timeoutMs: env.COLLECTOR_PUBLISH_TIMEOUT,
-    }),
+    publisher: kafkaReadiness.observe(
+      createKafkaPublisher({ producer, topic: TOPICS.events, timeoutMs: env.COLLECTOR_PUBLISH_TIMEOUT }),
+    ),
     projects,
-    isPublisherReady: () => producerConnected,
+    isPublisherReady: () => producerConnected && kafkaReadiness.isReady(),
     sdk: {
       bundle: sdkBundle,
       extraPaths: env.COLLECTOR_SDK_PATH ? [env.COLLECTOR_SDK_PATH] : [],
@@ -73,6 +83,8 @@ export async function startCollector(deps: {
     async close() {
       await app.close();
       projects.close();
+      kafkaReadiness.close();
+      await admin.disconnect();
       await producer.disconnect();
     },
   };
