@@ -4,7 +4,7 @@ import { documentField } from './openapi.ts';
 import { ProjectParams } from './request-fields.ts';
 import { defineRoute } from './route-contract.ts';
 
-/** A project's stage ruleset and its dry run (docs/stage-rules.md). */
+/** A project's stage ruleset and its dry run (docs/decisions/0009-per-project-rulesets.md). */
 
 export const CurrentRuleset = z.object({
   version: z.int().min(1),
