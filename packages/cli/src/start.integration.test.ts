@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@waymark/config';
 import { findFreePorts, type LocalKafkaCluster, startLocalKafkaCluster } from '@waymark/devstack';
-import { createKafka, ensureTopics, TOPICS } from '@waymark/kafka';
+import { createKafka, ensureTopics, TOPIC_SPECS, TOPICS } from '@waymark/kafka';
 import { createLogger } from '@waymark/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStartEnv } from './env.ts';
@@ -50,7 +50,7 @@ describe('waymark start', () => {
   it('refuses a KAFKA_REPLICATION_FACTOR the local broker cannot hold, by name', async () => {
     const raw = await stackEnv({ WAYMARK_HOME: join(home, 'single'), KAFKA_REPLICATION_FACTOR: '3' });
     const error = await startStack(loadStartEnv(raw), logger, raw).then(
-      () => undefined,
+      (stack) => stack.stop(),
       (reason: unknown) => reason,
     );
     expect(error).toBeInstanceOf(ConfigError);
@@ -72,7 +72,8 @@ describe('waymark start', () => {
     // A member of the processor's group that sits in a batch and does not rejoin: the processor's
     // group join waits for it, so only a stack that does not wait for that join can listen now.
     const kafka = createKafka({ brokers: cluster.brokers, clientId: 'start-test', logger });
-    await ensureTopics(kafka, { partitions: 3, replicationFactor: 3 });
+    // Only the topic the blocker needs; the stack creates every other one.
+    await ensureTopics(kafka, { partitions: 3, replicationFactor: 3, topics: [TOPIC_SPECS.events] });
     const blocker = kafka.consumer({ groupId, sessionTimeout: 90_000, rebalanceTimeout: 90_000 });
     let release: () => void = () => undefined;
     const released = new Promise<void>((resolve) => {
@@ -101,8 +102,13 @@ describe('waymark start', () => {
       stack = await startStack(env, logger, raw);
       const admin = kafka.admin();
       await admin.connect();
-      const metadata = await admin.fetchTopicMetadata({ topics: [TOPICS.events, TOPICS.eventsDlq] });
+      // The stack listens while the blocker still holds the processor's group.
+      const { groups } = await admin.describeGroups([groupId]);
+      expect(groups[0]?.members.map((member) => member.clientId)).toContain('start-test');
+      const created = Object.values(TOPICS).filter((topic) => topic !== TOPICS.events);
+      const metadata = await admin.fetchTopicMetadata({ topics: created });
       await admin.disconnect();
+      expect(metadata.topics).toHaveLength(created.length);
       for (const topic of metadata.topics) {
         for (const partition of topic.partitions) expect(partition.replicas, topic.name).toHaveLength(3);
       }
