@@ -69,12 +69,12 @@ describe('waymark start', () => {
     });
     const env = loadStartEnv(raw);
 
-    // A member of the processor's group that sits in a batch and does not rejoin: the processor's
-    // group join waits for it, so only a stack that does not wait for that join can listen now.
+    // A member of the processor's group that sits in a batch and does not rejoin for 10 minutes: the
+    // processor's group join waits for it, so only a stack that does not wait for that join starts.
     const kafka = createKafka({ brokers: cluster.brokers, clientId: 'start-test', logger });
     // Only the topic the blocker needs; the stack creates every other one.
     await ensureTopics(kafka, { partitions: 3, replicationFactor: 3, topics: [TOPIC_SPECS.events] });
-    const blocker = kafka.consumer({ groupId, sessionTimeout: 90_000, rebalanceTimeout: 90_000 });
+    const blocker = kafka.consumer({ groupId, sessionTimeout: 600_000, rebalanceTimeout: 600_000 });
     let release: () => void = () => undefined;
     const released = new Promise<void>((resolve) => {
       release = resolve;
@@ -100,6 +100,12 @@ describe('waymark start', () => {
     let stack: RunningStack | undefined;
     try {
       stack = await startStack(env, logger, raw);
+      // Started while the processor cannot have joined its group: its start is still under way.
+      const consumers = await Promise.race([
+        stack.ready.then(() => 'ready'),
+        new Promise((resolve) => setImmediate(resolve, 'starting')),
+      ]);
+      expect(consumers).toBe('starting');
       const admin = kafka.admin();
       await admin.connect();
       // The stack listens while the blocker still holds the processor's group.
