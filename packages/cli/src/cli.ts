@@ -181,8 +181,16 @@ export async function runCli(
   };
   process.once('SIGINT', (s) => void stop(s));
   process.once('SIGTERM', (s) => void stop(s));
+  // The processor and the alerter join their groups after the collector listens; if one cannot start,
+  // the stack has stopped and so does the command.
+  stack.ready.catch((error: unknown) => {
+    process.stderr.write(`waymark: ${(error as Error).message}\n`);
+    logger.flush();
+    process.exit(1);
+  });
   if (flags.demo) {
     try {
+      await stack.ready;
       await runDemo({ ...credentials, customers, print });
     } catch (error) {
       await stack.stop();

@@ -10,6 +10,7 @@ import {
   upsertProject,
 } from '@waymark/clickhouse';
 import { loadCollectorEnv, startCollector } from '@waymark/collector';
+import { ConfigError } from '@waymark/config';
 import { startLocalKafka } from '@waymark/devstack';
 import { createKafka, ensureTopics } from '@waymark/kafka';
 import { createLogger, type Logger } from '@waymark/logger';
@@ -27,7 +28,9 @@ import type { StartEnv } from './env.ts';
 export interface RunningStack {
   credentials: Credentials;
   home: string;
-  /** Drains in order: stop ingesting, finish processing what is in flight, then the stores. */
+  /** Resolves once the consumers (processor, alerter) run; rejects, after stopping the stack, if one failed. */
+  ready: Promise<void>;
+  /** Drains in order: stop ingesting, finish processing what is in flight, then the stores. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -67,10 +70,7 @@ export async function migrate(env: StartEnv, options: { withTopics: boolean }) {
   if (options.withTopics && env.KAFKA_BROKERS?.length) {
     const logger = createLogger({ name: 'waymark', level: 'warn' });
     const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: 'waymark-migrate', logger });
-    await ensureTopics(kafka, {
-      partitions: env.KAFKA_PARTITIONS,
-      replicationFactor: env.KAFKA_REPLICATION_FACTOR,
-    });
+    await ensureStackTopics(kafka, env, env.KAFKA_BROKERS);
   }
   const clickhouse = await openClickHouse(env);
   try {
@@ -104,8 +104,40 @@ export async function createProject(
 }
 
 /**
+ * The registry's topics with KAFKA_PARTITIONS and KAFKA_REPLICATION_FACTOR. A cluster with fewer brokers
+ * than the factor is refused here, by name, instead of by Kafka's INVALID_REPLICATION_FACTOR.
+ */
+async function ensureStackTopics(
+  kafka: ReturnType<typeof createKafka>,
+  env: StartEnv,
+  brokers: readonly string[],
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const cluster = await admin.describeCluster().finally(() => admin.disconnect());
+  if (cluster.brokers.length < env.KAFKA_REPLICATION_FACTOR) {
+    const where = env.KAFKA_BROKERS?.length
+      ? `the Kafka cluster at ${brokers.join(',')}`
+      : 'the local Kafka broker';
+    throw new ConfigError([
+      `KAFKA_REPLICATION_FACTOR: ${env.KAFKA_REPLICATION_FACTOR} replicas need as many brokers, but ` +
+        `${where} has ${cluster.brokers.length}. Lower KAFKA_REPLICATION_FACTOR, or point KAFKA_BROKERS at a ` +
+        'larger cluster.',
+    ]);
+  }
+  await ensureTopics(kafka, {
+    partitions: env.KAFKA_PARTITIONS,
+    replicationFactor: env.KAFKA_REPLICATION_FACTOR,
+  });
+}
+
+/**
  * `waymark start`: every service in one process on one machine. The local Kafka broker and the embedded
  * ClickHouse engine keep their data under WAYMARK_HOME, so a restart picks up where it stopped.
+ *
+ * Resolves as soon as the collector and the query service listen: the collector needs no consumer, so
+ * events are taken (and kept in Kafka) while the processor and the alerter join their groups, which
+ * `ready` waits for.
  */
 export async function startStack(
   env: StartEnv,
@@ -137,7 +169,7 @@ export async function startStack(
       brokers = broker.brokers;
     }
     const kafka = createKafka({ brokers, clientId: 'waymark', logger });
-    await ensureTopics(kafka, { partitions: env.KAFKA_PARTITIONS, replicationFactor: 1 });
+    await ensureStackTopics(kafka, env, brokers);
 
     const clickhouse = await openClickHouse(env, logger);
     stops.push(() => clickhouse.close());
@@ -149,39 +181,42 @@ export async function startStack(
       queryUrl: `http://${host}:${env.QUERY_PORT}`,
     };
     const credentials = await ensureDemoProject(clickhouse, join(home, 'credentials.json'), urls);
-
     const shared = { LOG_LEVEL: env.LOG_LEVEL };
-    const processor = await startProcessorService({
-      env: loadProcessorEnv({
-        ...processEnv,
-        ...shared,
-        PROCESSOR_HOST: host,
-        PROCESSOR_PORT: String(env.PROCESSOR_PORT),
-      }),
-      logger: logger.child({ component: 'processor' }),
-      kafka,
-      clickhouse,
+
+    // Started in the background, stopped after the collector and the query service (pushed before them).
+    const consumers: Array<{ close(): Promise<void> }> = [];
+    const consumersStarted = Promise.all([
+      startProcessorService({
+        env: loadProcessorEnv({
+          ...processEnv,
+          ...shared,
+          PROCESSOR_HOST: host,
+          PROCESSOR_PORT: String(env.PROCESSOR_PORT),
+        }),
+        logger: logger.child({ component: 'processor' }),
+        kafka,
+        clickhouse,
+      }).then((processor) => consumers.push(processor)),
+      startAlerter({
+        env: loadAlerterEnv({
+          ...processEnv,
+          ...shared,
+          ALERTER_HOST: host,
+          ALERTER_PORT: String(env.ALERTER_PORT),
+          ALERTER_PUBLIC_QUERY_URL: processEnv.ALERTER_PUBLIC_QUERY_URL ?? urls.queryUrl,
+        }),
+        logger: logger.child({ component: 'alerter' }),
+        kafka,
+        clickhouse,
+      }).then((alerter) => consumers.push(alerter)),
+    ]);
+    // Marked handled at once: a consumer can fail while the collector is still starting.
+    consumersStarted.catch(() => undefined);
+    stops.push(async () => {
+      await consumersStarted.catch(() => undefined);
+      // The alerter reads what the processor publishes: it stops first, then the processor drains.
+      for (const consumer of [...consumers].reverse()) await consumer.close();
     });
-    stops.push(() => processor.close());
-    const query = await startQuery({
-      env: loadQueryEnv({ ...processEnv, ...shared, QUERY_HOST: host, QUERY_PORT: String(env.QUERY_PORT) }),
-      logger: logger.child({ component: 'query' }),
-      clickhouse,
-    });
-    stops.push(() => query.close());
-    const alerter = await startAlerter({
-      env: loadAlerterEnv({
-        ...processEnv,
-        ...shared,
-        ALERTER_HOST: host,
-        ALERTER_PORT: String(env.ALERTER_PORT),
-        ALERTER_PUBLIC_QUERY_URL: processEnv.ALERTER_PUBLIC_QUERY_URL ?? urls.queryUrl,
-      }),
-      logger: logger.child({ component: 'alerter' }),
-      kafka,
-      clickhouse,
-    });
-    stops.push(() => alerter.close());
     const collector = await startCollector({
       env: loadCollectorEnv({
         ...processEnv,
@@ -193,8 +228,29 @@ export async function startStack(
       kafka,
       clickhouse,
     });
+    const query = await startQuery({
+      env: loadQueryEnv({ ...processEnv, ...shared, QUERY_HOST: host, QUERY_PORT: String(env.QUERY_PORT) }),
+      logger: logger.child({ component: 'query' }),
+      clickhouse,
+    });
+    stops.push(() => query.close());
     stops.push(() => collector.close());
-    return { credentials, home, stop: stopAll };
+
+    let stopping: Promise<void> | undefined;
+    const stop = () => {
+      stopping ??= stopAll();
+      return stopping;
+    };
+    const ready = consumersStarted.then(
+      () => logger.info('every service started'),
+      async (error: unknown) => {
+        logger.error({ err: error }, 'a service failed to start; stopping');
+        await stop();
+        throw error;
+      },
+    );
+    ready.catch(() => undefined);
+    return { credentials, home, ready, stop };
   } catch (error) {
     await stopAll();
     throw error;

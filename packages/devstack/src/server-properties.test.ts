@@ -59,3 +59,30 @@ describe('renderServerProperties', () => {
     expect(windows.get('log.dirs')).toBe('C:\\\\kafka\\\\logs');
   });
 });
+
+describe('renderServerProperties for a node of a three-node cluster', () => {
+  const voters = [
+    { nodeId: 1, controllerPort: 29093 },
+    { nodeId: 2, controllerPort: 29193 },
+    { nodeId: 3, controllerPort: 29293 },
+  ];
+  const properties = parse(
+    renderServerProperties({ logDir: '/d/node-2', port: 29192, controllerPort: 29193, nodeId: 2, voters }),
+  );
+
+  it('names every voter of the quorum and its own node id', () => {
+    expect(properties.get('node.id')).toBe('2');
+    expect(properties.get('controller.quorum.voters')).toBe(
+      '1@127.0.0.1:29093,2@127.0.0.1:29193,3@127.0.0.1:29293',
+    );
+    expect(properties.get('listeners')).toBe('PLAINTEXT://127.0.0.1:29192,CONTROLLER://127.0.0.1:29193');
+  });
+
+  it('replicates internal topics three times and needs two in-sync replicas, so one node may fail', () => {
+    expect(properties.get('default.replication.factor')).toBe('3');
+    expect(properties.get('offsets.topic.replication.factor')).toBe('3');
+    expect(properties.get('transaction.state.log.replication.factor')).toBe('3');
+    expect(properties.get('min.insync.replicas')).toBe('2');
+    expect(properties.get('transaction.state.log.min.isr')).toBe('2');
+  });
+});

@@ -1,4 +1,4 @@
-import type { ITopicConfig, Kafka } from 'kafkajs';
+import type { Admin, ITopicConfig, Kafka } from 'kafkajs';
 import { TOPIC_SPECS, type TopicSpec } from './topics.ts';
 
 export interface EnsureTopicsOptions {
@@ -39,6 +39,28 @@ function isTopicAlreadyExists(error: unknown): boolean {
 }
 
 /**
+ * kafkajs' own `waitForLeaders` retries only LEADER_NOT_AVAILABLE; on a cluster of several brokers, the
+ * one it asks may not know the new topic yet and answers UNKNOWN_TOPIC_OR_PARTITION, which is as
+ * transient. Both are waited out here, up to `timeoutMs`.
+ */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: described } = await admin.fetchTopicMetadata({ topics });
+      if (described.every((topic) => topic.partitions.every((partition) => partition.leader >= 0))) return;
+    } catch (error) {
+      const type = (error as { type?: unknown }).type;
+      if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw error;
+      if (Date.now() >= deadline) throw error;
+    }
+    if (Date.now() >= deadline)
+      throw new Error(`topics without leaders after ${timeoutMs} ms: ${topics.join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
  * Creates the topics that do not exist yet. Existing topics are left as they are (their partition count
  * and configuration are an operator's decision once created), so this is safe on every start and when
  * several processes start at once.
@@ -55,12 +77,16 @@ export async function ensureTopics(kafka: Kafka, options: EnsureTopicsOptions): 
     try {
       await admin.createTopics({
         topics: missing.map((spec) => topicConfigFor(spec, options)),
-        waitForLeaders: true,
+        waitForLeaders: false,
       });
     } catch (error) {
       // Another process created them between listTopics and createTopics.
       if (!isTopicAlreadyExists(error)) throw error;
     }
+    await waitForLeaders(
+      admin,
+      missing.map((spec) => spec.name),
+    );
     return { created: missing.map((spec) => spec.name), existing };
   } finally {
     await admin.disconnect();
