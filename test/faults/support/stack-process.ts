@@ -165,8 +165,8 @@ export async function createStackHome(env: Record<string, string> = {}): Promise
   };
 }
 
-/** Pids of the processes whose command line names `dir`. */
-async function processesUsing(dir: string): Promise<number[]> {
+/** Pids of the processes whose command line names `dir` (e.g. the local broker of a home). */
+export async function processesUsing(dir: string): Promise<number[]> {
   const pids: number[] = [];
   for (const entry of await readdir('/proc')) {
     const pid = Number(entry);
