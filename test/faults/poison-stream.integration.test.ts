@@ -1,0 +1,108 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { eventually, postBatch } from '../support/pipeline.ts';
+import { countStored, ORDER_REVENUE, startEventStream, summarise } from './support/ground-truth.ts';
+import { createStackHome, type StackHome } from './support/stack-process.ts';
+import { streamKpis } from './support/stack-queries.ts';
+
+let home: StackHome | undefined;
+afterAll(async () => {
+  await home?.remove();
+});
+
+const deep = (levels: number) => {
+  let value: unknown = 'bottom';
+  for (let i = 0; i < levels; i++) value = { nested: value };
+  return value;
+};
+
+/** Events that once wedged a partition or broke a query (issue #10), each in its own right. */
+const poison = (prefix: string) => [
+  { type: 'track', event: 'Order Completed', userId: `${prefix}-u1`, timestamp: '9999-12-31T23:59:59.999Z' },
+  { type: 'track', event: 'Order Completed', userId: `${prefix}-u2`, timestamp: -0 },
+  {
+    type: 'track',
+    event: 'Order Completed',
+    userId: `${prefix}-u3`,
+    properties: { revenue: 1.7976931348623157e308 },
+  },
+  {
+    type: 'track',
+    event: 'Order Completed',
+    userId: `${prefix}-u3`,
+    properties: { revenue: 1.7976931348623157e308 },
+  },
+  { type: 'track', event: 'Product Viewed', userId: `${prefix}-u4`, properties: { deep: deep(5_000) } },
+  { type: 'track', event: 'Product Viewed', userId: `${prefix}-\ud800`, messageId: `${prefix}-\udfff` },
+];
+
+describe('a poison batch in the middle of a stream', () => {
+  it('never stops ingestion: every other acknowledged event is stored once and the reports keep answering', async () => {
+    home = await createStackHome();
+    const stackHome = home;
+    const stack = await stackHome.start();
+    const stream = startEventStream({
+      collectorUrl: () => stack.collectorUrl,
+      writeKey: () => stack.credentials.writeKey,
+      prefix: 'poison',
+    });
+    await eventually(async () => expect(stream.counts.acknowledged.size).toBeGreaterThanOrEqual(200), {
+      timeoutMs: 60_000,
+    });
+
+    // Whatever the collector does with each (accept or reject it with a reason), the answer is not a 5xx.
+    for (const event of poison('p')) {
+      const answer = await postBatch(stack.collectorUrl, stack.credentials.writeKey, { batch: [event] });
+      expect(answer.status).toBeLessThan(500);
+    }
+    const mixed = await postBatch(stack.collectorUrl, stack.credentials.writeKey, {
+      batch: [
+        ...poison('q'),
+        { type: 'track', event: 'Product Viewed', anonymousId: 'q-good', messageId: 'q-good' },
+      ],
+    });
+    expect(mixed.status).toBe(200);
+
+    const before = stream.counts.acknowledged.size;
+    await eventually(
+      async () => expect(stream.counts.acknowledged.size).toBeGreaterThanOrEqual(before + 200),
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    const counts = await stream.stop();
+    await eventually(
+      async () =>
+        expect(await streamKpis(stackHome, stack)).toMatchObject({
+          orders: counts.acknowledgedOrders,
+          revenue: counts.acknowledgedOrders * ORDER_REVENUE,
+        }),
+      { timeoutMs: 60_000 },
+    );
+    // The reports that failed for a project holding such values answer for it.
+    const { projectId, apiKey } = stack.credentials;
+    for (const path of [
+      '/customers',
+      '/segments?dimension=country',
+      '/customers/u:p-u3',
+      '/customers/u:p-u4',
+    ]) {
+      const response = await fetch(
+        `http://127.0.0.1:${stackHome.ports.query}/v1/projects/${projectId}${path}`,
+        {
+          headers: { authorization: `Bearer ${apiKey}` },
+        },
+      );
+      // A rejected event leaves no customer behind (404); nothing stored may make a report fail (5xx).
+      expect([200, 404], path).toContain(response.status);
+      if (!path.includes(':')) expect(response.status, path).toBe(200);
+    }
+    await stack.stop();
+
+    const stored = await countStored(stackHome.dir, projectId);
+    expect(stored.stored).toContain('q-good');
+    const summary = summarise('poison batch mid-stream', counts, stored);
+    console.log(JSON.stringify(summary));
+    expect(summary.lost).toBe(0);
+    expect(summary.doubled).toBe(0);
+  });
+});
