@@ -9,31 +9,36 @@ afterAll(async () => {
   await home?.remove();
 });
 
-const deep = (levels: number) => {
-  let value: unknown = 'bottom';
-  for (let i = 0; i < levels; i++) value = { nested: value };
-  return value;
-};
+/** JSON text nested `levels` deep: built as text, since JSON.stringify itself overflows its stack there. */
+const deepJson = (levels: number) => `${'{"nested":'.repeat(levels)}"bottom"${'}'.repeat(levels)}`;
 
-/** Events that once wedged a partition or broke a query (issue #10), each in its own right. */
-const poison = (prefix: string) => [
-  { type: 'track', event: 'Order Completed', userId: `${prefix}-u1`, timestamp: '9999-12-31T23:59:59.999Z' },
-  { type: 'track', event: 'Order Completed', userId: `${prefix}-u2`, timestamp: -0 },
-  {
-    type: 'track',
-    event: 'Order Completed',
-    userId: `${prefix}-u3`,
-    properties: { revenue: 1.7976931348623157e308 },
-  },
-  {
-    type: 'track',
-    event: 'Order Completed',
-    userId: `${prefix}-u3`,
-    properties: { revenue: 1.7976931348623157e308 },
-  },
-  { type: 'track', event: 'Product Viewed', userId: `${prefix}-u4`, properties: { deep: deep(5_000) } },
-  { type: 'track', event: 'Product Viewed', userId: `${prefix}-\ud800`, messageId: `${prefix}-\udfff` },
+/** Events that once wedged a partition or broke a query (issue #10), each as JSON text. */
+const poison = (prefix: string): string[] => [
+  ...[
+    {
+      type: 'track',
+      event: 'Order Completed',
+      userId: `${prefix}-u1`,
+      timestamp: '9999-12-31T23:59:59.999Z',
+    },
+    { type: 'track', event: 'Order Completed', userId: `${prefix}-u2`, timestamp: -0 },
+    {
+      type: 'track',
+      event: 'Order Completed',
+      userId: `${prefix}-u3`,
+      properties: { revenue: 1.7976931348623157e308 },
+    },
+    {
+      type: 'track',
+      event: 'Order Completed',
+      userId: `${prefix}-u3`,
+      properties: { revenue: 1.7976931348623157e308 },
+    },
+    { type: 'track', event: 'Product Viewed', userId: `${prefix}-\ud800`, messageId: `${prefix}-\udfff` },
+  ].map((event) => JSON.stringify(event)),
+  `{"type":"track","event":"Product Viewed","userId":"${prefix}-u4","properties":{"deep":${deepJson(5_000)}}}`,
 ];
+const batchOf = (events: string[]) => `{"batch":[${events.join(',')}]}`;
 
 describe('a poison batch in the middle of a stream', () => {
   it('never stops ingestion: every other acknowledged event is stored once and the reports keep answering', async () => {
@@ -51,15 +56,20 @@ describe('a poison batch in the middle of a stream', () => {
 
     // Whatever the collector does with each (accept or reject it with a reason), the answer is not a 5xx.
     for (const event of poison('p')) {
-      const answer = await postBatch(stack.collectorUrl, stack.credentials.writeKey, { batch: [event] });
+      const answer = await postBatch(stack.collectorUrl, stack.credentials.writeKey, batchOf([event]));
       expect(answer.status).toBeLessThan(500);
     }
-    const mixed = await postBatch(stack.collectorUrl, stack.credentials.writeKey, {
-      batch: [
-        ...poison('q'),
-        { type: 'track', event: 'Product Viewed', anonymousId: 'q-good', messageId: 'q-good' },
-      ],
+    const good = JSON.stringify({
+      type: 'track',
+      event: 'Product Viewed',
+      anonymousId: 'q-good',
+      messageId: 'q-good',
     });
+    const mixed = await postBatch(
+      stack.collectorUrl,
+      stack.credentials.writeKey,
+      batchOf([...poison('q'), good]),
+    );
     expect(mixed.status).toBe(200);
 
     const before = stream.counts.acknowledged.size;

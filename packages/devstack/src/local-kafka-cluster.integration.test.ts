@@ -58,8 +58,18 @@ describe('startLocalKafkaCluster', () => {
       if (victim === undefined) throw new Error('no node 2');
       await victim.kill();
       expect(victim.pid).toBeUndefined();
-      // Two of three replicas in sync satisfy min.insync.replicas=2; kafkajs retries the moved leaders.
-      await send('while-down');
+      // Two of three replicas in sync satisfy min.insync.replicas=2 once the controller has moved the dead
+      // node's leaders (its broker session, 9 s, must expire first): retried as a client retries a 503.
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        try {
+          await send('while-down');
+          break;
+        } catch (error) {
+          if (Date.now() > deadline) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+      }
       await victim.restart();
       expect(victim.pid).toBeGreaterThan(0);
       await send('after');
