@@ -5,6 +5,7 @@ import {
   identityLookupOf,
   resolveIdentityLinks,
 } from '@waymark/journey';
+import { type Cte, cte } from './sql.ts';
 import { formatDateTime64, toNumber } from './values.ts';
 
 export type { IdentityLink };
@@ -14,11 +15,13 @@ export type { IdentityLink };
  * ReplacingMergeTree's answer, exact before merges). The processor keeps the map flat, so one lookup
  * resolves a raw key: `if(links.linked_customer = '', raw_key, links.linked_customer)`.
  */
-export const LINKS_CTE = `
-  links AS (
+export const linksCte = (projectId: string): Cte =>
+  cte(
+    'links',
+    (p) => `
     SELECT alias_key, argMax(customer_key, linked_at) AS linked_customer
-    FROM identities WHERE project_id = {projectId:String} GROUP BY alias_key
-  )`;
+    FROM identities WHERE project_id = ${p.named('projectId', projectId, 'String')} GROUP BY alias_key`,
+  );
 
 /** Appends rows to the identity map as they are; {@link linkIdentities} is how links are stored. */
 export async function insertIdentityLinks(

@@ -64,8 +64,6 @@ export {
   type CustomerProfile,
   type CustomersFilter,
   type CustomersQuery,
-  customerCtes,
-  customerDimensionSql,
   queryCustomer,
   queryCustomers,
   querySegments,
@@ -74,6 +72,7 @@ export {
 export {
   CLICKHOUSE_ERROR_CODES,
   type ClickHouseErrorCode,
+  ClickHouseQueryRangeError,
   ClickHouseStorageError,
   isClickHouseStorageError,
 } from './errors.ts';
@@ -145,14 +144,11 @@ export {
 export {
   type CustomerStage,
   type CustomerStages,
-  customerStageKey,
   insertStageTransitions,
-  isBefore,
   lookupCustomerStages,
 } from './stage-transitions.ts';
 export {
   insertTouchpoints,
-  rawKeyOf,
   recentTouchpoints,
   type StoredTouchpoint,
   toTouchpointRow,

@@ -26,6 +26,17 @@ export {
   TouchpointDimension,
 } from './custom-funnel.ts';
 export {
+  ANONYMOUS_KEY_PREFIX,
+  anonymousKey,
+  isBefore,
+  type ParsedCustomerKey,
+  parseCustomerKey,
+  projectKey,
+  rawKeyOf,
+  USER_KEY_PREFIX,
+  userKey,
+} from './customer-key.ts';
+export {
   AGE_BANDS,
   CUSTOMER_DIMENSIONS,
   CUSTOMER_TYPES,
