@@ -16,6 +16,8 @@ export const CLICKHOUSE_ERROR_CODES = {
     'A query was composed wrongly: two different CTEs or parameter values under one name, or a placeholder without its parameter (a bug, never the request).',
   CLICKHOUSE_QUERY_OUT_OF_RANGE:
     'A query was asked for something out of range: a negative window, an invalid date, a funnel without steps or with too many.',
+  CLICKHOUSE_DOCUMENT_INVALID:
+    'A stored project document (stage ruleset, customer model) no longer parses with the current rules.',
   CLICKHOUSE_TOO_MANY_PERIODS: 'A calendar query spans more periods than one request may report.',
 } as const;
 

@@ -104,10 +104,12 @@ export {
 export { PERIOD_INTERVALS, type PeriodInterval } from './periods.ts';
 export { createProjectDirectory, type ProjectDirectory } from './project-directory.ts';
 export {
+  type DocumentParser,
   insertProjectDocument,
   latestProjectDocument,
   latestProjectDocuments,
   type ProjectDocumentKind,
+  readProjectDocument,
   type StoredProjectDocument,
 } from './project-documents.ts';
 export { hashApiKey, listProjects, type Project, type ProjectInput, upsertProject } from './projects.ts';

@@ -46,6 +46,7 @@ export {
   type CustomerType,
   DEFAULT_CUSTOMER_MODEL,
   type NamedCustomerDimension,
+  parseCustomerModel,
   RFM_SEGMENTS,
   type RfmSegment,
   VALUE_TIERS,
