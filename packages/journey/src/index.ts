@@ -55,9 +55,12 @@ export {
 export { DEFAULT_STAGE_RULESET } from './default-stage-ruleset.ts';
 export {
   compareVariants,
+  type Experiment,
+  experimentFunnel,
   type VariantComparison,
   type VariantCount,
   type VariantResult,
+  variantCounts,
 } from './experiment.ts';
 export { type FunnelStepCount, type FunnelStepFigures, funnelStepFigures } from './funnel-steps.ts';
 export {
