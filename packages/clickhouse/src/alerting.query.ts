@@ -7,7 +7,7 @@ import {
   VALUE_TIERS,
 } from '@waymark/journey';
 import { customersCte, modelParams } from './customer-chain.ts';
-import { linksCte } from './identities.ts';
+import { linkedCustomerSql, linksCte } from './identities.ts';
 import { type BuiltQuery, buildQuery, cte, type QueryParams } from './sql.ts';
 import { boundedRevenueSql, toNumber } from './values.ts';
 
@@ -18,7 +18,7 @@ import { boundedRevenueSql, toNumber } from './values.ts';
  * replays) change none of them.
  */
 
-const CUSTOMER_SQL = "if(links.linked_customer = '', t.raw_key, links.linked_customer)";
+const CUSTOMER_SQL = linkedCustomerSql('t.raw_key');
 
 /** The touchpoint column of each breakdown dimension. */
 const DIMENSION_COLUMNS: Record<AlertBreakdown, string> = {

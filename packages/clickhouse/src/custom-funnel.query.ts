@@ -14,7 +14,7 @@ import {
 import { customerDimensionSql, customersCte, jsonTextSql } from './customer-chain.ts';
 import { ClickHouseQueryRangeError, ClickHouseStorageError } from './errors.ts';
 import { type FunnelPeriod, funnelPeriodMs, stepCountOf, stepQuantilesSql } from './funnel-figures.ts';
-import { linksCte } from './identities.ts';
+import { linkedCustomerSql, linksCte } from './identities.ts';
 import { type BuiltQuery, buildQuery, type Cte, cte, type QueryParams, type SqlText } from './sql.ts';
 import { toNumber } from './values.ts';
 
@@ -290,7 +290,7 @@ function funnelCtes(query: CustomFunnelQuery): Cte[] {
       ].join(' + ');
       return `
     SELECT
-      if(links.linked_customer = '', t.raw_key, links.linked_customer) AS customer,
+      ${linkedCustomerSql('t.raw_key')} AS customer,
       toUnixTimestamp64Milli(t.timestamp) AS ts,
       ${mask} AS mask${
         touchpointValue === undefined

@@ -5,7 +5,7 @@ import {
   RFM_SEGMENTS,
   stageName,
 } from '@waymark/journey';
-import { linksCte } from './identities.ts';
+import { linkedCustomerSql, linksCte } from './identities.ts';
 import { type Cte, cte, type QueryParams, type SqlText } from './sql.ts';
 import { boundedRevenueSql } from './values.ts';
 
@@ -69,7 +69,7 @@ const merged = (chain: CustomerChain) =>
     'merged',
     (p) => `
     SELECT
-      if(links.linked_customer = '', p.raw_key, links.linked_customer) AS customer,
+      ${linkedCustomerSql('p.raw_key')} AS customer,
       arraySort(groupUniqArray(p.raw_key)) AS raw_keys,
       toUnixTimestamp64Milli(min(p.first_seen)) AS first_seen_ms,
       toUnixTimestamp64Milli(max(p.last_seen)) AS last_seen_ms,

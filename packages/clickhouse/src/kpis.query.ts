@@ -9,7 +9,7 @@ import {
 } from '@waymark/journey';
 import { dedupedMoneySql } from './customer-chain.ts';
 import { ClickHouseQueryRangeError } from './errors.ts';
-import { linksCte } from './identities.ts';
+import { linkedCustomerSql, linksCte } from './identities.ts';
 import {
   type PeriodInterval,
   periodLastYear,
@@ -86,7 +86,7 @@ const figuresSql = (query: KpiQuery, startMs: number) => {
     'customers',
     (p) => `
     SELECT
-      if(links.linked_customer = '', p.raw_key, links.linked_customer) AS customer,
+      ${linkedCustomerSql('p.raw_key')} AS customer,
       min(p.first_seen) AS first_seen,
       groupUniqArrayMerge(p.active_slots) AS slots,
       groupUniqArrayMerge(p.money) AS money_rows

@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { CustomerDimension, CustomerModel } from '@waymark/journey';
 import { customerDimensionSql, customersCte } from './customer-chain.ts';
-import { linksCte } from './identities.ts';
+import { linkedCustomerSql, linksCte } from './identities.ts';
 import {
   type PeriodInterval,
   periodOf,
@@ -63,7 +63,7 @@ function retentionSql(query: RetentionQuery, now: Date): BuiltQuery {
       return `
     SELECT customer, ${periodOf(interval, 'first_seen')} AS cohort, slots
     FROM (
-      SELECT if(links.linked_customer = '', p.raw_key, links.linked_customer) AS customer,
+      SELECT ${linkedCustomerSql('p.raw_key')} AS customer,
         min(p.first_seen) AS first_seen, groupUniqArrayMerge(p.active_slots) AS slots
       FROM customer_profiles AS p LEFT JOIN links ON links.alias_key = p.raw_key
       WHERE p.project_id = ${p.named('projectId', query.projectId, 'String')}

@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { parseCustomerKey } from '@waymark/journey';
-import { linksCte } from './identities.ts';
+import { linkedCustomerSql, linksCte } from './identities.ts';
 import { buildQuery, type Cte, cte, type SqlText } from './sql.ts';
 import { toNumber } from './values.ts';
 
@@ -93,7 +93,7 @@ const sessionsSql = (query: SessionsQuery) =>
     ],
     (p) => `
 SELECT
-  if(links.linked_customer = '', numbered.raw_key, links.linked_customer) AS customer,
+  ${linkedCustomerSql('numbered.raw_key')} AS customer,
   if(any(numbered.session_id) != '', any(numbered.session_id), concat(numbered.raw_key, '#', toString(numbered.session_no))) AS session,
   toUnixTimestamp64Milli(min(numbered.timestamp)) AS started_ms,
   toUnixTimestamp64Milli(max(numbered.timestamp)) AS ended_ms,

@@ -8,7 +8,7 @@ import {
 } from '@waymark/journey';
 import { customerDimensionSql, customersCte } from './customer-chain.ts';
 import { ClickHouseQueryRangeError } from './errors.ts';
-import { linksCte } from './identities.ts';
+import { linkedCustomerSql, linksCte } from './identities.ts';
 import { type BuiltQuery, buildQuery, type Cte, cte } from './sql.ts';
 import { toNumber } from './values.ts';
 
@@ -79,7 +79,7 @@ const flowSql = (query: StageFlowQuery, segments?: Cte): BuiltQuery => {
     'staged',
     (p) => `
     SELECT
-      if(links.linked_customer = '', t.raw_key, links.linked_customer) AS customer,
+      ${linkedCustomerSql('t.raw_key')} AS customer,
       toUnixTimestamp64Milli(t.timestamp) AS at,
       t.stage AS stage
     FROM touchpoints AS t FINAL
