@@ -4,12 +4,12 @@ import {
   insertTouchpoints,
   loadMigrations,
   queryStageFunnel,
-  rawKeyOf,
   renderMigration,
   type StageFunnelQuery,
   type StoredTouchpoint,
 } from '@waymark/clickhouse';
 import { touchpointOf } from '@waymark/events';
+import { rawKeyOf } from '@waymark/journey';
 import { withPopulation } from './generate-population.ts';
 import { commandLine, formatNumber as fmt, markdownTable, median, runContext } from './report.ts';
 

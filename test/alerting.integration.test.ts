@@ -1,7 +1,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { loadAlerterEnv, type RunningAlerter, startAlerter, verifyWebhookSignature } from '@waymark/alerter';
-import { insertTouchpoints, rawKeyOf, type StoredTouchpoint } from '@waymark/clickhouse';
+import { insertTouchpoints, type StoredTouchpoint } from '@waymark/clickhouse';
 import { touchpointOf } from '@waymark/events';
+import { rawKeyOf } from '@waymark/journey';
 import { TOPICS } from '@waymark/kafka';
 import { testKafka, testLogger, uniqueProjectId } from '@waymark/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

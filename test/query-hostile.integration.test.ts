@@ -2,11 +2,11 @@ import {
   hashApiKey,
   insertIdentityLinks,
   insertTouchpoints,
-  rawKeyOf,
   type StoredTouchpoint,
   upsertProject,
 } from '@waymark/clickhouse';
 import { type Touchpoint, touchpointOf } from '@waymark/events';
+import { rawKeyOf } from '@waymark/journey';
 import { buildQueryApp, openApiDocument } from '@waymark/query';
 import { openTestClickHouse, type TestClickHouse, testLogger, uniqueProjectId } from '@waymark/testing';
 import fc from 'fast-check';

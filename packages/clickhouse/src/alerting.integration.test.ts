@@ -7,6 +7,7 @@ import {
   ChurnRiskRule,
   ComplaintSurgeRule,
   DEFAULT_CUSTOMER_MODEL,
+  rawKeyOf,
   StageConversionDropRule,
   VolumeAnomalyRule,
 } from '@waymark/journey';
@@ -16,7 +17,7 @@ import { queryConversionCounts, queryWindowFigures } from './alerting.query.ts';
 import { createClickHouse } from './client.ts';
 import { insertIdentityLinks } from './identities.ts';
 import { runMigrations } from './migrations.ts';
-import { insertTouchpoints, rawKeyOf, type StoredTouchpoint } from './touchpoints.ts';
+import { insertTouchpoints, type StoredTouchpoint } from './touchpoints.ts';
 
 /*
  * The alert figures against counts computed here from the generated journeys, by the definitions of

@@ -6,8 +6,9 @@ import {
   type StageIndex,
   VALUE_TIERS,
 } from '@waymark/journey';
-import { customerCtes } from './customers.query.ts';
-import { LINKS_CTE } from './identities.ts';
+import { customersCte, modelParams } from './customer-chain.ts';
+import { linkedCustomerSql, linksCte } from './identities.ts';
+import { type BuiltQuery, buildQuery, cte, type QueryParams } from './sql.ts';
 import { boundedRevenueSql, toNumber } from './values.ts';
 
 /*
@@ -17,7 +18,7 @@ import { boundedRevenueSql, toNumber } from './values.ts';
  * replays) change none of them.
  */
 
-const CUSTOMER_SQL = "if(links.linked_customer = '', t.raw_key, links.linked_customer)";
+const CUSTOMER_SQL = linkedCustomerSql('t.raw_key');
 
 /** The touchpoint column of each breakdown dimension. */
 const DIMENSION_COLUMNS: Record<AlertBreakdown, string> = {
@@ -31,11 +32,20 @@ const DIMENSION_COLUMNS: Record<AlertBreakdown, string> = {
   utm_campaign: 't.campaign_name',
 };
 
-const windowParams = (windows: readonly AlertWindow[]) => ({
-  starts: windows.map((w) => w.startMs),
-  ends: windows.map((w) => w.endMs),
-  minMs: Math.min(...windows.map((w) => w.startMs)),
-  maxMs: Math.max(...windows.map((w) => w.endMs)),
+/** The windows' `{starts:Array(Int64)}`, `{ends:Array(Int64)}` and the span they cover. */
+const windowParams = (p: QueryParams, windows: readonly AlertWindow[]) => ({
+  starts: p.named(
+    'starts',
+    windows.map((w) => w.startMs),
+    'Array(Int64)',
+  ),
+  ends: p.named(
+    'ends',
+    windows.map((w) => w.endMs),
+    'Array(Int64)',
+  ),
+  minMs: p.bind(Math.min(...windows.map((w) => w.startMs)), 'Int64'),
+  maxMs: p.bind(Math.max(...windows.map((w) => w.endMs)), 'Int64'),
 });
 
 export interface ConversionQuery {
@@ -66,51 +76,64 @@ export interface ConversionCount {
  * it can matter to: `from` touchpoints inside a window, `to` touchpoints inside a window or its conversion
  * time after it.
  */
-const CONVERSION_SQL = (segmentSql: string) => `
-WITH ${LINKS_CTE},
-  assigned AS (
+function conversionSql(query: ConversionQuery): BuiltQuery {
+  const segmentSql = query.breakdown === undefined ? "''" : `toString(${DIMENSION_COLUMNS[query.breakdown]})`;
+  const stageParams = (p: QueryParams) => ({
+    from: p.named('fromStage', query.fromStage, 'UInt8'),
+    to: p.named('toStage', query.toStage, 'UInt8'),
+    conversion: p.named('conversionMs', query.conversionWindowMs, 'Int64'),
+  });
+  const assigned = cte(
+    'assigned',
+    (p) => {
+      const { from, to, conversion } = stageParams(p);
+      const w = windowParams(p, query.windows);
+      return `
     SELECT ${CUSTOMER_SQL} AS customer, toUnixTimestamp64Milli(t.timestamp) AS ms, t.stage AS stage, ${segmentSql} AS segment,
-      arrayJoin(arrayFilter(i -> ms >= {starts:Array(Int64)}[i]
-        AND ms < {ends:Array(Int64)}[i] + if(stage = {fromStage:UInt8}, 0, {conversionMs:Int64}),
-        arrayEnumerate({starts:Array(Int64)}))) AS w
+      arrayJoin(arrayFilter(i -> ms >= ${w.starts}[i]
+        AND ms < ${w.ends}[i] + if(stage = ${from}, 0, ${conversion}),
+        arrayEnumerate(${w.starts}))) AS w
     FROM touchpoints AS t
     LEFT JOIN links ON links.alias_key = t.raw_key
-    WHERE t.project_id = {projectId:String}
-      AND (t.stage = {fromStage:UInt8} OR t.stage >= {toStage:UInt8})
-      AND t.timestamp >= fromUnixTimestamp64Milli({minMs:Int64})
-      AND t.timestamp < fromUnixTimestamp64Milli({maxMs:Int64} + {conversionMs:Int64})
-  ),
-  cohort AS (
+    WHERE t.project_id = ${p.named('projectId', query.projectId, 'String')}
+      AND (t.stage = ${from} OR t.stage >= ${to})
+      AND t.timestamp >= fromUnixTimestamp64Milli(${w.minMs})
+      AND t.timestamp < fromUnixTimestamp64Milli(${w.maxMs} + ${conversion})`;
+    },
+    [linksCte(query.projectId)],
+  );
+  const cohort = cte(
+    'cohort',
+    (p) => {
+      const { from, to, conversion } = stageParams(p);
+      return `
     SELECT w, customer,
-      minIf(ms, stage = {fromStage:UInt8}) AS entry,
-      argMinIf(segment, ms, stage = {fromStage:UInt8}) AS entry_segment,
-      arrayExists(x -> x >= entry AND x <= entry + {conversionMs:Int64}, groupArrayIf(ms, stage >= {toStage:UInt8})) AS converted
+      minIf(ms, stage = ${from}) AS entry,
+      argMinIf(segment, ms, stage = ${from}) AS entry_segment,
+      arrayExists(x -> x >= entry AND x <= entry + ${conversion}, groupArrayIf(ms, stage >= ${to})) AS converted
     FROM assigned
     GROUP BY w, customer
-    HAVING countIf(stage = {fromStage:UInt8}) > 0
-  )
+    HAVING countIf(stage = ${from}) > 0`;
+    },
+    [assigned],
+  );
+  return buildQuery(
+    [cohort],
+    () => `
 SELECT w - 1 AS window, entry_segment AS segment, count() AS trials, countIf(converted) AS successes
 FROM cohort
 GROUP BY window, segment
-ORDER BY window, segment`;
+ORDER BY window, segment`,
+  );
+}
 
 /** Stage-step conversion per window (and breakdown value). */
 export async function queryConversionCounts(
   client: ClickHouseClient,
   query: ConversionQuery,
 ): Promise<ConversionCount[]> {
-  const segmentSql = query.breakdown === undefined ? "''" : `toString(${DIMENSION_COLUMNS[query.breakdown]})`;
-  const result = await client.query({
-    query: CONVERSION_SQL(segmentSql),
-    format: 'JSONEachRow',
-    query_params: {
-      projectId: query.projectId,
-      fromStage: query.fromStage,
-      toStage: query.toStage,
-      conversionMs: query.conversionWindowMs,
-      ...windowParams(query.windows),
-    },
-  });
+  const { sql, params } = conversionSql(query);
+  const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   const rows = await result.json<Record<string, unknown>>();
   return rows.map((row) => ({
     window: toNumber(row.window, 'conversion.window'),
@@ -151,19 +174,32 @@ export interface WindowFiguresQuery {
  * One row per (window, message id) first, so every figure counts a touchpoint once however many copies of
  * it are stored; then the window's figures.
  */
-const FIGURES_SQL = `
-WITH ${LINKS_CTE},
-  messages AS (
+function figuresSql(query: WindowFiguresQuery): BuiltQuery {
+  const messages = cte(
+    'messages',
+    (p) => {
+      const w = windowParams(p, query.windows);
+      return `
     SELECT w, t.message_id, any(${CUSTOMER_SQL}) AS m_customer, any(t.stage) AS m_stage, any(${boundedRevenueSql('t.revenue')}) AS m_revenue,
       any(t.complaint) AS m_complaint, any(t.event) AS m_event, any(t.name) AS m_name
     FROM touchpoints AS t
-    ARRAY JOIN arrayFilter(i -> toUnixTimestamp64Milli(t.timestamp) >= {starts:Array(Int64)}[i]
-      AND toUnixTimestamp64Milli(t.timestamp) < {ends:Array(Int64)}[i], arrayEnumerate({starts:Array(Int64)})) AS w
+    ARRAY JOIN arrayFilter(i -> toUnixTimestamp64Milli(t.timestamp) >= ${w.starts}[i]
+      AND toUnixTimestamp64Milli(t.timestamp) < ${w.ends}[i], arrayEnumerate(${w.starts})) AS w
     LEFT JOIN links ON links.alias_key = t.raw_key
-    WHERE t.project_id = {projectId:String}
-      AND t.timestamp >= fromUnixTimestamp64Milli({minMs:Int64}) AND t.timestamp < fromUnixTimestamp64Milli({maxMs:Int64})
-    GROUP BY w, t.message_id
-  )
+    WHERE t.project_id = ${p.named('projectId', query.projectId, 'String')}
+      AND t.timestamp >= fromUnixTimestamp64Milli(${w.minMs}) AND t.timestamp < fromUnixTimestamp64Milli(${w.maxMs})
+    GROUP BY w, t.message_id`;
+    },
+    [linksCte(query.projectId)],
+  );
+  return buildQuery([messages], (p) => {
+    const matched = [
+      ...(query.stage === undefined ? [] : [`m_stage = ${p.named('stage', query.stage, 'UInt8')}`]),
+      ...(query.event === undefined
+        ? []
+        : [`(m_event = ${p.named('event', query.event, 'String')} OR m_name = {event:String})`]),
+    ];
+    return `
 SELECT w - 1 AS window,
   count() AS touchpoints,
   uniqExact(m_customer) AS active_customers,
@@ -171,28 +207,20 @@ SELECT w - 1 AS window,
   sum(m_revenue) AS revenue,
   sumIf(m_revenue, m_stage = 5) AS order_revenue,
   countIf(m_complaint = 1) AS complaints,
-  countIf({hasStage:Bool} AND m_stage = {stage:UInt8} OR {hasEvent:Bool} AND (m_event = {event:String} OR m_name = {event:String})) AS matched,
-  uniqExactIf(m_customer, {hasStage:Bool} AND m_stage = {stage:UInt8}) AS stage_customers
+  countIf(${matched.length === 0 ? '0' : matched.join(' OR ')}) AS matched,
+  uniqExactIf(m_customer, ${query.stage === undefined ? '0' : 'm_stage = {stage:UInt8}'}) AS stage_customers
 FROM messages
 GROUP BY window`;
+  });
+}
 
 /** Counts and money per window (windows without touchpoints are all zeros). */
 export async function queryWindowFigures(
   client: ClickHouseClient,
   query: WindowFiguresQuery,
 ): Promise<WindowFigures[]> {
-  const result = await client.query({
-    query: FIGURES_SQL,
-    format: 'JSONEachRow',
-    query_params: {
-      projectId: query.projectId,
-      hasStage: query.stage !== undefined,
-      stage: query.stage ?? 0,
-      hasEvent: query.event !== undefined,
-      event: query.event ?? '',
-      ...windowParams(query.windows),
-    },
-  });
+  const { sql, params } = figuresSql(query);
+  const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   const rows = new Map(
     (await result.json<Record<string, unknown>>()).map((row) => [
       toNumber(row.window, 'figures.window'),
@@ -223,15 +251,14 @@ export async function queryTurnedAtRisk(
   client: ClickHouseClient,
   query: { projectId: string; model: CustomerModel; endMs: number; windowMs: number },
 ): Promise<Record<string, number>> {
-  const { sql, params } = customerCtes(query.model, new Date(query.endMs));
-  const result = await client.query({
-    query: `WITH ${sql}
-      SELECT tier, count() AS customers FROM customers
-      WHERE at_risk AND last_seen_ms >= {asOfMs:Int64} - {atRiskAfterMs:Int64} - {windowMs:Int64}
-      GROUP BY tier`,
-    format: 'JSONEachRow',
-    query_params: { ...params, projectId: query.projectId, windowMs: query.windowMs },
+  const chain = { projectId: query.projectId, model: query.model, asOf: new Date(query.endMs) };
+  const { sql, params } = buildQuery([customersCte(chain)], (p) => {
+    const { asOfMs, atRiskAfterMs } = modelParams(p, chain);
+    return `SELECT tier, count() AS customers FROM customers
+      WHERE at_risk AND last_seen_ms >= ${asOfMs} - ${atRiskAfterMs} - ${p.bind(query.windowMs, 'Int64')}
+      GROUP BY tier`;
   });
+  const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   const counts: Record<string, number> = Object.fromEntries([...VALUE_TIERS, ''].map((tier) => [tier, 0]));
   for (const row of await result.json<{ tier: string; customers: number | string }>()) {
     counts[row.tier] = toNumber(row.customers, 'turned_at_risk.customers');

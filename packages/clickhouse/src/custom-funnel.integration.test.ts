@@ -8,6 +8,7 @@ import {
   type FunnelOrder,
   type FunnelStepFigures,
   type PropertyFilter,
+  rawKeyOf,
   type StepMatch,
 } from '@waymark/journey';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +21,7 @@ import {
 } from './custom-funnel.query.ts';
 import { type IdentityLink, insertIdentityLinks } from './identities.ts';
 import { runMigrations } from './migrations.ts';
-import { insertTouchpoints, rawKeyOf, type StoredTouchpoint } from './touchpoints.ts';
+import { insertTouchpoints, type StoredTouchpoint } from './touchpoints.ts';
 
 /*
  * Custom funnels against figures computed here, in plain TypeScript, by a direct reading of

@@ -11,10 +11,12 @@ import {
   type StepMatch,
   type TouchpointDimension,
 } from '@waymark/journey';
-import { customerCtes, customerDimensionSql, jsonTextSql } from './customers.query.ts';
-import { ClickHouseStorageError } from './errors.ts';
-import { LINKS_CTE } from './identities.ts';
-import { toNullableNumber, toNumber } from './values.ts';
+import { customerDimensionSql, customersCte, jsonTextSql } from './customer-chain.ts';
+import { ClickHouseQueryRangeError, ClickHouseStorageError } from './errors.ts';
+import { type FunnelPeriod, funnelPeriodMs, stepCountOf, stepQuantilesSql } from './funnel-figures.ts';
+import { linkedCustomerSql, linksCte } from './identities.ts';
+import { type BuiltQuery, buildQuery, type Cte, cte, type QueryParams, type SqlText } from './sql.ts';
+import { toNumber } from './values.ts';
 
 /*
  * Custom funnels (docs/analytics/custom-funnels.md, docs/decisions/0015-custom-funnels-and-experiments.md).
@@ -39,13 +41,12 @@ export interface CustomFunnelDefinition {
   readonly exclusions: readonly (StepMatch & { afterStep: number; beforeStep: number })[];
 }
 
-export interface CustomFunnelQuery {
+/**
+ * Cohort: customers whose first step-1 touchpoint is in [from, to); the steps count within the window after
+ * the entry (inclusive, millisecond precision).
+ */
+export interface CustomFunnelQuery extends FunnelPeriod {
   readonly projectId: string;
-  /** Cohort: customers whose first step-1 touchpoint is in [from, to). */
-  readonly from: Date;
-  readonly to: Date;
-  /** The steps count within this long after the entry (inclusive, millisecond precision). */
-  readonly windowSeconds: number;
   readonly funnel: CustomFunnelDefinition;
   readonly breakdown?: CustomFunnelBreakdown;
   /**
@@ -86,18 +87,6 @@ export interface CustomFunnelResult extends CustomFunnelCounts {
   readonly segmentsTruncated?: boolean;
 }
 
-/** Collects query parameters and hands out their placeholders: user values never enter the SQL text. */
-class QueryParams {
-  readonly values: Record<string, unknown> = {};
-  #next = 0;
-
-  placeholder(type: string, value: unknown): string {
-    const name = `p${this.#next++}`;
-    this.values[name] = value;
-    return `{${name}:${type}}`;
-  }
-}
-
 const EXCLUSION_BIT = MAX_FUNNEL_STEPS;
 /** Identity plumbing rather than something the customer did: never a break in a strict funnel. */
 const NOT_ACTIONS = "('identify', 'alias', 'group')";
@@ -111,7 +100,7 @@ function globToLikePattern(glob: string): string {
 }
 
 function propertySql(filter: PropertyFilter, params: QueryParams): string {
-  const key = params.placeholder('String', filter.property);
+  const key = params.bind(filter.property, 'String');
   const type = `JSONType(t.properties, ${key})`;
   const isNumber = `${type} IN ('Int64', 'UInt64', 'Double')`;
   const text = `JSONExtractString(t.properties, ${key})`;
@@ -119,10 +108,9 @@ function propertySql(filter: PropertyFilter, params: QueryParams): string {
   const equals = (value: string | number | boolean | null): string => {
     if (value === null) return `(JSONHas(t.properties, ${key}) AND ${type} = 'Null')`;
     if (typeof value === 'string')
-      return `(${type} = 'String' AND ${text} = ${params.placeholder('String', value)})`;
-    if (typeof value === 'number')
-      return `(${isNumber} AND ${number} = ${params.placeholder('Float64', value)})`;
-    return `(${type} = 'Bool' AND JSONExtractBool(t.properties, ${key}) = ${params.placeholder('UInt8', value ? 1 : 0)})`;
+      return `(${type} = 'String' AND ${text} = ${params.bind(value, 'String')})`;
+    if (typeof value === 'number') return `(${isNumber} AND ${number} = ${params.bind(value, 'Float64')})`;
+    return `(${type} = 'Bool' AND JSONExtractBool(t.properties, ${key}) = ${params.bind(value ? 1 : 0, 'UInt8')})`;
   };
   // Numbers and numeric strings ("4.5"), like the stage rules' gte/lte; anything else compares false.
   const numeric = `multiIf(${isNumber}, ${number}, ${type} = 'String', toFloat64OrNull(trimBoth(${text})), NULL)`;
@@ -136,22 +124,22 @@ function propertySql(filter: PropertyFilter, params: QueryParams): string {
     const others = filter.in.filter((v) => typeof v !== 'string' && typeof v !== 'number');
     const anyOf = [
       ...(strings.length > 0
-        ? [`(${type} = 'String' AND ${text} IN ${params.placeholder('Array(String)', strings)})`]
+        ? [`(${type} = 'String' AND ${text} IN ${params.bind(strings, 'Array(String)')})`]
         : []),
       ...(numbers.length > 0
-        ? [`(${isNumber} AND ${number} IN ${params.placeholder('Array(Float64)', numbers)})`]
+        ? [`(${isNumber} AND ${number} IN ${params.bind(numbers, 'Array(Float64)')})`]
         : []),
       ...others.map(equals),
     ];
     conditions.push(`(${anyOf.join(' OR ')})`);
   }
   if (filter.gte !== undefined)
-    conditions.push(`ifNull(${numeric} >= ${params.placeholder('Float64', filter.gte)}, 0)`);
+    conditions.push(`ifNull(${numeric} >= ${params.bind(filter.gte, 'Float64')}, 0)`);
   if (filter.lte !== undefined)
-    conditions.push(`ifNull(${numeric} <= ${params.placeholder('Float64', filter.lte)}, 0)`);
+    conditions.push(`ifNull(${numeric} <= ${params.bind(filter.lte, 'Float64')}, 0)`);
   if (filter.contains !== undefined) {
     conditions.push(
-      `(${type} = 'String' AND positionCaseInsensitiveUTF8(${text}, ${params.placeholder('String', filter.contains)}) > 0)`,
+      `(${type} = 'String' AND positionCaseInsensitiveUTF8(${text}, ${params.bind(filter.contains, 'String')}) > 0)`,
     );
   }
   return conditions.join(' AND ');
@@ -160,15 +148,15 @@ function propertySql(filter: PropertyFilter, params: QueryParams): string {
 /** One step (or exclusion) as a condition over the touchpoint `t`. */
 function stepMatchSql(match: StepMatch, params: QueryParams): string {
   const conditions: string[] = [];
-  if (match.type) conditions.push(`t.type IN ${params.placeholder('Array(String)', match.type)}`);
-  if (match.event) conditions.push(`t.event IN ${params.placeholder('Array(String)', match.event)}`);
+  if (match.type) conditions.push(`t.type IN ${params.bind(match.type, 'Array(String)')}`);
+  if (match.event) conditions.push(`t.event IN ${params.bind(match.event, 'Array(String)')}`);
   if (match.pagePath) {
     const globs = match.pagePath.map(
-      (glob) => `lowerUTF8(t.page_path) LIKE ${params.placeholder('String', globToLikePattern(glob))}`,
+      (glob) => `lowerUTF8(t.page_path) LIKE ${params.bind(globToLikePattern(glob), 'String')}`,
     );
     conditions.push(`(t.page_path != '' AND (${globs.join(' OR ')}))`);
   }
-  if (match.stage !== undefined) conditions.push(`t.stage >= ${params.placeholder('UInt8', match.stage)}`);
+  if (match.stage !== undefined) conditions.push(`t.stage >= ${params.bind(match.stage, 'UInt8')}`);
   for (const filter of match.properties ?? []) conditions.push(propertySql(filter, params));
   return `(${conditions.join(' AND ')})`;
 }
@@ -189,7 +177,7 @@ const TOUCHPOINT_DIMENSION_SQL: Record<Exclude<TouchpointDimension, `property:${
 
 function touchpointDimensionSql(dimension: TouchpointDimension, params: QueryParams): string {
   if (dimension.startsWith('property:')) {
-    const key = params.placeholder('String', dimension.slice('property:'.length));
+    const key = params.bind(dimension.slice('property:'.length), 'String');
     return jsonTextSql('t.properties', key);
   }
   return `toString(${TOUCHPOINT_DIMENSION_SQL[dimension as keyof typeof TOUCHPOINT_DIMENSION_SQL]})`;
@@ -273,80 +261,55 @@ function excludedSql(exclusions: CustomFunnelDefinition['exclusions']): string {
  */
 const ENTRY_ORDER = 'ts * 1048576 + toInt64(cityHash64(value) % 1048576)';
 
-function funnelSql(query: CustomFunnelQuery, params: QueryParams, select?: string): string {
+/** The funnel's CTEs, up to `chains` (one row per cohort customer); a customer breakdown adds its segments. */
+function funnelCtes(query: CustomFunnelQuery): Cte[] {
   const { steps, order, exclusions } = query.funnel;
   const n = steps.length;
-  if (n < 1 || n > MAX_FUNNEL_STEPS)
-    throw new RangeError(`a funnel has 1–${MAX_FUNNEL_STEPS} steps, got ${n}`);
-  const mask = [
-    ...steps.map((step, k) => `toUInt64(${stepMatchSql(step, params)}) * ${2 ** k}`),
-    ...exclusions.map(
-      (exclusion, j) => `toUInt64(${stepMatchSql(exclusion, params)}) * ${2 ** (EXCLUSION_BIT + j)}`,
-    ),
-  ].join(' + ');
+  if (n < 1 || n > MAX_FUNNEL_STEPS) {
+    throw new ClickHouseQueryRangeError(
+      'CLICKHOUSE_QUERY_OUT_OF_RANGE',
+      `a funnel has 1–${MAX_FUNNEL_STEPS} steps, got ${n}`,
+    );
+  }
+  const { fromMs, toMs, windowMs } = funnelPeriodMs(query);
   const breakdown = query.breakdown;
   const touchpointValue =
-    breakdown?.kind === 'touchpoint' ? touchpointDimensionSql(breakdown.dimension, params) : undefined;
+    breakdown?.kind === 'touchpoint'
+      ? (p: QueryParams) => touchpointDimensionSql(breakdown.dimension, p)
+      : undefined;
   const oneValue = touchpointValue !== undefined && query.oneValuePerCustomer === true;
 
-  let ctes = LINKS_CTE;
-  let segments = '';
-  let from = 'chains';
-  if (breakdown?.kind === 'customer') {
-    const customers = customerCtes(breakdown.model, breakdown.asOf ?? new Date());
-    const dimension = customerDimensionSql(breakdown.dimension);
-    Object.assign(params.values, customers.params, dimension.params);
-    // The customer model's chain defines `links` too. A multi-valued dimension (interest) gives a
-    // customer several values: one row per customer with all of them.
-    ctes = `${customers.sql},
-  customer_segments AS (SELECT customer, groupArray(${dimension.sql}) AS segment_values FROM customers GROUP BY customer)`;
-    segments = "if(empty(customer_segments.segment_values), [''], customer_segments.segment_values)";
-    from = 'chains LEFT JOIN customer_segments ON customer_segments.customer = chains.customer';
-  } else if (touchpointValue !== undefined) {
-    segments = '[chains.segment_value]';
-  }
-
-  const aggregates = [
-    'countIf(excluded AND NOT conflicting) AS excluded_customers',
-    'countIf(conflicting) AS conflicting_customers',
-    ...steps.map((_, position) => `countIf(kept AND level >= ${position + 1}) AS n${position + 1}`),
-    ...steps
-      .slice(1)
-      .map(
-        (_, position) =>
-          `quantilesExactInclusiveIf(0.5, 0.9)((r[${position + 2}] - r[${position + 1}]) / 1000, kept AND level >= ${position + 2}) AS q${position + 2}`,
-      ),
-  ].join(',\n  ');
-  const grouped =
-    segments === ''
-      ? `SELECT ${aggregates} FROM ${from}`
-      : `SELECT segment, position, ${aggregates}
-FROM ${from}
-ARRAY JOIN ${segments} AS segment, arrayEnumerate(${segments}) AS position
-GROUP BY GROUPING SETS ((segment), (position))
-HAVING position <= 1
-ORDER BY position DESC, n1 DESC, segment
-LIMIT {segmentRows:UInt32}`;
-
-  return `WITH ${ctes},
-  matched AS (
+  const matched = cte(
+    'matched',
+    (p) => {
+      const mask = [
+        ...steps.map((step, k) => `toUInt64(${stepMatchSql(step, p)}) * ${2 ** k}`),
+        ...exclusions.map(
+          (exclusion, j) => `toUInt64(${stepMatchSql(exclusion, p)}) * ${2 ** (EXCLUSION_BIT + j)}`,
+        ),
+      ].join(' + ');
+      return `
     SELECT
-      if(links.linked_customer = '', t.raw_key, links.linked_customer) AS customer,
+      ${linkedCustomerSql('t.raw_key')} AS customer,
       toUnixTimestamp64Milli(t.timestamp) AS ts,
       ${mask} AS mask${
         touchpointValue === undefined
           ? ''
           : `,
-      ${touchpointValue} AS value`
+      ${touchpointValue(p)} AS value`
       }
     FROM touchpoints AS t FINAL
     LEFT JOIN links ON links.alias_key = t.raw_key
-    WHERE t.project_id = {projectId:String}
-      AND t.timestamp < fromUnixTimestamp64Milli({endMs:Int64})
+    WHERE t.project_id = ${p.named('projectId', query.projectId, 'String')}
+      AND t.timestamp < fromUnixTimestamp64Milli(${p.named('endMs', toMs + windowMs, 'Int64')})
       AND ${order === 'strict' ? `(mask != 0 OR t.type NOT IN ${NOT_ACTIONS})` : 'mask != 0'}
-      AND (t.timestamp >= fromUnixTimestamp64Milli({fromMs:Int64}) OR bitTest(mask, 0))
-  ),
-  funnel_customers AS (
+      AND (t.timestamp >= fromUnixTimestamp64Milli(${p.named('fromMs', fromMs, 'Int64')}) OR bitTest(mask, 0))`;
+    },
+    [linksCte(query.projectId)],
+  );
+  const funnelCustomers = cte(
+    'funnel_customers',
+    (p) => `
     SELECT customer,
       minIf(ts, bitTest(mask, 0)) AS entry,${
         touchpointValue === undefined
@@ -359,35 +322,90 @@ LIMIT {segmentRows:UInt32}`;
       arraySort((m, t) -> t, groupArray(mask), groupArray(ts)) AS masks
     FROM matched
     GROUP BY customer
-    HAVING bitTest(groupBitOr(mask), 0) AND entry >= {fromMs:Int64} AND entry < {toMs:Int64}
-  ),
-  chains AS (
+    HAVING bitTest(groupBitOr(mask), 0) AND entry >= {fromMs:Int64} AND entry < ${p.named('toMs', toMs, 'Int64')}`,
+    [matched],
+  );
+  const chains = cte(
+    'chains',
+    (p) => {
+      p.named('windowMs', windowMs, 'Int64');
+      return `
     SELECT *,
       ${chainColumns(order, n)},
       ${excludedSql(exclusions)} AS excluded,
       NOT excluded AND NOT conflicting AS kept
-    FROM funnel_customers
-  )
-${select ?? grouped}`;
+    FROM funnel_customers`;
+    },
+    [funnelCustomers],
+  );
+  if (breakdown?.kind !== 'customer') return [chains];
+  const dimension = customerDimensionSql(breakdown.dimension);
+  // A multi-valued dimension (interest) gives a customer several values: one row per customer with all of them.
+  const segments = cte(
+    'customer_segments',
+    (p) => `SELECT customer, groupArray(${dimension(p)}) AS segment_values FROM customers GROUP BY customer`,
+    [
+      customersCte({
+        projectId: query.projectId,
+        model: breakdown.model,
+        asOf: breakdown.asOf ?? new Date(),
+      }),
+    ],
+  );
+  return [segments, chains];
+}
+
+/** The counts and time quantiles per step, overall and per breakdown value in one pass (GROUPING SETS). */
+function countsSql(query: CustomFunnelQuery): SqlText {
+  const { steps } = query.funnel;
+  const breakdown = query.breakdown;
+  const segments =
+    breakdown?.kind === 'customer'
+      ? "if(empty(customer_segments.segment_values), [''], customer_segments.segment_values)"
+      : breakdown?.kind === 'touchpoint'
+        ? '[chains.segment_value]'
+        : '';
+  const from =
+    breakdown?.kind === 'customer'
+      ? 'chains LEFT JOIN customer_segments ON customer_segments.customer = chains.customer'
+      : 'chains';
+  const aggregates = [
+    'countIf(excluded AND NOT conflicting) AS excluded_customers',
+    'countIf(conflicting) AS conflicting_customers',
+    ...steps.map((_, position) => `countIf(kept AND level >= ${position + 1}) AS n${position + 1}`),
+    ...steps
+      .slice(1)
+      .map((_, position) =>
+        stepQuantilesSql(
+          position + 2,
+          `r[${position + 1}]`,
+          `r[${position + 2}]`,
+          `kept AND level >= ${position + 2}`,
+        ),
+      ),
+  ].join(',\n  ');
+  return (p) =>
+    breakdown === undefined
+      ? `SELECT ${aggregates} FROM ${from}`
+      : `SELECT segment, position, ${aggregates}
+FROM ${from}
+ARRAY JOIN ${segments} AS segment, arrayEnumerate(${segments}) AS position
+GROUP BY GROUPING SETS ((segment), (position))
+HAVING position <= 1
+ORDER BY position DESC, n1 DESC, segment
+LIMIT ${
+          // The total row, the values, and one more to tell whether there were more.
+          p.named('segmentRows', breakdown.limit + 2, 'UInt32')
+        }`;
 }
 
 type Row = Record<string, unknown>;
 
 function countsOf(row: Row, stepCount: number): CustomFunnelCounts {
-  const counts = Array.from({ length: stepCount }, (_, position): FunnelStepCount => {
-    const k = position + 1;
-    const customers = toNumber(row[`n${k}`], `custom funnel n${k}`);
-    if (k === 1) return { customers, medianSecondsFromPrevious: null, p90SecondsFromPrevious: null };
-    const quantiles = row[`q${k}`];
-    if (!Array.isArray(quantiles)) {
-      throw new ClickHouseStorageError('CLICKHOUSE_BAD_VALUE', `custom funnel q${k}: expected an array`);
-    }
-    return {
-      customers,
-      medianSecondsFromPrevious: toMilliseconds(toNullableNumber(quantiles[0], `custom funnel q${k}[0]`)),
-      p90SecondsFromPrevious: toMilliseconds(toNullableNumber(quantiles[1], `custom funnel q${k}[1]`)),
-    };
-  });
+  const counts = Array.from(
+    { length: stepCount },
+    (_, position): FunnelStepCount => stepCountOf(row, position + 1, 'custom funnel'),
+  );
   return {
     steps: funnelStepFigures(counts),
     excludedCustomers: toNumber(row.excluded_customers, 'custom funnel excluded_customers'),
@@ -395,44 +413,12 @@ function countsOf(row: Row, stepCount: number): CustomFunnelCounts {
   };
 }
 
-/** Seconds rounded to the millisecond, the precision of the data (interpolation adds float noise). */
-function toMilliseconds(seconds: number | null): number | null {
-  return seconds === null ? null : Math.round(seconds * 1000) / 1000;
-}
-
 /**
  * The query and its parameters. Every value of the request is a parameter; the SQL text holds only our
  * own identifiers, bit numbers and step indexes.
  */
-export function customFunnelSql(
-  query: CustomFunnelQuery,
-  select?: string,
-): {
-  sql: string;
-  params: Record<string, unknown>;
-} {
-  if (!Number.isFinite(query.windowSeconds) || query.windowSeconds < 0) {
-    throw new RangeError(`windowSeconds must be a non-negative number, got ${query.windowSeconds}`);
-  }
-  const fromMs = query.from.getTime();
-  const toMs = query.to.getTime();
-  if (Number.isNaN(fromMs) || Number.isNaN(toMs)) throw new RangeError('from/to must be valid dates');
-  const params = new QueryParams();
-  const sql = funnelSql(query, params, select);
-  const windowMs = Math.round(query.windowSeconds * 1000);
-  return {
-    sql,
-    params: {
-      ...params.values,
-      projectId: query.projectId,
-      fromMs,
-      toMs,
-      endMs: toMs + windowMs,
-      windowMs,
-      // The total row, the values, and one more to tell whether there were more.
-      ...(query.breakdown && { segmentRows: query.breakdown.limit + 2 }),
-    },
-  };
+export function customFunnelSql(query: CustomFunnelQuery, select?: SqlText): BuiltQuery {
+  return buildQuery(funnelCtes(query), select ?? countsSql(query));
 }
 
 /** A custom funnel over any touchpoints, optionally broken down (docs/analytics/custom-funnels.md). */
@@ -491,24 +477,25 @@ export interface CustomFunnelCustomersQuery extends Omit<CustomFunnelQuery, 'bre
  * The funnel's own chains select the customers, so a page agrees with the funnel's counts by construction:
  * `kept` customers (not excluded) whose level is at least the step, or exactly the step before.
  */
-const CUSTOMERS_SELECT = (outcome: FunnelStepOutcome) => `
+const customersSelect =
+  (query: CustomFunnelCustomersQuery): SqlText =>
+  (p) => {
+    const step = p.bind(query.step, 'UInt32');
+    return `
 SELECT customer, entry FROM chains
-WHERE kept AND ${outcome === 'reached' ? 'level >= {step:UInt32}' : 'level + 1 = {step:UInt32}'}
-  AND customer > {after:String}
+WHERE kept AND ${query.outcome === 'reached' ? `level >= ${step}` : `level + 1 = ${step}`}
+  AND customer > ${p.bind(query.after ?? '', 'String')}
 ORDER BY customer
-LIMIT {limit:UInt32}`;
+LIMIT ${p.bind(query.limit + 1, 'UInt32')}`;
+  };
 
 /** One page of the customers behind a custom funnel step's count, in customer-key order. */
 export async function queryCustomFunnelCustomers(
   client: ClickHouseClient,
   query: CustomFunnelCustomersQuery,
 ): Promise<{ customers: Array<{ customer: string; enteredAt: string }>; next: string | null }> {
-  const { sql, params } = customFunnelSql(query, CUSTOMERS_SELECT(query.outcome));
-  const result = await client.query({
-    query: sql,
-    format: 'JSONEachRow',
-    query_params: { ...params, step: query.step, after: query.after ?? '', limit: query.limit + 1 },
-  });
+  const { sql, params } = customFunnelSql(query, customersSelect(query));
+  const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   const rows = await result.json<Row>();
   const page = rows.slice(0, query.limit).map((row) => ({
     customer: String(row.customer),

@@ -1,32 +1,42 @@
+import { type Cte, cte, type SqlText } from './sql.ts';
+
 /**
- * `owned (raw_key, customer)`: every raw key of the customers in `{customers:Array(String)}` — each
+ * `owned (raw_key, customer)`: every raw key of the given customers — each
  * customer's own key and every alias whose latest link points at it. One level is enough because the
  * processor keeps the identity map flat (0003). `customer_key IN` reads the project's identity rows (one
  * per identify/alias call); everything else goes through primary keys, so one customer's touchpoints or
  * profile rows cost a few lookups however large the project.
  */
-export const OWNED_RAW_KEYS_CTE = `
-  owned AS (
-    SELECT arrayJoin({customers:Array(String)}) AS raw_key, raw_key AS customer
+export const ownedRawKeysCte = (projectId: string, customers: readonly string[]): Cte =>
+  cte('owned', (p) => {
+    const project = p.named('projectId', projectId, 'String');
+    const owners = p.named('customers', customers, 'Array(String)');
+    return `
+    SELECT arrayJoin(${owners}) AS raw_key, raw_key AS customer
     UNION ALL
     SELECT alias_key AS raw_key, argMax(customer_key, linked_at) AS customer
     FROM identities
-    WHERE project_id = {projectId:String}
+    WHERE project_id = ${project}
       AND alias_key IN (
         SELECT alias_key FROM identities
-        WHERE project_id = {projectId:String} AND customer_key IN {customers:Array(String)})
+        WHERE project_id = ${project} AND customer_key IN ${owners})
     GROUP BY alias_key
-    HAVING customer IN {customers:Array(String)}
-  )`;
+    HAVING customer IN ${owners}`;
+  });
 
 /**
- * The customer that `{customer:String}` belongs to, as a scalar subquery: the latest link of that key as an
- * alias, else the key itself (a customer key, or an unlinked raw key).
+ * The customer that `key` belongs to, as a scalar subquery: the latest link of that key as an alias, else
+ * the key itself (a customer key, or an unlinked raw key).
  */
-export const RESOLVED_CUSTOMER_SQL = `(
-  SELECT if(linked = '', {customer:String}, linked)
+export const resolvedCustomerSql =
+  (projectId: string, key: string): SqlText =>
+  (p) => {
+    const customer = p.bind(key, 'String');
+    return `(
+  SELECT if(linked = '', ${customer}, linked)
   FROM (
     SELECT argMax(customer_key, linked_at) AS linked FROM identities
-    WHERE project_id = {projectId:String} AND alias_key = {customer:String}
+    WHERE project_id = ${p.named('projectId', projectId, 'String')} AND alias_key = ${customer}
   )
 )`;
+  };

@@ -1,7 +1,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { type StageName, stageName } from '@waymark/journey';
-import { OWNED_RAW_KEYS_CTE, RESOLVED_CUSTOMER_SQL } from './customer-raw-keys.ts';
-import { inactivityMs, numberedSessions } from './sessions.query.ts';
+import { ownedRawKeysCte, resolvedCustomerSql } from './customer-raw-keys.ts';
+import { numberedSessionsCte } from './sessions.query.ts';
+import { buildQuery } from './sql.ts';
 import { boundedRevenueSql, toNumber } from './values.ts';
 
 /** A position in a timeline: touchpoints strictly before it, in (time, message id) order. */
@@ -47,8 +48,6 @@ export interface CustomerTimeline {
   readonly next: TimelinePosition | null;
 }
 
-const RESOLVE_SQL = `SELECT ${RESOLVED_CUSTOMER_SQL} AS customer`;
-
 const CARRIED = ['type', 'event', 'name', 'complaint', 'revenue', 'currency', 'device_type'];
 
 /*
@@ -56,24 +55,45 @@ const CARRIED = ['type', 'event', 'name', 'complaint', 'revenue', 'currency', 'd
  * the page), then the page is cut by keyset on (timestamp, message id). FINAL deduplicates; the reads go
  * through the primary key (project_id, raw_key, …) of the customer's raw keys only.
  */
-const timelineSql = (paged: boolean) => `
-WITH ${OWNED_RAW_KEYS_CTE},
-  ${numberedSessions('raw_key IN (SELECT raw_key FROM owned)', CARRIED)}
+const timelineSql = (query: CustomerTimelineQuery, customer: string) => {
+  const owned = ownedRawKeysCte(query.projectId, [customer]);
+  return buildQuery(
+    [
+      numberedSessionsCte({
+        projectId: query.projectId,
+        where: () => 'raw_key IN (SELECT raw_key FROM owned)',
+        uses: [owned],
+        columns: CARRIED,
+      }),
+    ],
+    (p) => {
+      const before = query.before;
+      const paged =
+        before === undefined
+          ? ''
+          : `WHERE at_ms < ${p.named('beforeMs', before.at, 'Int64')} OR (at_ms = {beforeMs:Int64} AND message_id < ${p.bind(before.messageId, 'String')})`;
+      return `
 SELECT message_id, raw_key, toUnixTimestamp64Milli(timestamp) AS at_ms, type, event, name, page_path, stage,
   complaint, ${boundedRevenueSql('revenue')} AS revenue, currency, channel, device_type,
   if(session_id != '', session_id, concat(raw_key, '#', toString(session_no))) AS session
 FROM numbered
-${paged ? 'WHERE at_ms < {beforeMs:Int64} OR (at_ms = {beforeMs:Int64} AND message_id < {beforeId:String})' : ''}
+${paged}
 ORDER BY timestamp DESC, message_id DESC
-LIMIT {limit:UInt32}`;
+LIMIT ${p.bind(query.limit + 1, 'UInt32')}`;
+    },
+  );
+};
 
-const EXISTS_SQL = `
-WITH ${OWNED_RAW_KEYS_CTE}
+const existsSql = (projectId: string, customer: string) =>
+  buildQuery(
+    [ownedRawKeysCte(projectId, [customer])],
+    (p) => `
 SELECT count() AS n FROM (
   SELECT 1 FROM touchpoints
-  WHERE project_id = {projectId:String} AND raw_key IN (SELECT raw_key FROM owned)
+  WHERE project_id = ${p.named('projectId', projectId, 'String')} AND raw_key IN (SELECT raw_key FROM owned)
   LIMIT 1
-)`;
+)`,
+  );
 
 type Row = Record<string, unknown>;
 
@@ -84,30 +104,19 @@ export async function queryCustomerTimeline(
   client: ClickHouseClient,
   query: CustomerTimelineQuery,
 ): Promise<CustomerTimeline | undefined> {
+  const resolve = buildQuery(
+    [],
+    (p) => `SELECT ${resolvedCustomerSql(query.projectId, query.customer)(p)} AS customer`,
+  );
   const [resolved] = await (
-    await client.query({
-      query: RESOLVE_SQL,
-      format: 'JSONEachRow',
-      query_params: { projectId: query.projectId, customer: query.customer },
-    })
+    await client.query({ query: resolve.sql, format: 'JSONEachRow', query_params: resolve.params })
   ).json<{ customer: string }>();
   const customer = resolved?.customer ?? query.customer;
-  const params = {
-    projectId: query.projectId,
-    customers: [customer],
-    limit: query.limit + 1,
-    inactivityMs: inactivityMs(),
-    beforeMs: query.before?.at ?? 0,
-    beforeId: query.before?.messageId ?? '',
-  };
+  const timeline = timelineSql(query, customer);
   const rows = await (
-    await client.query({
-      query: timelineSql(query.before !== undefined),
-      format: 'JSONEachRow',
-      query_params: params,
-    })
+    await client.query({ query: timeline.sql, format: 'JSONEachRow', query_params: timeline.params })
   ).json<Row>();
-  if (rows.length === 0 && !(await exists(client, params))) return undefined;
+  if (rows.length === 0 && !(await exists(client, query.projectId, customer))) return undefined;
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
   return {
@@ -120,9 +129,10 @@ export async function queryCustomerTimeline(
   };
 }
 
-async function exists(client: ClickHouseClient, params: Record<string, unknown>): Promise<boolean> {
+async function exists(client: ClickHouseClient, projectId: string, customer: string): Promise<boolean> {
+  const { sql, params } = existsSql(projectId, customer);
   const [row] = await (
-    await client.query({ query: EXISTS_SQL, format: 'JSONEachRow', query_params: params })
+    await client.query({ query: sql, format: 'JSONEachRow', query_params: params })
   ).json<Row>();
   return toNumber(row?.n, 'timeline exists') > 0;
 }

@@ -1,7 +1,9 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { STAGES, type StageIndex, type StageName, stageName } from '@waymark/journey';
-import { OWNED_RAW_KEYS_CTE } from './customer-raw-keys.ts';
-import { funnelCustomersCtes, funnelParams, type StageFunnelQuery } from './stage-funnel.query.ts';
+import { ownedRawKeysCte } from './customer-raw-keys.ts';
+import { funnelPeriodParams } from './funnel-figures.ts';
+import { buildQuery } from './sql.ts';
+import { funnelCustomersCte, type StageFunnelQuery } from './stage-funnel.query.ts';
 import { toNumber } from './values.ts';
 
 export type FunnelOutcome = 'reached' | 'dropped';
@@ -27,31 +29,38 @@ export interface FunnelCustomer {
   readonly lastSeenAt: string;
 }
 
-const reachedSql = (k: number) => (k === 1 ? '1' : `ifNull(t${k} - t1 <= {windowMs:Int64}, 0)`);
+const reachedSql = (k: number, windowMs: string) => (k === 1 ? '1' : `ifNull(t${k} - t1 <= ${windowMs}, 0)`);
 const stagesDown = [...STAGES].reverse();
 
 /*
  * The funnel's own CTE (stage-funnel.query.ts) selects the customers, so a page agrees with the funnel's
  * counts by construction; the stage is a validated index, the only thing interpolated.
  */
-const drilldownSql = (stage: StageIndex, outcome: FunnelOutcome) => `
-WITH ${funnelCustomersCtes('reached', undefined)}
+const drilldownSql = (query: FunnelDrilldownQuery) =>
+  buildQuery([funnelCustomersCte({ ...query, mode: 'reached', filters: undefined })], (p) => {
+    const { windowMs } = funnelPeriodParams(p, query);
+    const reached = (k: number) => reachedSql(k, windowMs);
+    return `
 SELECT customer, t1 AS entered_ms,
-  multiIf(${stagesDown.map((s) => `${reachedSql(s.index)}, ${s.index}`).join(', ')}, 1) AS furthest
+  multiIf(${stagesDown.map((s) => `${reached(s.index)}, ${s.index}`).join(', ')}, 1) AS furthest
 FROM funnel_customers
-WHERE ${outcome === 'reached' ? reachedSql(stage) : `${reachedSql(stage - 1)} AND NOT ${reachedSql(stage)}`}
-  AND customer > {after:String}
+WHERE ${query.outcome === 'reached' ? reached(query.stage) : `${reached(query.stage - 1)} AND NOT ${reached(query.stage)}`}
+  AND customer > ${p.bind(query.after ?? '', 'String')}
 ORDER BY customer
-LIMIT {limit:UInt32}`;
+LIMIT ${p.bind(query.limit + 1, 'UInt32')}`;
+  });
 
-const PROFILE_SQL = `
-WITH ${OWNED_RAW_KEYS_CTE}
+const profileSql = (projectId: string, customers: readonly string[]) =>
+  buildQuery(
+    [ownedRawKeysCte(projectId, customers)],
+    (p) => `
 SELECT owned.customer AS customer, toUnixTimestamp64Milli(max(p.last_seen)) AS last_seen_ms,
   max(p.furthest_stage) AS furthest_ever
 FROM customer_profiles AS p
 INNER JOIN owned ON owned.raw_key = p.raw_key
-WHERE p.project_id = {projectId:String} AND p.raw_key IN (SELECT raw_key FROM owned)
-GROUP BY customer`;
+WHERE p.project_id = ${p.named('projectId', projectId, 'String')} AND p.raw_key IN (SELECT raw_key FROM owned)
+GROUP BY customer`,
+  );
 
 type Row = Record<string, unknown>;
 
@@ -64,11 +73,8 @@ export async function queryFunnelCustomers(
   query: FunnelDrilldownQuery,
 ): Promise<{ customers: FunnelCustomer[]; next: string | null }> {
   if (query.outcome === 'dropped' && query.stage === 1) return { customers: [], next: null };
-  const result = await client.query({
-    query: drilldownSql(query.stage, query.outcome),
-    format: 'JSONEachRow',
-    query_params: { ...funnelParams(query), after: query.after ?? '', limit: query.limit + 1 },
-  });
+  const { sql, params } = drilldownSql(query);
+  const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   const rows = await result.json<Row>();
   const page = rows.slice(0, query.limit);
   const profile = await profilesOf(
@@ -101,10 +107,7 @@ async function profilesOf(
   customers: readonly string[],
 ): Promise<Map<string, Row>> {
   if (customers.length === 0) return new Map();
-  const result = await client.query({
-    query: PROFILE_SQL,
-    format: 'JSONEachRow',
-    query_params: { projectId, customers },
-  });
+  const { sql, params } = profileSql(projectId, customers);
+  const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   return new Map((await result.json<Row>()).map((row) => [String(row.customer), row]));
 }

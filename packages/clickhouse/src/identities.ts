@@ -5,6 +5,7 @@ import {
   identityLookupOf,
   resolveIdentityLinks,
 } from '@waymark/journey';
+import { type Cte, cte } from './sql.ts';
 import { formatDateTime64, toNumber } from './values.ts';
 
 export type { IdentityLink };
@@ -12,13 +13,19 @@ export type { IdentityLink };
 /**
  * The identity map as queries read it: each alias key's latest customer key (argMax over linked_at is the
  * ReplacingMergeTree's answer, exact before merges). The processor keeps the map flat, so one lookup
- * resolves a raw key: `if(links.linked_customer = '', raw_key, links.linked_customer)`.
+ * resolves a raw key, joined `LEFT JOIN links ON links.alias_key = <raw key>`: {@link linkedCustomerSql}.
  */
-export const LINKS_CTE = `
-  links AS (
+export const linksCte = (projectId: string): Cte =>
+  cte(
+    'links',
+    (p) => `
     SELECT alias_key, argMax(customer_key, linked_at) AS linked_customer
-    FROM identities WHERE project_id = {projectId:String} GROUP BY alias_key
-  )`;
+    FROM identities WHERE project_id = ${p.named('projectId', projectId, 'String')} GROUP BY alias_key`,
+  );
+
+/** SQL: the customer of the raw key `rawKey` (a column) joined to `links`: its link, else itself. */
+export const linkedCustomerSql = (rawKey: string) =>
+  `if(links.linked_customer = '', ${rawKey}, links.linked_customer)`;
 
 /** Appends rows to the identity map as they are; {@link linkIdentities} is how links are stored. */
 export async function insertIdentityLinks(

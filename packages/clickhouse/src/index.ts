@@ -64,8 +64,6 @@ export {
   type CustomerProfile,
   type CustomersFilter,
   type CustomersQuery,
-  customerCtes,
-  customerDimensionSql,
   queryCustomer,
   queryCustomers,
   querySegments,
@@ -74,6 +72,7 @@ export {
 export {
   CLICKHOUSE_ERROR_CODES,
   type ClickHouseErrorCode,
+  ClickHouseQueryRangeError,
   ClickHouseStorageError,
   isClickHouseStorageError,
 } from './errors.ts';
@@ -105,10 +104,12 @@ export {
 export { PERIOD_INTERVALS, type PeriodInterval } from './periods.ts';
 export { createProjectDirectory, type ProjectDirectory } from './project-directory.ts';
 export {
+  type DocumentParser,
   insertProjectDocument,
   latestProjectDocument,
   latestProjectDocuments,
   type ProjectDocumentKind,
+  readProjectDocument,
   type StoredProjectDocument,
 } from './project-documents.ts';
 export { hashApiKey, listProjects, type Project, type ProjectInput, upsertProject } from './projects.ts';
@@ -145,14 +146,11 @@ export {
 export {
   type CustomerStage,
   type CustomerStages,
-  customerStageKey,
   insertStageTransitions,
-  isBefore,
   lookupCustomerStages,
 } from './stage-transitions.ts';
 export {
   insertTouchpoints,
-  rawKeyOf,
   recentTouchpoints,
   type StoredTouchpoint,
   toTouchpointRow,

@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { touchpointOf } from '@waymark/events';
+import { rawKeyOf } from '@waymark/journey';
 import { afterAll, beforeAll } from 'vitest';
 import { createClickHouse } from './client.ts';
 import { type IdentityLink, insertIdentityLinks } from './identities.ts';
 import { runMigrations } from './migrations.ts';
-import { insertTouchpoints, rawKeyOf, type StoredTouchpoint } from './touchpoints.ts';
+import { insertTouchpoints, type StoredTouchpoint } from './touchpoints.ts';
 
 /*
  * A population of customers for the flow, drill-down and timeline tests, built so every case the

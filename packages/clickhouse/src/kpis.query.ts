@@ -7,9 +7,18 @@ import {
   type PeriodKpis,
   periodKpis,
 } from '@waymark/journey';
-import { dedupedMoneySql } from './customers.query.ts';
-import { LINKS_CTE } from './identities.ts';
-import { type PeriodInterval, periodLastYear, periodOf, periodPlus, periodStartMs } from './periods.ts';
+import { dedupedMoneySql } from './customer-chain.ts';
+import { ClickHouseQueryRangeError } from './errors.ts';
+import { linkedCustomerSql, linksCte } from './identities.ts';
+import {
+  type PeriodInterval,
+  periodLastYear,
+  periodOf,
+  periodPlus,
+  periodStartMs,
+  timezoneParam,
+} from './periods.ts';
+import { buildQuery, cte } from './sql.ts';
 import { toNumber } from './values.ts';
 
 export interface KpiQuery {
@@ -31,7 +40,11 @@ export const MAX_PERIODS = 400;
  * ones overlapping [from, to)). One more than MAX_PERIODS candidates are generated so that "too many" can
  * be told from "exactly the maximum".
  */
-const periodsSql = (interval: PeriodInterval) => `
+const periodsSql = (query: KpiQuery) =>
+  buildQuery([], (p) => {
+    const interval = query.interval;
+    timezoneParam(p, query.timezone);
+    return `
 SELECT
   toString(period) AS period_key,
   toString(${periodPlus(interval, 'period', -1)}) AS previous,
@@ -48,11 +61,12 @@ FROM (
     p -> p <= last,
     arrayMap(i -> ${periodPlus(interval, 'first', 'i')}, range(${MAX_PERIODS + 1})))) AS period
   FROM (
-    SELECT ${periodOf(interval, 'fromUnixTimestamp64Milli({fromMs:Int64})')} AS first,
-      ${periodOf(interval, 'fromUnixTimestamp64Milli({toMs:Int64} - 1)')} AS last
+    SELECT ${periodOf(interval, `fromUnixTimestamp64Milli(${p.bind(query.from.getTime(), 'Int64')})`)} AS first,
+      ${periodOf(interval, `fromUnixTimestamp64Milli(${p.bind(query.to.getTime(), 'Int64')} - 1)`)} AS last
   )
 )
 ORDER BY period`;
+  });
 
 /*
  * One pass over the customer profiles (0007), one row per identity-resolved customer after merging its raw
@@ -66,30 +80,41 @@ ORDER BY period`;
  * the rows are summed per period. `{startMs}` is a year and one period before the first period asked for,
  * so every comparison has its data.
  */
-const figuresSql = (interval: PeriodInterval) => `
-WITH
-  ${LINKS_CTE.trim()},
-  customers AS (
+const figuresSql = (query: KpiQuery, startMs: number) => {
+  const interval = query.interval;
+  const customers = cte(
+    'customers',
+    (p) => `
     SELECT
-      if(links.linked_customer = '', p.raw_key, links.linked_customer) AS customer,
+      ${linkedCustomerSql('p.raw_key')} AS customer,
       min(p.first_seen) AS first_seen,
       groupUniqArrayMerge(p.active_slots) AS slots,
       groupUniqArrayMerge(p.money) AS money_rows
     FROM customer_profiles AS p
     LEFT JOIN links ON links.alias_key = p.raw_key
-    WHERE p.project_id = {projectId:String}
+    WHERE p.project_id = ${p.named('projectId', query.projectId, 'String')}
     GROUP BY customer
-    HAVING max(p.last_seen) >= fromUnixTimestamp64Milli({startMs:Int64})
-      AND first_seen < fromUnixTimestamp64Milli({toMs:Int64})
-  ),
-  customer_periods AS (
+    HAVING max(p.last_seen) >= fromUnixTimestamp64Milli(${p.named('startMs', startMs, 'Int64')})
+      AND first_seen < fromUnixTimestamp64Milli(${p.named('toMs', query.to.getTime(), 'Int64')})`,
+    [linksCte(query.projectId)],
+  );
+  const customerPeriods = cte(
+    'customer_periods',
+    (p) => {
+      timezoneParam(p, query.timezone);
+      return `
     SELECT
       arrayDistinct(arrayMap(s -> ${periodOf(interval, 's')}, arrayFilter(
         s -> s >= fromUnixTimestamp64Milli({startMs:Int64}) AND s < fromUnixTimestamp64Milli({toMs:Int64}), slots))) AS periods,
       arrayMap(m -> (${periodOf(interval, 'm.2')}, m.3, m.4), ${dedupedMoneySql('money_rows')}) AS money,
       if(first_seen >= fromUnixTimestamp64Milli({startMs:Int64}), ${periodOf(interval, 'first_seen')}, NULL) AS new_period
-    FROM customers
-  )
+    FROM customers`;
+    },
+    [customers],
+  );
+  return buildQuery(
+    [customerPeriods],
+    () => `
 SELECT
   toString(period) AS period_key,
   count() AS active,
@@ -108,7 +133,9 @@ FROM (
   FROM customer_periods
   ARRAY JOIN periods AS period
 )
-GROUP BY period`;
+GROUP BY period`,
+  );
+};
 
 interface PeriodRow {
   period_key: string;
@@ -140,9 +167,12 @@ export interface KpiComparison {
   readonly change: Record<KpiName, KpiChange | null>;
 }
 
-export class TooManyPeriodsError extends RangeError {
+export class TooManyPeriodsError extends ClickHouseQueryRangeError {
   constructor(interval: PeriodInterval) {
-    super(`more than ${MAX_PERIODS} ${interval} periods between from and to; use a longer interval`);
+    super(
+      'CLICKHOUSE_TOO_MANY_PERIODS',
+      `more than ${MAX_PERIODS} ${interval} periods between from and to; use a longer interval`,
+    );
   }
 }
 
@@ -174,25 +204,17 @@ const iso = (ms: unknown, what: string) => new Date(toNumber(ms, what)).toISOStr
 
 /** KPIs per calendar period, each compared with the period before and the same period a year before. */
 export async function queryKpis(client: ClickHouseClient, query: KpiQuery): Promise<KpiPeriod[]> {
-  const params = {
-    projectId: query.projectId,
-    timezone: query.timezone,
-    fromMs: query.from.getTime(),
-    toMs: query.to.getTime(),
-  };
+  const periodsQuery = periodsSql(query);
   const periods = await (
-    await client.query({ query: periodsSql(query.interval), format: 'JSONEachRow', query_params: params })
+    await client.query({ query: periodsQuery.sql, format: 'JSONEachRow', query_params: periodsQuery.params })
   ).json<PeriodRow>();
   if (periods.length > MAX_PERIODS) throw new TooManyPeriodsError(query.interval);
   const first = periods[0];
   if (first === undefined) return [];
+  // The first period's comparisons reach furthest back: its last year's previous period.
+  const figuresQuery = figuresSql(query, toNumber(first.earliest_ms, 'kpis.earliest_ms'));
   const figures = await (
-    await client.query({
-      query: figuresSql(query.interval),
-      format: 'JSONEachRow',
-      // The first period's comparisons reach furthest back: its last year's previous period.
-      query_params: { ...params, startMs: toNumber(first.earliest_ms, 'kpis.earliest_ms') },
-    })
+    await client.query({ query: figuresQuery.sql, format: 'JSONEachRow', query_params: figuresQuery.params })
   ).json<FigureRow>();
   const byPeriod = new Map(figures.map((row) => [row.period_key, row]));
   // Each period's retention rate needs the period before it.

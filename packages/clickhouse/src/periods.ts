@@ -1,7 +1,10 @@
+import type { QueryParams } from './sql.ts';
+
 /**
  * Calendar periods in a time zone, as ClickHouse functions: a period is keyed by the Date32 its first day
  * has in `{timezone:String}` (weeks start on Monday, ISO 8601), and starts at that day's midnight there.
- * Only constant SQL text comes from here; the time zone is always a query parameter.
+ * Only constant SQL text comes from here; the time zone is always the query parameter `{timezone:String}`,
+ * which a query using these binds with {@link timezoneParam}.
  *
  * Keys are Date32 (1900-01-01 … 2299-12-31, the range of the store's DateTime64 columns), never Date:
  * Date ends in 2149 and its arithmetic wraps around silently (`addYears(toDate('2026-01-01'), 400)` is a
@@ -26,6 +29,9 @@ const ADD: Record<PeriodInterval, string> = {
   quarter: 'addQuarters',
   year: 'addYears',
 };
+
+/** Binds the time zone the period functions read. */
+export const timezoneParam = (p: QueryParams, timezone: string) => p.named('timezone', timezone, 'String');
 
 /** The key of the period that contains the DateTime/DateTime64 `time`. */
 export const periodOf = (interval: PeriodInterval, time: string) =>

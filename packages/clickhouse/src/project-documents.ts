@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseStorageError } from './errors.ts';
 import { formatDateTime64, toNumber } from './values.ts';
 
 /**
@@ -86,3 +87,42 @@ export async function insertProjectDocument(
     ],
   });
 }
+
+/** How one kind of document is checked when read: the parsers of @waymark/journey (parseStageRuleset…). */
+export type DocumentParser<T> = (
+  json: unknown,
+) => { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
+
+/**
+ * The one way a stored document is read back (docs/decisions/0021-sql-builder-and-project-documents.md):
+ * its JSON text parsed and checked by `parse`. A document that no longer parses (stored by an older version
+ * with other rules, or written around the API) is a CLICKHOUSE_DOCUMENT_INVALID error naming the project
+ * and version; callers decide what that means for them, never silently.
+ */
+export function readProjectDocument<T>(
+  kind: ProjectDocumentKind,
+  parse: DocumentParser<T>,
+): (stored: StoredProjectDocument) => T {
+  return (stored) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(stored.document);
+    } catch {
+      throw invalid(kind, stored, 'not JSON');
+    }
+    const parsed = parse(json);
+    if (!parsed.ok) throw invalid(kind, stored, parsed.reason);
+    return parsed.value;
+  };
+}
+
+const invalid = (kind: ProjectDocumentKind, stored: StoredProjectDocument, reason: string) =>
+  new ClickHouseStorageError(
+    'CLICKHOUSE_DOCUMENT_INVALID',
+    `stored ${DOCUMENT_NAMES[kind]} version ${stored.version} of project ${stored.projectId} is invalid: ${reason}`,
+  );
+
+const DOCUMENT_NAMES: Record<ProjectDocumentKind, string> = {
+  stageRuleset: 'stage ruleset',
+  customerModel: 'customer model',
+};

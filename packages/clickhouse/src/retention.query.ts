@@ -1,8 +1,16 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { CustomerDimension, CustomerModel } from '@waymark/journey';
-import { customerCtes, customerDimensionSql } from './customers.query.ts';
-import { LINKS_CTE } from './identities.ts';
-import { type PeriodInterval, periodOf, periodPlus, periodStart, periodStartMs } from './periods.ts';
+import { customerDimensionSql, customersCte } from './customer-chain.ts';
+import { linkedCustomerSql, linksCte } from './identities.ts';
+import {
+  type PeriodInterval,
+  periodOf,
+  periodPlus,
+  periodStart,
+  periodStartMs,
+  timezoneParam,
+} from './periods.ts';
+import { type BuiltQuery, buildQuery, cte, type SqlText } from './sql.ts';
 import { toNumber } from './values.ts';
 
 export interface RetentionQuery {
@@ -42,46 +50,69 @@ const offsetSql = (interval: RetentionQuery['interval'], from: string, to: strin
  * From the customer profiles (0007) alone: each identity-resolved customer's first touchpoint ever (its
  * cohort) and its 15-minute activity slots, exact per period in any time zone. A customer always counts at
  * offset 0 (its first touchpoint is there), so offset 0 is the cohort's size. With a breakdown the customer
- * model's chain (which defines the same `links`) gives each customer its segment.
+ * model's chain (which reads the same `links`) gives each customer its segment.
  */
-function retentionSql(interval: RetentionQuery['interval'], segmentSql: string | undefined): string {
-  const firstPeriod = periodOf(interval, 'fromUnixTimestamp64Milli({fromMs:Int64})');
-  const segment = segmentSql === undefined ? '' : 'segment, ';
-  return `
-  cohorts AS (
+function retentionSql(query: RetentionQuery, now: Date): BuiltQuery {
+  const interval = query.interval;
+  const breakdown = query.breakdown;
+  const firstPeriod = (from: string) => periodOf(interval, `fromUnixTimestamp64Milli(${from})`);
+  const cohorts = cte(
+    'cohorts',
+    (p) => {
+      timezoneParam(p, query.timezone);
+      return `
     SELECT customer, ${periodOf(interval, 'first_seen')} AS cohort, slots
     FROM (
-      SELECT if(links.linked_customer = '', p.raw_key, links.linked_customer) AS customer,
+      SELECT ${linkedCustomerSql('p.raw_key')} AS customer,
         min(p.first_seen) AS first_seen, groupUniqArrayMerge(p.active_slots) AS slots
       FROM customer_profiles AS p LEFT JOIN links ON links.alias_key = p.raw_key
-      WHERE p.project_id = {projectId:String}
+      WHERE p.project_id = ${p.named('projectId', query.projectId, 'String')}
       GROUP BY customer
-      HAVING first_seen >= ${periodStart(firstPeriod)}
+      HAVING first_seen >= ${periodStart(firstPeriod(p.bind(query.from.getTime(), 'Int64')))}
     )
-    WHERE ${periodStart('cohort')} < fromUnixTimestamp64Milli({toMs:Int64})
-  ),${
-    segmentSql === undefined
-      ? ''
-      : `
-  segments AS (SELECT customer, ${segmentSql} AS segment FROM customers),`
-  }
-  counts AS (
+    WHERE ${periodStart('cohort')} < fromUnixTimestamp64Milli(${p.bind(query.to.getTime(), 'Int64')})`;
+    },
+    [linksCte(query.projectId)],
+  );
+  const dimension: SqlText | undefined =
+    breakdown === undefined ? undefined : customerDimensionSql(breakdown.dimension);
+  const segments =
+    breakdown === undefined || dimension === undefined
+      ? []
+      : [
+          cte('segments', (p) => `SELECT customer, ${dimension(p)} AS segment FROM customers`, [
+            customersCte({
+              projectId: query.projectId,
+              model: breakdown.model,
+              asOf: breakdown.asOf ?? now,
+            }),
+          ]),
+        ];
+  const segment = breakdown === undefined ? '' : 'segment, ';
+  const counts = cte(
+    'counts',
+    (p) => `
     SELECT cohort, ${segment}offset, count() AS n
     FROM (
-      SELECT c.cohort AS cohort, ${segmentSql === undefined ? '' : 's.segment AS segment, '}
+      SELECT c.cohort AS cohort, ${breakdown === undefined ? '' : 's.segment AS segment, '}
         arrayJoin(arrayDistinct(arrayMap(x -> ${offsetSql(interval, 'c.cohort', periodOf(interval, 'x'))}, c.slots))) AS offset
       FROM cohorts AS c
-      ${segmentSql === undefined ? '' : 'LEFT JOIN segments AS s ON s.customer = c.customer'}
+      ${breakdown === undefined ? '' : 'LEFT JOIN segments AS s ON s.customer = c.customer'}
     )
-    WHERE offset BETWEEN 0 AND {periods:UInt32}
-    GROUP BY cohort, ${segment}offset
-  )
+    WHERE offset BETWEEN 0 AND ${p.named('periods', query.periods, 'UInt32')}
+    GROUP BY cohort, ${segment}offset`,
+    [cohorts, ...segments],
+  );
+  return buildQuery(
+    [counts],
+    () => `
 SELECT toString(cohort) AS cohort_key, ${segment}
   arrayMap(k -> ${periodStartMs(periodPlus(interval, 'cohort', 'k'))}, range({periods:UInt32} + 1)) AS starts,
   groupArray((offset, n)) AS counts
 FROM counts
 GROUP BY cohort, ${segment}starts
-ORDER BY cohort, ${segment}starts`;
+ORDER BY cohort, ${segment}starts`,
+  );
 }
 
 interface RetentionRow {
@@ -97,22 +128,7 @@ export async function queryRetention(
   query: RetentionQuery,
   now: Date = new Date(),
 ): Promise<RetentionCohort[]> {
-  const params: Record<string, string | number> = {
-    projectId: query.projectId,
-    timezone: query.timezone,
-    fromMs: query.from.getTime(),
-    toMs: query.to.getTime(),
-    periods: query.periods,
-  };
-  let sql: string;
-  if (query.breakdown === undefined) {
-    sql = `WITH ${LINKS_CTE}, ${retentionSql(query.interval, undefined)}`;
-  } else {
-    const customers = customerCtes(query.breakdown.model, query.breakdown.asOf ?? now);
-    const dimension = customerDimensionSql(query.breakdown.dimension);
-    sql = `WITH ${customers.sql}, ${retentionSql(query.interval, dimension.sql)}`;
-    Object.assign(params, customers.params, dimension.params);
-  }
+  const { sql, params } = retentionSql(query, now);
   const rows = await (
     await client.query({ query: sql, format: 'JSONEachRow', query_params: params })
   ).json<RetentionRow>();

@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { touchpointOf } from '@waymark/events';
+import { rawKeyOf } from '@waymark/journey';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClickHouse } from './client.ts';
 import { insertIdentityLinks } from './identities.ts';
 import { runMigrations } from './migrations.ts';
 import { querySessions } from './sessions.query.ts';
-import { insertTouchpoints, rawKeyOf, type StoredTouchpoint } from './touchpoints.ts';
+import { insertTouchpoints, type StoredTouchpoint } from './touchpoints.ts';
 
 let client: ClickHouseClient;
 let dataDir: string;

@@ -6,8 +6,10 @@ import {
   type StageName,
   stageName,
 } from '@waymark/journey';
-import { customerCtes, customerDimensionSql } from './customers.query.ts';
-import { LINKS_CTE } from './identities.ts';
+import { customerDimensionSql, customersCte } from './customer-chain.ts';
+import { ClickHouseQueryRangeError } from './errors.ts';
+import { linkedCustomerSql, linksCte } from './identities.ts';
+import { type BuiltQuery, buildQuery, type Cte, cte } from './sql.ts';
 import { toNumber } from './values.ts';
 
 export interface StageFlowQuery {
@@ -71,46 +73,70 @@ const EXIT = STAGE_NAMES.length + 1;
  * 4. One aggregation per (segment, kind, source, target): occurrences and distinct customers. Without a
  *    breakdown the segment is ''.
  */
-const flowSql = (ctes: string, segment: { sql: string; join: string }) => `
-WITH ${ctes},
-  staged AS (
+const flowSql = (query: StageFlowQuery, segments?: Cte): BuiltQuery => {
+  const { fromMs, toMs, exitMs, asOfMs } = flowTimes(query);
+  const staged = cte(
+    'staged',
+    (p) => `
     SELECT
-      if(links.linked_customer = '', t.raw_key, links.linked_customer) AS customer,
+      ${linkedCustomerSql('t.raw_key')} AS customer,
       toUnixTimestamp64Milli(t.timestamp) AS at,
       t.stage AS stage
     FROM touchpoints AS t FINAL
     LEFT JOIN links ON links.alias_key = t.raw_key
-    WHERE t.project_id = {projectId:String} AND t.stage >= 1
-      AND t.timestamp < fromUnixTimestamp64Milli({untilMs:Int64})
-  ),
-  paths AS (
+    WHERE t.project_id = ${p.named('projectId', query.projectId, 'String')} AND t.stage >= 1
+      AND t.timestamp < fromUnixTimestamp64Milli(${
+        // The last touchpoint of the period is before `to`, so nothing later than this can decide its exit.
+        p.bind(toMs + exitMs, 'Int64')
+      })`,
+    [linksCte(query.projectId)],
+  );
+  const paths = cte(
+    'paths',
+    (p) => {
+      const from = p.named('fromMs', fromMs, 'Int64');
+      const to = p.named('toMs', toMs, 'Int64');
+      return `
     SELECT customer,
-      argMaxIf(stage, (at, stage), at < {fromMs:Int64}) AS prior_stage,
-      arrayMap(x -> x.2, arraySort(groupArrayIf((at, stage), at >= {fromMs:Int64} AND at < {toMs:Int64}))) AS path,
-      maxIf(at, at >= {fromMs:Int64} AND at < {toMs:Int64}) AS last_at,
-      minIfOrNull(at, at >= {toMs:Int64}) AS next_at
+      argMaxIf(stage, (at, stage), at < ${from}) AS prior_stage,
+      arrayMap(x -> x.2, arraySort(groupArrayIf((at, stage), at >= ${from} AND at < ${to}))) AS path,
+      maxIf(at, at >= ${from} AND at < ${to}) AS last_at,
+      minIfOrNull(at, at >= ${to}) AS next_at
     FROM staged
     GROUP BY customer
-    HAVING notEmpty(path)
-  ),
-  items AS (
-    SELECT paths.customer AS customer, ${segment.sql} AS segment,
+    HAVING notEmpty(path)`;
+    },
+    [staged],
+  );
+  const items = cte(
+    'items',
+    (p) => {
+      const exit = p.named('exitMs', exitMs, 'Int64');
+      return `
+    SELECT paths.customer AS customer, ${segments === undefined ? "''" : 'segments.segment'} AS segment,
       arrayConcat([prior_stage], path) AS visited,
       arrayFilter((s, i) -> i = 1 OR s != visited[i - 1], visited, arrayEnumerate(visited)) AS collapsed,
-      if(isNull(next_at), last_at + {exitMs:Int64} <= {asOfMs:Int64}, next_at - last_at > {exitMs:Int64}) AS exited,
+      if(isNull(next_at), last_at + ${exit} <= ${p.bind(asOfMs, 'Int64')}, next_at - last_at > ${exit}) AS exited,
       arrayConcat(
         [(toUInt8(2), toUInt8(0), toUInt8(0))],
         arrayMap(s -> (toUInt8(1), s, s), arrayDistinct(path)),
         arrayMap((a, b) -> (toUInt8(0), a, b), arrayPopBack(collapsed), arrayPopFront(collapsed)),
         if(exited, [(toUInt8(0), path[-1], toUInt8(${EXIT}))], [])
       ) AS item
-    FROM paths${segment.join}
-  )
+    FROM paths${segments === undefined ? '' : ' LEFT JOIN segments ON segments.customer = paths.customer'}`;
+    },
+    [paths, ...(segments === undefined ? [] : [segments])],
+  );
+  return buildQuery(
+    [items],
+    () => `
 SELECT segment, item.1 AS kind, item.2 AS source, item.3 AS target, count() AS n, uniqExact(customer) AS customers
 FROM items
 ARRAY JOIN item
 GROUP BY segment, kind, source, target
-ORDER BY segment, kind DESC, source, target`;
+ORDER BY segment, kind DESC, source, target`,
+  );
+};
 
 const nodeId = (index: number): FlowNodeId =>
   index === 0 ? 'entry' : index === EXIT ? 'exit' : (stageName(index) as StageName);
@@ -154,30 +180,26 @@ function flowOf(rows: readonly FlowRow[]): StageFlow {
   return { customers, nodes, links };
 }
 
-function flowParams(query: StageFlowQuery): Record<string, string | number> {
+function flowTimes(query: StageFlowQuery) {
   const exitMs = Math.round(query.exitAfterSeconds * 1000);
-  if (!(exitMs > 0)) throw new RangeError(`exitAfterSeconds must be positive, got ${query.exitAfterSeconds}`);
+  if (!(exitMs > 0)) {
+    throw new ClickHouseQueryRangeError(
+      'CLICKHOUSE_QUERY_OUT_OF_RANGE',
+      `exitAfterSeconds must be positive, got ${query.exitAfterSeconds}`,
+    );
+  }
   const fromMs = query.from.getTime();
   const toMs = query.to.getTime();
-  if (!(fromMs < toMs)) throw new RangeError('from must be before to');
-  return {
-    projectId: query.projectId,
-    fromMs,
-    toMs,
-    // The last touchpoint of the period is before `to`, so nothing later than this can decide its exit.
-    untilMs: toMs + exitMs,
-    exitMs,
-    asOfMs: (query.asOf ?? new Date()).getTime(),
-  };
+  if (!(fromMs < toMs)) {
+    throw new ClickHouseQueryRangeError('CLICKHOUSE_QUERY_OUT_OF_RANGE', 'from must be before to');
+  }
+  return { fromMs, toMs, exitMs, asOfMs: (query.asOf ?? new Date()).getTime() };
 }
 
 /** How the customers active in [from, to) moved between stages (docs/analytics/flow-and-drilldown.md). */
 export async function queryStageFlow(client: ClickHouseClient, query: StageFlowQuery): Promise<StageFlow> {
-  const result = await client.query({
-    query: flowSql(LINKS_CTE, { sql: "''", join: '' }),
-    format: 'JSONEachRow',
-    query_params: flowParams(query),
-  });
+  const { sql, params } = flowSql(query);
+  const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   return flowOf(await result.json<FlowRow>());
 }
 
@@ -187,19 +209,12 @@ export async function queryStageFlowBreakdown(
   query: StageFlowQuery & { dimension: CustomerDimension; model: CustomerModel },
 ): Promise<StageFlowSegment[]> {
   const asOf = query.asOf ?? new Date();
-  const customers = customerCtes(query.model, asOf);
   const dimension = customerDimensionSql(query.dimension);
-  const result = await client.query({
-    query: flowSql(
-      `${customers.sql}, segments AS (SELECT customer, ${dimension.sql} AS segment FROM customers)`,
-      {
-        sql: 'segments.segment',
-        join: ' LEFT JOIN segments ON segments.customer = paths.customer',
-      },
-    ),
-    format: 'JSONEachRow',
-    query_params: { ...customers.params, ...dimension.params, ...flowParams({ ...query, asOf }) },
-  });
+  const segments = cte('segments', (p) => `SELECT customer, ${dimension(p)} AS segment FROM customers`, [
+    customersCte({ projectId: query.projectId, model: query.model, asOf }),
+  ]);
+  const { sql, params } = flowSql({ ...query, asOf }, segments);
+  const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   const bySegment = new Map<string, FlowRow[]>();
   for (const row of await result.json<FlowRow>()) {
     const value = String(row.segment);

@@ -11,19 +11,16 @@ import {
   STAGES,
   type StageFunnel,
   type StageFunnelMode,
-  type StageReachCount,
 } from '@waymark/journey';
-import { customerCtes, customerDimensionSql } from './customers.query.ts';
+import { customerDimensionSql, customersCte } from './customer-chain.ts';
 import { ClickHouseStorageError } from './errors.ts';
-import { toNullableNumber, toNumber } from './values.ts';
+import { type FunnelPeriod, funnelPeriodParams, stepCountOf, stepQuantilesSql } from './funnel-figures.ts';
+import { buildQuery, type Cte, cte, type QueryParams } from './sql.ts';
+import { toNumber } from './values.ts';
 
-export interface StageFunnelQuery {
+/** The cohort: customers whose entry (first staged touchpoint) is in [from, to). */
+export interface StageFunnelQuery extends FunnelPeriod {
   readonly projectId: string;
-  /** Cohort: customers whose entry (first staged touchpoint) is in [from, to). */
-  readonly from: Date;
-  readonly to: Date;
-  /** Stages count only when reached at most this long after entry. */
-  readonly windowSeconds: number;
   /** How a customer counts at a stage; `reached` when omitted. */
   readonly mode?: StageFunnelMode;
   /** Only customers whose entry touchpoint matches (values of one dimension are alternatives). */
@@ -55,7 +52,6 @@ const list = (each: (k: number) => string, stages = stageNumbers, separator = ',
  *    anonymous history linked later moves the customer's entry back in time.
  * 3. funnel_stages: r1 … r7, the time the customer counts at each stage (NULL when it does not), per mode.
  * 4. The aggregates: counts, and the time into stage k (r_k − r_(k−1)) over the customers counted at k.
- *    Quantiles interpolate linearly between closest ranks (quantileExactInclusive, numpy's default).
  */
 
 /** Position in the `entry` tuple of stage_reach (0010 migration) of each filter dimension. */
@@ -79,30 +75,38 @@ const activeFilters = (filters: EntryFilters | undefined) =>
  * (timestamp, stage, message id): a fixed-width hex of timestamp·8 + stage, made non-negative, then the
  * message id. argMin over one string is several times faster than over the tuple itself.
  */
-const entryMatchSql = (dimensions: readonly EntryFilterDimension[]) =>
+const entryMatchSql = (p: QueryParams, filters: EntryFilters, dimensions: readonly EntryFilterDimension[]) =>
   dimensions
-    .map((d) => `tupleElement(entry, ${ENTRY_FIELD[d]}) IN {filter_${d}:Array(String)}`)
+    .map((d) => `tupleElement(entry, ${ENTRY_FIELD[d]}) IN ${p.bind(filters[d] ?? [], 'Array(String)')}`)
     .join(' AND ');
 const ENTRY_ORDER_SQL = `concat(
         hex(toUInt64(toUnixTimestamp64Milli(tupleElement(entry, 1)) * 8 + tupleElement(entry, 2) + 4611686018427387904)),
         tupleElement(entry, 3))`;
 
-export function funnelCustomersCtes(
-  mode: StageFunnelMode,
-  filters: EntryFilters | undefined,
-  /** A field of the entry touchpoint that `reach_keys` should carry as `entry_value` (entry breakdowns). */
-  entryValue?: EntryFilterDimension,
-): string {
-  const dimensions = activeFilters(filters);
-  const withPath = mode !== 'reached';
+/** `reach_keys`: the project's raw keys, with their entry's field `entryValue` when given (entry breakdowns). */
+export function reachKeysCte(query: StageFunnelQuery, entryValue?: EntryFilterDimension): Cte {
+  const dimensions = activeFilters(query.filters);
   const withEntry = dimensions.length > 0;
-  const keyColumns = [
-    ...stageNumbers.map((k) => `toUnixTimestamp64Milli(first_at_${k}) AS t${k}`),
-    ...(withPath ? ['path.2 AS path'] : []),
-    ...(withEntry ? [`${entryMatchSql(dimensions)} AS entry_matches`] : []),
-    ...(withEntry || entryValue !== undefined ? [`${ENTRY_ORDER_SQL} AS entry_order`] : []),
-    ...(entryValue === undefined ? [] : [`tupleElement(entry, ${ENTRY_FIELD[entryValue]}) AS entry_value`]),
-  ];
+  return cte('reach_keys', (p) => {
+    const keyColumns = [
+      ...stageNumbers.map((k) => `toUnixTimestamp64Milli(first_at_${k}) AS t${k}`),
+      ...(query.mode !== undefined && query.mode !== 'reached' ? ['path.2 AS path'] : []),
+      ...(withEntry ? [`${entryMatchSql(p, query.filters ?? {}, dimensions)} AS entry_matches`] : []),
+      ...(withEntry || entryValue !== undefined ? [`${ENTRY_ORDER_SQL} AS entry_order`] : []),
+      ...(entryValue === undefined ? [] : [`tupleElement(entry, ${ENTRY_FIELD[entryValue]}) AS entry_value`]),
+    ];
+    return `
+    SELECT raw_key, linked, tupleElement(link, 2) AS linked_customer,
+      ${keyColumns.join(',\n      ')}
+    FROM stage_reach FINAL
+    WHERE project_id = ${p.named('projectId', query.projectId, 'String')}`;
+  });
+}
+
+/** `funnel_customers`, read from `reachKeys` (which may carry an entry value besides). */
+export function funnelCustomersCte(query: StageFunnelQuery, reachKeys = reachKeysCte(query)): Cte {
+  const withPath = (query.mode ?? 'reached') !== 'reached';
+  const withEntry = activeFilters(query.filters).length > 0;
   const ownColumns = [...stageNumbers.map((k) => `t${k}`), ...(withPath ? ['path'] : [])];
   const mergedColumns = [
     ...stageNumbers.map((k) => `min(t${k}) AS t${k}`),
@@ -110,29 +114,32 @@ export function funnelCustomersCtes(
     ...(withEntry ? ['argMin(entry_matches, entry_order) AS entry_matches'] : []),
   ];
   const matching = withEntry ? ' AND entry_matches' : '';
-  return `
-  reach_keys AS (
-    SELECT raw_key, linked, tupleElement(link, 2) AS linked_customer,
-      ${keyColumns.join(',\n      ')}
-    FROM stage_reach FINAL
-    WHERE project_id = {projectId:String}
-  ),
-  funnel_customers AS (
+  return cte(
+    'funnel_customers',
+    (p) => {
+      const { fromMs, toMs, windowMs } = funnelPeriodParams(p, query);
+      return `
     SELECT raw_key AS customer, ${ownColumns.join(', ')}
     FROM reach_keys
-    WHERE linked = 0 AND t1 >= {fromMs:Int64} AND t1 < {toMs:Int64}${matching}
+    WHERE linked = 0 AND t1 >= ${fromMs} AND t1 < ${toMs}${matching}
     UNION ALL
     SELECT customer, ${ownColumns.join(', ')} FROM (
       SELECT if(linked_customer = '', raw_key, linked_customer) AS customer, ${mergedColumns.join(', ')}
       FROM reach_keys
       -- A key first seen after to + window can change nothing: its times are all past the window.
-      WHERE linked = 1 AND reach_keys.t1 <= {toMs:Int64} + {windowMs:Int64}
+      WHERE linked = 1 AND reach_keys.t1 <= ${toMs} + ${windowMs}
       GROUP BY customer
-      HAVING t1 >= {fromMs:Int64} AND t1 < {toMs:Int64}${matching})
-  ),
-  funnel_stages AS (${stageTimesSql(mode)}
-  )`;
+      HAVING t1 >= ${fromMs} AND t1 < ${toMs}${matching})`;
+    },
+    [reachKeys],
+  );
 }
+
+/** `funnel_stages`: r1 … r7 per funnel customer, by the query's mode. */
+const funnelStagesCte = (query: StageFunnelQuery, customers: Cte) =>
+  cte('funnel_stages', (p) => stageTimesSql(query.mode ?? 'reached', funnelPeriodParams(p, query).windowMs), [
+    customers,
+  ]);
 
 /*
  * Ordered and strict modes walk the customer's path: the message times relative to entry, encoded as
@@ -145,8 +152,8 @@ export function funnelCustomersCtes(
  * analyzer inline the whole chain again (the query tree doubles per stage), and lambdas that capture a column
  * copy it once per array element. Positions found with indexOf over array slices need neither.
  */
-const PATH_LAYER = `SELECT customer, t1, seq, arrayMap(x -> toInt8(x % 8), seq) AS st
-      FROM (SELECT customer, t1, arraySort(arrayFilter(x -> x <= {windowMs:Int64} * 8 + 7,
+const pathLayer = (windowMs: string) => `SELECT customer, t1, seq, arrayMap(x -> toInt8(x % 8), seq) AS st
+      FROM (SELECT customer, t1, arraySort(arrayFilter(x -> x <= ${windowMs} * 8 + 7,
         arrayMap(x -> x - assumeNotNull(t1) * 8, path))) AS seq
         FROM funnel_customers)`;
 
@@ -164,11 +171,11 @@ function layered(base: string, baseColumns: readonly string[], layers: ReadonlyA
   return sql;
 }
 
-function stageTimesSql(mode: StageFunnelMode): string {
+function stageTimesSql(mode: StageFunnelMode, windowMs: string): string {
   if (mode === 'reached') {
     return `
     SELECT customer, t1 AS r1,
-      ${list((k) => `if(t${k} - t1 <= {windowMs:Int64}, t${k}, NULL) AS r${k}`, laterStages)}
+      ${list((k) => `if(t${k} - t1 <= ${windowMs}, t${k}, NULL) AS r${k}`, laterStages)}
     FROM funnel_customers`;
   }
   const layers: ReadonlyArray<readonly Column[]> =
@@ -219,31 +226,36 @@ function stageTimesSql(mode: StageFunnelMode): string {
   return `
     SELECT customer,
       ${list((k) => `if(i${k} = 0, NULL, t1 + intDiv(seq[i${k}], 8)) AS r${k}`)}
-    FROM (${layered(PATH_LAYER, ['customer', 't1', 'seq', 'st'], layers)})`;
+    FROM (${layered(pathLayer(windowMs), ['customer', 't1', 'seq', 'st'], layers)})`;
 }
 
 const FUNNEL_AGGREGATES = `
   count() AS entered,
   ${list((k) => `countIf(r${k} IS NOT NULL) AS n${k}`, stageNumbers, ',\n  ')},
-  ${list(
-    (k) => `quantilesExactInclusiveIf(0.5, 0.9)((r${k} - r${k - 1}) / 1000, r${k} IS NOT NULL) AS q${k}`,
-    laterStages,
-    ',\n  ',
-  )}`;
+  ${list((k) => stepQuantilesSql(k, `r${k - 1}`, `r${k}`, `r${k} IS NOT NULL`), laterStages, ',\n  ')}`;
+
+/** The funnel's CTEs: its customers (from `reachKeys`) and their stage times. */
+const stageCtes = (query: StageFunnelQuery, reachKeys?: Cte) =>
+  funnelStagesCte(query, funnelCustomersCte(query, reachKeys));
 
 const stageFunnelSql = (query: StageFunnelQuery) =>
-  `WITH ${funnelCustomersCtes(query.mode ?? 'reached', query.filters)}
-SELECT ${FUNNEL_AGGREGATES} FROM funnel_stages`;
+  buildQuery([stageCtes(query)], () => `SELECT ${FUNNEL_AGGREGATES} FROM funnel_stages`);
 
 /*
  * With a breakdown, each funnel customer is joined to its value of a customer dimension (computed by the
  * customer model's CTE chain); a multi-valued dimension (interests) counts a customer in each of its segments.
  */
-const breakdownSql = (query: StageFunnelQuery, customersCtes: string, dimensionSql: string) => `
-WITH ${customersCtes},
-  ${funnelCustomersCtes(query.mode ?? 'reached', query.filters)},
-  segments AS (SELECT customer, ${dimensionSql} AS segment FROM customers)
-SELECT segments.segment AS segment, ${FUNNEL_AGGREGATES}
+const breakdownSql = (
+  query: StageFunnelQuery & { dimension: CustomerDimension; model: CustomerModel; asOf?: Date },
+) => {
+  const dimension = customerDimensionSql(query.dimension);
+  const segments = cte('segments', (p) => `SELECT customer, ${dimension(p)} AS segment FROM customers`, [
+    customersCte({ projectId: query.projectId, model: query.model, asOf: query.asOf ?? new Date() }),
+  ]);
+  return buildQuery([segments, stageCtes(query)], () => SEGMENTED_SELECT);
+};
+
+const SEGMENTED_SELECT = `SELECT segments.segment AS segment, ${FUNNEL_AGGREGATES}
 FROM funnel_stages
 LEFT JOIN segments ON segments.customer = funnel_stages.customer
 GROUP BY segment
@@ -254,42 +266,25 @@ ORDER BY entered DESC, segment`;
  * the key's own for a key outside the identity map, else that of the customer's key with the earliest entry
  * (the same choice the entry filters make).
  */
-const entryBreakdownSql = (query: StageFunnelQuery, field: EntryFilterDimension) => `
-WITH ${funnelCustomersCtes(query.mode ?? 'reached', query.filters, field)},
-  segments AS (
+const entryBreakdownSql = (query: StageFunnelQuery, field: EntryFilterDimension) => {
+  const reachKeys = reachKeysCte(query, field);
+  const segments = cte(
+    'segments',
+    () => `
     SELECT raw_key AS customer, entry_value AS segment FROM reach_keys WHERE linked = 0
     UNION ALL
     SELECT if(linked_customer = '', raw_key, linked_customer) AS customer, argMin(entry_value, entry_order) AS segment
-    FROM reach_keys WHERE linked = 1 GROUP BY customer
-  )
-SELECT segments.segment AS segment, ${FUNNEL_AGGREGATES}
-FROM funnel_stages
-LEFT JOIN segments ON segments.customer = funnel_stages.customer
-GROUP BY segment
-ORDER BY entered DESC, segment`;
+    FROM reach_keys WHERE linked = 1 GROUP BY customer`,
+    [reachKeys],
+  );
+  return buildQuery([stageCtes(query, reachKeys), segments], () => SEGMENTED_SELECT);
+};
 
 type StageFunnelRow = Record<string, unknown>;
 
-export function funnelParams(query: StageFunnelQuery): Record<string, string | number | readonly string[]> {
-  if (!Number.isFinite(query.windowSeconds) || query.windowSeconds < 0) {
-    throw new RangeError(`windowSeconds must be a non-negative number, got ${query.windowSeconds}`);
-  }
-  const filterParams = Object.fromEntries(
-    activeFilters(query.filters).map((d) => [`filter_${d}`, query.filters?.[d] ?? []]),
-  );
-  return {
-    projectId: query.projectId,
-    // Epoch milliseconds as integers: exact in both backends, unlike Date parameters (see values.ts).
-    fromMs: epochMs(query.from),
-    toMs: epochMs(query.to),
-    windowMs: Math.round(query.windowSeconds * 1000),
-    ...filterParams,
-  };
-}
-
 const funnelOf = (row: StageFunnelRow): StageFunnelResult => ({
   entered: toNumber(row.entered, 'stage funnel entered'),
-  ...buildStageFunnel(stageNumbers.map((k) => stageCount(row, k))),
+  ...buildStageFunnel(stageNumbers.map((k) => stepCountOf(row, k, 'stage funnel'))),
 });
 
 /** The stage funnel of a project (docs/design.md §3) from `stage_reach`, in any mode, optionally filtered. */
@@ -297,11 +292,8 @@ export async function queryStageFunnel(
   client: ClickHouseClient,
   query: StageFunnelQuery,
 ): Promise<StageFunnelResult> {
-  const result = await client.query({
-    query: stageFunnelSql(query),
-    format: 'JSONEachRow',
-    query_params: funnelParams(query),
-  });
+  const { sql, params } = stageFunnelSql(query);
+  const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   const [row] = await result.json<StageFunnelRow>();
   if (!row)
     throw new ClickHouseStorageError('CLICKHOUSE_BAD_VALUE', 'the stage funnel query returned no row');
@@ -328,45 +320,13 @@ export async function queryStageFunnelBreakdown(
     asOf?: Date;
   },
 ): Promise<StageFunnelSegment[]> {
-  let sql: string;
-  let params: Record<string, string | number | readonly string[]>;
-  if (isEntryBreakdown(query.dimension)) {
-    sql = entryBreakdownSql(query, query.dimension);
-    params = funnelParams(query);
-  } else {
-    const customers = customerCtes(query.model, query.asOf ?? new Date());
-    const dimension = customerDimensionSql(query.dimension);
-    sql = breakdownSql(query, customers.sql, dimension.sql);
-    params = { ...customers.params, ...dimension.params, ...funnelParams(query) };
-  }
+  const dimension = query.dimension;
+  const { sql, params } = isEntryBreakdown(dimension)
+    ? entryBreakdownSql(query, dimension)
+    : breakdownSql({ ...query, dimension });
   const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   return (await result.json<StageFunnelRow>()).map((row) => ({
     value: String(row.segment),
     ...funnelOf(row),
   }));
-}
-
-function stageCount(row: StageFunnelRow, k: number): StageReachCount {
-  const customers = toNumber(row[`n${k}`], `stage funnel n${k}`);
-  if (k === 1) return { customers, medianSecondsFromPrevious: null, p90SecondsFromPrevious: null };
-  const quantiles = row[`q${k}`];
-  if (!Array.isArray(quantiles)) {
-    throw new ClickHouseStorageError('CLICKHOUSE_BAD_VALUE', `stage funnel q${k}: expected an array`);
-  }
-  return {
-    customers,
-    medianSecondsFromPrevious: toMilliseconds(toNullableNumber(quantiles[0], `stage funnel q${k}[0]`)),
-    p90SecondsFromPrevious: toMilliseconds(toNullableNumber(quantiles[1], `stage funnel q${k}[1]`)),
-  };
-}
-
-/** Seconds rounded to the millisecond, the precision of the data (interpolation adds float noise). */
-function toMilliseconds(seconds: number | null): number | null {
-  return seconds === null ? null : Math.round(seconds * 1000) / 1000;
-}
-
-function epochMs(date: Date): number {
-  const ms = date.getTime();
-  if (Number.isNaN(ms)) throw new RangeError('from/to must be valid dates');
-  return ms;
 }

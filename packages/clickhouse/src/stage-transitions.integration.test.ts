@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { type StageTransition, touchpointOf } from '@waymark/events';
+import { projectKey, rawKeyOf } from '@waymark/journey';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClickHouse } from './client.ts';
 import { type IdentityLink, insertIdentityLinks } from './identities.ts';
 import { runMigrations } from './migrations.ts';
-import { customerStageKey, insertStageTransitions, lookupCustomerStages } from './stage-transitions.ts';
-import { insertTouchpoints, rawKeyOf, type StoredTouchpoint } from './touchpoints.ts';
+import { insertStageTransitions, lookupCustomerStages } from './stage-transitions.ts';
+import { insertTouchpoints, type StoredTouchpoint } from './touchpoints.ts';
 
 let client: ClickHouseClient;
 let dataDir: string;
@@ -56,7 +57,7 @@ async function processBatch(batch: StoredTouchpoint[], links: IdentityLink[] = [
   await insertTouchpoints(client, batch);
   await insertIdentityLinks(client, links);
   const stages = await lookupCustomerStages(client, batch);
-  return (rawKey: string, projectId = PROJECT) => stages.get(customerStageKey(projectId, rawKey));
+  return (rawKey: string, projectId = PROJECT) => stages.get(projectKey(projectId, rawKey));
 }
 
 beforeAll(async () => {

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { StageTransition } from '@waymark/events';
+import { isBefore, projectKey } from '@waymark/journey';
 import { insertRaw } from './client.ts';
 import { dateTime64Text, type StoredTouchpoint } from './touchpoints.ts';
 import { toNumber } from './values.ts';
@@ -11,20 +12,8 @@ export interface CustomerStage {
   readonly previousStage: number;
 }
 
-/** Keyed by {@link customerStageKey}; one entry per raw key of the batch's staged touchpoints. */
+/** Keyed by `projectKey(projectId, rawKey)` (@waymark/journey); one entry per raw key of the batch's staged touchpoints. */
 export type CustomerStages = ReadonlyMap<string, CustomerStage>;
-
-export function customerStageKey(projectId: string, rawKey: string): string {
-  return `${projectId}\u0000${rawKey}`;
-}
-
-/** (timestamp, messageId) order, the order transitions are computed in. */
-export function isBefore(
-  a: { readonly timestamp: number; readonly messageId: string },
-  b: { readonly timestamp: number; readonly messageId: string },
-): boolean {
-  return a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.messageId < b.messageId);
-}
 
 interface Customer {
   readonly projectId: string;
@@ -106,7 +95,7 @@ export async function lookupCustomerStages(
   const earliest = new Map<string, StoredTouchpoint>();
   for (const stored of touchpoints) {
     if (stored.stage < 1) continue;
-    const key = customerStageKey(stored.touchpoint.projectId, stored.rawKey);
+    const key = projectKey(stored.touchpoint.projectId, stored.rawKey);
     const known = earliest.get(key);
     if (known === undefined || isBefore(stored.touchpoint, known.touchpoint)) earliest.set(key, stored);
   }
@@ -123,16 +112,16 @@ export async function lookupCustomerStages(
       },
     });
     const rows = await result.json<{ project_id: string; alias_key: string; customer_key: string }>();
-    for (const row of rows) links.set(customerStageKey(row.project_id, row.alias_key), row.customer_key);
+    for (const row of rows) links.set(projectKey(row.project_id, row.alias_key), row.customer_key);
   }
 
   const customers = new Map<string, Customer>();
   for (const [key, stored] of earliest) {
     const { projectId } = stored.touchpoint;
     const customerKey = links.get(key) ?? stored.rawKey;
-    const customer = customers.get(customerStageKey(projectId, customerKey));
+    const customer = customers.get(projectKey(projectId, customerKey));
     if (customer === undefined) {
-      customers.set(customerStageKey(projectId, customerKey), {
+      customers.set(projectKey(projectId, customerKey), {
         projectId,
         customerKey,
         bound: stored.touchpoint,
@@ -152,18 +141,18 @@ export async function lookupCustomerStages(
   for (const [aliasKey, customerKey] of links) {
     const projectId = aliasKey.slice(0, aliasKey.indexOf('\u0000'));
     const alias = aliasKey.slice(projectId.length + 1);
-    if (alias !== customerKey) historyKeys.get(customerStageKey(projectId, customerKey))?.push(alias);
+    if (alias !== customerKey) historyKeys.get(projectKey(projectId, customerKey))?.push(alias);
   }
 
   const stages = new Map<string, CustomerStage>();
   const charsOf = (customer: Customer) =>
-    (historyKeys.get(customerStageKey(customer.projectId, customer.customerKey)) ?? []).reduce(
+    (historyKeys.get(projectKey(customer.projectId, customer.customerKey)) ?? []).reduce(
       (sum, rawKey) => sum + rawKey.length + customer.bound.messageId.length + 16,
       0,
     );
   for (const chunk of chunked([...customers.values()], charsOf)) {
     const keys = chunk.flatMap((customer) =>
-      (historyKeys.get(customerStageKey(customer.projectId, customer.customerKey)) ?? []).map((rawKey) => ({
+      (historyKeys.get(projectKey(customer.projectId, customer.customerKey)) ?? []).map((rawKey) => ({
         customer,
         rawKey,
       })),
@@ -188,9 +177,9 @@ export async function lookupCustomerStages(
     // The customer's previous stage is that of the latest touchpoint over all of its raw keys.
     const latest = new Map<string, { timestamp: number; messageId: string; stage: number }>();
     for (const row of rows) {
-      const key = customerStageKey(row.project_id, row.raw_key);
+      const key = projectKey(row.project_id, row.raw_key);
       const customerKey = links.get(key) ?? row.raw_key;
-      const customer = customerStageKey(row.project_id, customerKey);
+      const customer = projectKey(row.project_id, customerKey);
       const candidate = {
         timestamp: toNumber(row.latest_ms, 'touchpoints.timestamp'),
         messageId: row.latest_message_id,
@@ -200,10 +189,10 @@ export async function lookupCustomerStages(
       if (known === undefined || isBefore(known, candidate)) latest.set(customer, candidate);
     }
     for (const customer of chunk) {
-      const key = customerStageKey(customer.projectId, customer.customerKey);
+      const key = projectKey(customer.projectId, customer.customerKey);
       const previousStage = latest.get(key)?.stage ?? 0;
       for (const rawKey of customer.batchRawKeys) {
-        stages.set(customerStageKey(customer.projectId, rawKey), {
+        stages.set(projectKey(customer.projectId, rawKey), {
           customerKey: customer.customerKey,
           previousStage,
         });

@@ -9,7 +9,7 @@ import { parseDateTime64, toNumber } from './values.ts';
  */
 export interface StoredTouchpoint {
   readonly touchpoint: Touchpoint;
-  /** {@link rawKeyOf} the touchpoint. */
+  /** `rawKeyOf` the touchpoint (customer-key.ts in @waymark/journey). */
   readonly rawKey: string;
   /** 0 = no stage, 1..7. */
   readonly stage: number;
@@ -23,14 +23,6 @@ export interface StoredTouchpoint {
   readonly channel: string;
   /** Epoch milliseconds; defaults to the insert time. */
   readonly ingestedAt?: number;
-}
-
-/**
- * The key a touchpoint is stored under before identity resolution: `u:<userId>` when it carries a user id,
- * else `a:<anonymousId>`. The `identities` table maps `a:`/`u:` aliases to their customer's `u:` key.
- */
-export function rawKeyOf(ids: { userId: string | null; anonymousId: string | null }): string {
-  return ids.userId ? `u:${ids.userId}` : `a:${ids.anonymousId ?? ''}`;
 }
 
 /** The columns an insert writes, in the order of {@link toTouchpointRow}'s values. */

@@ -64,6 +64,16 @@ export const CustomerModel = z
 export type CustomerModel = z.infer<typeof CustomerModel>;
 export type CustomerModelInput = z.input<typeof CustomerModel>;
 
+/** A customer model from JSON, or why it is none (the shape readProjectDocument expects). */
+export function parseCustomerModel(
+  input: unknown,
+): { ok: true; value: CustomerModel } | { ok: false; reason: string } {
+  const parsed = CustomerModel.safeParse(input);
+  return parsed.success
+    ? { ok: true, value: parsed.data }
+    : { ok: false, reason: parsed.error.issues.map((issue) => issue.message).join('; ') };
+}
+
 export const DEFAULT_CUSTOMER_MODEL: CustomerModel = CustomerModel.parse({});
 
 /**

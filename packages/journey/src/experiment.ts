@@ -1,4 +1,64 @@
+import type { FunnelExclusion, FunnelOrder, FunnelStep } from './custom-funnel.ts';
 import { compareProportions, type ProportionComparison } from './two-proportions.ts';
+
+/** An experiment as its request names it: who was exposed, and the steps after the exposure. */
+export interface Experiment {
+  readonly experiment: string;
+  /** The touchpoint property naming the experiment, and the one naming the variant a customer saw. */
+  readonly experimentProperty: string;
+  readonly variantProperty: string;
+  /** What an exposure touchpoint is besides carrying the two properties (e.g. an `Experiment Viewed` event). */
+  readonly exposure?: FunnelStep | undefined;
+  readonly steps: readonly FunnelStep[];
+  readonly order: FunnelOrder;
+  readonly exclusions: readonly FunnelExclusion[];
+}
+
+/**
+ * The experiment as a custom funnel: step 1 is the exposure (a touchpoint carrying the experiment's name and
+ * a variant), the experiment's steps follow, exclusions shift by one.
+ */
+export function experimentFunnel(experiment: Experiment): {
+  steps: FunnelStep[];
+  order: FunnelOrder;
+  exclusions: FunnelExclusion[];
+} {
+  const exposure: FunnelStep = {
+    ...experiment.exposure,
+    properties: [
+      ...(experiment.exposure?.properties ?? []),
+      { property: experiment.experimentProperty, eq: experiment.experiment },
+      { property: experiment.variantProperty, exists: true, neq: '' },
+    ],
+  };
+  return {
+    steps: [exposure, ...experiment.steps],
+    order: experiment.order,
+    exclusions: experiment.exclusions.map((exclusion) => ({
+      ...exclusion,
+      afterStep: exclusion.afterStep + 1,
+      beforeStep: exclusion.beforeStep + 1,
+    })),
+  };
+}
+
+/**
+ * Each variant's exposed and converted customers from the experiment funnel's segments (one per variant,
+ * step 0 the exposure). A variant only customers exposed to several variants saw first has nobody left in
+ * it, and is no variant.
+ */
+export function variantCounts(
+  segments: readonly { readonly value: string; readonly steps: readonly { readonly customers: number }[] }[],
+  conversionStep: number,
+): VariantCount[] {
+  return segments
+    .filter((segment) => (segment.steps[0]?.customers ?? 0) > 0)
+    .map((segment) => ({
+      variant: segment.value,
+      exposed: segment.steps[0]?.customers ?? 0,
+      converted: segment.steps[conversionStep]?.customers ?? 0,
+    }));
+}
 
 /** One variant of an experiment: its exposed customers and how many of them converted. */
 export interface VariantCount {

@@ -26,6 +26,17 @@ export {
   TouchpointDimension,
 } from './custom-funnel.ts';
 export {
+  ANONYMOUS_KEY_PREFIX,
+  anonymousKey,
+  isBefore,
+  type ParsedCustomerKey,
+  parseCustomerKey,
+  projectKey,
+  rawKeyOf,
+  USER_KEY_PREFIX,
+  userKey,
+} from './customer-key.ts';
+export {
   AGE_BANDS,
   CUSTOMER_DIMENSIONS,
   CUSTOMER_TYPES,
@@ -35,6 +46,7 @@ export {
   type CustomerType,
   DEFAULT_CUSTOMER_MODEL,
   type NamedCustomerDimension,
+  parseCustomerModel,
   RFM_SEGMENTS,
   type RfmSegment,
   VALUE_TIERS,
@@ -43,9 +55,12 @@ export {
 export { DEFAULT_STAGE_RULESET } from './default-stage-ruleset.ts';
 export {
   compareVariants,
+  type Experiment,
+  experimentFunnel,
   type VariantComparison,
   type VariantCount,
   type VariantResult,
+  variantCounts,
 } from './experiment.ts';
 export { type FunnelStepCount, type FunnelStepFigures, funnelStepFigures } from './funnel-steps.ts';
 export {

@@ -7,6 +7,7 @@ import {
   latestProjectDocument,
   listAlertRules,
   readAlertStates,
+  readProjectDocument,
   type StoredProjectAlertRule,
   writeAlertDeliveries,
   writeAlertState,
@@ -15,10 +16,11 @@ import {
   type AlertRule,
   advanceAlertState,
   alertEventId,
-  CustomerModel,
+  type CustomerModel,
   DEFAULT_CUSTOMER_MODEL,
   INITIAL_ALERT_STATE,
   parseAlertRule,
+  parseCustomerModel,
   slotEnd,
 } from '@waymark/journey';
 import type { Logger } from '@waymark/logger';
@@ -87,8 +89,10 @@ async function activeRules(deps: AlerterDeps): Promise<Map<string, ActiveRule>> 
 
 async function customerModelOf(clickhouse: ClickHouseClient, projectId: string): Promise<CustomerModel> {
   const stored = await latestProjectDocument(clickhouse, 'customerModel', projectId);
-  return stored === undefined ? DEFAULT_CUSTOMER_MODEL : CustomerModel.parse(JSON.parse(stored.document));
+  return stored === undefined ? DEFAULT_CUSTOMER_MODEL : readCustomerModel(stored);
 }
+
+const readCustomerModel = readProjectDocument('customerModel', parseCustomerModel);
 
 async function evaluateDue(
   deps: AlerterDeps,

@@ -1,7 +1,6 @@
 import type { IdentityLink, StoredTouchpoint } from '@waymark/clickhouse';
-import { rawKeyOf } from '@waymark/clickhouse';
 import type { Touchpoint } from '@waymark/events';
-import { channelOf } from '@waymark/journey';
+import { anonymousKey, channelOf, rawKeyOf, userKey } from '@waymark/journey';
 
 function asNumber(value: unknown): number | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) return value;
@@ -67,17 +66,18 @@ export function storedTouchpoint(
  * An alias's previousId may be an anonymous id or an older user id, so both keys are linked.
  */
 export function identityLinks(t: Touchpoint): IdentityLink[] {
-  if (t.userId === null) return [];
+  const userId = t.userId;
+  if (userId === null) return [];
   const link = (aliasKey: string): IdentityLink => ({
     projectId: t.projectId,
     aliasKey,
-    customerKey: `u:${t.userId}`,
+    customerKey: userKey(userId),
     linkedAt: t.timestamp,
     messageId: t.messageId,
   });
-  if (t.type === 'identify' && t.anonymousId !== null) return [link(`a:${t.anonymousId}`)];
+  if (t.type === 'identify' && t.anonymousId !== null) return [link(anonymousKey(t.anonymousId))];
   if (t.type === 'alias' && t.previousId !== null && t.previousId !== t.userId) {
-    return [link(`a:${t.previousId}`), link(`u:${t.previousId}`)];
+    return [link(anonymousKey(t.previousId)), link(userKey(t.previousId))];
   }
   return [];
 }

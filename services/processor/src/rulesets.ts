@@ -1,12 +1,20 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { createRefreshing, latestProjectDocuments } from '@waymark/clickhouse';
+import {
+  createRefreshing,
+  isClickHouseStorageError,
+  latestProjectDocuments,
+  readProjectDocument,
+} from '@waymark/clickhouse';
 import {
   type CompiledRuleset,
   compileRuleset,
   DEFAULT_STAGE_RULESET,
   parseStageRuleset,
+  type StageRuleset,
 } from '@waymark/journey';
 import type { Logger } from '@waymark/logger';
+
+const readStageRuleset = readProjectDocument('stageRuleset', parseStageRuleset);
 
 export interface RulesetDirectory {
   /** The project's newest ruleset, or the default one (version 1) when it has none. */
@@ -37,26 +45,20 @@ export function createRulesetDirectory(
           next.set(stored.projectId, known);
           continue;
         }
-        let json: unknown;
+        let ruleset: StageRuleset;
         try {
-          json = JSON.parse(stored.document);
-        } catch {
-          json = undefined;
-        }
-        const parsed = parseStageRuleset(json);
-        if (!parsed.ok) {
+          ruleset = readStageRuleset(stored);
+        } catch (error) {
+          if (!isClickHouseStorageError(error, 'CLICKHOUSE_DOCUMENT_INVALID')) throw error;
+          // Staging must go on: the project keeps the ruleset it had (or the default) until a valid one.
           options.logger.error(
-            {
-              projectId: stored.projectId,
-              version: stored.version,
-              reason: parsed.ok ? undefined : parsed.reason,
-            },
+            { projectId: stored.projectId, version: stored.version, reason: error.message },
             'stored stage ruleset is invalid; keeping the previous one',
           );
           if (known) next.set(stored.projectId, known);
           continue;
         }
-        next.set(stored.projectId, compileRuleset({ ...parsed.value, version: stored.version }));
+        next.set(stored.projectId, compileRuleset({ ...ruleset, version: stored.version }));
       }
       compiled = next;
       return next;

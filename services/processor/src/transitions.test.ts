@@ -1,5 +1,6 @@
-import { type CustomerStage, customerStageKey, rawKeyOf, type StoredTouchpoint } from '@waymark/clickhouse';
+import type { CustomerStage, StoredTouchpoint } from '@waymark/clickhouse';
 import { touchpointOf } from '@waymark/events';
+import { projectKey, rawKeyOf } from '@waymark/journey';
 import { describe, expect, it } from 'vitest';
 import { stageTransitions } from './transitions.ts';
 
@@ -33,7 +34,7 @@ function staged(
 
 const noHistory = new Map<string, CustomerStage>();
 const history = (entries: Array<[rawKey: string, stage: CustomerStage]>, projectId = 'p') =>
-  new Map(entries.map(([rawKey, stage]) => [customerStageKey(projectId, rawKey), stage]));
+  new Map(entries.map(([rawKey, stage]) => [projectKey(projectId, rawKey), stage]));
 
 /** [messageId, from, to] of each transition, in order. */
 const steps = (touchpoints: StoredTouchpoint[], customers = noHistory) =>

@@ -1,5 +1,6 @@
-import { type CustomerStages, customerStageKey, isBefore, type StoredTouchpoint } from '@waymark/clickhouse';
+import type { CustomerStages, StoredTouchpoint } from '@waymark/clickhouse';
 import type { StageTransition } from '@waymark/events';
+import { isBefore, projectKey } from '@waymark/journey';
 
 /**
  * A batch's stage transitions (docs/decisions/0012-stage-transitions.md): its staged touchpoints walked in
@@ -21,9 +22,9 @@ export function stageTransitions(
   const transitions: StageTransition[] = [];
   for (const stored of staged) {
     const { projectId, messageId, timestamp } = stored.touchpoint;
-    const known = customers.get(customerStageKey(projectId, stored.rawKey));
+    const known = customers.get(projectKey(projectId, stored.rawKey));
     const customerKey = known?.customerKey ?? stored.rawKey;
-    const customer = customerStageKey(projectId, customerKey);
+    const customer = projectKey(projectId, customerKey);
     const fromStage = currentStage.get(customer) ?? known?.previousStage ?? 0;
     currentStage.set(customer, stored.stage);
     if (fromStage === stored.stage) continue;

@@ -1,9 +1,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { CurrentCustomerModel, CustomerModelBody } from '@waymark/api-contract';
-import { insertProjectDocument, latestProjectDocument } from '@waymark/clickhouse';
-import { CustomerModel, DEFAULT_CUSTOMER_MODEL } from '@waymark/journey';
+import { insertProjectDocument, latestProjectDocument, readProjectDocument } from '@waymark/clickhouse';
+import { DEFAULT_CUSTOMER_MODEL, parseCustomerModel } from '@waymark/journey';
 import type { z } from 'zod';
-import { queryProblem } from './problems.ts';
 import { checkNextVersion } from './validation.ts';
 
 export async function currentCustomerModel(
@@ -12,12 +11,10 @@ export async function currentCustomerModel(
 ): Promise<CurrentCustomerModel> {
   const stored = await latestProjectDocument(clickhouse, 'customerModel', projectId);
   if (stored === undefined) return { version: 1, source: 'default', model: DEFAULT_CUSTOMER_MODEL };
-  const parsed = CustomerModel.safeParse(JSON.parse(stored.document));
-  if (!parsed.success) {
-    throw queryProblem('INTERNAL', `stored customer model version ${stored.version} is invalid`);
-  }
-  return { version: stored.version, source: 'project', model: parsed.data };
+  return { version: stored.version, source: 'project', model: readCustomerModel(stored) };
 }
+
+const readCustomerModel = readProjectDocument('customerModel', parseCustomerModel);
 
 /** Stores a new version; omitted thresholds take their defaults. */
 export async function putCustomerModel(

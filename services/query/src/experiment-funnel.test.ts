@@ -1,6 +1,6 @@
 import { CustomFunnelRequest, ExperimentRequest } from '@waymark/api-contract';
+import { experimentFunnel } from '@waymark/journey';
 import { describe, expect, it } from 'vitest';
-import { experimentFunnel } from './experiment-funnel.ts';
 
 const fields = (result: { error?: { issues: { path: PropertyKey[] }[] } }) => [
   ...new Set((result.error?.issues ?? []).map((issue) => issue.path.join('.'))),

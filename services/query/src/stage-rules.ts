@@ -1,6 +1,11 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { DryRunBody } from '@waymark/api-contract';
-import { insertProjectDocument, latestProjectDocument, recentTouchpoints } from '@waymark/clickhouse';
+import {
+  insertProjectDocument,
+  latestProjectDocument,
+  readProjectDocument,
+  recentTouchpoints,
+} from '@waymark/clickhouse';
 import {
   classifyTouchpoint,
   compileRuleset,
@@ -27,15 +32,14 @@ export async function currentRuleset(
   const stored = await latestProjectDocument(clickhouse, 'stageRuleset', projectId);
   if (stored === undefined)
     return { version: DEFAULT_STAGE_RULESET.version, source: 'default', ruleset: DEFAULT_STAGE_RULESET };
-  const parsed = parseStageRuleset(JSON.parse(stored.document));
-  if (!parsed.ok)
-    throw queryProblem('INTERNAL', `stored ruleset version ${stored.version} is invalid: ${parsed.reason}`);
   return {
     version: stored.version,
     source: 'project',
-    ruleset: { ...parsed.value, version: stored.version },
+    ruleset: { ...readStageRuleset(stored), version: stored.version },
   };
 }
+
+const readStageRuleset = readProjectDocument('stageRuleset', parseStageRuleset);
 
 function validRuleset(input: unknown, field = ''): StageRuleset {
   const parsed = parseStageRuleset(input);

@@ -10,9 +10,8 @@ import {
   queryCustomFunnel,
   queryCustomFunnelCustomers,
 } from '@waymark/clickhouse';
-import { compareVariants } from '@waymark/journey';
+import { compareVariants, experimentFunnel, variantCounts } from '@waymark/journey';
 import { currentCustomerModel } from '../customer-model.ts';
-import { experimentFunnel } from '../experiment-funnel.ts';
 import { queryProblem } from '../problems.ts';
 import { route } from './route.ts';
 
@@ -99,16 +98,11 @@ export const customFunnelRoutes = [
       oneValuePerCustomer: true,
     });
     const conversionStep = body.conversionStep ?? body.steps.length;
-    // A variant only customers exposed to several variants saw first has nobody left in it.
-    const variants = (result.segments ?? []).filter((segment) => (segment.steps[0]?.customers ?? 0) > 0);
-    const comparison = compareVariants(
-      variants.map((segment) => ({
-        variant: segment.value,
-        exposed: segment.steps[0]?.customers ?? 0,
-        converted: segment.steps[conversionStep]?.customers ?? 0,
-      })),
-      { control: body.control, minimumSample: body.minimumSample },
-    );
+    const segments = result.segments ?? [];
+    const comparison = compareVariants(variantCounts(segments, conversionStep), {
+      control: body.control,
+      minimumSample: body.minimumSample,
+    });
     if (!comparison.ok) {
       throw queryProblem('INVALID_REQUEST', `control: ${comparison.reason}`, {
         extra: { errors: [{ field: 'control', message: comparison.reason }] },
@@ -129,7 +123,7 @@ export const customFunnelRoutes = [
       excludedCustomers: result.excludedCustomers,
       variantsTruncated: result.segmentsTruncated ?? false,
       variants: comparison.variants.map((variant) => {
-        const segment = variants.find((s) => s.value === variant.variant) as CustomFunnelCounts;
+        const segment = segments.find((s) => s.value === variant.variant) as CustomFunnelCounts;
         return {
           ...variant,
           excludedCustomers: segment.excludedCustomers,
