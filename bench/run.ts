@@ -31,7 +31,10 @@ for (const name of names) {
   const script = `bench/${name}.bench.ts`;
   console.error(`\n=== ${script}`);
   const code = await new Promise<number | null>((resolve) => {
-    current = spawn(process.execPath, ['--import', 'tsx', script], { cwd: repoRoot, stdio: 'inherit' });
+    current = spawn(process.execPath, ['--conditions=@waymark/source', '--import', 'tsx', script], {
+      cwd: repoRoot,
+      stdio: 'inherit',
+    });
     current.once('exit', (exitCode) => resolve(exitCode));
   });
   current = undefined;

@@ -35,11 +35,15 @@ export async function startServiceProcess(
     dataDir = await mkdtemp(join(tmpdir(), `waymark-bench-${config.role}-`));
     teardown.deleteLater(dataDir);
   }
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', HOST_SCRIPT], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, [HOST_CONFIG_VARIABLE]: JSON.stringify({ ...config, dataDir }) },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), '--conditions=@waymark/source', '--import', 'tsx', HOST_SCRIPT],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, [HOST_CONFIG_VARIABLE]: JSON.stringify({ ...config, dataDir }) },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   if (child.pid !== undefined) teardown.guardProcess(child.pid, 'service-host');
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // A child must not outlive the benchmark, whatever way the benchmark ends.

@@ -5,12 +5,16 @@ import { describe, expect, it } from 'vitest';
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 function runMain(service: string, env: Record<string, string>) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', `services/${service}/src/main.ts`], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+  const result = spawnSync(
+    process.execPath,
+    ['--conditions=@waymark/source', '--import', 'tsx', `services/${service}/src/main.ts`],
+    {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
   return { status: result.status, stderr: result.stderr };
 }
 

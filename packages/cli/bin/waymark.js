@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-// Waymark's packages ship TypeScript (see docs/decisions/0001-monorepo-layout.md); tsx runs it.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/main.ts');
+// The packaged `waymark` runs the compiled CLI (`pnpm turbo run build`; docs/decisions/0022-compiled-production.md).
+// `pnpm waymark` runs the TypeScript sources under tsx instead.
+await import('../dist/main.js');

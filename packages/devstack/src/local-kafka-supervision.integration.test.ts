@@ -40,9 +40,13 @@ async function waitFor<T>(
 
 /** A Node process that starts a broker with these options; resolves with the broker's pid once it serves. */
 async function startOwner(options: LocalKafkaOptions): Promise<{ owner: ChildProcess; brokerPid: number }> {
-  const owner = spawn(process.execPath, ['--import', 'tsx', OWNER_SCRIPT, JSON.stringify(options)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const owner = spawn(
+    process.execPath,
+    ['--conditions=@waymark/source', '--import', 'tsx', OWNER_SCRIPT, JSON.stringify(options)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const lines = createInterface({ input: owner.stdout as NodeJS.ReadableStream });
   const first = await new Promise<string>((resolve, reject) => {
     lines.once('line', resolve);

@@ -141,6 +141,7 @@ export async function countStored(home: string, projectId: string): Promise<Stor
   const child = spawn(
     process.execPath,
     [
+      '--conditions=@waymark/source',
       '--import',
       'tsx',
       join(REPO, 'test/faults/support/count-stored.ts'),
