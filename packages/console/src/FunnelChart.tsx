@@ -21,6 +21,8 @@ export function FunnelChart({ stages }: { stages: readonly FunnelBar[] }) {
     const chart = init(element.current, dark ? 'dark' : undefined, { renderer: 'svg' });
     chart.setOption({
       backgroundColor: 'transparent',
+      // Drawn at once: the figures are what matters, and a screenshot never catches a half-drawn funnel.
+      animation: false,
       aria: { enabled: true },
       tooltip: { trigger: 'item', formatter: '{b}: {c} customers' },
       series: [
