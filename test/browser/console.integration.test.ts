@@ -138,7 +138,16 @@ async function openPage() {
   // A context of its own: axe opens its own page in the page's context to assemble its results.
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
-  const seen = { errors: [] as string[], outside: [] as string[], urls: [] as string[] };
+  const seen = {
+    errors: [] as string[],
+    outside: [] as string[],
+    urls: [] as string[],
+    dialogs: [] as string[],
+  };
+  page.on('dialog', (dialog) => {
+    seen.dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
   page.on('pageerror', (error) => seen.errors.push(String(error)));
   page.on('console', (message) => {
     if (message.type() === 'error') seen.errors.push(message.text());
@@ -233,7 +242,10 @@ describe('the console', () => {
     const problem = page.getByRole('alert');
     await problem.waitFor();
     expect(await problem.getByRole('heading').textContent()).toBe('The request is invalid');
-    expect(await problem.textContent()).toContain('mode must be one of reached, ordered, strict');
+    expect(await problem.locator('p').textContent()).toBe(
+      'mode: mode must be one of reached, ordered, strict',
+    );
+    expect(seen.dialogs).toEqual([]);
     await screenshot(page, 'journey-error');
     expect(seen.errors.filter((e) => !e.includes('400'))).toEqual([]);
     await page.context().close();

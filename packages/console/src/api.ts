@@ -37,6 +37,7 @@ function problemOf(response: Response, text: string): ConstructorParameters<type
     const body: unknown = JSON.parse(text);
     if (typeof body === 'object' && body !== null && 'title' in body && typeof body.title === 'string') {
       const detail = 'detail' in body && typeof body.detail === 'string' ? body.detail : undefined;
+      // The detail already names the invalid fields; the list is the fallback when there is none.
       const errors =
         'errors' in body && Array.isArray(body.errors)
           ? (body.errors as Array<{ field?: unknown; message?: unknown }>)
@@ -46,7 +47,7 @@ function problemOf(response: Response, text: string): ConstructorParameters<type
       return {
         title: body.title,
         status: response.status,
-        detail: [detail, errors].filter(Boolean).join(' — '),
+        detail: detail ?? errors,
       };
     }
   } catch {
