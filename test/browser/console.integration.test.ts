@@ -221,6 +221,15 @@ describe('the console', () => {
     await expect.poll(() => shownRows(page)).toEqual(expectedRows(reference('strict')));
     await screenshot(page, 'journey-strict');
 
+    // On a phone, in dark mode: the same figures, still readable (axe checks the contrast).
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.reload();
+    await expect.poll(() => shownRows(page)).toEqual(expectedRows(reference('strict')));
+    await page.locator('.chart svg').waitFor();
+    await screenshot(page, 'journey-phone-dark');
+    expect(await seriousViolations(page)).toEqual([]);
+
     expect(seen.errors).toEqual([]);
     expect(seen.outside).toEqual([]);
     expect(seen.urls.filter((url) => url.includes(project.apiKey))).toEqual([]);
