@@ -122,6 +122,9 @@ function shownRows(page: Page): Promise<string[][]> {
   );
 }
 
+/** Waits for what the page shows (vitest's default of 1 s is short on a busy 2-core machine). */
+const poll = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 30_000, interval: 100 });
+
 async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
@@ -206,26 +209,26 @@ describe('the console', () => {
     expect(await seriousViolations(page)).toEqual([]);
     await signIn(page);
 
-    await expect.poll(() => shownRows(page)).toEqual(expectedRows(reference('reached')));
+    await poll(() => shownRows(page)).toEqual(expectedRows(reference('reached')));
     await page.locator('.chart svg').waitFor();
     await screenshot(page, 'journey-reached');
     expect(await seriousViolations(page)).toEqual([]);
 
     // Changing the mode changes the URL and the figures.
     await page.getByLabel('Mode').selectOption('ordered');
-    await expect.poll(() => new URL(page.url()).searchParams.get('mode')).toBe('ordered');
-    await expect.poll(() => shownRows(page)).toEqual(expectedRows(reference('ordered')));
+    await poll(() => new URL(page.url()).searchParams.get('mode')).toBe('ordered');
+    await poll(() => shownRows(page)).toEqual(expectedRows(reference('ordered')));
 
     // The URL is the view: opened afresh (the session kept in this tab), it shows the same figures.
     await page.goto(`${stack.queryUrl}/?from=${FROM}&to=${TO}&window=30d&mode=strict`);
-    await expect.poll(() => shownRows(page)).toEqual(expectedRows(reference('strict')));
+    await poll(() => shownRows(page)).toEqual(expectedRows(reference('strict')));
     await screenshot(page, 'journey-strict');
 
     // On a phone, in dark mode: the same figures, still readable (axe checks the contrast).
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.reload();
-    await expect.poll(() => shownRows(page)).toEqual(expectedRows(reference('strict')));
+    await poll(() => shownRows(page)).toEqual(expectedRows(reference('strict')));
     await page.locator('.chart svg').waitFor();
     await screenshot(page, 'journey-phone-dark');
     expect(await seriousViolations(page)).toEqual([]);
@@ -243,7 +246,7 @@ describe('the console', () => {
     await signIn(page);
     const empty = page.getByRole('heading', { name: 'No customers entered the journey in this range' });
     await empty.waitFor();
-    await expect.poll(() => page.locator('.empty').textContent()).toContain('curl -u WRITE_KEY:');
+    await poll(() => page.locator('.empty').textContent()).toContain('curl -u WRITE_KEY:');
     await screenshot(page, 'journey-empty');
     expect(await seriousViolations(page)).toEqual([]);
 

@@ -33,7 +33,15 @@ export function FunnelChart({ stages }: { stages: readonly FunnelBar[] }) {
           max: Math.max(1, ...stages.map((s) => s.customers)),
           minSize: '4%',
           gap: 2,
-          label: { show: true, position: 'inside', formatter: '{b}: {c}' },
+          // Dark text on a light halo reads on every segment colour, in both colour schemes.
+          label: {
+            show: true,
+            position: 'inside',
+            formatter: '{b}: {c}',
+            color: '#111',
+            textBorderColor: '#fff',
+            textBorderWidth: 3,
+          },
           data: stages.map((s) => ({ name: s.name, value: s.customers })),
         },
       ],

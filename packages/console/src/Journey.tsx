@@ -140,35 +140,39 @@ function FunnelView({ funnel }: { funnel: StageFunnel }) {
       </p>
       <div className="views">
         <FunnelChart stages={funnel.stages.map((s) => ({ name: s.stage, customers: s.customers }))} />
-        <table className="figures">
-          <caption>Stage funnel figures</caption>
-          <thead>
-            <tr>
-              <th scope="col">Stage</th>
-              <th scope="col">Customers</th>
-              <th scope="col">From start</th>
-              <th scope="col">From previous</th>
-              <th scope="col">Drop-off</th>
-              <th scope="col">Median to next</th>
-              <th scope="col">p90 to next</th>
-            </tr>
-          </thead>
-          <tbody>
-            {funnel.stages.map((s) => (
-              <tr key={s.stage} data-stage={s.stage}>
-                <th scope="row">
-                  {s.index}. {s.stage}
-                </th>
-                <td>{formatCount(s.customers)}</td>
-                <td>{formatPercent(s.conversionFromStart)}</td>
-                <td>{formatPercent(s.conversionFromPrevious)}</td>
-                <td>{formatPercent(s.dropOff)}</td>
-                <td>{duration(s.medianSecondsToNext)}</td>
-                <td>{duration(s.p90SecondsToNext)}</td>
+        {/* Scrolls sideways on a narrow screen instead of widening the page. */}
+        {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must be reachable by keyboard to scroll it */}
+        <section className="table-scroll" aria-label="Stage funnel table" tabIndex={0}>
+          <table className="figures">
+            <caption>Stage funnel figures</caption>
+            <thead>
+              <tr>
+                <th scope="col">Stage</th>
+                <th scope="col">Customers</th>
+                <th scope="col">From start</th>
+                <th scope="col">From previous</th>
+                <th scope="col">Drop-off</th>
+                <th scope="col">Median to next</th>
+                <th scope="col">p90 to next</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {funnel.stages.map((s) => (
+                <tr key={s.stage} data-stage={s.stage}>
+                  <th scope="row">
+                    {s.index}. {s.stage}
+                  </th>
+                  <td>{formatCount(s.customers)}</td>
+                  <td>{formatPercent(s.conversionFromStart)}</td>
+                  <td>{formatPercent(s.conversionFromPrevious)}</td>
+                  <td>{formatPercent(s.dropOff)}</td>
+                  <td>{duration(s.medianSecondsToNext)}</td>
+                  <td>{duration(s.p90SecondsToNext)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
       </div>
     </>
   );
