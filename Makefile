@@ -6,7 +6,7 @@ export DO_NOT_TRACK := 1
 
 ## Run Waymark on this machine (local Kafka broker + embedded ClickHouse) and show a demo funnel.
 start: bootstrap
-	@pnpm --silent --filter @waymark/sdk run build >/dev/null
+	@pnpm --silent --filter @waymark/sdk --filter @waymark/console run build >/dev/null
 	pnpm --silent waymark start --demo
 
 ## Lint, typecheck and every test (unit + integration on a real broker and engine).

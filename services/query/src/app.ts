@@ -5,6 +5,7 @@ import type { Logger } from '@waymark/logger';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { registerApiDocs } from './api-docs.ts';
 import { type ApiKeyOwner, checkApiKey } from './api-keys.ts';
+import { registerConsole } from './console.ts';
 import { openApiDocument } from './openapi.ts';
 import { QUERY_ERRORS, queryProblem } from './problems.ts';
 import { API_ROUTES } from './routes/index.ts';
@@ -18,6 +19,8 @@ export interface QueryDeps {
   /** Re-reads the owners after an unknown key (throttled by the caller), so new keys work at once. */
   refreshAfterMiss?: () => Promise<void>;
   isReady?: () => boolean;
+  /** The built console (packages/console/dist by default); `/` says how to build it when missing. */
+  consoleDir?: string;
 }
 
 function bearer(request: FastifyRequest): string | undefined {
@@ -52,5 +55,6 @@ export function buildQueryApp(deps: QueryDeps): FastifyInstance {
   for (const route of API_ROUTES) route.register(app, { clickhouse: deps.clickhouse, authorize });
   app.get('/openapi.json', async () => openApiDocument());
   registerApiDocs(app);
+  registerConsole(app, deps.consoleDir);
   return app;
 }

@@ -1,0 +1,61 @@
+import type { Problem, RouteContract, RouteRequest, RouteResponse } from '@waymark/api-contract';
+import type { Session } from './session.ts';
+
+/**
+ * The API client. Types come from the route contracts the server validates with (@waymark/api-contract,
+ * imported as types only so none of the schemas end up in the bundle); the path is checked against the
+ * contract's, so a renamed route fails the typecheck.
+ */
+export class ApiProblem extends Error {
+  constructor(readonly problem: Pick<Problem, 'title' | 'status'> & { detail?: string | undefined }) {
+    super(problem.title);
+  }
+}
+
+type Params<C extends RouteContract> = RouteRequest<C>['params'] & Record<string, string>;
+
+export async function getRoute<C extends RouteContract>(
+  session: Session,
+  path: C['path'],
+  params: Params<C>,
+  query: URLSearchParams,
+  signal?: AbortSignal,
+): Promise<RouteResponse<C>> {
+  const url = path.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(params[name] ?? ''));
+  const response = await fetch(`${url}?${query}`, {
+    headers: { authorization: `Bearer ${session.apiKey}`, accept: 'application/json' },
+    ...(signal && { signal }),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new ApiProblem(problemOf(response, text));
+  return JSON.parse(text) as RouteResponse<C>;
+}
+
+/** The answer's problem details, or a problem made from the status when the body is not one. */
+function problemOf(response: Response, text: string): ConstructorParameters<typeof ApiProblem>[0] {
+  try {
+    const body: unknown = JSON.parse(text);
+    if (typeof body === 'object' && body !== null && 'title' in body && typeof body.title === 'string') {
+      const detail = 'detail' in body && typeof body.detail === 'string' ? body.detail : undefined;
+      // The detail already names the invalid fields; the list is the fallback when there is none.
+      const errors =
+        'errors' in body && Array.isArray(body.errors)
+          ? (body.errors as Array<{ field?: unknown; message?: unknown }>)
+              .map((e) => `${String(e.field)}: ${String(e.message)}`)
+              .join('; ')
+          : undefined;
+      return {
+        title: body.title,
+        status: response.status,
+        detail: detail ?? errors,
+      };
+    }
+  } catch {
+    // Not JSON: a proxy's page, say.
+  }
+  return {
+    title: `HTTP ${response.status} ${response.statusText}`,
+    status: response.status,
+    detail: text.slice(0, 200),
+  };
+}

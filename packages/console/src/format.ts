@@ -1,0 +1,26 @@
+const count = new Intl.NumberFormat('en-US');
+
+export const formatCount = (n: number): string => count.format(n);
+
+/** A fraction as a percentage with one decimal: 0.4567 → "45.7%". */
+export const formatPercent = (fraction: number): string => `${(fraction * 100).toFixed(1)}%`;
+
+/** Seconds in the two largest units, zeros left out: 5400 → "1h 30m", 172800 → "2d", 42 → "42s". */
+export function formatDuration(seconds: number): string {
+  const units: Array<[string, number]> = [
+    ['d', 86_400],
+    ['h', 3_600],
+    ['m', 60],
+    ['s', 1],
+  ];
+  let rest = Math.round(seconds);
+  const first = units.findIndex(([, size]) => rest >= size);
+  if (first === -1) return '0s';
+  const parts: string[] = [];
+  for (const [name, size] of units.slice(first, first + 2)) {
+    const value = Math.floor(rest / size);
+    rest -= value * size;
+    if (value > 0) parts.push(`${value}${name}`);
+  }
+  return parts.join(' ');
+}

@@ -1,0 +1,40 @@
+/**
+ * The signed-in project: its id and API key, kept in `sessionStorage` (gone when the tab closes, never
+ * shared with other tabs) and sent only as the bearer header, never in a URL.
+ */
+export interface Session {
+  readonly projectId: string;
+  readonly apiKey: string;
+}
+
+const KEY = 'waymark.session';
+
+export function loadSession(): Session | undefined {
+  const stored = sessionStorage.getItem(KEY);
+  if (!stored) return undefined;
+  try {
+    const value: unknown = JSON.parse(stored);
+    if (
+      typeof value === 'object' &&
+      value !== null &&
+      'projectId' in value &&
+      'apiKey' in value &&
+      typeof value.projectId === 'string' &&
+      typeof value.apiKey === 'string'
+    ) {
+      return { projectId: value.projectId, apiKey: value.apiKey };
+    }
+  } catch {
+    // Not ours or corrupted: treated as signed out.
+  }
+  sessionStorage.removeItem(KEY);
+  return undefined;
+}
+
+export function saveSession(session: Session): void {
+  sessionStorage.setItem(KEY, JSON.stringify(session));
+}
+
+export function clearSession(): void {
+  sessionStorage.removeItem(KEY);
+}

@@ -1,0 +1,61 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Fastify from 'fastify';
+import { afterAll, describe, expect, it } from 'vitest';
+import { registerConsole } from './console.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'waymark-console-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function builtConsole(): string {
+  const dir = join(root, 'built');
+  mkdirSync(join(dir, 'assets'), { recursive: true });
+  writeFileSync(
+    join(dir, 'index.html'),
+    '<!doctype html><script type="module" src="/assets/index-abc123.js"></script>',
+  );
+  writeFileSync(join(dir, 'assets', 'index-abc123.js'), 'console.log("hi")');
+  return dir;
+}
+
+describe('the console at /', () => {
+  it('serves index.html uncached under a strict CSP and hashed assets for a year', async () => {
+    const app = Fastify();
+    registerConsole(app, builtConsole());
+    const index = await app.inject({ url: '/' });
+    expect(index.statusCode).toBe(200);
+    expect(index.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(index.headers['cache-control']).toBe('no-cache');
+    expect(index.headers['content-security-policy']).toMatch(/^default-src 'self'(;|$)/);
+    expect(index.body).toContain('/assets/index-abc123.js');
+
+    const asset = await app.inject({ url: '/assets/index-abc123.js' });
+    expect(asset.statusCode).toBe(200);
+    expect(asset.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(asset.body).toBe('console.log("hi")');
+  });
+
+  it('serves nothing outside the built assets', async () => {
+    const app = Fastify();
+    registerConsole(app, builtConsole());
+    for (const url of [
+      '/assets/missing.js',
+      '/assets/..%2Findex.html',
+      '/assets/%2e%2e%2f%2e%2e%2fpackage.json',
+    ]) {
+      expect((await app.inject({ url })).statusCode, url).toBe(404);
+    }
+  });
+
+  it('says how to build it when it was not built', async () => {
+    const app = Fastify();
+    registerConsole(app, join(root, 'never-built'));
+    const answer = await app.inject({ url: '/' });
+    expect(answer.statusCode).toBe(503);
+    expect(answer.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(answer.body).toContain('pnpm --filter @waymark/console build');
+    expect((await app.inject({ url: '/assets/index-abc123.js' })).statusCode).toBe(404);
+  });
+});

@@ -1,0 +1,283 @@
+/// <reference lib="dom" />
+
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AxeBuilder } from '@axe-core/playwright';
+import { seededRandom } from '@waymark/cli';
+import type { StageFunnelMode } from '@waymark/journey';
+import { type ReferenceFunnel, type ReferenceTouchpoint, referenceStageFunnel } from '@waymark/testing';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createTestProject,
+  eventually,
+  postBatch,
+  queryApi,
+  type TestProject,
+  usePipeline,
+} from '../support/pipeline.ts';
+import { launchChromium } from './support/chromium.ts';
+
+/*
+ * The console in a real Chromium against the whole pipeline: touchpoints go through the collector, the
+ * query service serves the built console at `/`, and the Journey screen's table must show the figures the
+ * reference implementation (@waymark/testing) computes from what was sent.
+ */
+
+const CONSOLE_INDEX = fileURLToPath(new URL('../../packages/console/dist/index.html', import.meta.url));
+const SCREENSHOTS = fileURLToPath(
+  new URL(`./screenshots/${new Date().toISOString().replaceAll(':', '-')}`, import.meta.url),
+);
+
+const stack = usePipeline();
+let project: TestProject;
+let browser: Browser;
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const T0 = Date.UTC(2025, 4, 1);
+const FROM = '2025-05-01';
+const TO = '2025-05-08';
+/** Event names the default ruleset stages 1 … 7 (index 0 matches no rule). */
+const STAGE_EVENTS = [
+  'Help Viewed',
+  'Promotion Viewed',
+  'Product Viewed',
+  'Products Compared',
+  'Product Added',
+  'Order Completed',
+  'Product Used',
+  'Product Shared',
+];
+
+function generate(shoppers: number, seed: number) {
+  const random = seededRandom(seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  const events: Record<string, unknown>[] = [];
+  const touchpoints: ReferenceTouchpoint[] = [];
+  for (let i = 0; i < shoppers; i++) {
+    let at = T0 + Math.floor(random() * 6 * DAY);
+    let stage = random() < 0.8 ? 1 : pick([2, 3]);
+    const steps = 1 + Math.floor(random() * 9);
+    for (let s = 0; s < steps; s++) {
+      const messageId = `c${seed}-${i}-${s}`;
+      events.push({
+        type: 'track',
+        event: STAGE_EVENTS[stage],
+        anonymousId: `visitor-${i}`,
+        messageId,
+        timestamp: new Date(at).toISOString(),
+      });
+      touchpoints.push({ projectId: '', messageId, rawKey: `a:visitor-${i}`, timestamp: at, stage });
+      at += pick([1000, 20 * MINUTE, 3 * HOUR, 2 * DAY]);
+      const move = random();
+      stage =
+        move < 0.6
+          ? Math.min(7, Math.max(stage, 1) + 1)
+          : move < 0.75
+            ? Math.max(1, stage - 1)
+            : move < 0.9
+              ? Math.min(7, stage + 2)
+              : 0;
+    }
+  }
+  return { events, touchpoints };
+}
+
+const sent = generate(50, 12);
+const reference = (mode: StageFunnelMode): ReferenceFunnel =>
+  referenceStageFunnel(sent.touchpoints, [], {
+    projectId: '',
+    from: T0,
+    to: T0 + 7 * DAY,
+    windowMs: 30 * DAY,
+    mode,
+  });
+
+/** What a row of the table must read, written out from the reference's figures. */
+function expectedRows(funnel: ReferenceFunnel): string[][] {
+  const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const duration = (s: number | null | undefined) =>
+    s === null || s === undefined ? '—' : `PT${Math.round(s)}S`;
+  return funnel.stages.map((s) => [
+    s.customers.toLocaleString('en-US'),
+    percent(s.conversionFromStart),
+    percent(s.conversionFromPrevious),
+    percent(s.dropOff),
+    duration(s.medianSecondsToNext),
+    duration(s.p90SecondsToNext),
+  ]);
+}
+
+/** The table's figures as shown: each cell's text, a duration cell by its machine-readable `datetime`. */
+function shownRows(page: Page): Promise<string[][]> {
+  return page.$$eval('table.figures tbody tr', (rows) =>
+    rows.map((row) =>
+      Array.from(row.querySelectorAll('td')).map(
+        (cell) => cell.querySelector('time')?.getAttribute('datetime') ?? cell.textContent ?? '',
+      ),
+    ),
+  );
+}
+
+/** Waits for what the page shows (vitest's default of 1 s is short on a busy 2-core machine). */
+const poll = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 30_000, interval: 100 });
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+async function seriousViolations(page: Page): Promise<string[]> {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+}
+
+/** A page that records what the test must find empty: page errors, CSP violations, outside requests, URLs. */
+async function openPage() {
+  // A context of its own: axe opens its own page in the page's context to assemble its results.
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const seen = {
+    errors: [] as string[],
+    outside: [] as string[],
+    urls: [] as string[],
+    dialogs: [] as string[],
+  };
+  page.on('dialog', (dialog) => {
+    seen.dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  page.on('pageerror', (error) => seen.errors.push(String(error)));
+  page.on('console', (message) => {
+    if (message.type() === 'error') seen.errors.push(message.text());
+  });
+  page.on('request', (request) => {
+    seen.urls.push(request.url());
+    if (!request.url().startsWith(stack.queryUrl)) seen.outside.push(request.url());
+  });
+  page.on('framenavigated', (frame) => seen.urls.push(frame.url()));
+  return { page, seen };
+}
+
+async function signIn(page: Page): Promise<void> {
+  await page.getByLabel('Project id').fill(project.projectId);
+  await page.getByLabel('API key').fill(project.apiKey);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+beforeAll(async () => {
+  if (!existsSync(CONSOLE_INDEX)) {
+    throw new Error(
+      'the console is not built: run `pnpm --filter @waymark/console build` (pnpm test builds it)',
+    );
+  }
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  browser = await launchChromium();
+  project = await createTestProject(stack.clickhouse, 'console');
+  await eventually(async () => {
+    expect((await postBatch(stack.collectorUrl, project.writeKey, { batch: sent.events })).status).toBe(200);
+  });
+  const everyone = reference('reached');
+  await eventually(
+    async () => {
+      const { body } = await queryApi<{ entered: number }>(
+        stack.queryUrl,
+        project,
+        'GET',
+        `/funnel/stages?from=${FROM}&to=${TO}`,
+      );
+      expect(body.entered).toBe(everyone.entered);
+    },
+    { timeoutMs: 60_000 },
+  );
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('the console', () => {
+  it('signs in and shows the Journey funnel as the reference computes it, for each mode, from the URL', async () => {
+    expect(reference('strict').entered).toBeGreaterThan(20);
+    const { page, seen } = await openPage();
+    await page.goto(`${stack.queryUrl}/?from=${FROM}&to=${TO}&window=30d&mode=reached`);
+    await screenshot(page, 'sign-in');
+    expect(await seriousViolations(page)).toEqual([]);
+    await signIn(page);
+
+    await poll(() => shownRows(page)).toEqual(expectedRows(reference('reached')));
+    await page.locator('.chart svg').waitFor();
+    await screenshot(page, 'journey-reached');
+    expect(await seriousViolations(page)).toEqual([]);
+
+    // Changing the mode changes the URL and the figures.
+    await page.getByLabel('Mode').selectOption('ordered');
+    await poll(() => new URL(page.url()).searchParams.get('mode')).toBe('ordered');
+    await poll(() => shownRows(page)).toEqual(expectedRows(reference('ordered')));
+
+    // The URL is the view: opened afresh (the session kept in this tab), it shows the same figures.
+    await page.goto(`${stack.queryUrl}/?from=${FROM}&to=${TO}&window=30d&mode=strict`);
+    await poll(() => shownRows(page)).toEqual(expectedRows(reference('strict')));
+    await screenshot(page, 'journey-strict');
+
+    // On a phone, in dark mode: the same figures, still readable (axe checks the contrast).
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.reload();
+    await poll(() => shownRows(page)).toEqual(expectedRows(reference('strict')));
+    await page.locator('.chart svg').waitFor();
+    await screenshot(page, 'journey-phone-dark');
+    expect(await seriousViolations(page)).toEqual([]);
+
+    expect(seen.errors).toEqual([]);
+    expect(seen.outside).toEqual([]);
+    expect(seen.urls.filter((url) => url.includes(project.apiKey))).toEqual([]);
+    expect(seen.urls.length).toBeGreaterThan(3);
+    await page.context().close();
+  });
+
+  it('shows how to send a first touchpoint for a range with no customers, and the API problem for bad input', async () => {
+    const { page, seen } = await openPage();
+    await page.goto(`${stack.queryUrl}/?from=2020-01-01&to=2020-02-01`);
+    await signIn(page);
+    const empty = page.getByRole('heading', { name: 'No customers entered the journey in this range' });
+    await empty.waitFor();
+    await poll(() => page.locator('.empty').textContent()).toContain('curl -u WRITE_KEY:');
+    await screenshot(page, 'journey-empty');
+    expect(await seriousViolations(page)).toEqual([]);
+
+    await page.goto(`${stack.queryUrl}/?from=${FROM}&to=${TO}&mode=%3Cscript%3Ealert(1)%3C%2Fscript%3E`);
+    const problem = page.getByRole('alert');
+    await problem.waitFor();
+    expect(await problem.getByRole('heading').textContent()).toBe('The request is invalid');
+    expect(await problem.locator('p').textContent()).toBe(
+      'mode: mode must be one of reached, ordered, strict',
+    );
+    expect(seen.dialogs).toEqual([]);
+    await screenshot(page, 'journey-error');
+    expect(seen.errors.filter((e) => !e.includes('400'))).toEqual([]);
+    await page.context().close();
+  });
+
+  it('keeps the API key out of every URL and off the page after sign-out', async () => {
+    const { page, seen } = await openPage();
+    await page.goto(`${stack.queryUrl}/`);
+    await signIn(page);
+    await page.locator('table.figures').or(page.locator('.empty')).waitFor();
+    const stored = await page.evaluate(() => ({
+      session: sessionStorage.length,
+      local: localStorage.length,
+    }));
+    expect(stored).toEqual({ session: 1, local: 0 });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API key').waitFor();
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await page.content()).not.toContain(project.apiKey);
+    expect(seen.urls.filter((url) => url.includes(project.apiKey))).toEqual([]);
+    await page.context().close();
+  });
+});
