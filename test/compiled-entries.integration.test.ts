@@ -25,10 +25,13 @@ interface WorkspacePackage {
   exports: unknown;
 }
 
-/** Every package and service but the browser SDK, which esbuild bundles (packages/sdk/scripts/build.ts). */
+/**
+ * Every package and service but the two browser bundles: the SDK (esbuild, packages/sdk/scripts/build.ts)
+ * and the console (Vite, packages/console/vite.config.ts).
+ */
 const compiledPackages: WorkspacePackage[] = ['packages', 'services']
   .flatMap((group) => readdirSync(join(root, group)).map((dir) => `${group}/${dir}`))
-  .filter((dir) => dir !== 'packages/sdk')
+  .filter((dir) => dir !== 'packages/sdk' && dir !== 'packages/console')
   .map((dir) => {
     const manifest = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')) as WorkspacePackage;
     return { dir, name: manifest.name, exports: manifest.exports };
