@@ -126,6 +126,22 @@ describe('the local broker and the process that started it', () => {
       await producer.send({ topic: TOPICS.events, acks: -1, messages: [{ key: 'k', value: 'before' }] });
       await waitFor('the first message', () => (received.includes('before') ? true : undefined));
 
+      // kafkajs commits after the batch: wait until the broker has the offset, so the crash comes after it.
+      const admin = kafka.admin();
+      await admin.connect();
+      const committedOffset = () =>
+        waitFor('the committed offset', async () => {
+          const offsets = await admin
+            .fetchOffsets({ groupId, topics: [TOPICS.events] })
+            .catch(() => undefined);
+          const total = offsets?.[0]?.partitions.reduce(
+            (sum, { offset }) => sum + Math.max(0, Number(offset)),
+            0,
+          );
+          return total === undefined || total === 0 ? undefined : total;
+        });
+      expect(await committedOffset()).toBe(1);
+
       const firstPid = broker.pid;
       process.kill(firstPid, 'SIGKILL');
       const current = broker;
@@ -134,18 +150,8 @@ describe('the local broker and the process that started it', () => {
       );
 
       // The offset committed before the crash survived it.
-      const admin = kafka.admin();
-      await admin.connect();
-      const committed = await waitFor('the committed offset', async () => {
-        const offsets = await admin.fetchOffsets({ groupId, topics: [TOPICS.events] }).catch(() => undefined);
-        const total = offsets?.[0]?.partitions.reduce(
-          (sum, { offset }) => sum + Math.max(0, Number(offset)),
-          0,
-        );
-        return total === undefined || total === 0 ? undefined : total;
-      });
+      expect(await committedOffset()).toBe(1);
       await admin.disconnect();
-      expect(committed).toBe(1);
 
       // The producer created before the crash reconnects to the restarted broker on the same port.
       await waitFor('a send to the restarted broker', async () =>
