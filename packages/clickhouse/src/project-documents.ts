@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { ClickHouseStorageError } from './errors.ts';
+import { buildQuery } from './sql.ts';
 import { formatDateTime64, toNumber } from './values.ts';
 
 /**
@@ -38,11 +39,12 @@ export async function latestProjectDocuments(
   kind: ProjectDocumentKind,
 ): Promise<StoredProjectDocument[]> {
   const { table, column } = DOCUMENT_TABLES[kind];
-  const result = await client.query({
-    query: `SELECT project_id, argMax(${column}, d.version) AS document, max(d.version) AS version
+  const { sql, params } = buildQuery(
+    [],
+    () => `SELECT project_id, argMax(${column}, d.version) AS document, max(d.version) AS version
       FROM ${table} AS d GROUP BY project_id ORDER BY project_id`,
-    format: 'JSONEachRow',
-  });
+  );
+  const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   return (await result.json<DocumentRow>()).map((row) => toStored(row, table));
 }
 
@@ -52,12 +54,12 @@ export async function latestProjectDocument(
   projectId: string,
 ): Promise<StoredProjectDocument | undefined> {
   const { table, column } = DOCUMENT_TABLES[kind];
-  const result = await client.query({
-    query: `SELECT project_id, version, ${column} AS document FROM ${table}
-      WHERE project_id = {projectId:String} ORDER BY version DESC LIMIT 1`,
-    query_params: { projectId },
-    format: 'JSONEachRow',
-  });
+  const { sql, params } = buildQuery(
+    [],
+    (p) => `SELECT project_id, version, ${column} AS document FROM ${table}
+      WHERE project_id = ${p.named('projectId', projectId, 'String')} ORDER BY version DESC LIMIT 1`,
+  );
+  const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   const [row] = await result.json<DocumentRow>();
   return row === undefined ? undefined : toStored(row, table);
 }
