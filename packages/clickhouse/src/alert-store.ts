@@ -17,6 +17,12 @@ interface RuleRow {
 
 export interface StoredProjectAlertRule extends StoredAlertRule {
   readonly projectId: string;
+  /**
+   * The stored JSON text: the alerter checks it with `readProjectDocument('alertRule', …)`, as every stored
+   * project document (docs/decisions/0021-sql-builder-and-project-documents.md); `input` is what the API
+   * shows and edits.
+   */
+  readonly document: string;
 }
 
 const toRule = (row: RuleRow): StoredProjectAlertRule => ({
@@ -24,6 +30,7 @@ const toRule = (row: RuleRow): StoredProjectAlertRule => ({
   id: row.rule_id,
   version: toNumber(row.latest_version, 'alert_rules.version'),
   input: JSON.parse(row.latest_rule) as AlertRuleInput,
+  document: row.latest_rule,
 });
 
 /** The current version of every rule that is not deleted: of one project, or of all (the alerter). */

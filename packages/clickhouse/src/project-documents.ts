@@ -13,6 +13,8 @@ const DOCUMENT_TABLES = {
   customerModel: { table: 'customer_models', column: 'model' },
 } as const;
 export type ProjectDocumentKind = keyof typeof DOCUMENT_TABLES;
+/** What {@link readProjectDocument} reads: these documents, and alert rules (stored by alert-store.ts). */
+export type ReadableDocumentKind = ProjectDocumentKind | 'alertRule';
 
 export interface StoredProjectDocument {
   readonly projectId: string;
@@ -102,7 +104,7 @@ export type DocumentParser<T> = (
  * and version; callers decide what that means for them, never silently.
  */
 export function readProjectDocument<T>(
-  kind: ProjectDocumentKind,
+  kind: ReadableDocumentKind,
   parse: DocumentParser<T>,
 ): (stored: StoredProjectDocument) => T {
   return (stored) => {
@@ -118,13 +120,14 @@ export function readProjectDocument<T>(
   };
 }
 
-const invalid = (kind: ProjectDocumentKind, stored: StoredProjectDocument, reason: string) =>
+const invalid = (kind: ReadableDocumentKind, stored: StoredProjectDocument, reason: string) =>
   new ClickHouseStorageError(
     'CLICKHOUSE_DOCUMENT_INVALID',
     `stored ${DOCUMENT_NAMES[kind]} version ${stored.version} of project ${stored.projectId} is invalid: ${reason}`,
   );
 
-const DOCUMENT_NAMES: Record<ProjectDocumentKind, string> = {
+const DOCUMENT_NAMES: Record<ReadableDocumentKind, string> = {
   stageRuleset: 'stage ruleset',
   customerModel: 'customer model',
+  alertRule: 'alert rule',
 };
