@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { AlertRuleInput, AlertState, StoredAlertRule } from '@waymark/journey';
+import { buildQuery, cte, type QueryParams } from './sql.ts';
 import { formatDateTime64, toNumber } from './values.ts';
 
 /*
@@ -16,6 +17,12 @@ interface RuleRow {
 
 export interface StoredProjectAlertRule extends StoredAlertRule {
   readonly projectId: string;
+  /**
+   * The stored JSON text: the alerter checks it with `readProjectDocument('alertRule', …)`, as every stored
+   * project document (docs/decisions/0021-sql-builder-and-project-documents.md); `input` is what the API
+   * shows and edits.
+   */
+  readonly document: string;
 }
 
 const toRule = (row: RuleRow): StoredProjectAlertRule => ({
@@ -23,6 +30,7 @@ const toRule = (row: RuleRow): StoredProjectAlertRule => ({
   id: row.rule_id,
   version: toNumber(row.latest_version, 'alert_rules.version'),
   input: JSON.parse(row.latest_rule) as AlertRuleInput,
+  document: row.latest_rule,
 });
 
 /** The current version of every rule that is not deleted: of one project, or of all (the alerter). */
@@ -30,17 +38,17 @@ export async function listAlertRules(
   client: ClickHouseClient,
   projectId?: string,
 ): Promise<StoredProjectAlertRule[]> {
-  const result = await client.query({
-    query: `SELECT r.project_id AS project_id, r.rule_id AS rule_id, max(r.version) AS latest_version,
+  const { sql, params } = buildQuery(
+    [],
+    (p) => `SELECT r.project_id AS project_id, r.rule_id AS rule_id, max(r.version) AS latest_version,
         argMax(r.rule, r.version) AS latest_rule
       FROM alert_rules AS r
-      ${projectId === undefined ? '' : 'WHERE r.project_id = {projectId:String}'}
+      ${projectId === undefined ? '' : `WHERE r.project_id = ${p.named('projectId', projectId, 'String')}`}
       GROUP BY r.project_id, r.rule_id
       HAVING argMax(r.deleted, r.version) = 0
       ORDER BY project_id, rule_id`,
-    query_params: projectId === undefined ? {} : { projectId },
-    format: 'JSONEachRow',
-  });
+  );
+  const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   return (await result.json<RuleRow>()).map(toRule);
 }
 
@@ -50,16 +58,16 @@ export async function getAlertRule(
   projectId: string,
   ruleId: string,
 ): Promise<StoredProjectAlertRule | undefined> {
-  const result = await client.query({
-    query: `SELECT r.project_id AS project_id, r.rule_id AS rule_id, max(r.version) AS latest_version,
+  const { sql, params } = buildQuery(
+    [],
+    (p) => `SELECT r.project_id AS project_id, r.rule_id AS rule_id, max(r.version) AS latest_version,
         argMax(r.rule, r.version) AS latest_rule
       FROM alert_rules AS r
-      WHERE r.project_id = {projectId:String} AND r.rule_id = {ruleId:String}
+      WHERE r.project_id = ${p.named('projectId', projectId, 'String')} AND r.rule_id = ${p.bind(ruleId, 'String')}
       GROUP BY r.project_id, r.rule_id
       HAVING argMax(r.deleted, r.version) = 0`,
-    query_params: { projectId, ruleId },
-    format: 'JSONEachRow',
-  });
+  );
+  const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   const [row] = await result.json<RuleRow>();
   return row === undefined ? undefined : toRule(row);
 }
@@ -92,14 +100,21 @@ export async function readAlertStates(
   rules: ReadonlyArray<{ projectId: string; id: string }>,
 ): Promise<Map<string, AlertState>> {
   if (rules.length === 0) return new Map();
-  const result = await client.query({
-    query: `SELECT s.project_id AS project_id, s.rule_id AS rule_id, argMax(s.state, s.window_end) AS latest_state
+  const { sql, params } = buildQuery([], (p) => {
+    const projectIds = p.bind(
+      rules.map((r) => r.projectId),
+      'Array(String)',
+    );
+    const ruleIds = p.bind(
+      rules.map((r) => r.id),
+      'Array(String)',
+    );
+    return `SELECT s.project_id AS project_id, s.rule_id AS rule_id, argMax(s.state, s.window_end) AS latest_state
       FROM alert_states AS s
-      WHERE (s.project_id, s.rule_id) IN (SELECT arrayJoin(arrayZip({projectIds:Array(String)}, {ruleIds:Array(String)})))
-      GROUP BY s.project_id, s.rule_id`,
-    query_params: { projectIds: rules.map((r) => r.projectId), ruleIds: rules.map((r) => r.id) },
-    format: 'JSONEachRow',
+      WHERE (s.project_id, s.rule_id) IN (SELECT arrayJoin(arrayZip(${projectIds}, ${ruleIds})))
+      GROUP BY s.project_id, s.rule_id`;
   });
+  const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   const rows = await result.json<{ project_id: string; rule_id: string; latest_state: string }>();
   return new Map(
     rows.map((row) => [
@@ -183,41 +198,42 @@ export async function listAlertEvents(
   client: ClickHouseClient,
   query: { projectId: string; ruleId?: string; fromMs?: number; toMs?: number; limit: number },
 ): Promise<AlertHistoryEntry[]> {
-  const result = await client.query({
-    query: `WITH deliveries AS (
+  const projectId = (p: QueryParams) => p.named('projectId', query.projectId, 'String');
+  const deliveries = cte(
+    'deliveries',
+    (p) => `
         SELECT event_id, groupArray((url, latest_status, latest_attempts, latest_error)) AS delivery_list
         FROM (
           SELECT d.event_id AS event_id, d.url AS url, argMax(d.status, d.version) AS latest_status,
             max(d.attempts) AS latest_attempts, argMax(d.last_error, d.version) AS latest_error
-          FROM alert_deliveries AS d WHERE d.project_id = {projectId:String}
+          FROM alert_deliveries AS d WHERE d.project_id = ${projectId(p)}
           GROUP BY d.event_id, d.url ORDER BY url
         )
-        GROUP BY event_id
-      ),
-      events AS (
+        GROUP BY event_id`,
+  );
+  const events = cte('events', (p) => {
+    const ruleId = p.bind(query.ruleId ?? '', 'String');
+    return `
         SELECT e.rule_id AS rule_id, e.event_id AS event_id, any(e.type) AS event_type, any(e.incident) AS event_incident,
           any(e.severity) AS event_severity, toUnixTimestamp64Milli(any(e.window_start)) AS window_start_ms,
           toUnixTimestamp64Milli(any(e.window_end)) AS window_end_ms, any(e.summary) AS event_summary,
           any(e.payload) AS event_payload, any(e.snoozed) AS event_snoozed, toUnixTimestamp64Milli(min(e.created_at)) AS created_ms
         FROM alert_events AS e
-        WHERE e.project_id = {projectId:String}
-          AND ({ruleId:String} = '' OR e.rule_id = {ruleId:String})
-          AND e.window_end >= fromUnixTimestamp64Milli({fromMs:Int64}) AND e.window_end < fromUnixTimestamp64Milli({toMs:Int64})
-        GROUP BY e.rule_id, e.event_id
-      )
-      SELECT {projectId:String} AS project_id, events.*, deliveries.delivery_list AS delivery_list
+        WHERE e.project_id = ${projectId(p)}
+          AND (${ruleId} = '' OR e.rule_id = ${ruleId})
+          AND e.window_end >= fromUnixTimestamp64Milli(${p.named('fromMs', query.fromMs ?? 0, 'Int64')})
+          AND e.window_end < fromUnixTimestamp64Milli(${p.named('toMs', query.toMs ?? 8_000_000_000_000, 'Int64')})
+        GROUP BY e.rule_id, e.event_id`;
+  });
+  const { sql, params } = buildQuery(
+    [deliveries, events],
+    (p) => `
+      SELECT ${projectId(p)} AS project_id, events.*, deliveries.delivery_list AS delivery_list
       FROM events LEFT JOIN deliveries ON deliveries.event_id = events.event_id
       ORDER BY created_ms DESC, event_id DESC
-      LIMIT {limit:UInt32}`,
-    query_params: {
-      projectId: query.projectId,
-      ruleId: query.ruleId ?? '',
-      fromMs: query.fromMs ?? 0,
-      toMs: query.toMs ?? 8_000_000_000_000,
-      limit: query.limit,
-    },
-    format: 'JSONEachRow',
-  });
+      LIMIT ${p.bind(query.limit, 'UInt32')}`,
+  );
+  const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   const rows = await result.json<Record<string, unknown>>();
   return rows.map((row) => ({
     projectId: String(row.project_id),
@@ -285,8 +301,9 @@ export async function dueAlertDeliveries(
   nowMs: number,
   limit = 100,
 ): Promise<Array<AlertDelivery & { payload: Record<string, unknown> }>> {
-  const result = await client.query({
-    query: `WITH latest AS (
+  const latest = cte(
+    'latest',
+    (p) => `
         SELECT d.project_id AS project_id, d.rule_id AS rule_id, d.event_id AS event_id, d.url AS url,
           argMax(d.format, d.version) AS latest_format, argMax(d.status, d.version) AS latest_status,
           max(d.attempts) AS latest_attempts, toUnixTimestamp64Milli(argMax(d.next_attempt_at, d.version)) AS next_ms,
@@ -294,8 +311,11 @@ export async function dueAlertDeliveries(
         FROM alert_deliveries AS d
         WHERE d.event_id IN (SELECT event_id FROM alert_deliveries WHERE status = 'pending')
         GROUP BY d.project_id, d.rule_id, d.event_id, d.url
-        HAVING latest_status = 'pending' AND next_ms <= {nowMs:Int64}
-      )
+        HAVING latest_status = 'pending' AND next_ms <= ${p.bind(nowMs, 'Int64')}`,
+  );
+  const { sql, params } = buildQuery(
+    [latest],
+    (p) => `
       SELECT latest.*, events.event_payload AS event_payload
       FROM latest
       LEFT JOIN (
@@ -303,10 +323,9 @@ export async function dueAlertDeliveries(
         WHERE e.event_id IN (SELECT event_id FROM latest)
         GROUP BY e.project_id, e.event_id
       ) AS events ON events.project_id = latest.project_id AND events.event_id = latest.event_id
-      ORDER BY next_ms, event_id, url LIMIT {limit:UInt32}`,
-    query_params: { nowMs, limit },
-    format: 'JSONEachRow',
-  });
+      ORDER BY next_ms, event_id, url LIMIT ${p.bind(limit, 'UInt32')}`,
+  );
+  const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   const rows = await result.json<Record<string, unknown>>();
   return rows.map((row) => ({
     projectId: String(row.project_id),

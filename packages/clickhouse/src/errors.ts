@@ -17,7 +17,7 @@ export const CLICKHOUSE_ERROR_CODES = {
   CLICKHOUSE_QUERY_OUT_OF_RANGE:
     'A query was asked for something out of range: a negative window, an invalid date, a funnel without steps or with too many.',
   CLICKHOUSE_DOCUMENT_INVALID:
-    'A stored project document (stage ruleset, customer model) no longer parses with the current rules.',
+    'A stored project document (stage ruleset, customer model, alert rule) no longer parses with the current rules.',
   CLICKHOUSE_TOO_MANY_PERIODS: 'A calendar query spans more periods than one request may report.',
 } as const;
 

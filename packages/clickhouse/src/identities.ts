@@ -5,7 +5,7 @@ import {
   identityLookupOf,
   resolveIdentityLinks,
 } from '@waymark/journey';
-import { type Cte, cte } from './sql.ts';
+import { buildQuery, type Cte, cte } from './sql.ts';
 import { formatDateTime64, toNumber } from './values.ts';
 
 export type { IdentityLink };
@@ -50,23 +50,29 @@ export async function insertIdentityLinks(
  * The outer argMax runs over all rows of the selected aliases, not only those the filter matched: an alias
  * that once belonged to one of the keys may belong to someone else by now. `customer_key IN` is not in the
  * sorting key, so it reads the project's identity rows (one per identify/alias call, far fewer than
- * touchpoints); `alias_key IN` uses the primary index.
+ * touchpoints); `alias_key IN` uses the primary index. Each list is bound once and its placeholder read
+ * where needed.
  */
-const LATEST_IDENTITY_LINKS_SQL = `
+const latestIdentityLinksQuery = (lookup: IdentityLookup) =>
+  buildQuery([], (p) => {
+    const projectIds = p.bind(lookup.projectIds, 'Array(String)');
+    return `
 SELECT project_id, alias_key, latest.1 AS customer_key, latest.2 AS message_id,
   toUnixTimestamp64Milli(latest_at) AS linked_ms
 FROM (
   SELECT project_id, alias_key, argMax((customer_key, message_id), linked_at) AS latest,
     max(linked_at) AS latest_at
   FROM identities
-  WHERE project_id IN {projectIds:Array(String)}
+  WHERE project_id IN ${projectIds}
     AND alias_key IN (
       SELECT alias_key FROM identities
-      WHERE project_id IN {projectIds:Array(String)}
-        AND (alias_key IN {aliasKeys:Array(String)} OR customer_key IN {customerKeys:Array(String)})
+      WHERE project_id IN ${projectIds}
+        AND (alias_key IN ${p.bind(lookup.aliasKeys, 'Array(String)')}
+          OR customer_key IN ${p.bind(lookup.customerKeys, 'Array(String)')})
     )
   GROUP BY project_id, alias_key
 )`;
+  });
 
 interface LatestIdentityLinkRow {
   project_id: string;
@@ -81,11 +87,8 @@ export async function latestIdentityLinks(
   client: ClickHouseClient,
   lookup: IdentityLookup,
 ): Promise<IdentityLink[]> {
-  const result = await client.query({
-    query: LATEST_IDENTITY_LINKS_SQL,
-    query_params: { ...lookup },
-    format: 'JSONEachRow',
-  });
+  const { sql, params } = latestIdentityLinksQuery(lookup);
+  const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   return (await result.json<LatestIdentityLinkRow>()).map((row) => ({
     projectId: row.project_id,
     aliasKey: row.alias_key,

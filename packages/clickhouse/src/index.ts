@@ -89,7 +89,6 @@ export {
   type KpiQuery,
   MAX_PERIODS,
   queryKpis,
-  TooManyPeriodsError,
 } from './kpis.query.ts';
 export {
   DEFAULT_MIGRATIONS_DIR,

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { ClickHouseStorageError } from './errors.ts';
+import { buildQuery } from './sql.ts';
 import { formatDateTime64, toNumber } from './values.ts';
 
 /**
@@ -12,6 +13,8 @@ const DOCUMENT_TABLES = {
   customerModel: { table: 'customer_models', column: 'model' },
 } as const;
 export type ProjectDocumentKind = keyof typeof DOCUMENT_TABLES;
+/** What {@link readProjectDocument} reads: these documents, and alert rules (stored by alert-store.ts). */
+export type ReadableDocumentKind = ProjectDocumentKind | 'alertRule';
 
 export interface StoredProjectDocument {
   readonly projectId: string;
@@ -38,11 +41,12 @@ export async function latestProjectDocuments(
   kind: ProjectDocumentKind,
 ): Promise<StoredProjectDocument[]> {
   const { table, column } = DOCUMENT_TABLES[kind];
-  const result = await client.query({
-    query: `SELECT project_id, argMax(${column}, d.version) AS document, max(d.version) AS version
+  const { sql, params } = buildQuery(
+    [],
+    () => `SELECT project_id, argMax(${column}, d.version) AS document, max(d.version) AS version
       FROM ${table} AS d GROUP BY project_id ORDER BY project_id`,
-    format: 'JSONEachRow',
-  });
+  );
+  const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   return (await result.json<DocumentRow>()).map((row) => toStored(row, table));
 }
 
@@ -52,12 +56,12 @@ export async function latestProjectDocument(
   projectId: string,
 ): Promise<StoredProjectDocument | undefined> {
   const { table, column } = DOCUMENT_TABLES[kind];
-  const result = await client.query({
-    query: `SELECT project_id, version, ${column} AS document FROM ${table}
-      WHERE project_id = {projectId:String} ORDER BY version DESC LIMIT 1`,
-    query_params: { projectId },
-    format: 'JSONEachRow',
-  });
+  const { sql, params } = buildQuery(
+    [],
+    (p) => `SELECT project_id, version, ${column} AS document FROM ${table}
+      WHERE project_id = ${p.named('projectId', projectId, 'String')} ORDER BY version DESC LIMIT 1`,
+  );
+  const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   const [row] = await result.json<DocumentRow>();
   return row === undefined ? undefined : toStored(row, table);
 }
@@ -100,7 +104,7 @@ export type DocumentParser<T> = (
  * and version; callers decide what that means for them, never silently.
  */
 export function readProjectDocument<T>(
-  kind: ProjectDocumentKind,
+  kind: ReadableDocumentKind,
   parse: DocumentParser<T>,
 ): (stored: StoredProjectDocument) => T {
   return (stored) => {
@@ -116,13 +120,14 @@ export function readProjectDocument<T>(
   };
 }
 
-const invalid = (kind: ProjectDocumentKind, stored: StoredProjectDocument, reason: string) =>
+const invalid = (kind: ReadableDocumentKind, stored: StoredProjectDocument, reason: string) =>
   new ClickHouseStorageError(
     'CLICKHOUSE_DOCUMENT_INVALID',
     `stored ${DOCUMENT_NAMES[kind]} version ${stored.version} of project ${stored.projectId} is invalid: ${reason}`,
   );
 
-const DOCUMENT_NAMES: Record<ProjectDocumentKind, string> = {
+const DOCUMENT_NAMES: Record<ReadableDocumentKind, string> = {
   stageRuleset: 'stage ruleset',
   customerModel: 'customer model',
+  alertRule: 'alert rule',
 };

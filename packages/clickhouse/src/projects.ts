@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { buildQuery } from './sql.ts';
 import { formatDateTime64, parseDateTime64 } from './values.ts';
 
 export interface Project {
@@ -70,14 +71,14 @@ export function listProjects(client: ClickHouseClient): Promise<Project[]> {
 
 async function selectProjects(client: ClickHouseClient, projectId?: string): Promise<Project[]> {
   // FINAL: the table is small, and a project updated twice must read once, also before merges.
-  const result = await client.query({
-    query: `SELECT project_id, name, write_key, api_key_hash, allowed_origins, created_at, updated_at
+  const { sql, params } = buildQuery(
+    [],
+    (p) => `SELECT project_id, name, write_key, api_key_hash, allowed_origins, created_at, updated_at
       FROM projects FINAL
-      ${projectId === undefined ? '' : 'WHERE project_id = {projectId:String}'}
+      ${projectId === undefined ? '' : `WHERE project_id = ${p.named('projectId', projectId, 'String')}`}
       ORDER BY project_id`,
-    format: 'JSONEachRow',
-    query_params: projectId === undefined ? {} : { projectId },
-  });
+  );
+  const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   const rows = await result.json<ProjectRow>();
   return rows.map((row) => ({
     projectId: row.project_id,

@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { StageTransition } from '@waymark/events';
 import { isBefore, projectKey } from '@waymark/journey';
 import { insertRaw } from './client.ts';
+import { buildQuery } from './sql.ts';
 import { dateTime64Text, type StoredTouchpoint } from './touchpoints.ts';
 import { toNumber } from './values.ts';
 
@@ -33,23 +34,29 @@ const MAX_PARAM_CHARS_PER_QUERY = 256 * 1024;
  * The latest link of every alias that can matter to the batch: its raw keys, the customers they link to,
  * and every alias of either. Latest per alias is taken over all of the alias's rows (filtering rows by
  * customer first would miss a relink to someone else). Filtering project and key separately may read a
- * few rows of another project of the batch; the caller keys the answer by both.
+ * few rows of another project of the batch; the caller keys the answer by both. Each list is bound once
+ * (the batch's size budget counts it once) and its placeholder read where needed.
  */
-const LINKS_SQL = `
+const linksQuery = (keys: { projectIds: readonly string[]; rawKeys: readonly string[] }) =>
+  buildQuery([], (p) => {
+    const projectIds = p.bind(keys.projectIds, 'Array(String)');
+    const rawKeys = p.bind(keys.rawKeys, 'Array(String)');
+    return `
 WITH linked AS (
   SELECT customer_key FROM identities
-  WHERE project_id IN {projectIds:Array(String)} AND alias_key IN {rawKeys:Array(String)}
+  WHERE project_id IN ${projectIds} AND alias_key IN ${rawKeys}
 )
 SELECT project_id, alias_key, argMax(customer_key, linked_at) AS customer_key
 FROM identities
-WHERE project_id IN {projectIds:Array(String)}
+WHERE project_id IN ${projectIds}
   AND alias_key IN (
     SELECT alias_key FROM identities
-    WHERE project_id IN {projectIds:Array(String)}
-      AND (alias_key IN {rawKeys:Array(String)} OR customer_key IN {rawKeys:Array(String)}
+    WHERE project_id IN ${projectIds}
+      AND (alias_key IN ${rawKeys} OR customer_key IN ${rawKeys}
         OR alias_key IN linked OR customer_key IN linked)
   )
 GROUP BY project_id, alias_key`;
+  });
 
 /*
  * Per raw key of the customers' histories, its latest staged touchpoint strictly before its customer's
@@ -57,7 +64,16 @@ GROUP BY project_id, alias_key`;
  * last ingested counts, as in ReplacingMergeTree. The IN filters use the primary key; the join brings each
  * raw key's bound.
  */
-const HISTORY_SQL = `
+const historyQuery = (keys: {
+  projectIds: readonly string[];
+  rawKeys: readonly string[];
+  boundMs: readonly number[];
+  boundMessageIds: readonly string[];
+}) =>
+  buildQuery([], (p) => {
+    const projectIds = p.bind(keys.projectIds, 'Array(String)');
+    const rawKeys = p.bind(keys.rawKeys, 'Array(String)');
+    return `
 SELECT
   t.project_id AS project_id,
   t.raw_key AS raw_key,
@@ -70,15 +86,16 @@ INNER JOIN (
   SELECT k.1 AS project_id, k.2 AS raw_key, k.3 AS bound_ms, k.4 AS bound_message_id
   FROM (
     SELECT arrayJoin(arrayZip(
-      {projectIds:Array(String)}, {rawKeys:Array(String)}, {boundMs:Array(Int64)}, {boundMessageIds:Array(String)}
+      ${projectIds}, ${rawKeys}, ${p.bind(keys.boundMs, 'Array(Int64)')}, ${p.bind(keys.boundMessageIds, 'Array(String)')}
     )) AS k
   )
 ) AS keys ON keys.project_id = t.project_id AND keys.raw_key = t.raw_key
-WHERE t.project_id IN {projectIds:Array(String)}
-  AND t.raw_key IN {rawKeys:Array(String)}
+WHERE t.project_id IN ${projectIds}
+  AND t.raw_key IN ${rawKeys}
   AND t.stage >= 1
   AND (toUnixTimestamp64Milli(t.timestamp), t.message_id) < (keys.bound_ms, keys.bound_message_id)
 GROUP BY t.project_id, t.raw_key`;
+  });
 
 /**
  * For every raw key of a batch's staged touchpoints: its customer — the latest link of the raw key in
@@ -103,14 +120,11 @@ export async function lookupCustomerStages(
 
   const links = new Map<string, string>();
   for (const chunk of chunked([...earliest.values()], (stored) => stored.rawKey.length)) {
-    const result = await client.query({
-      query: LINKS_SQL,
-      format: 'JSONEachRow',
-      query_params: {
-        projectIds: [...new Set(chunk.map((stored) => stored.touchpoint.projectId))],
-        rawKeys: chunk.map((stored) => stored.rawKey),
-      },
+    const { sql, params } = linksQuery({
+      projectIds: [...new Set(chunk.map((stored) => stored.touchpoint.projectId))],
+      rawKeys: chunk.map((stored) => stored.rawKey),
     });
+    const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
     const rows = await result.json<{ project_id: string; alias_key: string; customer_key: string }>();
     for (const row of rows) links.set(projectKey(row.project_id, row.alias_key), row.customer_key);
   }
@@ -157,16 +171,13 @@ export async function lookupCustomerStages(
         rawKey,
       })),
     );
-    const result = await client.query({
-      query: HISTORY_SQL,
-      format: 'JSONEachRow',
-      query_params: {
-        projectIds: keys.map((k) => k.customer.projectId),
-        rawKeys: keys.map((k) => k.rawKey),
-        boundMs: keys.map((k) => k.customer.bound.timestamp),
-        boundMessageIds: keys.map((k) => k.customer.bound.messageId),
-      },
+    const { sql, params } = historyQuery({
+      projectIds: keys.map((k) => k.customer.projectId),
+      rawKeys: keys.map((k) => k.rawKey),
+      boundMs: keys.map((k) => k.customer.bound.timestamp),
+      boundMessageIds: keys.map((k) => k.customer.bound.messageId),
     });
+    const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
     const rows = await result.json<{
       project_id: string;
       raw_key: string;

@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Touchpoint } from '@waymark/events';
 import { insertRaw } from './client.ts';
+import { buildQuery } from './sql.ts';
 import { parseDateTime64, toNumber } from './values.ts';
 
 /**
@@ -203,17 +204,19 @@ export async function recentTouchpoints(
   projectId: string,
   limit: number,
 ): Promise<StoredTouchpoint[]> {
-  const result = await client.query({
-    query: `SELECT message_id, project_id, type, timestamp, original_timestamp, sent_at, received_at, properties,
+  const { sql, params } = buildQuery(
+    [],
+    (
+      p,
+    ) => `SELECT message_id, project_id, type, timestamp, original_timestamp, sent_at, received_at, properties,
         traits, context, raw_key, stage, complaint, revenue, currency, ruleset_version, channel,
         ${Object.values(TEXT_COLUMNS).join(', ')}
       FROM touchpoints FINAL
-      WHERE project_id = {projectId:String}
+      WHERE project_id = ${p.named('projectId', projectId, 'String')}
       ORDER BY timestamp DESC
-      LIMIT {limit:UInt32}`,
-    query_params: { projectId, limit },
-    format: 'JSONEachRow',
-  });
+      LIMIT ${p.bind(limit, 'UInt32')}`,
+  );
+  const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   const rows = await result.json<Record<string, unknown>>();
   return rows.map((row) => {
     const text = Object.fromEntries(

@@ -4,6 +4,7 @@ import {
   dueAlertDeliveries,
   evaluateAlertRule,
   insertAlertEvent,
+  isClickHouseStorageError,
   latestProjectDocument,
   listAlertRules,
   readAlertStates,
@@ -74,18 +75,36 @@ export async function runAlerterPass(
 async function activeRules(deps: AlerterDeps): Promise<Map<string, ActiveRule>> {
   const active = new Map<string, ActiveRule>();
   for (const stored of await listAlertRules(deps.clickhouse)) {
-    const parsed = parseAlertRule(stored.input);
-    if (!parsed.ok) {
+    let rule: AlertRule;
+    try {
+      rule = readAlertRule(stored);
+    } catch (error) {
+      // The project's other rules go on; the API still shows this one, so it can be fixed or deleted.
+      if (!isClickHouseStorageError(error, 'CLICKHOUSE_DOCUMENT_INVALID')) throw error;
       deps.logger.error(
-        { projectId: stored.projectId, ruleId: stored.id, issues: parsed.issues },
+        { err: error, projectId: stored.projectId, ruleId: stored.id },
         'stored alert rule is invalid; skipped',
       );
       continue;
     }
-    active.set(alertRuleKey(stored.projectId, stored.id), { stored, rule: parsed.value });
+    active.set(alertRuleKey(stored.projectId, stored.id), { stored, rule });
   }
   return active;
 }
+
+/**
+ * A stored rule as the alerter evaluates it; one that no longer passes `parseAlertRule` is a
+ * CLICKHOUSE_DOCUMENT_INVALID error listing its issues by field, as for every stored project document.
+ */
+export const readAlertRule = readProjectDocument('alertRule', (json) => {
+  const parsed = parseAlertRule(json);
+  return parsed.ok
+    ? parsed
+    : {
+        ok: false as const,
+        reason: parsed.issues.map((issue) => `${issue.path || 'rule'}: ${issue.message}`).join('; '),
+      };
+});
 
 async function customerModelOf(clickhouse: ClickHouseClient, projectId: string): Promise<CustomerModel> {
   const stored = await latestProjectDocument(clickhouse, 'customerModel', projectId);

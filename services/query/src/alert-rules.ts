@@ -10,7 +10,6 @@ import {
   listAlertRules,
   MAX_BACKTEST_EVALUATIONS,
   readAlertStates,
-  type StoredProjectAlertRule,
   saveAlertRule,
 } from '@waymark/clickhouse';
 import {
@@ -19,6 +18,7 @@ import {
   type AlertState,
   keepStoredSecrets,
   parseAlertRule,
+  type StoredAlertRule,
   withoutSecrets,
 } from '@waymark/journey';
 import type { z } from 'zod';
@@ -40,7 +40,7 @@ function validRule(input: unknown, field = ''): AlertRule {
 }
 
 /** What the API answers for a rule: never its webhook secrets. */
-function answer(rule: StoredProjectAlertRule, state?: AlertState) {
+function answer(rule: StoredAlertRule, state?: AlertState) {
   return {
     id: rule.id,
     version: rule.version,

@@ -1,25 +1,15 @@
 import { getKpis, getRetention } from '@waymark/api-contract';
-import { queryKpis, queryRetention, TooManyPeriodsError } from '@waymark/clickhouse';
+import { queryKpis, queryRetention } from '@waymark/clickhouse';
 import { currentCustomerModel } from '../customer-model.ts';
-import { queryProblem } from '../problems.ts';
 import { route } from './route.ts';
 
 export const kpiRoutes = [
   route(getKpis, async ({ projectId, query }, { clickhouse }) => {
-    try {
-      return {
-        interval: query.interval,
-        timezone: query.timezone,
-        periods: await queryKpis(clickhouse, { projectId, ...query }),
-      };
-    } catch (error) {
-      if (error instanceof TooManyPeriodsError) {
-        throw queryProblem('INVALID_REQUEST', error.message, {
-          extra: { errors: [{ field: 'interval', message: error.message }] },
-        });
-      }
-      throw error;
-    }
+    return {
+      interval: query.interval,
+      timezone: query.timezone,
+      periods: await queryKpis(clickhouse, { projectId, ...query }),
+    };
   }),
   route(getRetention, async ({ projectId, query: { breakdown, ...query } }, { clickhouse }) => {
     const model =

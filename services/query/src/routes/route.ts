@@ -1,7 +1,9 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { ParsedRequest, RouteContract, RouteResponse } from '@waymark/api-contract';
+import { ClickHouseQueryRangeError } from '@waymark/clickhouse';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import { queryRangeProblem } from '../problems.ts';
 import { parse } from '../validation.ts';
 
 /** What every handler gets: storage, and the API-key check that answers the request's project id. */
@@ -34,7 +36,8 @@ export interface ServedRoute {
 /**
  * Serves a contract. The API key is checked before anything else, so even an otherwise invalid request gets
  * the auth answer; then params, query and body are parsed with the contract's schemas, each refusal an
- * INVALID_REQUEST naming every offending field (docs/api-errors.md).
+ * INVALID_REQUEST naming every offending field (docs/api-errors.md). A query that refuses its input
+ * (ClickHouseQueryRangeError) is an INVALID_REQUEST of every route, mapped here once.
  */
 export function route<const C extends RouteContract>(contract: C, handler: RouteHandler<C>): ServedRoute {
   return {
@@ -54,7 +57,9 @@ export function route<const C extends RouteContract>(contract: C, handler: Route
                 ? request.body
                 : parse(contract.body, request.body),
           } as HandlerRequest<C>;
-          const answer = await handler(parsed, { clickhouse });
+          const answer = await handler(parsed, { clickhouse }).catch((error: unknown) => {
+            throw error instanceof ClickHouseQueryRangeError ? queryRangeProblem(error) : error;
+          });
           const { status } = contract.response;
           return status === 204 ? reply.status(204).send() : reply.status(status).send(answer);
         },
