@@ -57,7 +57,7 @@ export function findCitations(file: string, text: string): Citation[] {
     const line = index + 1;
     for (const match of lineText.matchAll(PATH)) {
       const path = match[0].replace(/\.+$/, '');
-      if (/(^|\/)dist\//.test(path)) continue;
+      if (/(^|\/)dist(\/|$)/.test(path)) continue;
       const decision = DECISION_PATH.exec(path.replace(/\/$/, ''));
       if (decision?.[1] !== undefined)
         citations.push({ kind: 'decision', line, text: path, number: decision[1] });
