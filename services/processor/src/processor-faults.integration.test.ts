@@ -296,7 +296,8 @@ describe('a store that is unavailable', () => {
       await eventually(async () =>
         expect(await storedCounts(ch.client, 'touchpoints', projectId)).toEqual(once(['before'])),
       );
-      expect((await ready()).status).toBe(200);
+      // Ready before the outage (the commit of the first batch may still be under way a moment after it landed).
+      await eventually(async () => expect((await ready()).status).toBe(200));
       // "Too many parts" (code 252) is ClickHouse protecting itself: not the data's fault, so retried.
       await ch.client.command({ query: 'ALTER TABLE touchpoints MODIFY SETTING parts_to_throw_insert = 1' });
       try {
