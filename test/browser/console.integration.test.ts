@@ -1,9 +1,5 @@
 /// <reference lib="dom" />
 
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { AxeBuilder } from '@axe-core/playwright';
 import { seededRandom } from '@waymark/cli';
 import type { StageFunnelMode } from '@waymark/journey';
 import { type ReferenceFunnel, type ReferenceTouchpoint, referenceStageFunnel } from '@waymark/testing';
@@ -17,18 +13,22 @@ import {
   type TestProject,
   usePipeline,
 } from '../support/pipeline.ts';
-import { launchChromium } from './support/chromium.ts';
+import {
+  expectCleanPage,
+  launchConsoleBrowser,
+  openPage as openRecordedPage,
+  poll,
+  screenshot,
+  seriousViolations,
+  shownRows,
+  signIn as signInAs,
+} from './support/console-page.ts';
 
 /*
  * The console in a real Chromium against the whole pipeline: touchpoints go through the collector, the
  * query service serves the built console at `/`, and the Journey screen's table must show the figures the
  * reference implementation (@waymark/testing) computes from what was sent.
  */
-
-const CONSOLE_INDEX = fileURLToPath(new URL('../../packages/console/dist/index.html', import.meta.url));
-const SCREENSHOTS = fileURLToPath(
-  new URL(`./screenshots/${new Date().toISOString().replaceAll(':', '-')}`, import.meta.url),
-);
 
 const stack = usePipeline();
 let project: TestProject;
@@ -111,72 +111,11 @@ function expectedRows(funnel: ReferenceFunnel): string[][] {
   ]);
 }
 
-/** The table's figures as shown: each cell's text, a duration cell by its machine-readable `datetime`. */
-function shownRows(page: Page): Promise<string[][]> {
-  return page.$$eval('table.figures tbody tr', (rows) =>
-    rows.map((row) =>
-      Array.from(row.querySelectorAll('td')).map(
-        (cell) => cell.querySelector('time')?.getAttribute('datetime') ?? cell.textContent ?? '',
-      ),
-    ),
-  );
-}
-
-/** Waits for what the page shows (vitest's default of 1 s is short on a busy 2-core machine). */
-const poll = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 30_000, interval: 100 });
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-}
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-}
-
-/** A page that records what the test must find empty: page errors, CSP violations, outside requests, URLs. */
-async function openPage() {
-  // A context of its own: axe opens its own page in the page's context to assemble its results.
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  const seen = {
-    errors: [] as string[],
-    outside: [] as string[],
-    urls: [] as string[],
-    dialogs: [] as string[],
-  };
-  page.on('dialog', (dialog) => {
-    seen.dialogs.push(dialog.message());
-    void dialog.dismiss();
-  });
-  page.on('pageerror', (error) => seen.errors.push(String(error)));
-  page.on('console', (message) => {
-    if (message.type() === 'error') seen.errors.push(message.text());
-  });
-  page.on('request', (request) => {
-    seen.urls.push(request.url());
-    if (!request.url().startsWith(stack.queryUrl)) seen.outside.push(request.url());
-  });
-  page.on('framenavigated', (frame) => seen.urls.push(frame.url()));
-  return { page, seen };
-}
-
-async function signIn(page: Page): Promise<void> {
-  await page.getByLabel('Project id').fill(project.projectId);
-  await page.getByLabel('API key').fill(project.apiKey);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
+const openPage = () => openRecordedPage(browser, stack.queryUrl);
+const signIn = (page: Page) => signInAs(page, project);
 
 beforeAll(async () => {
-  if (!existsSync(CONSOLE_INDEX)) {
-    throw new Error(
-      'the console is not built: run `pnpm --filter @waymark/console build` (pnpm test builds it)',
-    );
-  }
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  browser = await launchChromium();
+  browser = await launchConsoleBrowser();
   project = await createTestProject(stack.clickhouse, 'console');
   await eventually(async () => {
     expect((await postBatch(stack.collectorUrl, project.writeKey, { batch: sent.events })).status).toBe(200);
@@ -233,9 +172,7 @@ describe('the console', () => {
     await screenshot(page, 'journey-phone-dark');
     expect(await seriousViolations(page)).toEqual([]);
 
-    expect(seen.errors).toEqual([]);
-    expect(seen.outside).toEqual([]);
-    expect(seen.urls.filter((url) => url.includes(project.apiKey))).toEqual([]);
+    expectCleanPage(seen, project);
     expect(seen.urls.length).toBeGreaterThan(3);
     await page.context().close();
   });
@@ -260,6 +197,19 @@ describe('the console', () => {
     expect(seen.dialogs).toEqual([]);
     await screenshot(page, 'journey-error');
     expect(seen.errors.filter((e) => !e.includes('400'))).toEqual([]);
+    await page.context().close();
+  });
+
+  it('opens a screen from its own link and says so for a path no screen has', async () => {
+    const { page, seen } = await openPage();
+    await page.goto(`${stack.queryUrl}/no/such/screen`);
+    await signIn(page);
+    await page.getByRole('heading', { name: 'No such screen' }).waitFor();
+    await page.getByRole('link', { name: 'Open the journey' }).click();
+    await poll(() => new URL(page.url()).pathname).toBe('/');
+    await page.locator('table.figures').or(page.locator('.empty')).waitFor();
+    expect(await page.getByRole('link', { name: 'Journey' }).getAttribute('aria-current')).toBe('page');
+    expectCleanPage(seen, project);
     await page.context().close();
   });
 

@@ -1,5 +1,6 @@
+import { useQuery } from '@tanstack/react-query';
 import type { Problem, RouteContract, RouteRequest, RouteResponse } from '@waymark/api-contract';
-import type { Session } from './session.ts';
+import { type Session, useSession } from './session.ts';
 
 /**
  * The API client. Types come from the route contracts the server validates with (@waymark/api-contract,
@@ -58,4 +59,23 @@ function problemOf(response: Response, text: string): ConstructorParameters<type
     status: response.status,
     detail: text.slice(0, 200),
   };
+}
+
+/**
+ * A GET route's answer for the signed-in project, cached by TanStack Query under the route and its
+ * request. `params` is the path's parameters besides the project.
+ */
+export function useRoute<C extends RouteContract>(
+  path: C['path'],
+  query: URLSearchParams,
+  params: Omit<Params<C>, 'projectId'> = {} as Omit<Params<C>, 'projectId'>,
+  options: { enabled?: boolean; refetchInterval?: number } = {},
+) {
+  const session = useSession();
+  const all = { ...params, projectId: session.projectId } as unknown as Params<C>;
+  return useQuery({
+    queryKey: [path, session.projectId, all, query.toString()],
+    queryFn: ({ signal }) => getRoute<C>(session, path, all, query, signal),
+    ...options,
+  });
 }

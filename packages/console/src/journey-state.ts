@@ -20,8 +20,7 @@ function defaults(now: number): JourneyState {
   return { from: isoDate(tomorrow - 30 * DAY_MS), to: isoDate(tomorrow), window: '30d', mode: 'reached' };
 }
 
-export function readJourneyState(search: string, now = Date.now()): JourneyState {
-  const params = new URLSearchParams(search);
+export function readJourneyState(params: URLSearchParams, now = Date.now()): JourneyState {
   const base = defaults(now);
   return {
     from: params.get('from') ?? base.from,

@@ -1,9 +1,11 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { StrictMode, useState } from 'react';
+import { StrictMode, Suspense, useState } from 'react';
 import { createRoot } from 'react-dom/client';
-import { Journey } from './Journey.tsx';
+import { Link, useLocation } from './router.tsx';
 import { SignIn } from './SignIn.tsx';
-import { clearSession, loadSession, type Session } from './session.ts';
+import { matchScreen, SCREENS } from './screens.tsx';
+import { clearSession, loadSession, type Session, SessionContext } from './session.ts';
+import { Loading } from './ui.tsx';
 import './styles.css';
 
 const queryClient = new QueryClient({
@@ -12,25 +14,49 @@ const queryClient = new QueryClient({
 
 function App() {
   const [session, setSession] = useState<Session | undefined>(loadSession);
+  const location = useLocation();
   if (!session) return <SignIn onSignIn={setSession} />;
   const signOut = () => {
     clearSession();
     queryClient.clear();
     setSession(undefined);
   };
+  const match = matchScreen(location.path);
   return (
-    <>
+    <SessionContext value={session}>
       <header className="top">
         <span className="brand">Waymark</span>
-        <span>
+        <nav aria-label="Screens">
+          {SCREENS.filter((s) => s.nav).map((s) => (
+            <Link key={s.path} href={s.path} aria-current={match?.screen === s ? 'page' : undefined}>
+              {s.title}
+            </Link>
+          ))}
+        </nav>
+        <span className="project">
           Project <code>{session.projectId}</code>
         </span>
         <button type="button" onClick={signOut}>
           Sign out
         </button>
       </header>
-      <Journey session={session} />
-    </>
+      <Suspense fallback={<Loading what="the screen" />}>
+        {match ? <match.screen.component params={match.params} /> : <NotFound path={location.path} />}
+      </Suspense>
+    </SessionContext>
+  );
+}
+
+function NotFound({ path }: { path: string }) {
+  return (
+    <main>
+      <section role="alert" className="problem">
+        <h1>No such screen</h1>
+        <p>
+          The console has nothing at <code>{path}</code>. <Link href="/">Open the journey</Link>.
+        </p>
+      </section>
+    </main>
   );
 }
 

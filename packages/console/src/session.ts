@@ -1,3 +1,5 @@
+import { createContext, useContext } from 'react';
+
 /**
  * The signed-in project: its id and API key, kept in `sessionStorage` (gone when the tab closes, never
  * shared with other tabs) and sent only as the bearer header, never in a URL.
@@ -37,4 +39,13 @@ export function saveSession(session: Session): void {
 
 export function clearSession(): void {
   sessionStorage.removeItem(KEY);
+}
+
+/** The signed-in project, for every screen below the app. */
+export const SessionContext = createContext<Session | undefined>(undefined);
+
+export function useSession(): Session {
+  const session = useContext(SessionContext);
+  if (!session) throw new Error('useSession outside a signed-in console');
+  return session;
 }

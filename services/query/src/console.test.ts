@@ -37,6 +37,23 @@ describe('the console at /', () => {
     expect(asset.body).toBe('console.log("hi")');
   });
 
+  it("serves index.html for a page request to any of the console's own paths, never for the API's", async () => {
+    const app = Fastify();
+    registerConsole(app, builtConsole());
+    const page = { accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8' };
+    for (const url of ['/flow', '/customers/u%3A42?from=2025-01-01', '/no/such/screen']) {
+      const answer = await app.inject({ url, headers: page });
+      expect(answer.statusCode, url).toBe(200);
+      expect(answer.headers['content-security-policy'], url).toMatch(/^default-src 'self'(;|$)/);
+      expect(answer.body, url).toContain('/assets/index-abc123.js');
+    }
+    expect((await app.inject({ url: '/v1/projects/p/nothing', headers: page })).statusCode).toBe(404);
+    expect((await app.inject({ url: '/assets/missing.js', headers: page })).statusCode).toBe(404);
+    expect((await app.inject({ url: '/flow', headers: { accept: 'application/json' } })).statusCode).toBe(
+      404,
+    );
+  });
+
   it('serves nothing outside the built assets', async () => {
     const app = Fastify();
     registerConsole(app, builtConsole());

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /** Where `pnpm --filter @waymark/console build` writes the console, in this repository's layout. */
 export const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../../../packages/console/dist', import.meta.url));
@@ -52,7 +52,7 @@ function readConsole(dir: string): ConsoleFiles | undefined {
  */
 export function registerConsole(app: FastifyInstance, dir: string = DEFAULT_CONSOLE_DIR): void {
   const files = readConsole(dir);
-  app.get('/', async (_request, reply) => {
+  const page = async (_request: FastifyRequest, reply: FastifyReply) => {
     if (!files) {
       return reply
         .code(503)
@@ -67,6 +67,17 @@ export function registerConsole(app: FastifyInstance, dir: string = DEFAULT_CONS
       .header('x-content-type-options', 'nosniff')
       .header('referrer-policy', 'no-referrer')
       .send(files.index);
+  };
+  app.get('/', page);
+  // The console's other screens are paths of its own (/flow, /customers/u:42 …): a browser opening one
+  // gets the console, which decides what the path shows. The API's paths and anything but a page
+  // request keep their 404.
+  app.get('/*', async (request, reply) => {
+    const wantsPage = request.headers.accept?.includes('text/html') ?? false;
+    if (!wantsPage || request.url.startsWith('/v1/') || request.url.startsWith('/assets/')) {
+      return reply.callNotFound();
+    }
+    return page(request, reply);
   });
   app.get<{ Params: { name: string } }>('/assets/:name', async (request, reply) => {
     const asset = files?.assets.get(request.params.name);

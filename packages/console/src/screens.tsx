@@ -1,0 +1,47 @@
+import { type ComponentType, lazy } from 'react';
+import { Journey } from './Journey.tsx';
+
+/**
+ * The console's screens, by path. The first screen is in the main bundle; the others load when first
+ * opened, so the first screen's JavaScript stays within its budget (bench/console.bench.ts).
+ * `:name` in a path is a parameter, passed to the screen as a prop.
+ */
+export interface Screen {
+  readonly path: `/${string}`;
+  readonly title: string;
+  /** Shown in the navigation; screens reached from another one (a customer) are not. */
+  readonly nav: boolean;
+  readonly component: ComponentType<{ params: Record<string, string> }>;
+}
+
+export const SCREENS: readonly Screen[] = [{ path: '/', title: 'Journey', nav: true, component: Journey }];
+
+/** The screen of `path` and its parameters, or undefined for a path no screen has. */
+export function matchScreen(path: string): { screen: Screen; params: Record<string, string> } | undefined {
+  const parts = path.split('/').filter(Boolean);
+  for (const screen of SCREENS) {
+    const pattern = screen.path.split('/').filter(Boolean);
+    if (pattern.length !== parts.length) continue;
+    const params: Record<string, string> = {};
+    const matches = pattern.every((segment, i) => {
+      const part = parts[i] as string;
+      if (!segment.startsWith(':')) return segment === part;
+      try {
+        params[segment.slice(1)] = decodeURIComponent(part);
+        return true;
+      } catch {
+        return false; // a malformed escape: no screen has it
+      }
+    });
+    if (matches) return { screen, params };
+  }
+  return undefined;
+}
+
+/** A screen loaded on first use, as a named export of its module. */
+export function lazyScreen<M extends Record<string, unknown>>(
+  load: () => Promise<M>,
+  name: keyof M,
+): Screen['component'] {
+  return lazy(async () => ({ default: (await load())[name] as Screen['component'] }));
+}

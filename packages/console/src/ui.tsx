@@ -1,0 +1,68 @@
+import type { ReactNode } from 'react';
+import { ApiProblem } from './api.ts';
+import { formatDuration } from './format.ts';
+import { useSession } from './session.ts';
+
+export function Loading({ what }: { what: string }) {
+  return (
+    <p role="status" className="loading">
+      Loading {what}…
+    </p>
+  );
+}
+
+/** An API problem (or any error) with its title and detail, announced to screen readers. */
+export function ProblemView({ error }: { error: Error }) {
+  const problem = error instanceof ApiProblem ? error.problem : { title: error.message, detail: undefined };
+  return (
+    <section role="alert" className="problem">
+      <h2>{problem.title}</h2>
+      {problem.detail && <p>{problem.detail}</p>}
+    </section>
+  );
+}
+
+/** A duration in seconds, its exact value machine-readable (`datetime`) for copying and for the tests. */
+export function Duration({ seconds }: { seconds: number | null | undefined }) {
+  return seconds === null || seconds === undefined ? (
+    <span title="none">—</span>
+  ) : (
+    <time dateTime={`PT${Math.round(seconds)}S`}>{formatDuration(seconds)}</time>
+  );
+}
+
+/** A table that scrolls sideways on a narrow screen instead of widening the page. */
+export function TableScroll({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must be reachable by keyboard to scroll it
+    <section className="table-scroll" aria-label={label} tabIndex={0}>
+      {children}
+    </section>
+  );
+}
+
+/** What an empty project needs: the snippet to embed and a first touchpoint to send. */
+export function EmptyProject({ heading }: { heading: string }) {
+  const { projectId } = useSession();
+  const collector = `${window.location.protocol}//${window.location.hostname}:8080`;
+  return (
+    <section className="empty">
+      <h2>{heading}</h2>
+      <p>
+        Embed the snippet in your site with the project's write key (<code>waymark start</code> prints it; the
+        collector listens on port 8080 by default):
+      </p>
+      <pre>
+        <code>{`<script src="${collector}/sdk/waymark.js" data-write-key="WRITE_KEY" async></script>`}</code>
+      </pre>
+      <p>or send a first touchpoint with curl:</p>
+      <pre>
+        <code>{`curl -u WRITE_KEY: ${collector}/v1/track -H 'content-type: application/json' \\
+  -d '{"event":"Product Viewed","anonymousId":"visitor-1"}'`}</code>
+      </pre>
+      <p>
+        Project <code>{projectId}</code>; then widen the date range if the touchpoints are older.
+      </p>
+    </section>
+  );
+}
