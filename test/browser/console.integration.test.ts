@@ -200,6 +200,33 @@ describe('the console', () => {
     await page.context().close();
   });
 
+  it("signs in from waymark start's one-time link, which then stops working", async () => {
+    const link = stack.signInLink(project);
+    expect(new URL(link).hash).toMatch(/^#sign-in=/);
+    const { page, seen } = await openPage();
+    await page.goto(link);
+    await page.locator('table.figures').or(page.locator('.empty')).waitFor();
+    // The token is out of the address bar at once, so it is neither bookmarked nor shared.
+    expect(new URL(page.url()).hash).toBe('');
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(1);
+    await page.context().close();
+
+    const again = await openPage();
+    await again.page.goto(link);
+    const problem = again.page.getByRole('alert');
+    await problem.waitFor();
+    expect(await problem.getByRole('heading').textContent()).toBe(
+      'This sign-in link was used or has expired',
+    );
+    await again.page.getByLabel('API key').waitFor();
+    await screenshot(again.page, 'sign-in-link-used');
+    expect(seen.errors).toEqual([]);
+    // The failed redemption is the one error the second page logs.
+    expect(again.seen.errors.filter((e) => !e.includes('401'))).toEqual([]);
+    expect(seen.urls.concat(again.seen.urls).filter((url) => url.includes(project.apiKey))).toEqual([]);
+    await again.page.context().close();
+  });
+
   it('opens a screen from its own link and says so for a path no screen has', async () => {
     const { page, seen } = await openPage();
     await page.goto(`${stack.queryUrl}/no/such/screen`);

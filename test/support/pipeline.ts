@@ -46,6 +46,8 @@ export interface Pipeline {
   collectorUrl: string;
   queryUrl: string;
   processorUrl: string;
+  /** The query service's one-time console sign-in link for a project (as `waymark start` prints). */
+  signInLink(project: { projectId: string; apiKey: string }): string;
   stop(): Promise<void>;
 }
 
@@ -88,6 +90,7 @@ export async function startPipeline(options: {
     collectorUrl: collector.url,
     queryUrl: query.url,
     processorUrl: processor.url,
+    signInLink: ({ projectId, apiKey }) => query.signInLink({ projectId, apiKey }),
     async stop() {
       await collector.close();
       await processor.close();
@@ -187,6 +190,7 @@ export interface PipelineUnderTest {
   readonly collectorUrl: string;
   readonly queryUrl: string;
   readonly processorUrl: string;
+  signInLink(project: { projectId: string; apiKey: string }): string;
 }
 
 /**
@@ -221,6 +225,7 @@ export function usePipeline(env: Record<string, string> = {}): PipelineUnderTest
     get processorUrl() {
       return started().pipeline.processorUrl;
     },
+    signInLink: (project) => started().pipeline.signInLink(project),
   };
 }
 

@@ -161,6 +161,8 @@ export async function runCli(
   const { credentials } = stack;
   print('');
   print('Waymark is running.');
+  print(`  console    ${stack.signInLink()}`);
+  print('             (signs you in once, within 10 minutes; then sign in with the API key below)');
   print(`  collector  ${credentials.collectorUrl}   (POST /v1/batch, Segment-compatible)`);
   print(`  query      ${credentials.queryUrl}   (GET /openapi.json, reference at /docs)`);
   print(

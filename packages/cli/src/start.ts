@@ -28,6 +28,8 @@ import type { StartEnv } from './env.ts';
 export interface RunningStack {
   credentials: Credentials;
   home: string;
+  /** A console link that signs the local user in to the project once, within minutes. */
+  signInLink(): string;
   /** Resolves once the consumers (processor, alerter) run; rejects, after stopping the stack, if one failed. */
   ready: Promise<void>;
   /** Drains in order: stop ingesting, finish processing what is in flight, then the stores. Idempotent. */
@@ -250,7 +252,9 @@ export async function startStack(
       },
     );
     ready.catch(() => undefined);
-    return { credentials, home, ready, stop };
+    const signInLink = () =>
+      query.signInLink({ projectId: credentials.projectId, apiKey: credentials.apiKey });
+    return { credentials, home, ready, stop, signInLink };
   } catch (error) {
     await stopAll();
     throw error;

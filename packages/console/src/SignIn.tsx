@@ -1,11 +1,18 @@
 import { type FormEvent, useState } from 'react';
 import { type Session, saveSession } from './session.ts';
+import { ProblemView } from './ui.tsx';
 
 /**
  * No endpoint tells the project of an API key, so the form asks for both. The key is only kept in
  * sessionStorage; the form posts nowhere (no action), so it never lands in a URL or a server log.
  */
-export function SignIn({ onSignIn }: { onSignIn: (session: Session) => void }) {
+export function SignIn({
+  onSignIn,
+  problem,
+}: {
+  onSignIn: (session: Session) => void;
+  problem?: Error | undefined;
+}) {
   const [projectId, setProjectId] = useState('');
   const [apiKey, setApiKey] = useState('');
   const submit = (event: FormEvent) => {
@@ -20,6 +27,7 @@ export function SignIn({ onSignIn }: { onSignIn: (session: Session) => void }) {
       <p>
         Use the project's API key (<code>waymark start</code> prints it). It stays in this tab only.
       </p>
+      {problem && <ProblemView error={problem} />}
       <form onSubmit={submit}>
         <label>
           Project id

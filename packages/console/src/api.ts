@@ -79,3 +79,19 @@ export function useRoute<C extends RouteContract>(
     ...options,
   });
 }
+
+/**
+ * Trades the one-time token of a sign-in link (`/#sign-in=<token>`, printed by `waymark start`) for the
+ * project and its API key; the query service forgets the token as it answers.
+ */
+export async function redeemSignInLink(token: string): Promise<Session> {
+  const response = await fetch('/console/sign-in', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ token }),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new ApiProblem(problemOf(response, text));
+  const { projectId, apiKey } = JSON.parse(text) as Session;
+  return { projectId, apiKey };
+}

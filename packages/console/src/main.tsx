@@ -1,10 +1,11 @@
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { StrictMode, Suspense, useState } from 'react';
+import { QueryClient, QueryClientProvider, useQuery } from '@tanstack/react-query';
+import { StrictMode, Suspense, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
+import { redeemSignInLink } from './api.ts';
 import { Link, useLocation } from './router.tsx';
 import { SignIn } from './SignIn.tsx';
 import { matchScreen, SCREENS } from './screens.tsx';
-import { clearSession, loadSession, type Session, SessionContext } from './session.ts';
+import { clearSession, loadSession, type Session, SessionContext, saveSession } from './session.ts';
 import { Loading } from './ui.tsx';
 import './styles.css';
 
@@ -12,10 +13,36 @@ const queryClient = new QueryClient({
   defaultOptions: { queries: { retry: false, refetchOnWindowFocus: false } },
 });
 
+const SIGN_IN_LINK = '#sign-in=';
+
+/** The token of a sign-in link in the address, taken out of it at once (so it is never bookmarked). */
+function takeSignInToken(): string | undefined {
+  if (!window.location.hash.startsWith(SIGN_IN_LINK)) return undefined;
+  const token = window.location.hash.slice(SIGN_IN_LINK.length);
+  window.history.replaceState(null, '', window.location.pathname + window.location.search);
+  return token;
+}
+
 function App() {
   const [session, setSession] = useState<Session | undefined>(loadSession);
+  const [linkToken] = useState(takeSignInToken);
+  const link = useQuery({
+    queryKey: ['sign-in-link', linkToken],
+    queryFn: () => redeemSignInLink(linkToken as string),
+    enabled: linkToken !== undefined,
+    staleTime: Number.POSITIVE_INFINITY,
+    gcTime: 0,
+  });
+  useEffect(() => {
+    if (!link.data) return;
+    saveSession(link.data);
+    setSession(link.data);
+  }, [link.data]);
   const location = useLocation();
-  if (!session) return <SignIn onSignIn={setSession} />;
+  if (!session) {
+    if (link.isPending && linkToken !== undefined) return <Loading what="your sign-in link" />;
+    return <SignIn onSignIn={setSession} problem={link.error ?? undefined} />;
+  }
   const signOut = () => {
     clearSession();
     queryClient.clear();

@@ -9,6 +9,7 @@ import { registerConsole } from './console.ts';
 import { openApiDocument } from './openapi.ts';
 import { QUERY_ERRORS, queryProblem } from './problems.ts';
 import { API_ROUTES } from './routes/index.ts';
+import { registerSignInLinks, type SignInLinks } from './sign-in-links.ts';
 import { parse } from './validation.ts';
 
 export interface QueryDeps {
@@ -21,6 +22,8 @@ export interface QueryDeps {
   isReady?: () => boolean;
   /** The built console (packages/console/dist by default); `/` says how to build it when missing. */
   consoleDir?: string;
+  /** One-time console sign-in links (`waymark start` prints one); none without it. */
+  signInLinks?: SignInLinks;
 }
 
 function bearer(request: FastifyRequest): string | undefined {
@@ -56,5 +59,6 @@ export function buildQueryApp(deps: QueryDeps): FastifyInstance {
   app.get('/openapi.json', async () => openApiDocument());
   registerApiDocs(app);
   registerConsole(app, deps.consoleDir);
+  if (deps.signInLinks) registerSignInLinks(app, deps.signInLinks);
   return app;
 }

@@ -3,9 +3,12 @@ import { createProjectDirectory } from '@waymark/clickhouse';
 import type { Logger } from '@waymark/logger';
 import { buildQueryApp } from './app.ts';
 import type { QueryEnv } from './env.ts';
+import { SignInLinks, type SignInSession } from './sign-in-links.ts';
 
 export interface RunningQuery {
   url: string;
+  /** A console URL that signs `session` in once, within SIGN_IN_LINK_TTL_MS (sign-in-links.ts). */
+  signInLink(session: SignInSession): string;
   close(): Promise<void>;
 }
 
@@ -17,7 +20,9 @@ export async function startQuery(deps: {
   const { env, logger, clickhouse } = deps;
   const directory = createProjectDirectory(clickhouse, { refreshMs: env.QUERY_API_KEY_REFRESH, logger });
   await directory.refresh();
+  const signInLinks = new SignInLinks();
   const app = buildQueryApp({
+    signInLinks,
     logger,
     clickhouse,
     apiKeyOwners: () => directory.projects(),
@@ -28,6 +33,7 @@ export async function startQuery(deps: {
   logger.info({ url }, 'query service listening');
   return {
     url,
+    signInLink: (session) => `${url}/#sign-in=${signInLinks.issue(session)}`,
     async close() {
       await app.close();
       directory.close();
