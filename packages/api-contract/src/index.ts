@@ -13,7 +13,7 @@ import { getBottlenecks, getCustomerTimeline, getStageFlow, getStageFunnelCustom
 import { getKpis, getRetention } from './kpis.ts';
 import type { RouteContract } from './route-contract.ts';
 import { listSessions } from './sessions.ts';
-import { getStageFunnel } from './stage-funnel.ts';
+import { getStageFunnel, getStageFunnelTrend } from './stage-funnel.ts';
 import { dryRunStageRules, getStageRules, putStageRules } from './stage-rules.ts';
 
 export * from './alert-rules.ts';
@@ -33,6 +33,7 @@ export { type TimelinePosition, timelineCursor } from './timeline-cursor.ts';
 /** Every route of the query API, in the order the OpenAPI document lists them. */
 export const QUERY_ROUTES = [
   getStageFunnel,
+  getStageFunnelTrend,
   listCustomers,
   getCustomer,
   getSegments,

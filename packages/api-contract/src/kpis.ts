@@ -16,7 +16,7 @@ import { defineRoute } from './route-contract.ts';
  * An IANA time zone name both JavaScript and ClickHouse know (`Europe/Berlin`, `UTC`), as JavaScript's
  * canonical spelling: Intl also accepts `etc/utc` or `europe/berlin`, which ClickHouse refuses.
  */
-const TimeZone = z
+export const TimeZone = z
   .string()
   .max(64)
   .regex(/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+){0,2}$/, {

@@ -9,6 +9,7 @@ import {
   STAGE_NAMES,
 } from '@waymark/journey';
 import { z } from 'zod';
+import { TimeZone } from './kpis.ts';
 import {
   ConversionWindow,
   CUSTOMER_DIMENSION_NAMES,
@@ -54,38 +55,54 @@ const entryFilters = {
   utm_campaign: filter('utm_campaign'),
 } satisfies Record<EntryFilterDimension, unknown>;
 
-const KNOWN_PARAMETERS = new Set(['from', 'to', 'window', 'mode', 'breakdown', ...ENTRY_FILTER_DIMENSIONS]);
-
 /**
- * `GET /v1/projects/:projectId/funnel/stages`. Parameters it does not know are refused rather than ignored:
- * a misspelt filter would otherwise silently widen the cohort. They are looked for in the raw query, before
- * parsing copies it into a plain object (where a `__proto__` key would vanish).
+ * Parameters a funnel endpoint does not know are refused rather than ignored: a misspelt filter would
+ * otherwise silently widen the cohort. They are looked for in the raw query, before parsing copies it into
+ * a plain object (where a `__proto__` key would vanish).
  */
-export const StageFunnelQuery = z.preprocess(
-  (input, ctx) => {
+const refusingUnknown = <S extends z.ZodType>(known: readonly string[], schema: S) => {
+  const names = new Set([...known, ...ENTRY_FILTER_DIMENSIONS]);
+  return z.preprocess((input, ctx) => {
     if (typeof input === 'object' && input !== null) {
       for (const key of Object.keys(input)) {
-        if (!KNOWN_PARAMETERS.has(key)) {
+        if (!names.has(key)) {
           ctx.addIssue({ code: 'custom', path: [key], message: 'not a parameter of this endpoint', input });
         }
       }
     }
     return input;
-  },
+  }, schema);
+};
+
+/** The cohort and counting every stage funnel endpoint shares. */
+const cohortFields = {
+  from: IsoInstant.meta({
+    description: 'Start of the entry range, inclusive: ISO-8601 date (UTC midnight) or date-time with zone',
+  }),
+  to: IsoInstant.meta({ description: 'End of the entry range, exclusive' }),
+  window: ConversionWindow.prefault('30d').meta({
+    description: 'Conversion window after entry: seconds or <n>s|m|h|d, at most 366d',
+  }),
+  mode: z
+    .enum(STAGE_FUNNEL_MODES, { message: `mode must be one of ${STAGE_FUNNEL_MODES.join(', ')}` })
+    .default('reached')
+    .meta({ description: 'How a customer counts at a stage: reached, ordered or strict' }),
+  ...entryFilters,
+};
+
+const filtersOf = (q: Partial<Record<EntryFilterDimension, string[]>>): EntryFilters =>
+  Object.fromEntries(
+    ENTRY_FILTER_DIMENSIONS.flatMap((dimension) =>
+      q[dimension] === undefined ? [] : [[dimension, q[dimension]]],
+    ),
+  );
+
+/** `GET /v1/projects/:projectId/funnel/stages`. */
+export const StageFunnelQuery = refusingUnknown(
+  ['from', 'to', 'window', 'mode', 'breakdown'],
   z
     .object({
-      from: IsoInstant.meta({
-        description:
-          'Start of the entry range, inclusive: ISO-8601 date (UTC midnight) or date-time with zone',
-      }),
-      to: IsoInstant.meta({ description: 'End of the entry range, exclusive' }),
-      window: ConversionWindow.prefault('30d').meta({
-        description: 'Conversion window after entry: seconds or <n>s|m|h|d, at most 366d',
-      }),
-      mode: z
-        .enum(STAGE_FUNNEL_MODES, { message: `mode must be one of ${STAGE_FUNNEL_MODES.join(', ')}` })
-        .default('reached')
-        .meta({ description: 'How a customer counts at a stage: reached, ordered or strict' }),
+      ...cohortFields,
       /** A customer dimension or the entry touchpoint's utm_*: the funnel once per value of it. */
       breakdown: z
         .custom<CustomerDimension | EntryBreakdown>(
@@ -99,17 +116,16 @@ export const StageFunnelQuery = z.preprocess(
           ...Dimension.meta(),
           description: `Break the funnel down by a customer dimension, or by the entry touchpoint's utm_source, utm_medium or utm_campaign. Customer dimensions: ${CUSTOMER_DIMENSION_NAMES}`,
         }),
-      ...entryFilters,
     })
     .refine(...fromBeforeTo)
-    .transform((q) => {
-      const filters: EntryFilters = Object.fromEntries(
-        ENTRY_FILTER_DIMENSIONS.flatMap((dimension) =>
-          q[dimension] === undefined ? [] : [[dimension, q[dimension]]],
-        ),
-      );
-      return { from: q.from, to: q.to, window: q.window, mode: q.mode, breakdown: q.breakdown, filters };
-    }),
+    .transform((q) => ({
+      from: q.from,
+      to: q.to,
+      window: q.window,
+      mode: q.mode,
+      breakdown: q.breakdown,
+      filters: filtersOf(q),
+    })),
 );
 export type StageFunnelQuery = z.infer<typeof StageFunnelQuery>;
 
@@ -166,5 +182,64 @@ export const getStageFunnel = defineRoute({
   params: ProjectParams,
   query: StageFunnelQuery,
   response: { status: 200, description: 'All seven stages in order', schema: StageFunnelAnswer },
+  errors: [400, 401, 403],
+});
+
+/** `GET /v1/projects/:projectId/funnel/stages/trend`. */
+export const StageFunnelTrendQuery = refusingUnknown(
+  ['from', 'to', 'window', 'mode', 'interval', 'timezone'],
+  z
+    .object({
+      ...cohortFields,
+      interval: z
+        .enum(['day', 'week', 'month'], { message: 'interval must be one of day, week, month' })
+        .default('week')
+        .meta({ description: 'The calendar period of entry each cohort is cut by (weeks start on Monday)' }),
+      timezone: TimeZone.default('UTC').meta({ description: 'IANA time zone the periods are cut in' }),
+    })
+    .refine(...fromBeforeTo)
+    .transform((q) => ({
+      from: q.from,
+      to: q.to,
+      window: q.window,
+      mode: q.mode,
+      interval: q.interval,
+      timezone: q.timezone,
+      filters: filtersOf(q),
+    })),
+);
+
+export const StageFunnelTrendAnswer = z.object({
+  projectId: z.string(),
+  from: DateTime,
+  to: DateTime,
+  windowSeconds: z.int(),
+  mode: z.enum(STAGE_FUNNEL_MODES),
+  interval: z.enum(['day', 'week', 'month']),
+  timezone: z.string(),
+  filters: z.record(z.string(), z.array(z.string())),
+  periods: z
+    .array(z.object({ start: DateTime, entered: Entered, stages: Stages }))
+    .meta({
+      description: 'Every period overlapping [from, to), oldest first; the first and last may be partial',
+    }),
+});
+
+export const getStageFunnelTrend = defineRoute({
+  method: 'get',
+  path: '/v1/projects/:projectId/funnel/stages/trend',
+  operationId: 'getStageFunnelTrend',
+  summary: 'Conversion over time: the stage funnel per day, week or month of entry',
+  description:
+    'The cohort and counting of `GET /funnel/stages`, split by the calendar period (in `timezone`) of each ' +
+    "customer's entry: each period's figures are the stage funnel of the customers who entered in it (and in " +
+    '[from, to)). A period with no entry has zero customers and no times. At most 400 periods.',
+  params: ProjectParams,
+  query: StageFunnelTrendQuery,
+  response: {
+    status: 200,
+    description: 'One entry per period, oldest first',
+    schema: StageFunnelTrendAnswer,
+  },
   errors: [400, 401, 403],
 });

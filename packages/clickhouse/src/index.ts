@@ -87,7 +87,6 @@ export {
   type KpiComparison,
   type KpiPeriod,
   type KpiQuery,
-  MAX_PERIODS,
   queryKpis,
 } from './kpis.query.ts';
 export {
@@ -100,7 +99,7 @@ export {
   renderMigration,
   runMigrations,
 } from './migrations.ts';
-export { PERIOD_INTERVALS, type PeriodInterval } from './periods.ts';
+export { MAX_PERIODS, PERIOD_INTERVALS, type PeriodInterval } from './periods.ts';
 export { createProjectDirectory, type ProjectDirectory } from './project-directory.ts';
 export {
   type DocumentParser,
@@ -138,9 +137,12 @@ export {
 export {
   queryStageFunnel,
   queryStageFunnelBreakdown,
+  queryStageFunnelTrend,
   type StageFunnelQuery,
   type StageFunnelResult,
   type StageFunnelSegment,
+  type StageFunnelTrendPeriod,
+  type StageFunnelTrendQuery,
 } from './stage-funnel.query.ts';
 export {
   type CustomerStage,

@@ -11,7 +11,9 @@ import { dedupedMoneySql } from './customer-chain.ts';
 import { ClickHouseQueryRangeError } from './errors.ts';
 import { linkedCustomerSql, linksCte } from './identities.ts';
 import {
+  MAX_PERIODS,
   type PeriodInterval,
+  periodKeysSql,
   periodLastYear,
   periodOf,
   periodPlus,
@@ -31,14 +33,8 @@ export interface KpiQuery {
   readonly timezone: string;
 }
 
-/** At most this many periods per request (a year of days, with room for leap years and DST). */
-export const MAX_PERIODS = 400;
-
 /*
- * The periods asked for, each with the keys of the periods it is compared with: from the period of `from`
- * to the period of the last millisecond before `to` (the periods are contiguous, so these are exactly the
- * ones overlapping [from, to)). One more than MAX_PERIODS candidates are generated so that "too many" can
- * be told from "exactly the maximum".
+ * The periods asked for (periodKeysSql), each with the keys of the periods it is compared with.
  */
 const periodsSql = (query: KpiQuery) =>
   buildQuery([], (p) => {
@@ -56,15 +52,7 @@ SELECT
   ${periodStartMs(periodPlus(interval, 'period', -1))} AS previous_start_ms,
   ${periodStartMs(periodLastYear(interval, 'period'))} AS last_year_start_ms,
   ${periodStartMs(periodPlus(interval, periodLastYear(interval, 'period'), -1))} AS earliest_ms
-FROM (
-  SELECT arrayJoin(arrayFilter(
-    p -> p <= last,
-    arrayMap(i -> ${periodPlus(interval, 'first', 'i')}, range(${MAX_PERIODS + 1})))) AS period
-  FROM (
-    SELECT ${periodOf(interval, `fromUnixTimestamp64Milli(${p.bind(query.from.getTime(), 'Int64')})`)} AS first,
-      ${periodOf(interval, `fromUnixTimestamp64Milli(${p.bind(query.to.getTime(), 'Int64')} - 1)`)} AS last
-  )
-)
+FROM (${periodKeysSql(interval, p.bind(query.from.getTime(), 'Int64'), p.bind(query.to.getTime(), 'Int64'))})
 ORDER BY period`;
   });
 

@@ -53,3 +53,20 @@ export const periodStart = (period: string) => `toDateTime64(${period}, 3, {time
 
 /** Epoch milliseconds of a period key's first instant. */
 export const periodStartMs = (period: string) => `toUnixTimestamp64Milli(${periodStart(period)})`;
+
+/** At most this many periods per request (a year of days, with room for leap years and DST). */
+export const MAX_PERIODS = 400;
+
+/**
+ * One row per period key (`period`) overlapping [fromMs, toMs): from the period of `from` to that of the
+ * last millisecond before `to` (periods are contiguous). One more than MAX_PERIODS candidates are generated
+ * so that "too many" can be told from "exactly the maximum". The time zone is `{timezone:String}`.
+ */
+export const periodKeysSql = (interval: PeriodInterval, fromMs: string, toMs: string) => `
+  SELECT arrayJoin(arrayFilter(
+    p -> p <= last,
+    arrayMap(i -> ${periodPlus(interval, 'first', 'i')}, range(${MAX_PERIODS + 1})))) AS period
+  FROM (
+    SELECT ${periodOf(interval, `fromUnixTimestamp64Milli(${fromMs})`)} AS first,
+      ${periodOf(interval, `fromUnixTimestamp64Milli(${toMs} - 1)`)} AS last
+  )`;

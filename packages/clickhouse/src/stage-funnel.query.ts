@@ -15,6 +15,15 @@ import {
 import { customerDimensionSql, customersCte } from './customer-chain.ts';
 import { ClickHouseStorageError } from './errors.ts';
 import { type FunnelPeriod, funnelPeriodParams, stepCountOf, stepQuantilesSql } from './funnel-figures.ts';
+import { TooManyPeriodsError } from './kpis.query.ts';
+import {
+  MAX_PERIODS,
+  type PeriodInterval,
+  periodKeysSql,
+  periodOf,
+  periodStartMs,
+  timezoneParam,
+} from './periods.ts';
 import { buildQuery, type Cte, cte, type QueryParams } from './sql.ts';
 import { toNumber } from './values.ts';
 
@@ -50,7 +59,8 @@ const list = (each: (k: number) => string, stages = stageNumbers, separator = ',
  *    filtered as it is read; keys in the identity map are grouped by their customer (the latest link of the
  *    key, or the key itself for a customer's own key) and the cohort is taken after that merge, so an
  *    anonymous history linked later moves the customer's entry back in time.
- * 3. funnel_stages: r1 … r7, the time the customer counts at each stage (NULL when it does not), per mode.
+ * 3. funnel_stages: r1 … r7, the time the customer counts at each stage (NULL when it does not), per mode,
+ *    and t1, its entry.
  * 4. The aggregates: counts, and the time into stage k (r_k − r_(k−1)) over the customers counted at k.
  */
 
@@ -174,7 +184,7 @@ function layered(base: string, baseColumns: readonly string[], layers: ReadonlyA
 function stageTimesSql(mode: StageFunnelMode, windowMs: string): string {
   if (mode === 'reached') {
     return `
-    SELECT customer, t1 AS r1,
+    SELECT customer, t1, t1 AS r1,
       ${list((k) => `if(t${k} - t1 <= ${windowMs}, t${k}, NULL) AS r${k}`, laterStages)}
     FROM funnel_customers`;
   }
@@ -224,7 +234,7 @@ function stageTimesSql(mode: StageFunnelMode, windowMs: string): string {
           ),
         ];
   return `
-    SELECT customer,
+    SELECT customer, t1,
       ${list((k) => `if(i${k} = 0, NULL, t1 + intDiv(seq[i${k}], 8)) AS r${k}`)}
     FROM (${layered(pathLayer(windowMs), ['customer', 't1', 'seq', 'st'], layers)})`;
 }
@@ -327,6 +337,54 @@ export async function queryStageFunnelBreakdown(
   const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   return (await result.json<StageFunnelRow>()).map((row) => ({
     value: String(row.segment),
+    ...funnelOf(row),
+  }));
+}
+
+export interface StageFunnelTrendQuery extends StageFunnelQuery {
+  readonly interval: Extract<PeriodInterval, 'day' | 'week' | 'month'>;
+  /** IANA time zone the calendar periods are cut in. */
+  readonly timezone: string;
+}
+
+export interface StageFunnelTrendPeriod extends StageFunnelResult {
+  /** The period's first instant (midnight in the time zone), ISO 8601. */
+  readonly start: string;
+}
+
+/*
+ * The cohort of the stage funnel split by the calendar period of each customer's entry: every period
+ * overlapping [from, to) is a row (periods is the left side), its cohort the customers who entered in it and
+ * in [from, to), so the first and last periods may be partial.
+ */
+const stageFunnelTrendSql = (query: StageFunnelTrendQuery) =>
+  buildQuery([stageCtes(query)], (p) => {
+    timezoneParam(p, query.timezone);
+    const { fromMs, toMs } = funnelPeriodParams(p, query);
+    const entryPeriod = periodOf(query.interval, 'fromUnixTimestamp64Milli(t1)');
+    return `
+SELECT ${periodStartMs('periods.period')} AS start_ms, figures.*
+FROM (${periodKeysSql(query.interval, fromMs, toMs)}) AS periods
+LEFT JOIN (
+  SELECT ${entryPeriod} AS period, ${FUNNEL_AGGREGATES}
+  FROM funnel_stages
+  GROUP BY period
+) AS figures ON figures.period = periods.period
+ORDER BY periods.period
+SETTINGS join_use_nulls = 0`;
+  });
+
+/** The stage funnel per day, week or month of entry (docs/analytics/stage-funnel.md). */
+export async function queryStageFunnelTrend(
+  client: ClickHouseClient,
+  query: StageFunnelTrendQuery,
+): Promise<StageFunnelTrendPeriod[]> {
+  const { sql, params } = stageFunnelTrendSql(query);
+  const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
+  const rows = await result.json<StageFunnelRow>();
+  if (rows.length > MAX_PERIODS) throw new TooManyPeriodsError(query.interval);
+  return rows.map((row) => ({
+    start: new Date(toNumber(row.start_ms, 'stage funnel trend start')).toISOString(),
     ...funnelOf(row),
   }));
 }

@@ -1,5 +1,5 @@
-import { getStageFunnel } from '@waymark/api-contract';
-import { queryStageFunnel, queryStageFunnelBreakdown } from '@waymark/clickhouse';
+import { getStageFunnel, getStageFunnelTrend } from '@waymark/api-contract';
+import { queryStageFunnel, queryStageFunnelBreakdown, queryStageFunnelTrend } from '@waymark/clickhouse';
 import { currentCustomerModel } from '../customer-model.ts';
 import { route } from './route.ts';
 
@@ -34,6 +34,29 @@ export const stageFunnelRoutes = [
       filters: query.filters,
       ...funnel,
       ...(breakdown && { breakdown }),
+    };
+  }),
+  route(getStageFunnelTrend, async ({ projectId, query }, { clickhouse }) => {
+    const periods = await queryStageFunnelTrend(clickhouse, {
+      projectId,
+      from: query.from,
+      to: query.to,
+      windowSeconds: query.window,
+      mode: query.mode,
+      filters: query.filters,
+      interval: query.interval,
+      timezone: query.timezone,
+    });
+    return {
+      projectId,
+      from: query.from.toISOString(),
+      to: query.to.toISOString(),
+      windowSeconds: query.window,
+      mode: query.mode,
+      interval: query.interval,
+      timezone: query.timezone,
+      filters: query.filters,
+      periods: periods.map(({ start, entered, stages }) => ({ start, entered, stages })),
     };
   }),
 ];
