@@ -200,6 +200,54 @@ describe('the console', () => {
     await page.context().close();
   });
 
+  it("shows conversion over time per day of entry as the reference computes each day's cohort", async () => {
+    const { page, seen } = await openPage();
+    await page.goto(
+      `${stack.queryUrl}/trend?from=${FROM}&to=${TO}&interval=day&timezone=UTC&window=30d&mode=reached`,
+    );
+    await signIn(page);
+    const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
+    const days = Array.from({ length: 7 }, (_, d) => T0 + d * DAY);
+    const expected = days.map((from) => {
+      const day = referenceStageFunnel(sent.touchpoints, [], {
+        projectId: '',
+        from,
+        to: from + DAY,
+        windowMs: 30 * DAY,
+        mode: 'reached',
+      });
+      return [
+        day.entered.toLocaleString('en-US'),
+        ...day.stages.map(
+          (s) => `${s.customers.toLocaleString('en-US')} · ${percent(s.conversionFromStart)}`,
+        ),
+      ];
+    });
+    await poll(() => shownRows(page, 'table.trend-figures')).toEqual(expected);
+    const starts = await page.$$eval('table.trend-figures tbody th time', (cells) =>
+      cells.map((cell) => cell.getAttribute('datetime')),
+    );
+    expect(starts).toEqual(days.map((ms) => new Date(ms).toISOString()));
+    await page.locator('.chart svg').waitFor();
+    await screenshot(page, 'trend');
+    expect(await seriousViolations(page)).toEqual([]);
+
+    // The interval is in the URL; a week cuts the 7 days (Thursday 1 May …) into two cohorts.
+    await page.getByLabel('Per').selectOption('week');
+    await poll(() => new URL(page.url()).searchParams.get('interval')).toBe('week');
+    await poll(async () => (await shownRows(page, 'table.trend-figures')).length).toBe(2);
+
+    await page.goto(
+      `${stack.queryUrl}/trend?from=${FROM}&to=${TO}&timezone=%3Cscript%3Ealert(1)%3C%2Fscript%3E`,
+    );
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').locator('p').textContent()).toContain('timezone');
+    expect(seen.dialogs).toEqual([]);
+    expect(seen.errors.filter((e) => !e.includes('400'))).toEqual([]);
+    expect(seen.outside).toEqual([]);
+    await page.context().close();
+  });
+
   it("signs in from waymark start's one-time link, which then stops working", async () => {
     const link = stack.signInLink(project);
     expect(new URL(link).hash).toMatch(/^#sign-in=/);

@@ -14,7 +14,15 @@ export interface Screen {
   readonly component: ComponentType<{ params: Record<string, string> }>;
 }
 
-export const SCREENS: readonly Screen[] = [{ path: '/', title: 'Journey', nav: true, component: Journey }];
+export const SCREENS: readonly Screen[] = [
+  { path: '/', title: 'Journey', nav: true, component: Journey },
+  {
+    path: '/trend',
+    title: 'Conversion over time',
+    nav: true,
+    component: lazyScreen(() => import('./Trend.tsx'), 'TrendScreen'),
+  },
+];
 
 /** The screen of `path` and its parameters, or undefined for a path no screen has. */
 export function matchScreen(path: string): { screen: Screen; params: Record<string, string> } | undefined {
