@@ -14,7 +14,16 @@ export interface Screen {
   readonly component: ComponentType<{ params: Record<string, string> }>;
 }
 
-export const SCREENS: readonly Screen[] = [{ path: '/', title: 'Journey', nav: true, component: Journey }];
+export const SCREENS: readonly Screen[] = [
+  { path: '/', title: 'Journey', nav: true, component: Journey },
+  { path: '/flow', title: 'Flow', nav: true, component: lazyScreen(() => import('./Flow.tsx'), 'Flow') },
+  {
+    path: '/bottlenecks',
+    title: 'Bottlenecks',
+    nav: true,
+    component: lazyScreen(() => import('./Bottlenecks.tsx'), 'Bottlenecks'),
+  },
+];
 
 /** The screen of `path` and its parameters, or undefined for a path no screen has. */
 export function matchScreen(path: string): { screen: Screen; params: Record<string, string> } | undefined {
