@@ -30,9 +30,12 @@ export function BarChart({ bars, unit, label }: { bars: readonly Bar[]; unit: st
       series: [
         {
           type: 'bar',
-          data: bars.map((b) => rounded(b.value)),
+          // A fall (a negative change) in the alert colour.
+          data: bars.map((b) => ({
+            value: rounded(b.value),
+            itemStyle: { color: b.value < 0 ? (dark ? '#ff9492' : '#a4001d') : dark ? '#6cb6ff' : '#0b5cad' },
+          })),
           label: { show: true, position: 'right', formatter: `{c} ${unit}` },
-          itemStyle: { color: dark ? '#6cb6ff' : '#0b5cad' },
         },
       ],
     });

@@ -28,15 +28,16 @@ export function SankeyChart({ links }: { links: readonly FlowLink[] }) {
     if (!element.current) return;
     const dark = window.matchMedia('(prefers-color-scheme: dark)').matches;
     const chart = init(element.current, dark ? 'dark' : undefined, { renderer: 'svg' });
+    const alert = dark ? '#ff9492' : '#a4001d';
     const drawn = links.map((link) => ({
       source: link.source,
       target: link.kind === 'regression' ? backNode(link.target) : link.target,
       value: link.value,
-      ...(link.kind === 'regression' && {
-        lineStyle: { color: dark ? '#ff9492' : '#a4001d', opacity: 0.35 },
-      }),
+      ...(link.kind === 'regression' && { lineStyle: { color: alert, opacity: 0.35 } }),
     }));
     const names = [...new Set(drawn.flatMap((link) => [link.source, link.target]))];
+    // On a phone the nine columns do not fit side by side: the stages go top to bottom instead.
+    const narrow = element.current.clientWidth < 600;
     chart.setOption({
       backgroundColor: 'transparent',
       animation: false,
@@ -45,13 +46,25 @@ export function SankeyChart({ links }: { links: readonly FlowLink[] }) {
       series: [
         {
           type: 'sankey',
-          left: 8,
-          right: 110,
+          orient: narrow ? 'vertical' : 'horizontal',
+          // Left-aligned, a "back to" node sits in the column after the stage its regressions leave.
+          nodeAlign: 'left',
+          ...(narrow ? { top: 8, bottom: 24, left: 8, right: 8 } : { left: 8, right: 120 }),
           nodeGap: 10,
           emphasis: { focus: 'adjacency' },
           lineStyle: { color: 'gradient', opacity: 0.4 },
-          label: { color: dark ? '#e6edf3' : '#1b1f24' },
-          data: names.map((name) => ({ name })),
+          label: {
+            color: dark ? '#e6edf3' : '#1b1f24',
+            ...(narrow && { position: 'bottom', fontSize: 10 }),
+          },
+          data: names.map((name) => ({
+            name,
+            ...(name.startsWith('back to ') && {
+              itemStyle: { color: alert },
+              // Beside the stages' labels there is no room for the words on a phone (the tooltip has them).
+              ...(narrow && { label: { formatter: '↩' } }),
+            }),
+          })),
           links: drawn,
         },
       ],
