@@ -150,7 +150,7 @@ function Ranking({ answer, byChange }: { answer: Answer; byChange: boolean }) {
                 {compared && (
                   <>
                     <th scope="col">Drop-off before</th>
-                    <th scope="col">Change</th>
+                    <th scope="col">Conversion change</th>
                     <th scope="col">Relative</th>
                     <th scope="col">p-value</th>
                     <th scope="col">Significant</th>
