@@ -22,6 +22,13 @@ export const SCREENS: readonly Screen[] = [
     nav: true,
     component: lazyScreen(() => import('./Trend.tsx'), 'TrendScreen'),
   },
+  { path: '/flow', title: 'Flow', nav: true, component: lazyScreen(() => import('./Flow.tsx'), 'Flow') },
+  {
+    path: '/bottlenecks',
+    title: 'Bottlenecks',
+    nav: true,
+    component: lazyScreen(() => import('./Bottlenecks.tsx'), 'Bottlenecks'),
+  },
 ];
 
 /** The screen of `path` and its parameters, or undefined for a path no screen has. */

@@ -1,0 +1,198 @@
+import type { getBottlenecks, RouteResponse } from '@waymark/api-contract';
+import { useRoute } from './api.ts';
+import { BarChart } from './BarChart.tsx';
+import { formatCount, formatDuration, formatPercent } from './format.ts';
+import { hrefOf, navigate, useLocation } from './router.tsx';
+import { Duration, EmptyProject, Loading, ProblemView, TableScroll } from './ui.tsx';
+import { lastThirtyDays, readSearch } from './url-state.ts';
+
+type Answer = RouteResponse<typeof getBottlenecks>;
+type Bottleneck = Answer['byDropOff'][number];
+
+const defaults = () => ({ ...lastThirtyDays(), window: '30d', compare: 'previous', rank: 'dropOff' });
+type BottlenecksState = ReturnType<typeof defaults>;
+const RANKS: Record<string, string> = { dropOff: 'drop-off', change: 'change vs previous period' };
+
+/** The API's query: `compare=none` leaves the comparison out; any other value goes to the API to judge. */
+function bottlenecksQuery(state: BottlenecksState): URLSearchParams {
+  const query = new URLSearchParams({ from: state.from, to: state.to, window: state.window });
+  if (state.compare !== 'none') query.set('compare', state.compare);
+  return query;
+}
+
+export function Bottlenecks() {
+  const location = useLocation();
+  const state = readSearch(location.search, defaults());
+  const setState = (next: BottlenecksState) => navigate(hrefOf(location.path, next));
+  const answer = useRoute<typeof getBottlenecks>(
+    '/v1/projects/:projectId/bottlenecks',
+    bottlenecksQuery(state),
+  );
+  return (
+    <main className="bottlenecks">
+      <h1>Bottlenecks</h1>
+      <Controls state={state} onChange={setState} />
+      {!(state.rank in RANKS) ? (
+        <section role="alert" className="problem">
+          <h2>Unknown ranking</h2>
+          <p>rank must be dropOff or change.</p>
+        </section>
+      ) : answer.isPending ? (
+        <Loading what="the bottlenecks" />
+      ) : answer.isError ? (
+        <ProblemView error={answer.error} />
+      ) : (answer.data.byDropOff[0]?.from ?? 0) === 0 ? (
+        <EmptyProject heading="No customers entered the journey in this range" />
+      ) : state.rank === 'change' && !answer.data.byChange ? (
+        <section role="alert" className="problem">
+          <h2>No comparison</h2>
+          <p>Ranking by change needs the previous period: set Compare to previous.</p>
+        </section>
+      ) : (
+        <Ranking answer={answer.data} byChange={state.rank === 'change'} />
+      )}
+    </main>
+  );
+}
+
+function Controls({
+  state,
+  onChange,
+}: {
+  state: BottlenecksState;
+  onChange: (next: BottlenecksState) => void;
+}) {
+  const field = (name: keyof BottlenecksState) => (event: { target: { value: string } }) =>
+    onChange({ ...state, [name]: event.target.value });
+  const options = (values: Record<string, string>, current: string) =>
+    [...Object.entries(values), ...(current in values ? [] : [[current, current]])].map(([value, text]) => (
+      <option key={value} value={value}>
+        {text}
+      </option>
+    ));
+  return (
+    <form className="controls" aria-label="Bottleneck settings" onSubmit={(event) => event.preventDefault()}>
+      <label>
+        From
+        <input type="date" name="from" value={state.from} onChange={field('from')} />
+      </label>
+      <label>
+        To (exclusive)
+        <input type="date" name="to" value={state.to} onChange={field('to')} />
+      </label>
+      <label>
+        Window
+        <input name="window" value={state.window} size={6} onChange={field('window')} />
+      </label>
+      <label>
+        Compare
+        <select name="compare" value={state.compare} onChange={field('compare')}>
+          {options({ previous: 'previous period', none: 'nothing' }, state.compare)}
+        </select>
+      </label>
+      <label>
+        Rank by
+        <select name="rank" value={state.rank} onChange={field('rank')}>
+          {options(RANKS, state.rank)}
+        </select>
+      </label>
+    </form>
+  );
+}
+
+const points = (value: number | null | undefined) =>
+  value === null || value === undefined ? '—' : `${value > 0 ? '+' : ''}${value.toFixed(1)} pp`;
+const relative = (value: number | null | undefined) =>
+  value === null || value === undefined ? '—' : `${value > 0 ? '+' : ''}${formatPercent(value)}`;
+const pValue = (value: number | null | undefined) =>
+  value === null || value === undefined ? '—' : value < 0.001 ? '< 0.001' : value.toFixed(3);
+
+function Ranking({ answer, byChange }: { answer: Answer; byChange: boolean }) {
+  const steps = (byChange ? answer.byChange : answer.byDropOff) ?? [];
+  const compared = answer.previous !== undefined;
+  const bars = steps.map((b) => ({
+    name: b.stage,
+    value: byChange ? (b.change?.percentagePoints ?? 0) : b.dropOff * 100,
+  }));
+  return (
+    <>
+      <p className="summary">
+        Steps of the reached-mode stage funnel between {answer.from.slice(0, 10)} and {answer.to.slice(0, 10)}{' '}
+        (window {formatDuration(answer.windowSeconds)}), ranked by {byChange ? 'change' : 'drop-off'}
+        {answer.previous &&
+          `, against ${answer.previous.from.slice(0, 10)} to ${answer.previous.to.slice(0, 10)}`}
+        .
+      </p>
+      {!(answer.windowComplete && (answer.previous?.windowComplete ?? true)) && (
+        <p className="note">
+          The window has not passed yet: late entrants are still converting, so the figures will improve.
+        </p>
+      )}
+      <div className="views">
+        <BarChart
+          bars={bars}
+          unit={byChange ? 'pp' : '%'}
+          label={byChange ? 'Change in conversion, percentage points' : 'Drop-off by step'}
+        />
+        <TableScroll label="Bottlenecks table">
+          <table className="figures">
+            <caption>
+              Bottlenecks, ranked by {byChange ? 'change vs the previous period' : 'drop-off'}
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Step into</th>
+                <th scope="col">From</th>
+                <th scope="col">Reached</th>
+                <th scope="col">Lost</th>
+                <th scope="col">Drop-off</th>
+                <th scope="col">Median time</th>
+                {compared && (
+                  <>
+                    <th scope="col">Drop-off before</th>
+                    <th scope="col">Conversion change</th>
+                    <th scope="col">Relative</th>
+                    <th scope="col">p-value</th>
+                    <th scope="col">Significant</th>
+                  </>
+                )}
+              </tr>
+            </thead>
+            <tbody>
+              {steps.map((b) => (
+                <Row key={b.stage} step={b} compared={compared} />
+              ))}
+            </tbody>
+          </table>
+        </TableScroll>
+      </div>
+    </>
+  );
+}
+
+function Row({ step, compared }: { step: Bottleneck; compared: boolean }) {
+  const change = step.change;
+  return (
+    <tr data-stage={step.stage}>
+      <th scope="row">
+        {step.index}. {step.stage}
+      </th>
+      <td>{formatCount(step.from)}</td>
+      <td>{formatCount(step.customers)}</td>
+      <td>{formatCount(step.lost)}</td>
+      <td>{formatPercent(step.dropOff)}</td>
+      <td>
+        <Duration seconds={step.medianSecondsFromPrevious} />
+      </td>
+      {compared && (
+        <>
+          <td>{change ? formatPercent(change.previousDropOff) : '—'}</td>
+          <td>{points(change?.percentagePoints)}</td>
+          <td>{relative(change?.relative)}</td>
+          <td>{pValue(change?.pValue)}</td>
+          <td>{change?.significant ? 'yes' : 'no'}</td>
+        </>
+      )}
+    </tr>
+  );
+}
