@@ -281,6 +281,10 @@ describe('the Journey screen', () => {
     await problem.waitFor();
     expect(await problem.getByRole('heading').textContent()).toBe('The request is invalid');
     expect(await problem.locator('p').textContent()).toContain('breakdown');
+    // The value is an option of the select, yet the page keeps its width.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+      await page.evaluate(() => window.innerWidth),
+    );
     await screenshot(page, 'journey-bad-breakdown');
     expect(await seriousViolations(page)).toEqual([]);
 
