@@ -54,7 +54,7 @@ const STAGE_EVENTS = [
 const SOURCES = ['google', 'newsletter', 'facebook', 'bing'];
 
 /** Shoppers entering within six days after `start`, every touchpoint carrying the shopper's campaign. */
-function generate(shoppers: number, seed: number, start: number) {
+function generate(shoppers: number, seed: number, start: number, campaign = (_shopper: number) => 'spring') {
   const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const events: Record<string, unknown>[] = [];
@@ -73,7 +73,7 @@ function generate(shoppers: number, seed: number, start: number) {
         anonymousId: `visitor-${seed}-${i}`,
         messageId,
         timestamp: new Date(at).toISOString(),
-        context: { campaign: { source, medium, name: 'spring' } },
+        context: { campaign: { source, medium, name: campaign(i) } },
       });
       touchpoints.push({
         projectId: '',
@@ -81,7 +81,7 @@ function generate(shoppers: number, seed: number, start: number) {
         rawKey: `a:visitor-${seed}-${i}`,
         timestamp: at,
         stage,
-        fields: { utm_source: source, utm_medium: medium, utm_campaign: 'spring' },
+        fields: { utm_source: source, utm_medium: medium, utm_campaign: campaign(i) },
       });
       at += pick([1000, 20 * MINUTE, 3 * HOUR, 2 * DAY]);
       const move = random();
@@ -100,7 +100,9 @@ function generate(shoppers: number, seed: number, start: number) {
 
 const current = generate(60, 21, T0);
 const before = generate(40, 22, T0 - 7 * DAY);
-const touchpoints = [...current.touchpoints, ...before.touchpoints];
+/** A campaign each: more segments than the screen shows comfortably. */
+const campaigns = generate(12, 23, T0, (i) => `autumn-${i}`);
+const touchpoints = [...current.touchpoints, ...before.touchpoints, ...campaigns.touchpoints];
 
 /** The reference funnel of [from, to) for the cohort the filters select. */
 const reference = (filters: EntryFilters, from = T0, to = T0 + 7 * DAY): ReferenceFunnel =>
@@ -157,7 +159,7 @@ beforeAll(async () => {
   browser = await launchConsoleBrowser();
   project = await createTestProject(stack.clickhouse, 'console-journey');
   await eventually(async () => {
-    const batch = [...current.events, ...before.events];
+    const batch = [...current.events, ...before.events, ...campaigns.events];
     expect((await postBatch(stack.collectorUrl, project.writeKey, { batch })).status).toBe(200);
   });
   await eventually(
@@ -256,6 +258,16 @@ describe('the Journey screen', () => {
     await page.locator('.chart svg').nth(1).waitFor();
     await screenshot(page, 'journey-breakdown');
     expect(await seriousViolations(page)).toEqual([]);
+
+    // More than ten segments: all of them, and the screen says so (the API does not group the rest).
+    await page.getByRole('combobox', { name: 'Breakdown' }).selectOption('utm_campaign');
+    await poll(() => url(page).get('breakdown')).toBe('utm_campaign');
+    const names = ['spring', ...Array.from({ length: 12 }, (_, i) => `autumn-${i}`)];
+    expect(names.every((name) => reference({ utm_campaign: [name] }).entered > 0)).toBe(true);
+    await poll(() => table.locator('thead th[data-segment]').count()).toBe(names.length);
+    expect(await page.getByText(`All ${names.length} segments the API returned are shown`).count()).toBe(1);
+    await page.locator('.chart svg').nth(1).waitFor();
+    await screenshot(page, 'journey-breakdown-many');
 
     // The URL is the view: opened afresh on a phone in dark mode, the same breakdown.
     await page.emulateMedia({ colorScheme: 'dark' });
