@@ -218,11 +218,9 @@ export const StageFunnelTrendAnswer = z.object({
   interval: z.enum(['day', 'week', 'month']),
   timezone: z.string(),
   filters: z.record(z.string(), z.array(z.string())),
-  periods: z
-    .array(z.object({ start: DateTime, entered: Entered, stages: Stages }))
-    .meta({
-      description: 'Every period overlapping [from, to), oldest first; the first and last may be partial',
-    }),
+  periods: z.array(z.object({ start: DateTime, entered: Entered, stages: Stages })).meta({
+    description: 'Every period overlapping [from, to), oldest first; the first and last may be partial',
+  }),
 });
 
 export const getStageFunnelTrend = defineRoute({

@@ -2,7 +2,7 @@ import type { getStageFunnelTrend, RouteResponse } from '@waymark/api-contract';
 import { useMemo } from 'react';
 import { useRoute } from './api.ts';
 import { formatCount, formatPercent } from './format.ts';
-import { MODES, readJourneyState } from './journey-state.ts';
+import { journeySearch, MODES, readJourneyState } from './journey-state.ts';
 import { hrefOf, navigate, useLocation } from './router.tsx';
 import { TrendChart } from './TrendChart.tsx';
 import { EmptyProject, Loading, ProblemView, TableScroll } from './ui.tsx';
@@ -14,20 +14,29 @@ const INTERVALS = ['day', 'week', 'month'] as const;
 /** The screen's settings: the Journey's (range, window, mode) plus the period and its time zone. */
 function readTrendState(search: URLSearchParams) {
   return {
+    // The entry filters apply as on the Journey screen; a breakdown does not (one line per stage already).
     ...readJourneyState(search),
+    breakdown: '',
     interval: search.get('interval') ?? 'week',
     timezone: search.get('timezone') ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
   };
 }
 type TrendState = ReturnType<typeof readTrendState>;
 
+function trendSearch(state: TrendState): URLSearchParams {
+  const search = journeySearch(state);
+  search.set('interval', state.interval);
+  search.set('timezone', state.timezone);
+  return search;
+}
+
 /** Conversion over time: each stage's conversion from start per day, week or month of entry. */
 export function TrendScreen() {
   const location = useLocation();
   const state = readTrendState(location.search);
-  const search = new URLSearchParams(state);
+  const search = trendSearch(state);
   const trend = useRoute<typeof getStageFunnelTrend>('/v1/projects/:projectId/funnel/stages/trend', search);
-  const setState = (next: TrendState) => navigate(hrefOf(location.path, next));
+  const setState = (next: TrendState) => navigate(hrefOf(location.path, trendSearch(next)));
   return (
     <main>
       <h1>Conversion over time</h1>
@@ -46,8 +55,10 @@ export function TrendScreen() {
 }
 
 function TrendControls({ state, onChange }: { state: TrendState; onChange: (next: TrendState) => void }) {
-  const field = (name: keyof TrendState) => (event: { target: { value: string } }) =>
-    onChange({ ...state, [name]: event.target.value });
+  const field =
+    (name: 'from' | 'to' | 'interval' | 'timezone' | 'window' | 'mode') =>
+    (event: { target: { value: string } }) =>
+      onChange({ ...state, [name]: event.target.value });
   const options = (values: readonly string[], current: string) =>
     [...values, ...(values.includes(current) ? [] : [current])].map((value) => (
       <option key={value} value={value}>

@@ -9,7 +9,7 @@ export function readSearch<S extends Record<string, string>>(params: URLSearchPa
 }
 
 const DAY_MS = 86_400_000;
-const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+export const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /** The last 30 days, today included, as the Journey screen defaults to. */
 export function lastThirtyDays(now = Date.now()): { from: string; to: string } {

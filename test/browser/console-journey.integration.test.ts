@@ -1,0 +1,321 @@
+/// <reference lib="dom" />
+
+import { seededRandom } from '@waymark/cli';
+import type { EntryFilters } from '@waymark/journey';
+import { type ReferenceFunnel, type ReferenceTouchpoint, referenceStageFunnel } from '@waymark/testing';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createTestProject,
+  eventually,
+  postBatch,
+  queryApi,
+  type TestProject,
+  usePipeline,
+} from '../support/pipeline.ts';
+import {
+  expectCleanPage,
+  launchConsoleBrowser,
+  openPage as openRecordedPage,
+  poll,
+  screenshot,
+  seriousViolations,
+  shownRows,
+  signIn as signInAs,
+} from './support/console-page.ts';
+
+/*
+ * The Journey screen's entry filters, breakdown and previous period in a real Chromium against the whole
+ * pipeline: shoppers with campaign fields go through the collector, in the range and in the week before it,
+ * and the tables must show what the reference implementation computes from what was sent.
+ */
+
+const stack = usePipeline();
+let project: TestProject;
+let browser: Browser;
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const T0 = Date.UTC(2025, 4, 1);
+const FROM = '2025-05-01';
+const TO = '2025-05-08';
+const VIEW = `from=${FROM}&to=${TO}&window=30d&mode=reached`;
+const STAGE_EVENTS = [
+  'Help Viewed',
+  'Promotion Viewed',
+  'Product Viewed',
+  'Products Compared',
+  'Product Added',
+  'Order Completed',
+  'Product Used',
+  'Product Shared',
+];
+const SOURCES = ['google', 'newsletter', 'facebook', 'bing'];
+
+/** Shoppers entering within six days after `start`, every touchpoint carrying the shopper's campaign. */
+function generate(shoppers: number, seed: number, start: number, campaign = (_shopper: number) => 'spring') {
+  const random = seededRandom(seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  const events: Record<string, unknown>[] = [];
+  const touchpoints: ReferenceTouchpoint[] = [];
+  for (let i = 0; i < shoppers; i++) {
+    const source = pick(SOURCES);
+    const medium = source === 'newsletter' ? 'email' : 'cpc';
+    let at = start + Math.floor(random() * 6 * DAY);
+    let stage = random() < 0.8 ? 1 : pick([2, 3]);
+    const steps = 1 + Math.floor(random() * 9);
+    for (let s = 0; s < steps; s++) {
+      const messageId = `j${seed}-${i}-${s}`;
+      events.push({
+        type: 'track',
+        event: STAGE_EVENTS[stage],
+        anonymousId: `visitor-${seed}-${i}`,
+        messageId,
+        timestamp: new Date(at).toISOString(),
+        context: { campaign: { source, medium, name: campaign(i) } },
+      });
+      touchpoints.push({
+        projectId: '',
+        messageId,
+        rawKey: `a:visitor-${seed}-${i}`,
+        timestamp: at,
+        stage,
+        fields: { utm_source: source, utm_medium: medium, utm_campaign: campaign(i) },
+      });
+      at += pick([1000, 20 * MINUTE, 3 * HOUR, 2 * DAY]);
+      const move = random();
+      stage =
+        move < 0.6
+          ? Math.min(7, Math.max(stage, 1) + 1)
+          : move < 0.75
+            ? Math.max(1, stage - 1)
+            : move < 0.9
+              ? Math.min(7, stage + 2)
+              : 0;
+    }
+  }
+  return { events, touchpoints };
+}
+
+const current = generate(60, 21, T0);
+const before = generate(40, 22, T0 - 7 * DAY);
+/** A campaign each: more segments than the screen shows comfortably. */
+const campaigns = generate(12, 23, T0, (i) => `autumn-${i}`);
+const touchpoints = [...current.touchpoints, ...before.touchpoints, ...campaigns.touchpoints];
+
+/** The reference funnel of [from, to) for the cohort the filters select. */
+const reference = (filters: EntryFilters, from = T0, to = T0 + 7 * DAY): ReferenceFunnel =>
+  referenceStageFunnel(touchpoints, [], {
+    projectId: '',
+    from,
+    to,
+    windowMs: 30 * DAY,
+    mode: 'reached',
+    filters,
+  });
+const previous = (filters: EntryFilters) => reference(filters, T0 - 7 * DAY, T0);
+
+const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
+const count = (n: number) => n.toLocaleString('en-US');
+
+/** The main table's rows, written out from the reference's figures. */
+function expectedRows(funnel: ReferenceFunnel): string[][] {
+  const duration = (s: number | null | undefined) =>
+    s === null || s === undefined ? '—' : `PT${Math.round(s)}S`;
+  return funnel.stages.map((s) => [
+    count(s.customers),
+    percent(s.conversionFromStart),
+    percent(s.conversionFromPrevious),
+    percent(s.dropOff),
+    duration(s.medianSecondsToNext),
+    duration(s.p90SecondsToNext),
+  ]);
+}
+
+/** The previous-period table's rows: this period, the previous one, the change of "from start" in points. */
+function expectedPreviousRows(now: ReferenceFunnel, then: ReferenceFunnel): string[][] {
+  return now.stages.map((s, i) => {
+    const p = then.stages[i] as ReferenceFunnel['stages'][number];
+    const points = (s.conversionFromStart - p.conversionFromStart) * 100;
+    const sign = points > 0 ? '+' : points < 0 ? '−' : '±';
+    return [
+      count(s.customers),
+      percent(s.conversionFromStart),
+      count(p.customers),
+      percent(p.conversionFromStart),
+      `${sign}${Math.abs(points).toFixed(1)} pp`,
+    ];
+  });
+}
+
+const openPage = () => openRecordedPage(browser, stack.queryUrl);
+const signIn = (page: Page) => signInAs(page, project);
+const url = (page: Page) => new URL(page.url()).searchParams;
+const filterInput = (page: Page, dimension: string) =>
+  page.getByRole('textbox', { name: dimension, exact: true });
+
+beforeAll(async () => {
+  browser = await launchConsoleBrowser();
+  project = await createTestProject(stack.clickhouse, 'console-journey');
+  await eventually(async () => {
+    const batch = [...current.events, ...before.events, ...campaigns.events];
+    expect((await postBatch(stack.collectorUrl, project.writeKey, { batch })).status).toBe(200);
+  });
+  await eventually(
+    async () => {
+      for (const [range, expected] of [
+        [`from=${FROM}&to=${TO}`, reference({})],
+        ['from=2025-04-24&to=2025-05-01', previous({})],
+      ] as const) {
+        const { body } = await queryApi<{ entered: number }>(
+          stack.queryUrl,
+          project,
+          'GET',
+          `/funnel/stages?${range}`,
+        );
+        expect(body.entered).toBe(expected.entered);
+      }
+    },
+    { timeoutMs: 60_000 },
+  );
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('the Journey screen', () => {
+  it('filters the cohort, compares with the previous period and breaks down by a dimension, all from the URL', async () => {
+    const google = { utm_source: ['google'] };
+    expect(reference(google).entered).toBeGreaterThan(5);
+    expect(previous(google).entered).toBeGreaterThan(3);
+    const { page, seen } = await openPage();
+    await page.goto(`${stack.queryUrl}/?${VIEW}&utm_source=google`);
+    await signIn(page);
+
+    // The filter from the URL: applied, shown, and the figures are the filtered cohort's.
+    await poll(() => shownRows(page)).toEqual(expectedRows(reference(google)));
+    expect(await page.getByRole('list', { name: 'Applied filters' }).textContent()).toContain(
+      'utm_source: google',
+    );
+    expect(await filterInput(page, 'utm_source').inputValue()).toBe('google');
+    await page.getByRole('heading', { name: 'Previous period: 2025-04-24 to 2025-05-01' }).waitFor();
+    await poll(() => shownRows(page, 'table.previous-figures')).toEqual(
+      expectedPreviousRows(reference(google), previous(google)),
+    );
+    await page.locator('.chart svg').waitFor();
+    await screenshot(page, 'journey-filtered');
+    expect(await seriousViolations(page)).toEqual([]);
+
+    // Typing filters and applying them changes the URL and the figures.
+    const two = { utm_source: ['google', 'newsletter'], utm_campaign: ['spring'] };
+    await filterInput(page, 'utm_source').fill('google, newsletter');
+    await filterInput(page, 'utm_campaign').fill('spring');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await poll(() => url(page).getAll('utm_source')).toEqual(['google', 'newsletter']);
+    expect(url(page).getAll('utm_campaign')).toEqual(['spring']);
+    await poll(() => shownRows(page)).toEqual(expectedRows(reference(two)));
+    await poll(() => shownRows(page, 'table.previous-figures')).toEqual(
+      expectedPreviousRows(reference(two), previous(two)),
+    );
+
+    // Removing a chip removes that value only.
+    await page.getByRole('button', { name: 'Remove filter utm_source google' }).click();
+    await poll(() => url(page).getAll('utm_source')).toEqual(['newsletter']);
+    const newsletter = { utm_source: ['newsletter'], utm_campaign: ['spring'] };
+    await poll(() => shownRows(page)).toEqual(expectedRows(reference(newsletter)));
+    await page.getByRole('button', { name: 'Remove filter utm_source newsletter' }).click();
+    await page.getByRole('button', { name: 'Remove filter utm_campaign spring' }).click();
+    await poll(() => [...url(page).keys()].sort()).toEqual(['from', 'mode', 'to', 'window']);
+
+    // A breakdown by the entry's utm_source: each segment is the funnel filtered on that value.
+    await page.getByRole('combobox', { name: 'Breakdown' }).selectOption('utm_source');
+    await poll(() => url(page).get('breakdown')).toBe('utm_source');
+    const table = page.locator('table.segment-figures');
+    await table.waitFor();
+    const shown = await table
+      .locator('thead th[data-segment]')
+      .evaluateAll((cells) => cells.map((cell) => cell.getAttribute('data-segment') ?? ''));
+    const sources = SOURCES.filter((source) => reference({ utm_source: [source] }).entered > 0);
+    expect([...shown].sort()).toEqual([...sources].sort());
+    const entered = shown.map((source) => reference({ utm_source: [source] }).entered);
+    expect(entered).toEqual([...entered].sort((a, b) => b - a)); // largest first, as the API answers
+    const segments = shown.map((source) => reference({ utm_source: [source] }));
+    expect(await table.locator('thead th[data-segment]').allTextContents()).toEqual(
+      shown.map((source, i) => `${source} (${count(segments[i]?.entered ?? 0)} entered)`),
+    );
+    await poll(() => shownRows(page, 'table.segment-figures')).toEqual(
+      reference({}).stages.map((_, i) =>
+        segments.flatMap((segment) => {
+          const stage = segment.stages[i] as ReferenceFunnel['stages'][number];
+          return [count(stage.customers), percent(stage.conversionFromStart)];
+        }),
+      ),
+    );
+    // Still the whole cohort in the main table.
+    await poll(() => shownRows(page)).toEqual(expectedRows(reference({})));
+    await page.locator('.chart svg').nth(1).waitFor();
+    await screenshot(page, 'journey-breakdown');
+    expect(await seriousViolations(page)).toEqual([]);
+
+    // More than ten segments: all of them, and the screen says so (the API does not group the rest).
+    await page.getByRole('combobox', { name: 'Breakdown' }).selectOption('utm_campaign');
+    await poll(() => url(page).get('breakdown')).toBe('utm_campaign');
+    const names = ['spring', ...Array.from({ length: 12 }, (_, i) => `autumn-${i}`)];
+    expect(names.every((name) => reference({ utm_campaign: [name] }).entered > 0)).toBe(true);
+    await poll(() => table.locator('thead th[data-segment]').count()).toBe(names.length);
+    expect(await page.getByText(`All ${names.length} segments the API returned are shown`).count()).toBe(1);
+    await page.locator('.chart svg').nth(1).waitFor();
+    await screenshot(page, 'journey-breakdown-many');
+
+    // The URL is the view: opened afresh on a phone in dark mode, the same breakdown.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${stack.queryUrl}/?${VIEW}&utm_medium=cpc&breakdown=utm_source`);
+    await poll(() => shownRows(page)).toEqual(expectedRows(reference({ utm_medium: ['cpc'] })));
+    await poll(async () => (await shownRows(page, 'table.segment-figures'))[0]?.length).toBe(
+      2 * SOURCES.filter((s) => s !== 'newsletter' && reference({ utm_source: [s] }).entered > 0).length,
+    );
+    await page.locator('.chart svg').nth(1).waitFor();
+    await screenshot(page, 'journey-breakdown-phone-dark');
+    expect(await seriousViolations(page)).toEqual([]);
+
+    expectCleanPage(seen, project);
+    await page.context().close();
+  });
+
+  it('shows the API problem or a plain empty state for hostile URL state, never a blank page', async () => {
+    const { page, seen } = await openPage();
+    await page.goto(`${stack.queryUrl}/?${VIEW}&breakdown=${'x'.repeat(4000)}`);
+    await signIn(page);
+    const problem = page.getByRole('alert');
+    await problem.waitFor();
+    expect(await problem.getByRole('heading').textContent()).toBe('The request is invalid');
+    expect(await problem.locator('p').textContent()).toContain('breakdown');
+    // The value is an option of the select, yet the page keeps its width.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+      await page.evaluate(() => window.innerWidth),
+    );
+    await screenshot(page, 'journey-bad-breakdown');
+    expect(await seriousViolations(page)).toEqual([]);
+
+    const sixty = Array.from({ length: 60 }, (_, i) => `utm_source=s${i}`).join('&');
+    await page.goto(`${stack.queryUrl}/?${VIEW}&${sixty}`);
+    await problem.waitFor();
+    expect(await problem.locator('p').textContent()).toContain('at most 50 values per filter');
+    expect(await page.getByRole('list', { name: 'Applied filters' }).locator('li').count()).toBe(60);
+
+    // A script in a filter is a value like any other: no customer has it, and it is shown as text.
+    const script = '<script>alert(1)</script>';
+    await page.goto(`${stack.queryUrl}/?${VIEW}&utm_source=${encodeURIComponent(script)}`);
+    await page.getByRole('heading', { name: 'No customers entered the journey in this range' }).waitFor();
+    expect(await page.getByRole('list', { name: 'Applied filters' }).textContent()).toContain(
+      `utm_source: ${script}`,
+    );
+    await screenshot(page, 'journey-script-filter');
+    expect(seen.dialogs).toEqual([]);
+    expect(seen.errors.filter((e) => !e.includes('400'))).toEqual([]);
+    await page.context().close();
+  });
+});
