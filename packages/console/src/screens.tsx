@@ -14,7 +14,27 @@ export interface Screen {
   readonly component: ComponentType<{ params: Record<string, string> }>;
 }
 
-export const SCREENS: readonly Screen[] = [{ path: '/', title: 'Journey', nav: true, component: Journey }];
+export const SCREENS: readonly Screen[] = [
+  { path: '/', title: 'Journey', nav: true, component: Journey },
+  {
+    path: '/dropped',
+    title: 'Who dropped',
+    nav: false,
+    component: lazyScreen(() => import('./Dropped.tsx'), 'Dropped'),
+  },
+  {
+    path: '/customers',
+    title: 'Customers',
+    nav: true,
+    component: lazyScreen(() => import('./Customers.tsx'), 'Customers'),
+  },
+  {
+    path: '/customers/:key',
+    title: 'Customer',
+    nav: false,
+    component: lazyScreen(() => import('./Customer.tsx'), 'Customer'),
+  },
+];
 
 /** The screen of `path` and its parameters, or undefined for a path no screen has. */
 export function matchScreen(path: string): { screen: Screen; params: Record<string, string> } | undefined {
