@@ -1,9 +1,9 @@
 import type { getCustomer, getCustomerTimeline, RouteResponse } from '@waymark/api-contract';
 import type { ReactNode } from 'react';
-import { useRoute } from './api.ts';
+import { ApiProblem, useRoute } from './api.ts';
 import { formatCount, formatInstant, formatMoney } from './format.ts';
 import { Pager, pick } from './paging.tsx';
-import { useLocation } from './router.tsx';
+import { Link, useLocation } from './router.tsx';
 import { Loading, ProblemView, TableScroll } from './ui.tsx';
 
 type Profile = RouteResponse<typeof getCustomer>;
@@ -33,7 +33,11 @@ export function Customer({ params }: { params: Record<string, string> }) {
       {profile.isPending ? (
         <Loading what="the customer" />
       ) : profile.isError ? (
-        <ProblemView error={profile.error} />
+        profile.error instanceof ApiProblem && profile.error.problem.status === 404 ? (
+          <UnknownCustomer customer={key} />
+        ) : (
+          <ProblemView error={profile.error} />
+        )
       ) : (
         <>
           <ProfileView profile={profile.data} />
@@ -48,6 +52,19 @@ export function Customer({ params }: { params: Record<string, string> }) {
         </>
       )}
     </main>
+  );
+}
+
+/** A well-formed key the project has no customer for: a mistyped link, or a customer not yet seen. */
+function UnknownCustomer({ customer }: { customer: string }) {
+  return (
+    <section role="alert" className="problem">
+      <h2>No such customer</h2>
+      <p>
+        The project has no customer <code>{customer}</code>: no touchpoint has been stored for it (yet). Find
+        customers in the <Link href="/customers">customer list</Link>.
+      </p>
+    </section>
   );
 }
 
