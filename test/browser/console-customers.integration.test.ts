@@ -284,6 +284,8 @@ describe('the customer screens', () => {
     await page.goto(`${stack.queryUrl}/customers?dimension=furthest_stage`);
     await poll(() => segmentRows(page, 'type')).toEqual(expectedTypes());
     await page.locator('.rfm-chart svg').waitFor();
+    await poll(async () => (await segmentRows(page, 'furthest_stage')).length).toBeGreaterThan(0);
+    await poll(async () => (await listedKeys(page, 'table.customer-list')).length).toBe(sent.byCustomer.size);
     await screenshot(page, 'customers-phone-dark');
     expect(await seriousViolations(page)).toEqual([]);
     expectCleanPage(seen, project);
@@ -321,6 +323,8 @@ describe('the customer screens', () => {
 
     await page.goto(`${stack.queryUrl}/customers?type=%3Cscript%3E`);
     expect((await alertOf(page)).detail).toContain('type');
+    // The segments do not depend on the list's filters: they are still shown.
+    await poll(() => segmentRows(page, 'type')).toEqual(expectedTypes());
     await screenshot(page, 'customers-hostile');
     expect(await seriousViolations(page)).toEqual([]);
 

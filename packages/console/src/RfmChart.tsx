@@ -70,12 +70,14 @@ export function RfmChart({ segments }: { segments: readonly RfmCell[] }) {
           data: cells,
           label: {
             show: true,
+            // One word a line, so the longest names (need attention) fit a cell on a phone.
             formatter: (p: { name: string; value: number[] }) =>
-              `${p.name.replaceAll('_', ' ')}\n${p.value[2]}`,
+              `${p.name.split('_').join('\n')}\n${p.value[2]}`,
             color: '#111',
             textBorderColor: '#fff',
             textBorderWidth: 3,
             fontSize: 10,
+            lineHeight: 12,
           },
           itemStyle: { borderColor: dark ? '#0d1117' : '#fff', borderWidth: 1 },
         },
