@@ -39,7 +39,7 @@ export function RfmChart({ segments }: { segments: readonly RfmCell[] }) {
       animation: false,
       aria: { enabled: true },
       tooltip: { formatter: (p: { name: string; value: number[] }) => `${p.name}: ${p.value[2]} customers` },
-      grid: { left: 48, right: 12, top: 12, bottom: 72 },
+      grid: { left: 48, right: 12, top: 12, bottom: 84 },
       xAxis: {
         type: 'category',
         data: SCORES.map((s) => `R${s}`),
