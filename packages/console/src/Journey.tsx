@@ -13,7 +13,8 @@ import {
   previousRange,
   readJourneyState,
 } from './journey-state.ts';
-import { hrefOf, navigate, useLocation } from './router.tsx';
+import { droppedHref } from './links.ts';
+import { hrefOf, Link, navigate, useLocation } from './router.tsx';
 import { Duration, EmptyProject, Loading, ProblemView, TableScroll } from './ui.tsx';
 
 type StageFunnel = RouteResponse<typeof getStageFunnel>;
@@ -204,6 +205,8 @@ function Filters({ state, onChange }: { state: JourneyState; onChange: (next: Jo
 }
 
 function FunnelView({ funnel }: { funnel: StageFunnel }) {
+  // The drop-off links keep the Journey's range and window, as the URL has them.
+  const journey = readJourneyState(useLocation().search);
   return (
     <>
       <p className="summary">
@@ -235,7 +238,19 @@ function FunnelView({ funnel }: { funnel: StageFunnel }) {
                   <td>{formatCount(s.customers)}</td>
                   <td>{formatPercent(s.conversionFromStart)}</td>
                   <td>{formatPercent(s.conversionFromPrevious)}</td>
-                  <td>{formatPercent(s.dropOff)}</td>
+                  <td>
+                    {/* Nobody drops at the first stage: the cohort is who reached it. */}
+                    {s.index === 1 ? (
+                      formatPercent(s.dropOff)
+                    ) : (
+                      <Link
+                        href={droppedHref(s.stage, journey)}
+                        title={`Customers who dropped at ${s.stage}`}
+                      >
+                        {formatPercent(s.dropOff)}
+                      </Link>
+                    )}
+                  </td>
                   <td>
                     <Duration seconds={s.medianSecondsToNext} />
                   </td>

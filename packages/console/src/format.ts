@@ -24,3 +24,10 @@ export function formatDuration(seconds: number): string {
   }
   return parts.join(' ');
 }
+
+/** An API instant (ISO-8601, UTC) to the minute: "2025-05-01 13:45 UTC". */
+export const formatInstant = (iso: string): string => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+
+/** A money amount with two decimals; currencies are not converted, so none is named. */
+export const formatMoney = (amount: number): string =>
+  amount.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });

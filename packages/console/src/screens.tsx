@@ -29,6 +29,24 @@ export const SCREENS: readonly Screen[] = [
     nav: true,
     component: lazyScreen(() => import('./Bottlenecks.tsx'), 'Bottlenecks'),
   },
+  {
+    path: '/dropped',
+    title: 'Who dropped',
+    nav: false,
+    component: lazyScreen(() => import('./Dropped.tsx'), 'Dropped'),
+  },
+  {
+    path: '/customers',
+    title: 'Customers',
+    nav: true,
+    component: lazyScreen(() => import('./Customers.tsx'), 'Customers'),
+  },
+  {
+    path: '/customers/:key',
+    title: 'Customer',
+    nav: false,
+    component: lazyScreen(() => import('./Customer.tsx'), 'Customer'),
+  },
 ];
 
 /** The screen of `path` and its parameters, or undefined for a path no screen has. */
