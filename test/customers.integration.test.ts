@@ -274,6 +274,9 @@ describe('customer profiles, types, RFM and value tiers', () => {
     expect(await segments('type')).toEqual(counts(expected.map((e) => e.type)));
     expect(await segments('tier')).toEqual(counts(expected.map((e) => e.tier ?? '')));
     expect(await segments('rfm_segment')).toEqual(counts(expected.map((e) => e.rfm?.segment ?? '')));
+    expect(await segments('rfm_score')).toEqual(
+      counts(expected.map((e) => (e.rfm ? `R${e.rfm.recency} F${e.rfm.frequency}` : ''))),
+    );
     expect(await segments('gender')).toEqual(counts(people.map((p) => p.gender ?? '')));
     expect(await segments('trait:gender')).toEqual(counts(people.map((p) => p.gender ?? '')));
     expect(await segments('interest')).toEqual(

@@ -201,6 +201,8 @@ export const DIMENSION_SQL: Record<Exclude<CustomerDimension, `trait:${string}`>
   type: 'type',
   at_risk: "if(at_risk, 'at risk', if(orders > 0, 'not at risk', ''))",
   rfm_segment: 'rfm_segment',
+  // The cell of the 5×5 recency × frequency grid: `R5 F3`.
+  rfm_score: "if(orders = 0, '', concat('R', toString(recency_score), ' F', toString(frequency_score)))",
   tier: 'tier',
   gender: `lower(${trait("'gender'")})`,
   age: AGE_SQL,

@@ -3,7 +3,7 @@ import { useRoute } from './api.ts';
 import { formatCount, formatInstant, formatMoney, formatPercent } from './format.ts';
 import { customerHref } from './links.ts';
 import { Pager, pick } from './paging.tsx';
-import { type RfmCell, RfmChart } from './RfmChart.tsx';
+import { type RfmCell, RfmChart, SCORES } from './RfmChart.tsx';
 import { hrefOf, Link, navigate, useLocation } from './router.tsx';
 import { Loading, ProblemView, TableScroll } from './ui.tsx';
 
@@ -168,28 +168,38 @@ function SegmentFigures({ segments, title }: { segments: Segments; title: string
 /** RFM segments on the recency × frequency grid, and their figures. */
 function RfmView() {
   const answer = useSegments('rfm_segment');
-  if (answer.isPending) return <Loading what="the RFM segments" />;
+  const scores = useSegments('rfm_score');
+  if (answer.isPending || scores.isPending) return <Loading what="the RFM segments" />;
   if (answer.isError) return <ProblemView error={answer.error} />;
-  const cells: RfmCell[] = RFM_SEGMENTS.map((s) => ({
-    segment: s.name,
-    recency: s.recency,
-    frequency: s.frequency,
-    customers: answer.data.segments.find((a) => a.value === s.name)?.customers ?? 0,
-  }));
+  if (scores.isError) return <ProblemView error={scores.error} />;
+  const cells: RfmCell[] = SCORES.flatMap((recency) =>
+    SCORES.map((frequency) => ({
+      recency,
+      frequency,
+      segment:
+        RFM_SEGMENTS.find(
+          (s) =>
+            recency >= s.recency[0] &&
+            recency <= s.recency[1] &&
+            frequency >= s.frequency[0] &&
+            frequency <= s.frequency[1],
+        )?.name ?? '',
+      customers: scores.data.segments.find((a) => a.value === `R${recency} F${frequency}`)?.customers ?? 0,
+    })),
+  );
   const purchasers = cells.reduce((sum, c) => sum + c.customers, 0);
   return (
     <section className="rfm" aria-label="RFM segments">
       <h2>RFM segments</h2>
       <p className="summary">
-        Purchasers by recency (R) and frequency (F) score. The API counts customers by named segment, not by
-        score, so each cell shows the count of the segment it belongs to; customers without an order have no
-        RFM scores.
+        Purchasers by recency (R) and frequency (F) score, each cell labelled with the segment it belongs to;
+        customers without an order have no RFM scores.
       </p>
       {purchasers === 0 ? (
         <p className="empty">No customer has ordered yet, so none has RFM scores.</p>
       ) : (
         <div className="views">
-          <RfmChart segments={cells} />
+          <RfmChart cells={cells} />
           <SegmentFigures segments={answer.data} title="By RFM segment" />
         </div>
       )}

@@ -6,34 +6,27 @@ import { useEffect, useRef } from 'react';
 
 use([HeatmapChart, GridComponent, TooltipComponent, VisualMapComponent, AriaComponent, SVGRenderer]);
 
-/** A named RFM segment: the recency × frequency scores it covers (docs/customers.md) and its size. */
+/** A cell of the recency × frequency grid: its named segment (docs/customers.md) and its purchasers. */
 export interface RfmCell {
+  readonly recency: number;
+  readonly frequency: number;
   readonly segment: string;
-  readonly recency: readonly [number, number];
-  readonly frequency: readonly [number, number];
   readonly customers: number;
 }
 
-const SCORES = [1, 2, 3, 4, 5];
+export const SCORES = [1, 2, 3, 4, 5];
 
-/**
- * The 5×5 recency × frequency grid, each cell coloured by the size of the segment it belongs to. The API
- * counts customers by segment, not by cell, so every cell of a segment shows that segment's count.
- */
-export function RfmChart({ segments }: { segments: readonly RfmCell[] }) {
+/** The 5×5 recency × frequency grid, each cell labelled with its segment and coloured by its purchasers. */
+export function RfmChart({ cells: grid }: { cells: readonly RfmCell[] }) {
   const element = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (!element.current) return;
     const dark = window.matchMedia('(prefers-color-scheme: dark)').matches;
     const chart = init(element.current, dark ? 'dark' : undefined, { renderer: 'svg' });
-    const cells = SCORES.flatMap((r) =>
-      SCORES.map((f) => {
-        const s = segments.find(
-          (c) => r >= c.recency[0] && r <= c.recency[1] && f >= c.frequency[0] && f <= c.frequency[1],
-        );
-        return { value: [r - 1, f - 1, s?.customers ?? 0], name: s?.segment ?? '' };
-      }),
-    );
+    const cells = grid.map((c) => ({
+      value: [c.recency - 1, c.frequency - 1, c.customers],
+      name: c.segment,
+    }));
     chart.setOption({
       backgroundColor: 'transparent',
       animation: false,
@@ -56,7 +49,7 @@ export function RfmChart({ segments }: { segments: readonly RfmCell[] }) {
       },
       visualMap: {
         min: 0,
-        max: Math.max(1, ...segments.map((s) => s.customers)),
+        max: Math.max(1, ...grid.map((c) => c.customers)),
         calculable: false,
         orient: 'horizontal',
         left: 'center',
@@ -89,7 +82,7 @@ export function RfmChart({ segments }: { segments: readonly RfmCell[] }) {
       window.removeEventListener('resize', resize);
       chart.dispose();
     };
-  }, [segments]);
+  }, [grid]);
   return (
     <div
       ref={element}

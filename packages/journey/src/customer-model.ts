@@ -114,7 +114,7 @@ export const AGE_BANDS = [
  * breaks down by any trait of the latest identify call.
  */
 export const CUSTOMER_DIMENSIONS = {
-  derived: ['type', 'at_risk', 'rfm_segment', 'tier'],
+  derived: ['type', 'at_risk', 'rfm_segment', 'rfm_score', 'tier'],
   demographic: ['gender', 'age', 'income', 'education', 'occupation', 'marital_status'],
   geographic: ['country', 'region', 'city'],
   psychographic: ['interest'],
