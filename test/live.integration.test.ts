@@ -63,6 +63,7 @@ describe('GET /v1/projects/:projectId/live', () => {
       event: 'Order Completed',
       customerKey: 'a:visitor-1',
       stage: 5, // purchase in the default ruleset
+      stageName: 'purchase',
       channel: 'email',
       page: '/checkout',
     });

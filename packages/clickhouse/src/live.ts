@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { STAGE_NAMES } from '@waymark/journey';
 import type { Logger } from 'pino';
 import { buildQuery, type QueryParams } from './sql.ts';
 import { formatDateTime64, toNumber } from './values.ts';
@@ -144,6 +145,8 @@ export interface LiveTouchpoint {
   /** `u:<userId>` or `a:<anonymousId>`: the key the touchpoint was stored under. */
   readonly customerKey: string;
   readonly stage: number;
+  /** The stage's name; null for 0 (no stage). */
+  readonly stageName: string | null;
   readonly channel: string;
   readonly page: string | null;
 }
@@ -221,17 +224,21 @@ LIMIT ${p.bind(LIVE_LIMIT, 'UInt32')}`,
       .then((result) => result.json<RejectionRow>()),
   ]);
   return {
-    touchpoints: touchpointRows.map((row) => ({
-      messageId: row.message_id,
-      receivedAt: toNumber(row.received_ms, 'touchpoints.received_at'),
-      timestamp: toNumber(row.timestamp_ms, 'touchpoints.timestamp'),
-      type: row.type,
-      event: orNull(row.event) ?? orNull(row.name),
-      customerKey: row.raw_key,
-      stage: toNumber(row.stage, 'touchpoints.stage'),
-      channel: row.channel,
-      page: orNull(row.page_path),
-    })),
+    touchpoints: touchpointRows.map((row) => {
+      const stage = toNumber(row.stage, 'touchpoints.stage');
+      return {
+        messageId: row.message_id,
+        receivedAt: toNumber(row.received_ms, 'touchpoints.received_at'),
+        timestamp: toNumber(row.timestamp_ms, 'touchpoints.timestamp'),
+        type: row.type,
+        event: orNull(row.event) ?? orNull(row.name),
+        customerKey: row.raw_key,
+        stage,
+        stageName: STAGE_NAMES[stage - 1] ?? null,
+        channel: row.channel,
+        page: orNull(row.page_path),
+      };
+    }),
     rejections: rejectionRows.map((row) => ({
       projectId: row.project_id,
       at: toNumber(row.at_ms, 'recent_rejections.at'),
