@@ -14,7 +14,10 @@ export interface Screen {
   readonly component: ComponentType<{ params: Record<string, string> }>;
 }
 
-export const SCREENS: readonly Screen[] = [{ path: '/', title: 'Journey', nav: true, component: Journey }];
+export const SCREENS: readonly Screen[] = [
+  { path: '/', title: 'Journey', nav: true, component: Journey },
+  { path: '/live', title: 'Live', nav: true, component: lazyScreen(() => import('./Live.tsx'), 'Live') },
+];
 
 /** The screen of `path` and its parameters, or undefined for a path no screen has. */
 export function matchScreen(path: string): { screen: Screen; params: Record<string, string> } | undefined {
