@@ -136,7 +136,7 @@ function LiveTables({ live }: { live: LiveAnswer }) {
                 <td className="reason">{r.message}</td>
                 <td>{r.type ?? '—'}</td>
                 <td>{r.event ?? '—'}</td>
-                <td>{r.messageId ?? '—'}</td>
+                <td className="message-id">{r.messageId ?? '—'}</td>
                 <td>
                   <code className="excerpt">{r.excerpt}</code>
                 </td>
