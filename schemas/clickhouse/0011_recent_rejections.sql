@@ -1,4 +1,4 @@
--- What the collector (and processor) refused lately, per project, for the console's Live screen
+-- What the collector and the processor refused lately, per project, for the console's Live screen
 -- (docs/design.md §10). A debugging aid, not a record: writes are rate-limited and fire-and-forget, so rows
 -- may be missing, and they expire after 7 days. The screen reads the latest 100 per project.
 CREATE TABLE IF NOT EXISTS recent_rejections {onCluster}

@@ -42,8 +42,8 @@ export const getLive = defineRoute({
   summary: 'The latest touchpoints and rejected events as they arrive, newest first',
   description:
     'At most 100 touchpoints (by arrival) and 100 rejections, received at or after `since` when given. ' +
-    'Rejections are what the collector refused per event, rate-limited per project and kept 7 days: a ' +
-    'debugging aid, not a complete record.',
+    'Rejections are the events the collector refused and the touchpoints the store refused (processor), ' +
+    'rate-limited per project and kept 7 days: a debugging aid, not a complete record.',
   params: ProjectParams,
   query: LiveQuery,
   response: { status: 200, description: 'The latest touchpoints and rejections', schema: LiveAnswer },
