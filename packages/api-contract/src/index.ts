@@ -11,6 +11,7 @@ import { compareExperimentVariants, postCustomFunnel, postCustomFunnelCustomers 
 import { getCustomer, getCustomerModel, getSegments, listCustomers, putCustomerModel } from './customers.ts';
 import { getBottlenecks, getCustomerTimeline, getStageFlow, getStageFunnelCustomers } from './flow.ts';
 import { getKpis, getRetention } from './kpis.ts';
+import { getLive } from './live.ts';
 import type { RouteContract } from './route-contract.ts';
 import { listSessions } from './sessions.ts';
 import { getStageFunnel, getStageFunnelTrend } from './stage-funnel.ts';
@@ -21,6 +22,7 @@ export * from './custom-funnels.ts';
 export * from './customers.ts';
 export * from './flow.ts';
 export * from './kpis.ts';
+export * from './live.ts';
 export { operationPaths } from './openapi.ts';
 export * from './problems.ts';
 export * from './request-fields.ts';
@@ -59,4 +61,5 @@ export const QUERY_ROUTES = [
   postCustomFunnel,
   postCustomFunnelCustomers,
   compareExperimentVariants,
+  getLive,
 ] as const satisfies readonly RouteContract[];

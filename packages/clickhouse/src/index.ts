@@ -90,6 +90,17 @@ export {
   queryKpis,
 } from './kpis.query.ts';
 export {
+  createRejectionRecorder,
+  LIVE_LIMIT,
+  type LiveAnswer,
+  type LiveTouchpoint,
+  queryLive,
+  type RecentRejection,
+  type RejectionRecorder,
+  type RejectionRecorderOptions,
+  rejectionExcerpt,
+} from './live.ts';
+export {
   DEFAULT_MIGRATIONS_DIR,
   loadMigrations,
   MIGRATIONS_TABLE,

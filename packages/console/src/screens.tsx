@@ -47,6 +47,7 @@ export const SCREENS: readonly Screen[] = [
     nav: false,
     component: lazyScreen(() => import('./Customer.tsx'), 'Customer'),
   },
+  { path: '/live', title: 'Live', nav: true, component: lazyScreen(() => import('./Live.tsx'), 'Live') },
 ];
 
 /** The screen of `path` and its parameters, or undefined for a path no screen has. */

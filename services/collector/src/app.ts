@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ProjectDirectory } from '@waymark/clickhouse';
+import { type ProjectDirectory, type RejectionRecorder, rejectionExcerpt } from '@waymark/clickhouse';
 import { MAX_REQUEST_BYTES, WIRE_EVENT_TYPES, WireBatch, type WireEventType } from '@waymark/events';
 import { type ConnectionTimeouts, createServiceApp } from '@waymark/http';
 import type { Logger } from '@waymark/logger';
@@ -36,7 +36,11 @@ export interface CollectorDeps {
   now?: () => number;
   /** The waymark.js route; without a bundle it answers `SDK_NOT_BUILT`. */
   sdk?: SdkRouteOptions;
+  /** Where per-event rejections go for the console's Live screen (fire-and-forget). */
+  rejections?: Pick<RejectionRecorder, 'record'>;
 }
+
+const textOf = (value: unknown) => (typeof value === 'string' ? value : null);
 
 type Body = Record<string, unknown>;
 
@@ -169,6 +173,25 @@ export function buildCollectorApp(deps: CollectorDeps): FastifyInstance {
         : Number.POSITIVE_INFINITY;
     const { touchpoints, rejected } = ingestEvents(events, facts, { context: batchContext, type }, bodyBytes);
     metrics.events.inc({ outcome: 'rejected' }, rejected.length);
+    if (rejected.length > 0) {
+      deps.rejections?.record(
+        rejected.map((rejection) => {
+          const raw = events[rejection.index];
+          const fields = (raw !== null && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+          return {
+            projectId: project.projectId,
+            at: facts.receivedAt,
+            source: 'collector',
+            code: 'INVALID_EVENT',
+            message: rejection.errors.join('; '),
+            type: type ?? textOf(fields.type),
+            event: textOf(fields.event) ?? textOf(fields.name),
+            messageId: rejection.messageId,
+            excerpt: rejectionExcerpt(raw),
+          };
+        }),
+      );
+    }
 
     if (type !== undefined && rejected.length > 0) {
       throw collectorProblem('INVALID_EVENT', rejected[0]?.errors.join('; '), { extra: { rejected } });

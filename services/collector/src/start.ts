@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { createProjectDirectory } from '@waymark/clickhouse';
+import { createProjectDirectory, createRejectionRecorder } from '@waymark/clickhouse';
 import { TOPICS } from '@waymark/kafka';
 import type { Logger } from '@waymark/logger';
 import { type Kafka, Partitioners } from 'kafkajs';
@@ -53,8 +53,10 @@ export async function startCollector(deps: {
   const sdkBundle = await loadSdkBundle(sdkFile);
   if (!sdkBundle) logger.warn({ file: sdkFile }, 'waymark.js is not built: /sdk/waymark.js answers 503');
 
+  const rejections = createRejectionRecorder(clickhouse, { logger });
   const app = buildCollectorApp({
     logger,
+    rejections,
     publisher: kafkaReadiness.observe(
       createKafkaPublisher({ producer, topic: TOPICS.events, timeoutMs: env.COLLECTOR_PUBLISH_TIMEOUT }),
     ),
@@ -82,6 +84,7 @@ export async function startCollector(deps: {
     url,
     async close() {
       await app.close();
+      await rejections.close();
       projects.close();
       kafkaReadiness.close();
       await admin.disconnect();

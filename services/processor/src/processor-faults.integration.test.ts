@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { createRejectionRecorder, queryLive, type RejectionRecorder } from '@waymark/clickhouse';
 import { decodeStageTransition, decodeTouchpoint, encodeTouchpoint, touchpointOf } from '@waymark/events';
 import { TOPICS } from '@waymark/kafka';
 import {
@@ -115,9 +116,11 @@ async function readTopic<T>(
 function startTestProcessor(
   metrics: ProcessorMetrics,
   rulesetFor: (projectId: string) => typeof DEFAULT_COMPILED_RULESET = () => DEFAULT_COMPILED_RULESET,
+  rejections?: RejectionRecorder,
 ): RunningProcessor {
   return startProcessor({
     kafka,
+    ...(rejections === undefined ? {} : { rejections }),
     producer,
     clickhouse: ch.client,
     rulesetFor,
@@ -141,7 +144,8 @@ function startTestProcessor(
 describe('a record the store refuses', () => {
   it('is dead-lettered with the store error while every other record lands once and the partition moves on', async () => {
     const projectId = uniqueProjectId('poison');
-    const processor = startTestProcessor(createProcessorMetrics());
+    const rejections = createRejectionRecorder(ch.client, { logger: testLogger('rejections') });
+    const processor = startTestProcessor(createProcessorMetrics(), undefined, rejections);
     try {
       const valid = Array.from({ length: 12 }, (_, i) => `valid-${String(i).padStart(2, '0')}`);
       // Both pass the Avro schema (timestamps are longs), neither fits ClickHouse's DateTime64(3).
@@ -194,8 +198,18 @@ describe('a record the store refuses', () => {
         ),
       );
       expect(processor.health()).toEqual({ consumer: true, store: true, progress: true });
+      // The Live screen lists them for their project, with the store's reason.
+      await eventually(async () => {
+        const live = await queryLive(ch.client, { projectId });
+        expect(live.rejections.map((r) => [r.source, r.code, r.messageId]).sort()).toEqual([
+          ['processor', STORE_REJECTED, 'bad-far-future'],
+          ['processor', STORE_REJECTED, 'bad-sent-before-1970'],
+        ]);
+        for (const r of live.rejections) expect(r.message).toContain('CANNOT_PARSE_DATETIME (code 41)');
+      });
     } finally {
       await processor.stop();
+      await rejections.close();
     }
   });
 });

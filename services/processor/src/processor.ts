@@ -5,7 +5,9 @@ import {
   linkIdentities,
   lookupCustomerStages,
   type RefusedData,
+  type RejectionRecorder,
   refusedDataOf,
+  rejectionExcerpt,
   type StoredTouchpoint,
 } from '@waymark/clickhouse';
 import type { StageTransition } from '@waymark/events';
@@ -47,6 +49,8 @@ export interface ProcessorDeps {
   logger: Logger;
   metrics: ProcessorMetrics;
   options: ProcessorOptions;
+  /** Where touchpoints the store refuses are shown to their project (the console's Live screen). */
+  rejections?: Pick<RejectionRecorder, 'record'>;
 }
 
 export interface RunningProcessor {
@@ -159,10 +163,27 @@ export function startProcessor(deps: ProcessorDeps): RunningProcessor {
         ),
       refusedDataOf,
     );
-    return {
-      transitions: written.flat(),
-      refused: refused.map(({ item, refusal }) => storeRejected(sources[item.index] as KafkaRecord, refusal)),
-    };
+    const letters = refused.map(({ item, refusal }) =>
+      storeRejected(sources[item.index] as KafkaRecord, refusal),
+    );
+    // Only these dead letters have a known project: a record that does not decode names none.
+    deps.rejections?.record(
+      refused.map(({ item }, i) => {
+        const { touchpoint } = item.stored;
+        return {
+          projectId: touchpoint.projectId,
+          at: Date.now(),
+          source: 'processor',
+          code: STORE_REJECTED,
+          message: letters[i]?.detail ?? '',
+          type: touchpoint.type,
+          event: touchpoint.event ?? touchpoint.name ?? null,
+          messageId: touchpoint.messageId,
+          excerpt: rejectionExcerpt(touchpoint),
+        };
+      }),
+    );
+    return { transitions: written.flat(), refused: letters };
   };
 
   // Published only once stored, so a transition of a touchpoint the store refused never goes out. One

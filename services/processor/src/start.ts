@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { createRejectionRecorder } from '@waymark/clickhouse';
 import { DEFAULT_CONSUMER_GROUP_TIMING, TOPICS } from '@waymark/kafka';
 import type { Logger } from '@waymark/logger';
 import { type Kafka, Partitioners } from 'kafkajs';
@@ -30,8 +31,10 @@ export async function startProcessorService(deps: {
   await rulesets.refresh();
   // Not awaited: the group join can take a dead member's session timeout, and meanwhile the health
   // endpoint should answer (503, `consumer: false`) rather than refuse connections.
+  const rejections = createRejectionRecorder(clickhouse, { logger });
   const processor = startProcessor({
     kafka,
+    rejections,
     producer,
     clickhouse,
     rulesetFor: rulesets.forProject,
@@ -65,6 +68,7 @@ export async function startProcessorService(deps: {
     url,
     async close() {
       await processor.stop();
+      await rejections.close();
       rulesets.close();
       await producer.disconnect();
       await app.close();

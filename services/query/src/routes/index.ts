@@ -3,6 +3,7 @@ import { customFunnelRoutes } from './custom-funnels.ts';
 import { customerRoutes } from './customers.ts';
 import { flowDrilldownRoutes } from './flow-drilldown.ts';
 import { kpiRoutes } from './kpis.ts';
+import { liveRoutes } from './live.ts';
 import type { ServedRoute } from './route.ts';
 import { sessionRoutes } from './sessions.ts';
 import { stageFunnelRoutes } from './stage-funnel.ts';
@@ -18,4 +19,5 @@ export const API_ROUTES: readonly ServedRoute[] = [
   ...flowDrilldownRoutes,
   ...alertRuleRoutes,
   ...customFunnelRoutes,
+  ...liveRoutes,
 ];
