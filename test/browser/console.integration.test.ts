@@ -288,6 +288,45 @@ describe('the console', () => {
     await page.context().close();
   });
 
+  it('reaches every link, button and field of each screen with the keyboard alone', async () => {
+    const { page, seen } = await openPage();
+    await page.goto(`${stack.queryUrl}/`);
+    await signIn(page);
+    for (const path of ['/', '/trend', '/flow', '/bottlenecks', '/customers', '/live']) {
+      await page.goto(`${stack.queryUrl}${path}?from=${FROM}&to=${TO}`);
+      await page.locator('main table, main .empty, main [role="alert"]').first().waitFor();
+      // Everything a pointer can operate, and the scrolling tables, tagged so Tab's visits can be told apart.
+      const reachable = await page.$$eval(
+        'a[href], button:not([disabled]), input:not([type="hidden"]), select, textarea, [tabindex="0"]',
+        (elements) =>
+          elements.map((element, i) => {
+            element.setAttribute('data-reach', String(i));
+            return i;
+          }),
+      );
+      const visited = new Set<string>();
+      await page.locator('body').focus();
+      // Charts may hold focus stops of their own, hence room for more presses than tagged elements.
+      for (let i = 0; i < 2 * reachable.length + 10 && visited.size < reachable.length; i++) {
+        await page.keyboard.press('Tab');
+        const at = await page.evaluate(() => document.activeElement?.getAttribute('data-reach') ?? null);
+        if (at !== null) visited.add(at);
+      }
+      const missed = await page.$$eval(
+        '[data-reach]',
+        (elements, seenIds) =>
+          elements
+            .filter((element) => !seenIds.includes(element.getAttribute('data-reach') ?? ''))
+            .map((element) => element.outerHTML.slice(0, 120)),
+        [...visited],
+      );
+      expect(missed, path).toEqual([]);
+      expect(visited.size, path).toBe(reachable.length);
+    }
+    expect(seen.errors.filter((e) => !e.includes('400'))).toEqual([]);
+    await page.context().close();
+  });
+
   it('keeps the API key out of every URL and off the page after sign-out', async () => {
     const { page, seen } = await openPage();
     await page.goto(`${stack.queryUrl}/`);
