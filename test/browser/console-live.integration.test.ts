@@ -69,7 +69,7 @@ describe('the Live screen', () => {
     await page.goto(`${stack.queryUrl}/live`);
     await signIn(page, project);
     await page.getByRole('heading', { name: 'Nothing has arrived yet' }).waitFor();
-    await poll(() => page.locator('.empty').textContent()).toContain('curl -u WRITE_KEY:');
+    await poll(() => page.locator('.empty').textContent()).toContain(`curl -u ${project.writeKey}:`);
     await screenshot(page, 'live-empty');
     expect(await seriousViolations(page)).toEqual([]);
 

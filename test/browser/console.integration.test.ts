@@ -183,7 +183,8 @@ describe('the console', () => {
     await signIn(page);
     const empty = page.getByRole('heading', { name: 'No customers entered the journey in this range' });
     await empty.waitFor();
-    await poll(() => page.locator('.empty').textContent()).toContain('curl -u WRITE_KEY:');
+    await poll(() => page.locator('.empty').textContent()).toContain(`curl -u ${project.writeKey}:`);
+    expect(await page.locator('.empty').textContent()).toContain(`data-write-key="${project.writeKey}"`);
     await screenshot(page, 'journey-empty');
     expect(await seriousViolations(page)).toEqual([]);
 

@@ -12,6 +12,7 @@ import { getCustomer, getCustomerModel, getSegments, listCustomers, putCustomerM
 import { getBottlenecks, getCustomerTimeline, getStageFlow, getStageFunnelCustomers } from './flow.ts';
 import { getKpis, getRetention } from './kpis.ts';
 import { getLive } from './live.ts';
+import { getProject } from './projects.ts';
 import type { RouteContract } from './route-contract.ts';
 import { listSessions } from './sessions.ts';
 import { getStageFunnel, getStageFunnelTrend } from './stage-funnel.ts';
@@ -25,6 +26,7 @@ export * from './kpis.ts';
 export * from './live.ts';
 export { operationPaths } from './openapi.ts';
 export * from './problems.ts';
+export * from './projects.ts';
 export * from './request-fields.ts';
 export * from './route-contract.ts';
 export * from './sessions.ts';
@@ -34,6 +36,7 @@ export { type TimelinePosition, timelineCursor } from './timeline-cursor.ts';
 
 /** Every route of the query API, in the order the OpenAPI document lists them. */
 export const QUERY_ROUTES = [
+  getProject,
   getStageFunnel,
   getStageFunnelTrend,
   listCustomers,

@@ -121,7 +121,14 @@ export {
   readProjectDocument,
   type StoredProjectDocument,
 } from './project-documents.ts';
-export { hashApiKey, listProjects, type Project, type ProjectInput, upsertProject } from './projects.ts';
+export {
+  getProject,
+  hashApiKey,
+  listProjects,
+  type Project,
+  type ProjectInput,
+  upsertProject,
+} from './projects.ts';
 export { createRefreshing, type Refreshing } from './refreshing.ts';
 export { REFUSED_DATA_CODES, type RefusedData, refusedDataOf } from './refused-data.ts';
 export { queryRetention, type RetentionCohort, type RetentionQuery } from './retention.query.ts';

@@ -69,6 +69,11 @@ export function listProjects(client: ClickHouseClient): Promise<Project[]> {
   return selectProjects(client);
 }
 
+/** One project, or undefined when there is none of that id. */
+export async function getProject(client: ClickHouseClient, projectId: string): Promise<Project | undefined> {
+  return (await selectProjects(client, projectId))[0];
+}
+
 async function selectProjects(client: ClickHouseClient, projectId?: string): Promise<Project[]> {
   // FINAL: the table is small, and a project updated twice must read once, also before merges.
   const { sql, params } = buildQuery(

@@ -1,5 +1,6 @@
+import type { getProject } from '@waymark/api-contract';
 import type { ReactNode } from 'react';
-import { ApiProblem } from './api.ts';
+import { ApiProblem, useRoute } from './api.ts';
 import { formatDuration } from './format.ts';
 import { useSession } from './session.ts';
 
@@ -41,23 +42,28 @@ export function TableScroll({ label, children }: { label: string; children: Reac
   );
 }
 
-/** What an empty project needs: the snippet to embed and a first touchpoint to send. */
+/**
+ * What an empty project needs: the snippet to embed and a first touchpoint to send, with the project's
+ * public write key (a placeholder until it has loaded, or if it cannot be read).
+ */
 export function EmptyProject({ heading }: { heading: string }) {
   const { projectId } = useSession();
+  const project = useRoute<typeof getProject>('/v1/projects/:projectId', new URLSearchParams());
+  const writeKey = project.data?.writeKey ?? 'WRITE_KEY';
   const collector = `${window.location.protocol}//${window.location.hostname}:8080`;
   return (
     <section className="empty">
       <h2>{heading}</h2>
       <p>
-        Embed the snippet in your site with the project's write key (<code>waymark start</code> prints it; the
-        collector listens on port 8080 by default):
+        Embed the snippet in your site; it carries the project's public write key (the collector listens on
+        port 8080 by default):
       </p>
       <pre>
-        <code>{`<script src="${collector}/sdk/waymark.js" data-write-key="WRITE_KEY" async></script>`}</code>
+        <code>{`<script src="${collector}/sdk/waymark.js" data-write-key="${writeKey}" async></script>`}</code>
       </pre>
       <p>or send a first touchpoint with curl:</p>
       <pre>
-        <code>{`curl -u WRITE_KEY: ${collector}/v1/track -H 'content-type: application/json' \\
+        <code>{`curl -u ${writeKey}: ${collector}/v1/track -H 'content-type: application/json' \\
   -d '{"event":"Product Viewed","anonymousId":"visitor-1"}'`}</code>
       </pre>
       <p>

@@ -40,6 +40,24 @@ const funnel = (projectId: string, query: string, apiKey?: string) =>
   });
 
 describe('query API', () => {
+  it("answers the project's public write key to its own API key only, never the API key", async () => {
+    const get = (apiKey?: string) =>
+      app.inject({
+        method: 'GET',
+        url: '/v1/projects/shop_a',
+        headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
+      });
+    const own = await get('sk_shop_a_secret');
+    expect(own.statusCode).toBe(200);
+    expect(own.json()).toMatchObject({ projectId: 'shop_a', writeKey: 'wk_shop_a', allowedOrigins: [] });
+    expect(own.body).not.toContain(hashApiKey('sk_shop_a_secret'));
+    expect(Object.keys(own.json()).sort()).toEqual(
+      ['allowedOrigins', 'createdAt', 'name', 'projectId', 'updatedAt', 'writeKey'].sort(),
+    );
+    expect((await get('sk_shop_b_secret')).statusCode).toBe(403);
+    expect((await get()).statusCode).toBe(401);
+  });
+
   it('answers an empty project with seven zero stages', async () => {
     const r = await funnel('shop_a', 'from=2026-01-01&to=2026-02-01', 'sk_shop_a_secret');
     expect(r.statusCode).toBe(200);

@@ -4,6 +4,7 @@ import { customerRoutes } from './customers.ts';
 import { flowDrilldownRoutes } from './flow-drilldown.ts';
 import { kpiRoutes } from './kpis.ts';
 import { liveRoutes } from './live.ts';
+import { projectRoutes } from './projects.ts';
 import type { ServedRoute } from './route.ts';
 import { sessionRoutes } from './sessions.ts';
 import { stageFunnelRoutes } from './stage-funnel.ts';
@@ -11,6 +12,7 @@ import { stageRuleRoutes } from './stage-rules.ts';
 
 /** The route table: every contract of @waymark/api-contract with its handler; app.ts registers them. */
 export const API_ROUTES: readonly ServedRoute[] = [
+  ...projectRoutes,
   ...stageFunnelRoutes,
   ...customerRoutes,
   ...kpiRoutes,
