@@ -274,13 +274,20 @@ function validRequests(route: Route): string[] {
     base,
     ...query.flatMap((p) => queryValues(p).map((v) => new Map([...base, [p.name, v]]))),
   ];
-  // At most 400 KPI periods (docs/analytics/kpis.md): the whole store's range is asked by year.
-  const byYear = query.some((p) => p.name === 'interval' && p.schema?.enum?.includes('year'));
+  // At most 400 calendar periods (docs/analytics/kpis.md): the whole store's range is asked by year, and
+  // where a route has no years (the funnel trend), 400 months from either end of it.
+  const interval = query.find((p) => p.name === 'interval');
+  const byYear = interval?.schema?.enum?.includes('year') ?? false;
   return paths.flatMap((path) =>
     variants.map((params) => {
       const search = new URLSearchParams([...params]);
-      if (byYear && (params.get('from') === '1900-01-01' || params.get('to') === '2300-01-01'))
-        search.set('interval', 'year');
+      const wide = params.get('from') === '1900-01-01' || params.get('to') === '2300-01-01';
+      if (wide && byYear) search.set('interval', 'year');
+      else if (wide && interval) {
+        search.set('interval', 'month');
+        if (params.get('from') === '1900-01-01') search.set('to', '1933-01-01');
+        else search.set('from', '2267-01-01');
+      }
       return `${path.replace('{projectId}', projectId)}?${search}`;
     }),
   );

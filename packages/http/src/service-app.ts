@@ -6,6 +6,7 @@ import Fastify, {
   type FastifyHttpOptions,
   type FastifyInstance,
   type FastifyReply,
+  type FastifyRequest,
   LogController,
 } from 'fastify';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
@@ -61,6 +62,12 @@ export interface ServiceAppOptions {
   /** The code for a request fastify itself refused (bad JSON, bad content length…). */
   invalidRequestCode: string;
   connectionTimeouts?: ConnectionTimeouts;
+  /**
+   * The service's own answer for a path no route has (the query service's console pages), or undefined
+   * for the 404 problem. A not-found handler rather than a wildcard route: a wildcard would also take the
+   * paths whose parameter is too long, which must stay 414.
+   */
+  notFound?: (request: FastifyRequest, reply: FastifyReply) => FastifyReply | undefined;
 }
 
 /**
@@ -151,8 +158,10 @@ export function createServiceApp(options: ServiceAppOptions): FastifyInstance {
       void reply.header('retry-after', String(answer.retryAfterSeconds));
     return reply.status(answer.status).type('application/problem+json').send(answer.toProblem());
   });
-  app.setNotFoundHandler((_request, reply) =>
-    reply.status(404).type('application/problem+json').send(problem('NOT_FOUND').toProblem()),
+  app.setNotFoundHandler(
+    (request, reply) =>
+      options.notFound?.(request, reply) ??
+      reply.status(404).type('application/problem+json').send(problem('NOT_FOUND').toProblem()),
   );
   // While draining, answers close their connection: otherwise a keep-alive socket that goes idle after
   // close() began would hold the shutdown open for the whole keep-alive timeout (72 s in fastify).

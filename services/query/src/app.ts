@@ -5,7 +5,7 @@ import type { Logger } from '@waymark/logger';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { registerApiDocs } from './api-docs.ts';
 import { type ApiKeyOwner, checkApiKey } from './api-keys.ts';
-import { registerConsole } from './console.ts';
+import { type ConsolePages, registerConsole } from './console.ts';
 import { openApiDocument } from './openapi.ts';
 import { QUERY_ERRORS, queryProblem } from './problems.ts';
 import { API_ROUTES } from './routes/index.ts';
@@ -33,6 +33,8 @@ function bearer(request: FastifyRequest): string | undefined {
 
 /** The read API over ClickHouse; never listens (main.ts does), tests use `inject()`. */
 export function buildQueryApp(deps: QueryDeps): FastifyInstance {
+  // Registered below, with the console's routes; asked for every path no route has.
+  let consolePages: ConsolePages | undefined;
   const app = createServiceApp({
     name: 'query',
     logger: deps.logger,
@@ -41,6 +43,7 @@ export function buildQueryApp(deps: QueryDeps): FastifyInstance {
     // A customer key of 600 characters, each percent-encoded as up to 12 (a 4-byte UTF-8 character).
     maxParamLength: 600 * 12,
     readiness: () => ({ projects: deps.isReady?.() ?? true }),
+    notFound: (request, reply) => consolePages?.(request, reply),
   });
 
   const authorize = async (request: FastifyRequest): Promise<string> => {
@@ -58,7 +61,7 @@ export function buildQueryApp(deps: QueryDeps): FastifyInstance {
   for (const route of API_ROUTES) route.register(app, { clickhouse: deps.clickhouse, authorize });
   app.get('/openapi.json', async () => openApiDocument());
   registerApiDocs(app);
-  registerConsole(app, deps.consoleDir);
+  consolePages = registerConsole(app, deps.consoleDir);
   if (deps.signInLinks) registerSignInLinks(app, deps.signInLinks);
   return app;
 }

@@ -39,7 +39,8 @@ describe('the console at /', () => {
 
   it("serves index.html for a page request to any of the console's own paths, never for the API's", async () => {
     const app = Fastify();
-    registerConsole(app, builtConsole());
+    const pages = registerConsole(app, builtConsole());
+    app.setNotFoundHandler((request, reply) => pages(request, reply) ?? reply.code(404).send());
     const page = { accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8' };
     for (const url of ['/flow', '/customers/u%3A42?from=2025-01-01', '/no/such/screen']) {
       const answer = await app.inject({ url, headers: page });

@@ -22,6 +22,9 @@ export const CONSOLE_NOT_BUILT =
   'Run `pnpm --filter @waymark/console build` (or `pnpm build`, or `make start`) and restart the query service.\n' +
   'The API itself is served as usual: /v1, /openapi.json, /docs.\n';
 
+/** The console's answer for a path no route has, or undefined when it is not a console page. */
+export type ConsolePages = (request: FastifyRequest, reply: FastifyReply) => FastifyReply | undefined;
+
 interface ConsoleFiles {
   readonly index: Buffer;
   /** Content-hashed file names under /assets, read once at startup. */
@@ -50,9 +53,9 @@ function readConsole(dir: string): ConsoleFiles | undefined {
  * is revalidated on every load, so a new build is picked up at once; the assets' names change with their
  * content, so they are cached for a year. Unbuilt, `/` says how to build it (503, plain text).
  */
-export function registerConsole(app: FastifyInstance, dir: string = DEFAULT_CONSOLE_DIR): void {
+export function registerConsole(app: FastifyInstance, dir: string = DEFAULT_CONSOLE_DIR): ConsolePages {
   const files = readConsole(dir);
-  const page = async (_request: FastifyRequest, reply: FastifyReply) => {
+  const page = (reply: FastifyReply): FastifyReply => {
     if (!files) {
       return reply
         .code(503)
@@ -68,17 +71,7 @@ export function registerConsole(app: FastifyInstance, dir: string = DEFAULT_CONS
       .header('referrer-policy', 'no-referrer')
       .send(files.index);
   };
-  app.get('/', page);
-  // The console's other screens are paths of its own (/flow, /customers/u:42 …): a browser opening one
-  // gets the console, which decides what the path shows. The API's paths and anything but a page
-  // request keep their 404.
-  app.get('/*', async (request, reply) => {
-    const wantsPage = request.headers.accept?.includes('text/html') ?? false;
-    if (!wantsPage || request.url.startsWith('/v1/') || request.url.startsWith('/assets/')) {
-      return reply.callNotFound();
-    }
-    return page(request, reply);
-  });
+  app.get('/', async (_request, reply) => page(reply));
   app.get<{ Params: { name: string } }>('/assets/:name', async (request, reply) => {
     const asset = files?.assets.get(request.params.name);
     if (!asset) return reply.callNotFound();
@@ -88,4 +81,13 @@ export function registerConsole(app: FastifyInstance, dir: string = DEFAULT_CONS
       .header('x-content-type-options', 'nosniff')
       .send(asset.body);
   });
+  // The console's other screens are paths of its own (/flow, /customers/u:42 …): a browser opening one
+  // gets the console, which decides what the path shows. The API's paths and anything but a page request
+  // keep their 404. The app's not-found handler asks this (see ServiceAppOptions.notFound).
+  return (request, reply) => {
+    if (request.method !== 'GET' || !(request.headers.accept?.includes('text/html') ?? false))
+      return undefined;
+    if (request.url.startsWith('/v1/') || request.url.startsWith('/assets/')) return undefined;
+    return page(reply);
+  };
 }
