@@ -10,6 +10,7 @@ import {
   type TestProject,
   usePipeline,
 } from './support/pipeline.ts';
+import { DAY, HOUR, MINUTE, STAGE_EVENTS } from './support/population.ts';
 
 /*
  * Conversion over time (GET /funnel/stages/trend) against the reference stage funnel of each period's
@@ -20,23 +21,9 @@ import {
 const stack = usePipeline();
 let project: TestProject;
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
 /** A Wednesday, so weeks (Monday to Sunday) cut the range. */
 const T0 = Date.UTC(2025, 4, 7);
 const RANGE_DAYS = 12;
-/** Event names the default ruleset stages 1 … 7 (index 0 matches no rule). */
-const STAGE_EVENTS = [
-  'Help Viewed',
-  'Promotion Viewed',
-  'Product Viewed',
-  'Products Compared',
-  'Product Added',
-  'Order Completed',
-  'Product Used',
-  'Product Shared',
-];
 
 function generate(shoppers: number, seed: number) {
   const random = seededRandom(seed);

@@ -17,6 +17,7 @@ import {
   type TestProject,
   usePipeline,
 } from './support/pipeline.ts';
+import { DAY, HOUR, MINUTE, STAGE_EVENTS } from './support/population.ts';
 
 /*
  * The stage funnel through the whole pipeline (collector → Kafka → processor → ClickHouse → query API): a
@@ -28,21 +29,8 @@ import {
 const stack = usePipeline();
 let project: TestProject;
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
 const T0 = Date.UTC(2025, 4, 1);
 /** Event names the default ruleset stages 1 … 7; 'Help Viewed' matches no rule. */
-const STAGE_EVENTS = [
-  'Help Viewed',
-  'Promotion Viewed',
-  'Product Viewed',
-  'Products Compared',
-  'Product Added',
-  'Order Completed',
-  'Product Used',
-  'Product Shared',
-];
 const SOURCES = ['google', 'newsletter', 'facebook'];
 const PLANS = ['free', 'pro'];
 const MODES = STAGE_FUNNEL_MODES;

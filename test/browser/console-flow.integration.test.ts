@@ -13,6 +13,7 @@ import {
   type TestProject,
   usePipeline,
 } from '../support/pipeline.ts';
+import { DAY, MINUTE, STAGE_EVENTS } from '../support/population.ts';
 import {
   expectCleanPage,
   launchConsoleBrowser,
@@ -35,23 +36,9 @@ const stack = usePipeline();
 let project: TestProject;
 let browser: Browser;
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
 const T0 = Date.UTC(2025, 4, 1);
 const FROM = '2025-05-01';
 const TO = '2025-05-08';
-/** Event names the default ruleset stages 1 … 7 (index 0 matches no rule). */
-const STAGE_EVENTS = [
-  'Help Viewed',
-  'Promotion Viewed',
-  'Product Viewed',
-  'Products Compared',
-  'Product Added',
-  'Order Completed',
-  'Product Used',
-  'Product Shared',
-];
 
 /**
  * Two cohorts: shoppers entering in the week before FROM (most of them go on to consideration) and in the
