@@ -1,10 +1,9 @@
 import { BarChart as BarSeries } from 'echarts/charts';
-import { AriaComponent, GridComponent, TooltipComponent } from 'echarts/components';
-import { init, use } from 'echarts/core';
-import { SVGRenderer } from 'echarts/renderers';
-import { useEffect, useRef } from 'react';
+import { GridComponent, TooltipComponent } from 'echarts/components';
+import { use } from 'echarts/core';
+import { useChart } from './chart.ts';
 
-use([BarSeries, GridComponent, TooltipComponent, AriaComponent, SVGRenderer]);
+use([BarSeries, GridComponent, TooltipComponent]);
 
 export interface Bar {
   readonly name: string;
@@ -13,39 +12,31 @@ export interface Bar {
 
 /** Horizontal bars, first bar on top, values with `unit` (a ranking's measure); the table has the figures. */
 export function BarChart({ bars, unit, label }: { bars: readonly Bar[]; unit: string; label: string }) {
-  const element = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (!element.current) return;
-    const dark = window.matchMedia('(prefers-color-scheme: dark)').matches;
-    const chart = init(element.current, dark ? 'dark' : undefined, { renderer: 'svg' });
-    const rounded = (value: number) => Math.round(value * 10) / 10;
-    chart.setOption({
-      backgroundColor: 'transparent',
-      animation: false,
-      aria: { enabled: true },
-      tooltip: { trigger: 'item', formatter: `{b}: {c} ${unit}` },
-      grid: { left: 8, right: 48, top: 8, bottom: 24, containLabel: true },
-      xAxis: { type: 'value', axisLabel: { formatter: `{value} ${unit}` } },
-      yAxis: { type: 'category', inverse: true, data: bars.map((b) => b.name) },
-      series: [
-        {
-          type: 'bar',
-          // A fall (a negative change) in the alert colour.
-          data: bars.map((b) => ({
-            value: rounded(b.value),
-            itemStyle: { color: b.value < 0 ? (dark ? '#ff9492' : '#a4001d') : dark ? '#6cb6ff' : '#0b5cad' },
-          })),
-          label: { show: true, position: 'right', formatter: `{c} ${unit}` },
-        },
-      ],
-    });
-    const resize = () => chart.resize();
-    window.addEventListener('resize', resize);
-    return () => {
-      window.removeEventListener('resize', resize);
-      chart.dispose();
-    };
-  }, [bars, unit]);
+  const element = useChart(
+    ({ dark }) => {
+      const rounded = (value: number) => Math.round(value * 10) / 10;
+      return {
+        tooltip: { trigger: 'item', formatter: `{b}: {c} ${unit}` },
+        grid: { left: 8, right: 48, top: 8, bottom: 24, containLabel: true },
+        xAxis: { type: 'value', axisLabel: { formatter: `{value} ${unit}` } },
+        yAxis: { type: 'category', inverse: true, data: bars.map((b) => b.name) },
+        series: [
+          {
+            type: 'bar',
+            // A fall (a negative change) in the alert colour.
+            data: bars.map((b) => ({
+              value: rounded(b.value),
+              itemStyle: {
+                color: b.value < 0 ? (dark ? '#ff9492' : '#a4001d') : dark ? '#6cb6ff' : '#0b5cad',
+              },
+            })),
+            label: { show: true, position: 'right', formatter: `{c} ${unit}` },
+          },
+        ],
+      };
+    },
+    [bars, unit],
+  );
   return (
     <div
       ref={element}

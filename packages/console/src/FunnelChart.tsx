@@ -1,11 +1,10 @@
 import { FunnelChart as FunnelSeries } from 'echarts/charts';
-import { AriaComponent, TooltipComponent } from 'echarts/components';
-import { init, use } from 'echarts/core';
-import { SVGRenderer } from 'echarts/renderers';
-import { useEffect, useRef } from 'react';
+import { TooltipComponent } from 'echarts/components';
+import { use } from 'echarts/core';
+import { useChart } from './chart.ts';
 
 // Only the parts drawn here, so the rest of ECharts stays out of the bundle.
-use([FunnelSeries, TooltipComponent, AriaComponent, SVGRenderer]);
+use([FunnelSeries, TooltipComponent]);
 
 export interface FunnelBar {
   readonly name: string;
@@ -14,16 +13,8 @@ export interface FunnelBar {
 
 /** The seven stages as an ECharts funnel; the table beside it carries the same figures for reading. */
 export function FunnelChart({ stages }: { stages: readonly FunnelBar[] }) {
-  const element = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (!element.current) return;
-    const dark = window.matchMedia('(prefers-color-scheme: dark)').matches;
-    const chart = init(element.current, dark ? 'dark' : undefined, { renderer: 'svg' });
-    chart.setOption({
-      backgroundColor: 'transparent',
-      // Drawn at once: the figures are what matters, and a screenshot never catches a half-drawn funnel.
-      animation: false,
-      aria: { enabled: true },
+  const element = useChart(
+    () => ({
       tooltip: { trigger: 'item', formatter: '{b}: {c} customers' },
       series: [
         {
@@ -45,14 +36,9 @@ export function FunnelChart({ stages }: { stages: readonly FunnelBar[] }) {
           data: stages.map((s) => ({ name: s.name, value: s.customers })),
         },
       ],
-    });
-    const resize = () => chart.resize();
-    window.addEventListener('resize', resize);
-    return () => {
-      window.removeEventListener('resize', resize);
-      chart.dispose();
-    };
-  }, [stages]);
+    }),
+    [stages],
+  );
   return (
     <div
       ref={element}

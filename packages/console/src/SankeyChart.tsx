@@ -1,10 +1,9 @@
 import { SankeyChart as SankeySeries } from 'echarts/charts';
-import { AriaComponent, TooltipComponent } from 'echarts/components';
-import { init, use } from 'echarts/core';
-import { SVGRenderer } from 'echarts/renderers';
-import { useEffect, useRef } from 'react';
+import { TooltipComponent } from 'echarts/components';
+import { use } from 'echarts/core';
+import { useChart } from './chart.ts';
 
-use([SankeySeries, TooltipComponent, AriaComponent, SVGRenderer]);
+use([SankeySeries, TooltipComponent]);
 
 export interface FlowLink {
   readonly source: string;
@@ -23,59 +22,49 @@ export const backNode = (stage: string) => `back to ${stage}`;
  * backwards from each stage, and the table beside it lists every link as the API answered it.
  */
 export function SankeyChart({ links }: { links: readonly FlowLink[] }) {
-  const element = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (!element.current) return;
-    const dark = window.matchMedia('(prefers-color-scheme: dark)').matches;
-    const chart = init(element.current, dark ? 'dark' : undefined, { renderer: 'svg' });
-    const alert = dark ? '#ff9492' : '#a4001d';
-    const drawn = links.map((link) => ({
-      source: link.source,
-      target: link.kind === 'regression' ? backNode(link.target) : link.target,
-      value: link.value,
-      ...(link.kind === 'regression' && { lineStyle: { color: alert, opacity: 0.35 } }),
-    }));
-    const names = [...new Set(drawn.flatMap((link) => [link.source, link.target]))];
-    // On a phone the nine columns do not fit side by side: the stages go top to bottom instead.
-    const narrow = element.current.clientWidth < 600;
-    chart.setOption({
-      backgroundColor: 'transparent',
-      animation: false,
-      aria: { enabled: true },
-      tooltip: { trigger: 'item', formatter: '{b}: {c} transitions' },
-      series: [
-        {
-          type: 'sankey',
-          orient: narrow ? 'vertical' : 'horizontal',
-          // Left-aligned, a "back to" node sits in the column after the stage its regressions leave.
-          nodeAlign: 'left',
-          ...(narrow ? { top: 8, bottom: 24, left: 8, right: 8 } : { left: 8, right: 120 }),
-          nodeGap: 10,
-          emphasis: { focus: 'adjacency' },
-          lineStyle: { color: 'gradient', opacity: 0.4 },
-          label: {
-            color: dark ? '#e6edf3' : '#1b1f24',
-            ...(narrow && { position: 'bottom', fontSize: 10 }),
+  const element = useChart(
+    ({ dark, width }) => {
+      const alert = dark ? '#ff9492' : '#a4001d';
+      const drawn = links.map((link) => ({
+        source: link.source,
+        target: link.kind === 'regression' ? backNode(link.target) : link.target,
+        value: link.value,
+        ...(link.kind === 'regression' && { lineStyle: { color: alert, opacity: 0.35 } }),
+      }));
+      const names = [...new Set(drawn.flatMap((link) => [link.source, link.target]))];
+      // On a phone the nine columns do not fit side by side: the stages go top to bottom instead.
+      const narrow = width < 600;
+      return {
+        tooltip: { trigger: 'item', formatter: '{b}: {c} transitions' },
+        series: [
+          {
+            type: 'sankey',
+            orient: narrow ? 'vertical' : 'horizontal',
+            // Left-aligned, a "back to" node sits in the column after the stage its regressions leave.
+            nodeAlign: 'left',
+            ...(narrow ? { top: 8, bottom: 24, left: 8, right: 8 } : { left: 8, right: 120 }),
+            nodeGap: 10,
+            emphasis: { focus: 'adjacency' },
+            lineStyle: { color: 'gradient', opacity: 0.4 },
+            label: {
+              color: dark ? '#e6edf3' : '#1b1f24',
+              ...(narrow && { position: 'bottom', fontSize: 10 }),
+            },
+            data: names.map((name) => ({
+              name,
+              ...(name.startsWith('back to ') && {
+                itemStyle: { color: alert },
+                // Beside the stages' labels there is no room for the words on a phone (the tooltip has them).
+                ...(narrow && { label: { formatter: '↩' } }),
+              }),
+            })),
+            links: drawn,
           },
-          data: names.map((name) => ({
-            name,
-            ...(name.startsWith('back to ') && {
-              itemStyle: { color: alert },
-              // Beside the stages' labels there is no room for the words on a phone (the tooltip has them).
-              ...(narrow && { label: { formatter: '↩' } }),
-            }),
-          })),
-          links: drawn,
-        },
-      ],
-    });
-    const resize = () => chart.resize();
-    window.addEventListener('resize', resize);
-    return () => {
-      window.removeEventListener('resize', resize);
-      chart.dispose();
-    };
-  }, [links]);
+        ],
+      };
+    },
+    [links],
+  );
   return (
     <div
       ref={element}

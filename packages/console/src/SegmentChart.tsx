@@ -1,11 +1,10 @@
 import { BarChart } from 'echarts/charts';
-import { AriaComponent, GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
-import { init, use } from 'echarts/core';
-import { SVGRenderer } from 'echarts/renderers';
-import { useEffect, useRef } from 'react';
+import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
+import { use } from 'echarts/core';
+import { useChart } from './chart.ts';
 
 // Only the parts drawn here; this module loads only when a breakdown is asked for.
-use([BarChart, GridComponent, LegendComponent, TooltipComponent, AriaComponent, SVGRenderer]);
+use([BarChart, GridComponent, LegendComponent, TooltipComponent]);
 
 export interface SegmentBars {
   readonly name: string;
@@ -21,29 +20,17 @@ export function SegmentChart({
   stages: readonly string[];
   segments: readonly SegmentBars[];
 }) {
-  const element = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (!element.current) return;
-    const dark = window.matchMedia('(prefers-color-scheme: dark)').matches;
-    const chart = init(element.current, dark ? 'dark' : undefined, { renderer: 'svg' });
-    chart.setOption({
-      backgroundColor: 'transparent',
-      animation: false,
-      aria: { enabled: true },
+  const element = useChart(
+    () => ({
       tooltip: { trigger: 'axis' },
       legend: { type: 'scroll', top: 0 },
       grid: { top: 40, left: 8, right: 8, bottom: 8, containLabel: true },
       xAxis: { type: 'category', data: stages, axisLabel: { interval: 0, rotate: 30 } },
       yAxis: { type: 'value', minInterval: 1 },
       series: segments.map((s) => ({ type: 'bar', name: s.name, data: s.customers })),
-    });
-    const resize = () => chart.resize();
-    window.addEventListener('resize', resize);
-    return () => {
-      window.removeEventListener('resize', resize);
-      chart.dispose();
-    };
-  }, [stages, segments]);
+    }),
+    [stages, segments],
+  );
   return (
     <div
       ref={element}

@@ -1,10 +1,9 @@
 import { LineChart } from 'echarts/charts';
-import { AriaComponent, GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
-import { init, use } from 'echarts/core';
-import { SVGRenderer } from 'echarts/renderers';
-import { useEffect, useRef } from 'react';
+import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
+import { use } from 'echarts/core';
+import { useChart } from './chart.ts';
 
-use([LineChart, GridComponent, LegendComponent, TooltipComponent, AriaComponent, SVGRenderer]);
+use([LineChart, GridComponent, LegendComponent, TooltipComponent]);
 
 export interface TrendLine {
   readonly name: string;
@@ -14,29 +13,17 @@ export interface TrendLine {
 
 /** Each stage's conversion from start per period of entry; the table beside it has the same figures. */
 export function TrendChart({ periods, lines }: { periods: readonly string[]; lines: readonly TrendLine[] }) {
-  const element = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (!element.current) return;
-    const dark = window.matchMedia('(prefers-color-scheme: dark)').matches;
-    const chart = init(element.current, dark ? 'dark' : undefined, { renderer: 'svg' });
-    chart.setOption({
-      backgroundColor: 'transparent',
-      animation: false,
-      aria: { enabled: true },
+  const element = useChart(
+    () => ({
       tooltip: { trigger: 'axis', valueFormatter: (v: number) => `${(v * 100).toFixed(1)}%` },
       legend: { top: 0, type: 'scroll' },
       grid: { left: 48, right: 16, top: 40, bottom: 32 },
       xAxis: { type: 'category', data: periods },
       yAxis: { type: 'value', min: 0, max: 1, axisLabel: { formatter: (v: number) => `${v * 100}%` } },
       series: lines.map((line) => ({ type: 'line', name: line.name, data: line.values, symbolSize: 5 })),
-    });
-    const resize = () => chart.resize();
-    window.addEventListener('resize', resize);
-    return () => {
-      window.removeEventListener('resize', resize);
-      chart.dispose();
-    };
-  }, [periods, lines]);
+    }),
+    [periods, lines],
+  );
   return (
     <div
       ref={element}
