@@ -3,7 +3,15 @@ import { useRoute } from './api.ts';
 import { BarChart } from './BarChart.tsx';
 import { formatCount, formatDuration, formatPercent } from './format.ts';
 import { hrefOf, navigate, useLocation } from './router.tsx';
-import { Duration, EmptyProject, Loading, ProblemView, TableScroll } from './ui.tsx';
+import {
+  Duration,
+  EmptyProject,
+  Loading,
+  ProblemView,
+  RangeFields,
+  SelectOptions,
+  TableScroll,
+} from './ui.tsx';
 import { lastThirtyDays, readSearch } from './url-state.ts';
 
 type Answer = RouteResponse<typeof getBottlenecks>;
@@ -64,22 +72,13 @@ function Controls({
 }) {
   const field = (name: keyof BottlenecksState) => (event: { target: { value: string } }) =>
     onChange({ ...state, [name]: event.target.value });
-  const options = (values: Record<string, string>, current: string) =>
-    [...Object.entries(values), ...(current in values ? [] : [[current, current]])].map(([value, text]) => (
-      <option key={value} value={value}>
-        {text}
-      </option>
-    ));
   return (
     <form className="controls" aria-label="Bottleneck settings" onSubmit={(event) => event.preventDefault()}>
-      <label>
-        From
-        <input type="date" name="from" value={state.from} onChange={field('from')} />
-      </label>
-      <label>
-        To (exclusive)
-        <input type="date" name="to" value={state.to} onChange={field('to')} />
-      </label>
+      <RangeFields
+        from={state.from}
+        to={state.to}
+        onChange={(name, value) => onChange({ ...state, [name]: value })}
+      />
       <label>
         Window
         <input name="window" value={state.window} size={6} onChange={field('window')} />
@@ -87,13 +86,13 @@ function Controls({
       <label>
         Compare
         <select name="compare" value={state.compare} onChange={field('compare')}>
-          {options({ previous: 'previous period', none: 'nothing' }, state.compare)}
+          <SelectOptions values={{ previous: 'previous period', none: 'nothing' }} current={state.compare} />
         </select>
       </label>
       <label>
         Rank by
         <select name="rank" value={state.rank} onChange={field('rank')}>
-          {options(RANKS, state.rank)}
+          <SelectOptions values={RANKS} current={state.rank} />
         </select>
       </label>
     </form>

@@ -3,7 +3,7 @@ import { useRoute } from './api.ts';
 import { formatCount, formatDuration } from './format.ts';
 import { hrefOf, navigate, useLocation } from './router.tsx';
 import { SankeyChart } from './SankeyChart.tsx';
-import { EmptyProject, Loading, ProblemView, TableScroll } from './ui.tsx';
+import { EmptyProject, Loading, ProblemView, RangeFields, TableScroll } from './ui.tsx';
 import { lastThirtyDays, readSearch } from './url-state.ts';
 
 type StageFlow = RouteResponse<typeof getStageFlow>;
@@ -67,14 +67,11 @@ function Controls({
     onChange({ ...state, [name]: event.target.value, ...(name === 'breakdown' && { segment: '' }) });
   return (
     <form className="controls" aria-label="Flow settings" onSubmit={(event) => event.preventDefault()}>
-      <label>
-        From
-        <input type="date" name="from" value={state.from} onChange={field('from')} />
-      </label>
-      <label>
-        To (exclusive)
-        <input type="date" name="to" value={state.to} onChange={field('to')} />
-      </label>
+      <RangeFields
+        from={state.from}
+        to={state.to}
+        onChange={(name, value) => onChange({ ...state, [name]: value })}
+      />
       <label>
         Exit after
         <input name="exitAfter" value={state.exitAfter} size={6} onChange={field('exitAfter')} />

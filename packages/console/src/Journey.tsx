@@ -15,7 +15,15 @@ import {
 } from './journey-state.ts';
 import { droppedHref } from './links.ts';
 import { hrefOf, Link, navigate, useLocation } from './router.tsx';
-import { Duration, EmptyProject, Loading, ProblemView, TableScroll } from './ui.tsx';
+import {
+  Duration,
+  EmptyProject,
+  Loading,
+  ProblemView,
+  RangeFields,
+  SelectOptions,
+  TableScroll,
+} from './ui.tsx';
 
 type StageFunnel = RouteResponse<typeof getStageFunnel>;
 type Segments = NonNullable<StageFunnel['breakdown']>;
@@ -82,14 +90,11 @@ function Controls({ state, onChange }: { state: JourneyState; onChange: (next: J
     onChange({ ...state, [name]: event.target.value });
   return (
     <form className="controls" aria-label="Funnel settings" onSubmit={(event) => event.preventDefault()}>
-      <label>
-        From
-        <input type="date" name="from" value={state.from} onChange={field('from')} />
-      </label>
-      <label>
-        To (exclusive)
-        <input type="date" name="to" value={state.to} onChange={field('to')} />
-      </label>
+      <RangeFields
+        from={state.from}
+        to={state.to}
+        onChange={(name, value) => onChange({ ...state, [name]: value })}
+      />
       <label>
         Window
         <input name="window" value={state.window} size={6} onChange={field('window')} />
@@ -97,14 +102,7 @@ function Controls({ state, onChange }: { state: JourneyState; onChange: (next: J
       <label>
         Mode
         <select name="mode" value={state.mode} onChange={field('mode')}>
-          {MODES.map((mode) => (
-            <option key={mode} value={mode}>
-              {mode}
-            </option>
-          ))}
-          {!(MODES as readonly string[]).includes(state.mode) && (
-            <option value={state.mode}>{state.mode}</option>
-          )}
+          <SelectOptions values={MODES} current={state.mode} />
         </select>
       </label>
       <label>

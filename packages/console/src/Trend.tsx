@@ -5,7 +5,7 @@ import { formatCount, formatPercent } from './format.ts';
 import { journeySearch, MODES, readJourneyState } from './journey-state.ts';
 import { hrefOf, navigate, useLocation } from './router.tsx';
 import { TrendChart } from './TrendChart.tsx';
-import { EmptyProject, Loading, ProblemView, TableScroll } from './ui.tsx';
+import { EmptyProject, Loading, ProblemView, RangeFields, SelectOptions, TableScroll } from './ui.tsx';
 
 type Trend = RouteResponse<typeof getStageFunnelTrend>;
 
@@ -59,26 +59,17 @@ function TrendControls({ state, onChange }: { state: TrendState; onChange: (next
     (name: 'from' | 'to' | 'interval' | 'timezone' | 'window' | 'mode') =>
     (event: { target: { value: string } }) =>
       onChange({ ...state, [name]: event.target.value });
-  const options = (values: readonly string[], current: string) =>
-    [...values, ...(values.includes(current) ? [] : [current])].map((value) => (
-      <option key={value} value={value}>
-        {value}
-      </option>
-    ));
   return (
     <form className="controls" aria-label="Trend settings" onSubmit={(event) => event.preventDefault()}>
-      <label>
-        From
-        <input type="date" name="from" value={state.from} onChange={field('from')} />
-      </label>
-      <label>
-        To (exclusive)
-        <input type="date" name="to" value={state.to} onChange={field('to')} />
-      </label>
+      <RangeFields
+        from={state.from}
+        to={state.to}
+        onChange={(name, value) => onChange({ ...state, [name]: value })}
+      />
       <label>
         Per
         <select name="interval" value={state.interval} onChange={field('interval')}>
-          {options(INTERVALS, state.interval)}
+          <SelectOptions values={INTERVALS} current={state.interval} />
         </select>
       </label>
       <label>
@@ -92,7 +83,7 @@ function TrendControls({ state, onChange }: { state: TrendState; onChange: (next
       <label>
         Mode
         <select name="mode" value={state.mode} onChange={field('mode')}>
-          {options(MODES, state.mode)}
+          <SelectOptions values={MODES} current={state.mode} />
         </select>
       </label>
     </form>

@@ -72,3 +72,49 @@ export function EmptyProject({ heading }: { heading: string }) {
     </section>
   );
 }
+
+/** The entry range every cohort screen starts with: dates, `to` exclusive as the API reads it. */
+export function RangeFields({
+  from,
+  to,
+  onChange,
+}: {
+  from: string;
+  to: string;
+  onChange: (name: 'from' | 'to', value: string) => void;
+}) {
+  return (
+    <>
+      <label>
+        From
+        <input type="date" name="from" value={from} onChange={(e) => onChange('from', e.target.value)} />
+      </label>
+      <label>
+        To (exclusive)
+        <input type="date" name="to" value={to} onChange={(e) => onChange('to', e.target.value)} />
+      </label>
+    </>
+  );
+}
+
+/**
+ * A select's options: the known values (by value, or value → text), and the URL's value when it is none of
+ * them, so the select shows what is asked and the API's problem for it.
+ */
+export function SelectOptions({
+  values,
+  current,
+}: {
+  values: readonly string[] | Readonly<Record<string, string>>;
+  current: string;
+}) {
+  const known: Array<[string, string]> = Array.isArray(values)
+    ? values.map((v) => [v, v])
+    : Object.entries(values);
+  const all = known.some(([value]) => value === current) ? known : [...known, [current, current]];
+  return all.map(([value, text]) => (
+    <option key={value} value={value}>
+      {text}
+    </option>
+  ));
+}
