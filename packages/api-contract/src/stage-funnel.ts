@@ -146,7 +146,8 @@ const Entered = z.int().meta({
     'of them with a discovery touchpoint in ordered and strict modes, all of them in reached mode',
 });
 
-export const StageFunnelAnswer = z.object({
+/** What every stage funnel answer says it counted: the cohort as parsed. */
+const cohortAnswer = {
   projectId: z.string(),
   from: DateTime,
   to: DateTime,
@@ -155,6 +156,10 @@ export const StageFunnelAnswer = z.object({
   filters: z
     .record(z.string(), z.array(z.string()))
     .meta({ description: 'The entry filters applied, by dimension' }),
+};
+
+export const StageFunnelAnswer = z.object({
+  ...cohortAnswer,
   entered: Entered,
   stages: Stages,
   breakdown: z
@@ -210,14 +215,9 @@ export const StageFunnelTrendQuery = refusingUnknown(
 );
 
 export const StageFunnelTrendAnswer = z.object({
-  projectId: z.string(),
-  from: DateTime,
-  to: DateTime,
-  windowSeconds: z.int(),
-  mode: z.enum(STAGE_FUNNEL_MODES),
+  ...cohortAnswer,
   interval: z.enum(['day', 'week', 'month']),
   timezone: z.string(),
-  filters: z.record(z.string(), z.array(z.string())),
   periods: z.array(z.object({ start: DateTime, entered: Entered, stages: Stages })).meta({
     description: 'Every period overlapping [from, to), oldest first; the first and last may be partial',
   }),

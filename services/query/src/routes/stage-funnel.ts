@@ -1,61 +1,58 @@
-import { getStageFunnel, getStageFunnelTrend } from '@waymark/api-contract';
+import { getStageFunnel, getStageFunnelTrend, type StageFunnelQuery } from '@waymark/api-contract';
 import { queryStageFunnel, queryStageFunnelBreakdown, queryStageFunnelTrend } from '@waymark/clickhouse';
 import { currentCustomerModel } from '../customer-model.ts';
 import { route } from './route.ts';
 
+type Cohort = Pick<StageFunnelQuery, 'from' | 'to' | 'window' | 'mode' | 'filters'>;
+
+/** The cohort both funnel endpoints count, as the store reads it and as the answers repeat it. */
+const cohortOf = (projectId: string, query: Cohort) => ({
+  store: {
+    projectId,
+    from: query.from,
+    to: query.to,
+    windowSeconds: query.window,
+    mode: query.mode,
+    filters: query.filters,
+  },
+  answer: {
+    projectId,
+    from: query.from.toISOString(),
+    to: query.to.toISOString(),
+    windowSeconds: query.window,
+    mode: query.mode,
+    filters: query.filters,
+  },
+});
+
 export const stageFunnelRoutes = [
   route(getStageFunnel, async ({ projectId, query }, { clickhouse }) => {
-    const funnelQuery = {
-      projectId,
-      from: query.from,
-      to: query.to,
-      windowSeconds: query.window,
-      mode: query.mode,
-      filters: query.filters,
-    };
-    const funnel = await queryStageFunnel(clickhouse, funnelQuery);
+    const cohort = cohortOf(projectId, query);
+    const funnel = await queryStageFunnel(clickhouse, cohort.store);
     const breakdown =
       query.breakdown === undefined
         ? undefined
         : {
             dimension: query.breakdown,
             segments: await queryStageFunnelBreakdown(clickhouse, {
-              ...funnelQuery,
+              ...cohort.store,
               dimension: query.breakdown,
               model: (await currentCustomerModel(clickhouse, projectId)).model,
             }),
           };
-    return {
-      projectId,
-      from: query.from.toISOString(),
-      to: query.to.toISOString(),
-      windowSeconds: query.window,
-      mode: query.mode,
-      filters: query.filters,
-      ...funnel,
-      ...(breakdown && { breakdown }),
-    };
+    return { ...cohort.answer, ...funnel, ...(breakdown && { breakdown }) };
   }),
   route(getStageFunnelTrend, async ({ projectId, query }, { clickhouse }) => {
+    const cohort = cohortOf(projectId, query);
     const periods = await queryStageFunnelTrend(clickhouse, {
-      projectId,
-      from: query.from,
-      to: query.to,
-      windowSeconds: query.window,
-      mode: query.mode,
-      filters: query.filters,
+      ...cohort.store,
       interval: query.interval,
       timezone: query.timezone,
     });
     return {
-      projectId,
-      from: query.from.toISOString(),
-      to: query.to.toISOString(),
-      windowSeconds: query.window,
-      mode: query.mode,
+      ...cohort.answer,
       interval: query.interval,
       timezone: query.timezone,
-      filters: query.filters,
       periods: periods.map(({ start, entered, stages }) => ({ start, entered, stages })),
     };
   }),
