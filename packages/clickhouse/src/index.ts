@@ -98,7 +98,6 @@ export {
   type RecentRejection,
   type RejectionRecorder,
   type RejectionRecorderOptions,
-  rejectionExcerpt,
 } from './live.ts';
 export {
   DEFAULT_MIGRATIONS_DIR,

@@ -24,8 +24,11 @@ export interface RecentRejection {
   readonly excerpt: string;
 }
 
+/** A rejection to record: the event as received, its excerpt made when it is written (off the request path). */
+export type RejectionToRecord = Omit<RecentRejection, 'excerpt'> & { readonly raw: unknown };
+
 /** The raw event as a JSON excerpt of at most {@link REJECTION_EXCERPT_CHARS} characters. */
-export function rejectionExcerpt(raw: unknown): string {
+function rejectionExcerpt(raw: unknown): string {
   let text: string;
   try {
     text = typeof raw === 'string' ? raw : (JSON.stringify(raw) ?? String(raw));
@@ -37,7 +40,7 @@ export function rejectionExcerpt(raw: unknown): string {
 
 export interface RejectionRecorder {
   /** Queues rejections to be written; never throws, never waits. Over the limits they are dropped. */
-  record(rejections: readonly RecentRejection[]): void;
+  record(rejections: readonly RejectionToRecord[]): void;
   /** Writes what is queued and stops. */
   close(): Promise<void>;
 }
@@ -66,13 +69,13 @@ export function createRejectionRecorder(
   const perSecond = options.perProjectPerSecond ?? 20;
   const maxQueued = options.maxQueued ?? 2000;
   const now = options.now ?? Date.now;
-  let queue: RecentRejection[] = [];
+  let queue: RejectionToRecord[] = [];
   let second = 0;
   const counts = new Map<string, number>();
   let writing: Promise<void> | undefined;
   let dropped = 0;
 
-  const write = async (rows: RecentRejection[]) => {
+  const write = async (rows: RejectionToRecord[]) => {
     try {
       await client.insert({
         table: 'recent_rejections',
@@ -86,7 +89,7 @@ export function createRejectionRecorder(
           type: row.type ?? '',
           event: (row.event ?? '').slice(0, 256),
           message_id: row.messageId ?? '',
-          excerpt: row.excerpt,
+          excerpt: rejectionExcerpt(row.raw),
         })),
       });
     } catch (error) {

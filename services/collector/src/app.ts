@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type ProjectDirectory, type RejectionRecorder, rejectionExcerpt } from '@waymark/clickhouse';
+import type { ProjectDirectory, RejectionRecorder } from '@waymark/clickhouse';
 import { MAX_REQUEST_BYTES, WIRE_EVENT_TYPES, WireBatch, type WireEventType } from '@waymark/events';
 import { type ConnectionTimeouts, createServiceApp } from '@waymark/http';
 import type { Logger } from '@waymark/logger';
@@ -187,7 +187,7 @@ export function buildCollectorApp(deps: CollectorDeps): FastifyInstance {
             type: type ?? textOf(fields.type),
             event: textOf(fields.event) ?? textOf(fields.name),
             messageId: rejection.messageId,
-            excerpt: rejectionExcerpt(raw),
+            raw,
           };
         }),
       );

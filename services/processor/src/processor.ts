@@ -7,7 +7,6 @@ import {
   type RefusedData,
   type RejectionRecorder,
   refusedDataOf,
-  rejectionExcerpt,
   type StoredTouchpoint,
 } from '@waymark/clickhouse';
 import type { StageTransition } from '@waymark/events';
@@ -179,7 +178,7 @@ export function startProcessor(deps: ProcessorDeps): RunningProcessor {
           type: touchpoint.type,
           event: touchpoint.event ?? touchpoint.name ?? null,
           messageId: touchpoint.messageId,
-          excerpt: rejectionExcerpt(touchpoint),
+          raw: touchpoint,
         };
       }),
     );
