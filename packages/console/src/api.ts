@@ -1,4 +1,4 @@
-import { useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Problem, RouteContract, RouteRequest, RouteResponse } from '@waymark/api-contract';
 import { type Session, useSession } from './session.ts';
 
@@ -15,21 +15,29 @@ export class ApiProblem extends Error {
 
 type Params<C extends RouteContract> = RouteRequest<C>['params'] & Record<string, string>;
 
-export async function getRoute<C extends RouteContract>(
+/** One call of a route: its path parameters filled in, the query string and the JSON body if any. */
+export async function callRoute<C extends RouteContract>(
   session: Session,
-  path: C['path'],
+  contract: Pick<C, 'method' | 'path'>,
   params: Params<C>,
-  query: URLSearchParams,
+  request: { query?: URLSearchParams; body?: RouteRequest<C>['body'] } = {},
   signal?: AbortSignal,
 ): Promise<RouteResponse<C>> {
-  const url = path.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(params[name] ?? ''));
-  const response = await fetch(`${url}?${query}`, {
-    headers: { authorization: `Bearer ${session.apiKey}`, accept: 'application/json' },
+  const url = contract.path.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(params[name] ?? ''));
+  const query = request.query?.toString() ?? '';
+  const response = await fetch(query ? `${url}?${query}` : url, {
+    method: contract.method.toUpperCase(),
+    headers: {
+      authorization: `Bearer ${session.apiKey}`,
+      accept: 'application/json',
+      ...(request.body !== undefined && { 'content-type': 'application/json' }),
+    },
+    ...(request.body !== undefined && { body: JSON.stringify(request.body) }),
     ...(signal && { signal }),
   });
   const text = await response.text();
   if (!response.ok) throw new ApiProblem(problemOf(response, text));
-  return JSON.parse(text) as RouteResponse<C>;
+  return (text ? JSON.parse(text) : undefined) as RouteResponse<C>;
 }
 
 /** The answer's problem details, or a problem made from the status when the body is not one. */
@@ -61,6 +69,14 @@ function problemOf(response: Response, text: string): ConstructorParameters<type
   };
 }
 
+/** The signed-in project's path parameters: `params` besides the project. */
+function withProject<C extends RouteContract>(
+  session: Session,
+  params: Omit<Params<C>, 'projectId'>,
+): Params<C> {
+  return { ...params, projectId: session.projectId } as unknown as Params<C>;
+}
+
 /**
  * A GET route's answer for the signed-in project, cached by TanStack Query under the route and its
  * request. `params` is the path's parameters besides the project.
@@ -72,11 +88,54 @@ export function useRoute<C extends RouteContract>(
   options: { enabled?: boolean; refetchInterval?: number } = {},
 ) {
   const session = useSession();
-  const all = { ...params, projectId: session.projectId } as unknown as Params<C>;
+  const all = withProject<C>(session, params);
   return useQuery({
     queryKey: [path, session.projectId, all, query.toString()],
-    queryFn: ({ signal }) => getRoute<C>(session, path, all, query, signal),
+    queryFn: ({ signal }) => callRoute<C>(session, { method: 'get', path }, all, { query }, signal),
     ...options,
+  });
+}
+
+/**
+ * The answer of a POST route that only reads (a custom funnel, an experiment, a backtest), cached like a
+ * GET under its body: the same question asked twice is asked once.
+ */
+export function usePostedRoute<C extends RouteContract>(
+  path: C['path'],
+  body: RouteRequest<C>['body'],
+  params: Omit<Params<C>, 'projectId'> = {} as Omit<Params<C>, 'projectId'>,
+  options: { enabled?: boolean } = {},
+) {
+  const session = useSession();
+  const all = withProject<C>(session, params);
+  return useQuery({
+    queryKey: [path, session.projectId, all, JSON.stringify(body)],
+    queryFn: ({ signal }) => callRoute<C>(session, { method: 'post', path }, all, { body }, signal),
+    ...options,
+  });
+}
+
+/**
+ * A route that changes something (save a ruleset, create a rule, delete a dashboard). On success every
+ * cached answer of the project is refetched, so no screen shows what was true before the change.
+ */
+export function useChangeRoute<C extends RouteContract>(contract: Pick<C, 'method' | 'path'>) {
+  const session = useSession();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (request: {
+      params?: Omit<Params<C>, 'projectId'>;
+      query?: URLSearchParams;
+      body?: RouteRequest<C>['body'];
+    }) =>
+      callRoute<C>(
+        session,
+        contract,
+        withProject<C>(session, request.params ?? ({} as Omit<Params<C>, 'projectId'>)),
+        request,
+      ),
+    onSuccess: () =>
+      queryClient.invalidateQueries({ predicate: (query) => query.queryKey[1] === session.projectId }),
   });
 }
 
