@@ -48,6 +48,18 @@ export const SCREENS: readonly Screen[] = [
     component: lazyScreen(() => import('./Customer.tsx'), 'Customer'),
   },
   { path: '/live', title: 'Live', nav: true, component: lazyScreen(() => import('./Live.tsx'), 'Live') },
+  {
+    path: '/kpis',
+    title: 'KPIs',
+    nav: true,
+    component: lazyScreen(() => import('./Kpis.tsx'), 'KpisScreen'),
+  },
+  {
+    path: '/retention',
+    title: 'Retention',
+    nav: true,
+    component: lazyScreen(() => import('./Retention.tsx'), 'Retention'),
+  },
 ];
 
 /** The screen of `path` and its parameters, or undefined for a path no screen has. */
