@@ -7,6 +7,7 @@ import { Sparkline } from './Sparkline.tsx';
 import { TimeZoneField } from './TimeZoneField.tsx';
 import { EmptyProject, Loading, ProblemView, RangeFields, SelectOptions, TableScroll } from './ui.tsx';
 import { isoDate, readSearch } from './url-state.ts';
+import { zonedQuery } from './zoned-date.ts';
 
 type Answer = RouteResponse<typeof getKpis>;
 type Period = Answer['periods'][number];
@@ -65,7 +66,7 @@ const periodLabel = (start: string, timezone: string) =>
 export function KpisScreen() {
   const location = useLocation();
   const state = readSearch(location.search, defaults());
-  const answer = useRoute<typeof getKpis>('/v1/projects/:projectId/kpis', new URLSearchParams(state));
+  const answer = useRoute<typeof getKpis>('/v1/projects/:projectId/kpis', zonedQuery(state));
   const setState = (next: KpisState) => navigate(hrefOf(location.path, next));
   return (
     <main className="kpis">

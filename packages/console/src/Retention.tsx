@@ -8,6 +8,7 @@ import { hrefOf, navigate, useLocation } from './router.tsx';
 import { TimeZoneField } from './TimeZoneField.tsx';
 import { EmptyProject, Loading, ProblemView, RangeFields, SelectOptions, TableScroll } from './ui.tsx';
 import { isoDate, readSearch } from './url-state.ts';
+import { zonedQuery } from './zoned-date.ts';
 
 type Answer = RouteResponse<typeof getRetention>;
 
@@ -30,10 +31,9 @@ function defaults(now = Date.now()) {
 }
 type RetentionState = ReturnType<typeof defaults>;
 
-/** The URL's and the API's query: no breakdown is left out rather than sent empty. */
-function retentionQuery(state: RetentionState): URLSearchParams {
-  const query = new URLSearchParams(state);
-  if (state.breakdown === '') query.delete('breakdown');
+/** No breakdown is left out of the URL and of the API's query rather than sent empty. */
+function withoutEmptyBreakdown(query: URLSearchParams): URLSearchParams {
+  if (query.get('breakdown') === '') query.delete('breakdown');
   return query;
 }
 
@@ -49,8 +49,12 @@ const cohortLabel = (start: string, timezone: string) =>
 export function Retention() {
   const location = useLocation();
   const state = readSearch(location.search, defaults());
-  const answer = useRoute<typeof getRetention>('/v1/projects/:projectId/retention', retentionQuery(state));
-  const setState = (next: RetentionState) => navigate(hrefOf(location.path, retentionQuery(next)));
+  const answer = useRoute<typeof getRetention>(
+    '/v1/projects/:projectId/retention',
+    withoutEmptyBreakdown(zonedQuery(state)),
+  );
+  const setState = (next: RetentionState) =>
+    navigate(hrefOf(location.path, withoutEmptyBreakdown(new URLSearchParams(next))));
   return (
     <main className="retention">
       <h1>Retention</h1>
