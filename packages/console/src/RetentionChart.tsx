@@ -2,6 +2,7 @@ import { HeatmapChart } from 'echarts/charts';
 import { GridComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
 import { use } from 'echarts/core';
 import { useChart } from './chart.ts';
+import { formatPercent } from './format.ts';
 
 use([HeatmapChart, GridComponent, TooltipComponent, VisualMapComponent]);
 
@@ -21,7 +22,7 @@ export function RetentionChart({ rows, interval }: { rows: readonly RetentionRow
     ({ dark }) => ({
       tooltip: {
         formatter: (p: { value: number[] }) =>
-          `${rows[p.value[1] ?? 0]?.label}, ${interval} ${p.value[0]}: ${p.value[2]}%`,
+          `${rows[p.value[1] ?? 0]?.label}, ${interval} ${p.value[0]}: ${formatPercent(p.value[2] ?? 0)}`,
       },
       grid: { left: 8, right: 12, top: 8, bottom: 72, containLabel: true },
       xAxis: {
@@ -34,7 +35,7 @@ export function RetentionChart({ rows, interval }: { rows: readonly RetentionRow
       yAxis: { type: 'category', inverse: true, data: rows.map((r) => r.label) },
       visualMap: {
         min: 0,
-        max: 100,
+        max: 1,
         calculable: false,
         orient: 'horizontal',
         left: 'center',
@@ -47,11 +48,11 @@ export function RetentionChart({ rows, interval }: { rows: readonly RetentionRow
         {
           type: 'heatmap',
           data: rows.flatMap((row, y) =>
-            row.rates.flatMap((rate, x) => (rate === null ? [] : [[x, y, Math.round(rate * 1000) / 10]])),
+            row.rates.flatMap((rate, x) => (rate === null ? [] : [[x, y, rate]])),
           ),
           label: {
             show: true,
-            formatter: (p: { value: number[] }) => `${p.value[2]}%`,
+            formatter: (p: { value: number[] }) => formatPercent(p.value[2] ?? 0),
             color: '#111',
             textBorderColor: '#fff',
             textBorderWidth: 3,
