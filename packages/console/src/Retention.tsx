@@ -147,7 +147,11 @@ function RetentionView({ answer }: { answer: Answer }) {
           <thead>
             <tr>
               <th scope="col">Cohort</th>
-              {split && <th scope="col">Segment</th>}
+              {split && (
+                <th scope="col" className="segment">
+                  Segment
+                </th>
+              )}
               <th scope="col">Customers</th>
               {offsets.map((k) => (
                 <th scope="col" key={k}>
@@ -162,7 +166,7 @@ function RetentionView({ answer }: { answer: Answer }) {
                 <th scope="row">
                   <time dateTime={cohort.start}>{cohortLabel(cohort.start, answer.timezone)}</time>
                 </th>
-                {split && <td>{cohort.segment}</td>}
+                {split && <td className="segment">{cohort.segment}</td>}
                 <td>{formatCount(cohort.customers)}</td>
                 {offsets.map((k) => {
                   const retained = cohort.retained[k] ?? null;
