@@ -280,7 +280,16 @@ describe('the console', () => {
     const { page, seen } = await openPage();
     await page.goto(`${stack.queryUrl}/`);
     await signIn(page);
-    for (const path of ['/', '/trend', '/flow', '/bottlenecks', '/customers', '/live', '/kpis', '/retention']) {
+    for (const path of [
+      '/',
+      '/trend',
+      '/flow',
+      '/bottlenecks',
+      '/customers',
+      '/live',
+      '/kpis',
+      '/retention',
+    ]) {
       await page.goto(`${stack.queryUrl}${path}?from=${FROM}&to=${TO}`);
       await page.locator('main table, main .empty, main [role="alert"]').first().waitFor();
       // Everything a pointer can operate, and the scrolling tables, tagged so Tab's visits can be told apart.
