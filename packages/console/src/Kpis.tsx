@@ -114,8 +114,9 @@ function KpisView({ answer }: { answer: Answer }) {
     () => Object.fromEntries(KPIS.map(({ key }) => [key, answer.periods.map((p) => p.kpis[key])])),
     [answer],
   );
+  // Never undefined: an answer without periods is shown as empty.
   const last = answer.periods.at(-1) as Period;
-  const lastYear = answer.interval === 'week' ? '52 weeks before' : 'the year before';
+  const lastYear = answer.interval === 'week' ? '52 weeks before' : 'a year before';
   return (
     <>
       <p className="note">
