@@ -66,7 +66,7 @@ export function Experiments() {
     '/v1/projects/:projectId/experiments/compare',
     experimentRequest(state),
     {},
-    { enabled: state.experiment !== '' },
+    { enabled: state.experiment !== '' && state.goal !== '' },
   );
   return (
     <main className="experiments">
@@ -78,6 +78,8 @@ export function Experiments() {
           <code>properties.{state.experimentProperty}</code>, with the variant in{' '}
           <code>properties.{state.variantProperty}</code>.
         </p>
+      ) : state.goal === '' ? (
+        <p className="hint">Name the event that counts as a conversion.</p>
       ) : answer.isPending ? (
         <Loading what="the experiment" />
       ) : answer.isError ? (
