@@ -50,13 +50,14 @@ export function ExperimentChart({ variants }: { variants: readonly VariantBar[] 
               silent: true,
               symbol: 'none',
               lineStyle: { type: 'dashed', color: ink },
-              label: { formatter: 'control' },
+              label: { formatter: 'control', position: 'insideEndTop' },
               data: [{ yAxis: variants[0]?.rate ?? 0 }],
             },
           },
           {
             type: 'custom',
             name: '95% interval',
+            z: 3, // over the bars, whose top the interval straddles
             data: variants.flatMap((v, i) => (v.range ? [[i, v.range[0], v.range[1]]] : [])),
             tooltip: {
               formatter: ({ value }: { value: [number, number, number] }) =>
