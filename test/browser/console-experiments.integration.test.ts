@@ -55,7 +55,7 @@ interface Touchpoint {
 }
 
 /**
- * checkout-v2: control and treatment (about 150 each, converting ~18% and ~36%), a few customers exposed to
+ * checkout-v2: control and treatment (about 150 each, converting ~12% and ~40%), a few customers exposed to
  * both, some exposed before the range, orders before exposure and after the window; pricing-test: two
  * groups of 14, below the minimum sample.
  */
@@ -85,8 +85,8 @@ function population(): Touchpoint[] {
       else if (roll < rate + 0.2) sent.push({ customer, event: ORDER, at: at - 2 * HOUR });
     }
   };
-  group('checkout-v2', 'control', 150, 0.18);
-  group('checkout-v2', 'treatment', 155, 0.36);
+  group('checkout-v2', 'control', 150, 0.12);
+  group('checkout-v2', 'treatment', 155, 0.4);
   group('checkout-v2', 'treatment', 6, 0.5, T0 - 7 * DAY, 'early-'); // first exposed before the range
   for (let i = 0; i < 5; i++) {
     const customer = `checkout-v2-both-${i}`;

@@ -42,7 +42,7 @@ export function ExperimentChart({ variants }: { variants: readonly VariantBar[] 
             data: variants.map((v) => v.rate),
             label: {
               show: true,
-              position: 'insideTop',
+              position: 'insideBottom',
               formatter: ({ value }: { value: number }) => percent(value),
             },
             tooltip: { valueFormatter: percent },
