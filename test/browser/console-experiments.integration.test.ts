@@ -353,11 +353,13 @@ describe('the Experiments screen', () => {
     await page.context().close();
   });
 
-  it('shows the API problem for hostile settings, and a hint before an experiment is named', async () => {
+  it('shows a hint before an experiment is named, an empty answer plainly, and the API problem for hostile settings', async () => {
     const { page, seen } = await openPage();
     await page.goto(`${stack.queryUrl}/experiments`);
     await signIn(page, project);
     await page.getByText('Name the experiment').waitFor();
+    await page.goto(screenHref('nobody-runs-this'));
+    await page.getByText('Nobody was first exposed to nobody-runs-this in this range').waitFor();
 
     const hostile = new URL(screenHref('checkout-v2'));
     hostile.searchParams.set('variantProperty', '<script>alert(1)</script>');
