@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { csvField, fileNamePart, toCsv } from './csv.ts';
+import { cellGrid, csvField, fileNamePart, toCsv } from './csv.ts';
 
 describe('toCsv', () => {
   it('writes a header and rows with CRLF line ends, quoting only what needs it', () => {
@@ -43,6 +43,31 @@ describe('csvField', () => {
     expect(csvField('1.5e-7')).toBe('1.5e-7');
     expect(csvField('-1e+3')).toBe('-1e+3');
     expect(csvField('-1-1')).toBe("'-1-1");
+  });
+});
+
+describe('cellGrid', () => {
+  const cell = (value: string, rowSpan = 1, colSpan = 1) => ({ value, rowSpan, colSpan });
+
+  it('keeps every value under its column when header cells span rows and columns', () => {
+    expect(
+      cellGrid([
+        [cell('Stage', 2), cell('organic (10 entered)', 1, 2), cell('paid (4 entered)', 1, 2)],
+        [cell('Customers'), cell('From start'), cell('Customers'), cell('From start')],
+        [cell('1. discovery'), cell('10'), cell('1'), cell('4'), cell('1')],
+      ]),
+    ).toEqual([
+      ['Stage', 'organic (10 entered)', '', 'paid (4 entered)', ''],
+      ['', 'Customers', 'From start', 'Customers', 'From start'],
+      ['1. discovery', '10', '1', '4', '1'],
+    ]);
+  });
+
+  it('fills a row that is cut short by a span of zero or past the last row', () => {
+    expect(cellGrid([[cell('a', 5), cell('b', 1, 0)], [cell('c')]])).toEqual([
+      ['a', 'b'],
+      ['', 'c'],
+    ]);
   });
 });
 

@@ -1,7 +1,7 @@
 import type { getProject } from '@waymark/api-contract';
 import { type ReactNode, useRef } from 'react';
 import { ApiProblem, useRoute } from './api.ts';
-import { fileNamePart, toCsv } from './csv.ts';
+import { cellGrid, fileNamePart, toCsv } from './csv.ts';
 import { formatDuration } from './format.ts';
 import { useSession } from './session.ts';
 
@@ -68,16 +68,17 @@ export function TableScroll({ label, children }: { label: string; children: Reac
 
 /**
  * The table's header and body rows, cell by cell: a cell's `data-csv` (on it or an element inside it) is
- * the raw value behind a formatted one ("45.7%" → 0.4567), else its text. A cell spanning columns is
- * followed by empty ones, so every value stays under its column.
+ * the raw value behind a formatted one ("45.7%" → 0.4567), else its text.
  */
 function tableCells(table: HTMLTableElement): string[][] {
-  return Array.from(table.rows, (row) =>
-    Array.from(row.cells).flatMap((cell) => {
-      const raw = cell.hasAttribute('data-csv') ? cell : cell.querySelector('[data-csv]');
-      const value = raw?.getAttribute('data-csv') ?? cell.textContent?.trim() ?? '';
-      return [value, ...Array<string>(cell.colSpan - 1).fill('')];
-    }),
+  return cellGrid(
+    Array.from(table.rows, (row) =>
+      Array.from(row.cells, (cell) => {
+        const raw = cell.hasAttribute('data-csv') ? cell : cell.querySelector('[data-csv]');
+        const value = raw?.getAttribute('data-csv') ?? cell.textContent?.trim() ?? '';
+        return { value, rowSpan: cell.rowSpan, colSpan: cell.colSpan };
+      }),
+    ),
   );
 }
 
