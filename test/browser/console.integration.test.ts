@@ -289,6 +289,7 @@ describe('the console', () => {
       '/live',
       '/kpis',
       '/retention',
+      '/experiments',
     ]) {
       await page.goto(`${stack.queryUrl}${path}?from=${FROM}&to=${TO}`);
       await page.locator('main table, main .empty, main [role="alert"]').first().waitFor();

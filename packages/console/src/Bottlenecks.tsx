@@ -176,19 +176,19 @@ function Row({ step, compared }: { step: Bottleneck; compared: boolean }) {
       <th scope="row">
         {step.index}. {step.stage}
       </th>
-      <td>{formatCount(step.from)}</td>
-      <td>{formatCount(step.customers)}</td>
-      <td>{formatCount(step.lost)}</td>
-      <td>{formatPercent(step.dropOff)}</td>
+      <td data-csv={step.from}>{formatCount(step.from)}</td>
+      <td data-csv={step.customers}>{formatCount(step.customers)}</td>
+      <td data-csv={step.lost}>{formatCount(step.lost)}</td>
+      <td data-csv={step.dropOff}>{formatPercent(step.dropOff)}</td>
       <td>
         <Duration seconds={step.medianSecondsFromPrevious} />
       </td>
       {compared && (
         <>
-          <td>{change ? formatPercent(change.previousDropOff) : '—'}</td>
-          <td>{points(change?.percentagePoints)}</td>
-          <td>{relative(change?.relative)}</td>
-          <td>{pValue(change?.pValue)}</td>
+          <td data-csv={change?.previousDropOff}>{change ? formatPercent(change.previousDropOff) : '—'}</td>
+          <td data-csv={change?.percentagePoints ?? undefined}>{points(change?.percentagePoints)}</td>
+          <td data-csv={change?.relative ?? undefined}>{relative(change?.relative)}</td>
+          <td data-csv={change?.pValue ?? undefined}>{pValue(change?.pValue)}</td>
           <td>{change?.significant ? 'yes' : 'no'}</td>
         </>
       )}

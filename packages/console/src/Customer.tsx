@@ -188,14 +188,16 @@ function TimelineView({ timeline }: { timeline: Timeline }) {
             {timeline.touchpoints.map((t) => (
               <tr key={t.messageId} data-message-id={t.messageId}>
                 <th scope="row">
-                  <time dateTime={t.at}>{formatInstant(t.at)}</time>
+                  <time dateTime={t.at} data-csv={t.at}>
+                    {formatInstant(t.at)}
+                  </time>
                 </th>
                 <td>{t.type}</td>
                 <td>{t.event ?? t.name ?? t.pagePath ?? '—'}</td>
                 <td>{orNone(t.stage)}</td>
                 <td>{orNone(t.channel)}</td>
                 <td>{orNone(t.device)}</td>
-                <td>
+                <td data-csv={t.revenue === 0 ? undefined : t.revenue}>
                   {t.revenue === 0 ? '—' : `${formatMoney(t.revenue)}${t.currency ? ` ${t.currency}` : ''}`}
                 </td>
                 <td>{t.rawKey}</td>

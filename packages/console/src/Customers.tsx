@@ -150,13 +150,15 @@ function SegmentFigures({ segments, title }: { segments: Segments; title: string
           {segments.segments.map((s) => (
             <tr key={s.value} data-segment={s.value}>
               <th scope="row">{s.value === '' ? '(unknown)' : s.value}</th>
-              <td>{formatCount(s.customers)}</td>
-              <td>{formatCount(s.purchasers)}</td>
-              <td>{formatPercent(s.conversionRate)}</td>
-              <td>{formatCount(s.orders)}</td>
-              <td>{formatMoney(s.revenue)}</td>
-              <td>{s.averageOrderValue === null ? '—' : formatMoney(s.averageOrderValue)}</td>
-              <td>{formatCount(s.atRisk)}</td>
+              <td data-csv={s.customers}>{formatCount(s.customers)}</td>
+              <td data-csv={s.purchasers}>{formatCount(s.purchasers)}</td>
+              <td data-csv={s.conversionRate}>{formatPercent(s.conversionRate)}</td>
+              <td data-csv={s.orders}>{formatCount(s.orders)}</td>
+              <td data-csv={s.revenue}>{formatMoney(s.revenue)}</td>
+              <td data-csv={s.averageOrderValue ?? undefined}>
+                {s.averageOrderValue === null ? '—' : formatMoney(s.averageOrderValue)}
+              </td>
+              <td data-csv={s.atRisk}>{formatCount(s.atRisk)}</td>
             </tr>
           ))}
         </tbody>
@@ -288,11 +290,13 @@ function CustomerList({ search }: { search: URLSearchParams }) {
                   <td>{c.atRisk ? 'yes' : 'no'}</td>
                   <td>{c.rfm === null ? '—' : `R${c.rfm.recency} F${c.rfm.frequency} M${c.rfm.monetary}`}</td>
                   <td>{c.tier ?? '—'}</td>
-                  <td>{formatCount(c.touchpoints)}</td>
-                  <td>{formatCount(c.purchases.orders)}</td>
-                  <td>{formatMoney(c.purchases.revenue)}</td>
+                  <td data-csv={c.touchpoints}>{formatCount(c.touchpoints)}</td>
+                  <td data-csv={c.purchases.orders}>{formatCount(c.purchases.orders)}</td>
+                  <td data-csv={c.purchases.revenue}>{formatMoney(c.purchases.revenue)}</td>
                   <td>
-                    <time dateTime={c.lastSeenAt}>{formatInstant(c.lastSeenAt)}</time>
+                    <time dateTime={c.lastSeenAt} data-csv={c.lastSeenAt}>
+                      {formatInstant(c.lastSeenAt)}
+                    </time>
                   </td>
                 </tr>
               ))}

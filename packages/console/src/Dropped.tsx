@@ -65,12 +65,16 @@ function DroppedList({ answer }: { answer: Answer }) {
                     <Link href={customerHref(c.customer)}>{c.customer}</Link>
                   </th>
                   <td>
-                    <time dateTime={c.enteredAt}>{formatInstant(c.enteredAt)}</time>
+                    <time dateTime={c.enteredAt} data-csv={c.enteredAt}>
+                      {formatInstant(c.enteredAt)}
+                    </time>
                   </td>
                   <td>{c.furthestStage}</td>
                   <td>{c.furthestStageEver}</td>
                   <td>
-                    <time dateTime={c.lastSeenAt}>{formatInstant(c.lastSeenAt)}</time>
+                    <time dateTime={c.lastSeenAt} data-csv={c.lastSeenAt}>
+                      {formatInstant(c.lastSeenAt)}
+                    </time>
                   </td>
                 </tr>
               ))}

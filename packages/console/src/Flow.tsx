@@ -144,8 +144,8 @@ function FlowOf({ flow, segment }: { flow: StageFlow; segment: string }) {
                   <th scope="row">{link.source}</th>
                   <td>{link.target}</td>
                   <td>{link.kind}</td>
-                  <td>{formatCount(link.value)}</td>
-                  <td>{formatCount(link.customers)}</td>
+                  <td data-csv={link.value}>{formatCount(link.value)}</td>
+                  <td data-csv={link.customers}>{formatCount(link.customers)}</td>
                 </tr>
               ))}
             </tbody>

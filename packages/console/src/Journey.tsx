@@ -233,10 +233,10 @@ function FunnelView({ funnel }: { funnel: StageFunnel }) {
                   <th scope="row">
                     {s.index}. {s.stage}
                   </th>
-                  <td>{formatCount(s.customers)}</td>
-                  <td>{formatPercent(s.conversionFromStart)}</td>
-                  <td>{formatPercent(s.conversionFromPrevious)}</td>
-                  <td>
+                  <td data-csv={s.customers}>{formatCount(s.customers)}</td>
+                  <td data-csv={s.conversionFromStart}>{formatPercent(s.conversionFromStart)}</td>
+                  <td data-csv={s.conversionFromPrevious}>{formatPercent(s.conversionFromPrevious)}</td>
+                  <td data-csv={s.dropOff}>
                     {/* Nobody drops at the first stage: the cohort is who reached it. */}
                     {s.index === 1 ? (
                       formatPercent(s.dropOff)
@@ -299,10 +299,10 @@ function PreviousView({ current, previous }: { current: StageFunnel; previous: S
                   <th scope="row">
                     {s.index}. {s.stage}
                   </th>
-                  <td>{formatCount(s.customers)}</td>
-                  <td>{formatPercent(s.conversionFromStart)}</td>
-                  <td>{p ? formatCount(p.customers) : '—'}</td>
-                  <td>{p ? formatPercent(p.conversionFromStart) : '—'}</td>
+                  <td data-csv={s.customers}>{formatCount(s.customers)}</td>
+                  <td data-csv={s.conversionFromStart}>{formatPercent(s.conversionFromStart)}</td>
+                  <td data-csv={p?.customers}>{p ? formatCount(p.customers) : '—'}</td>
+                  <td data-csv={p?.conversionFromStart}>{p ? formatPercent(p.conversionFromStart) : '—'}</td>
                   {/* No previous cohort: nothing to compare with. */}
                   <td>
                     {p && previous.entered > 0
@@ -382,8 +382,10 @@ function BreakdownView({ breakdown }: { breakdown: Segments }) {
                       {segments.flatMap((s) => {
                         const figures = s.stages[i];
                         return [
-                          <td key={`${s.value}-c`}>{figures ? formatCount(figures.customers) : '—'}</td>,
-                          <td key={`${s.value}-f`}>
+                          <td key={`${s.value}-c`} data-csv={figures?.customers}>
+                            {figures ? formatCount(figures.customers) : '—'}
+                          </td>,
+                          <td key={`${s.value}-f`} data-csv={figures?.conversionFromStart}>
                             {figures ? formatPercent(figures.conversionFromStart) : '—'}
                           </td>,
                         ];

@@ -9,7 +9,7 @@ type LiveAnswer = RouteResponse<typeof getLive>;
 function At({ ms }: { ms: number }) {
   const date = new Date(ms);
   return (
-    <time dateTime={date.toISOString()} title={date.toISOString()}>
+    <time dateTime={date.toISOString()} title={date.toISOString()} data-csv={date.toISOString()}>
       {date.toLocaleTimeString('en-GB', { hour12: false })}.{String(date.getMilliseconds()).padStart(3, '0')}
     </time>
   );

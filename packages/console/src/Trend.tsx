@@ -136,7 +136,7 @@ function TrendView({ trend }: { trend: Trend }) {
                 <th scope="row">
                   <time dateTime={period.start}>{labels[i]}</time>
                 </th>
-                <td>{formatCount(period.entered)}</td>
+                <td data-csv={period.entered}>{formatCount(period.entered)}</td>
                 {period.stages.map((s) => (
                   <td key={s.stage} title={`${formatCount(s.customers)} customers`}>
                     {formatCount(s.customers)} · {formatPercent(s.conversionFromStart)}

@@ -60,6 +60,12 @@ export const SCREENS: readonly Screen[] = [
     nav: true,
     component: lazyScreen(() => import('./Retention.tsx'), 'Retention'),
   },
+  {
+    path: '/experiments',
+    title: 'Experiments',
+    nav: true,
+    component: lazyScreen(() => import('./Experiments.tsx'), 'Experiments'),
+  },
 ];
 
 /** The screen of `path` and its parameters, or undefined for a path no screen has. */

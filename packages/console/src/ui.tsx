@@ -1,6 +1,7 @@
 import type { getProject } from '@waymark/api-contract';
-import type { ReactNode } from 'react';
+import { type ReactNode, useRef } from 'react';
 import { ApiProblem, useRoute } from './api.ts';
+import { cellGrid, fileNamePart, toCsv } from './csv.ts';
 import { formatDuration } from './format.ts';
 import { useSession } from './session.ts';
 
@@ -28,17 +29,56 @@ export function Duration({ seconds }: { seconds: number | null | undefined }) {
   return seconds === null || seconds === undefined ? (
     <span title="none">—</span>
   ) : (
-    <time dateTime={`PT${Math.round(seconds)}S`}>{formatDuration(seconds)}</time>
+    <time dateTime={`PT${Math.round(seconds)}S`} data-csv={seconds}>
+      {formatDuration(seconds)}
+    </time>
   );
 }
 
-/** A table that scrolls sideways on a narrow screen instead of widening the page. */
+/**
+ * A table that scrolls sideways on a narrow screen instead of widening the page, with a button that
+ * downloads it as `<screen>-<label>.csv`: every table view of the console can be exported, with no code of
+ * its own.
+ */
 export function TableScroll({ label, children }: { label: string; children: ReactNode }) {
+  const region = useRef<HTMLElement>(null);
+  const download = () => {
+    const table = region.current?.querySelector('table');
+    if (!table) return;
+    const screen = window.location.pathname.split('/')[1] || 'journey';
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(new Blob([toCsv(tableCells(table))], { type: 'text/csv;charset=utf-8' }));
+    link.download = `${fileNamePart(screen)}-${fileNamePart(label)}.csv`;
+    link.click();
+    // Revoked once the click's download has taken the blob, not before.
+    setTimeout(() => URL.revokeObjectURL(link.href), 0);
+  };
   return (
     // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must be reachable by keyboard to scroll it
-    <section className="table-scroll" aria-label={label} tabIndex={0}>
+    <section className="table-scroll" aria-label={label} tabIndex={0} ref={region}>
+      <div className="table-tools">
+        <button type="button" onClick={download}>
+          Download CSV
+        </button>
+      </div>
       {children}
     </section>
+  );
+}
+
+/**
+ * The table's header and body rows, cell by cell: a cell's `data-csv` (on it or an element inside it) is
+ * the raw value behind a formatted one ("45.7%" → 0.4567), else its text.
+ */
+function tableCells(table: HTMLTableElement): string[][] {
+  return cellGrid(
+    Array.from(table.rows, (row) =>
+      Array.from(row.cells, (cell) => {
+        const raw = cell.hasAttribute('data-csv') ? cell : cell.querySelector('[data-csv]');
+        const value = raw?.getAttribute('data-csv') ?? cell.textContent?.trim() ?? '';
+        return { value, rowSpan: cell.rowSpan, colSpan: cell.colSpan };
+      }),
+    ),
   );
 }
 

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AxeBuilder } from '@axe-core/playwright';
@@ -103,4 +103,67 @@ export function expectCleanPage(seen: SeenByPage, project: TestProject): void {
   expect(seen.errors).toEqual([]);
   expect(seen.outside).toEqual([]);
   expect(seen.urls.filter((url) => url.includes(project.apiKey))).toEqual([]);
+}
+
+/** A table region's cells as shown: each cell's text and the raw value of its `data-csv`, if any. */
+export function shownCells(
+  page: Page,
+  region: string,
+): Promise<Array<Array<{ text: string; raw: string | null }>>> {
+  return page
+    .getByRole('region', { name: region, exact: true })
+    .locator('table')
+    .evaluate((table: HTMLTableElement) =>
+      Array.from(table.rows, (row) =>
+        Array.from(row.cells, (cell) => ({
+          text: cell.textContent?.trim() ?? '',
+          raw:
+            (cell.hasAttribute('data-csv') ? cell : cell.querySelector('[data-csv]'))?.getAttribute(
+              'data-csv',
+            ) ?? null,
+        })),
+      ),
+    );
+}
+
+/** Clicks the table region's Download CSV button: the file's suggested name and its text. */
+export async function downloadCsv(page: Page, region: string): Promise<{ name: string; text: string }> {
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page
+      .getByRole('region', { name: region, exact: true })
+      .getByRole('button', { name: 'Download CSV' })
+      .click(),
+  ]);
+  return { name: download.suggestedFilename(), text: readFileSync(await download.path(), 'utf8') };
+}
+
+/** An RFC 4180 reader (quoted fields, doubled quotes, CRLF records), apart from the console's writer. */
+export function readCsv(text: string): string[][] {
+  expect(text.endsWith('\r\n')).toBe(true);
+  const records: string[][] = [];
+  let record: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      record.push(field);
+      field = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = '';
+      i++;
+    } else field += c;
+  }
+  return records;
 }
