@@ -10,6 +10,22 @@ import {
 import { compareExperimentVariants, postCustomFunnel, postCustomFunnelCustomers } from './custom-funnels.ts';
 import { getCustomer, getCustomerModel, getSegments, listCustomers, putCustomerModel } from './customers.ts';
 import { getBottlenecks, getCustomerTimeline, getStageFlow, getStageFunnelCustomers } from './flow.ts';
+import {
+  createDashboard,
+  createShareLink,
+  createView,
+  deleteDashboard,
+  deleteView,
+  getDashboard,
+  getSharedDashboard,
+  getSharedTile,
+  listDashboards,
+  listShareLinks,
+  listViews,
+  replaceDashboard,
+  replaceView,
+  revokeShareLink,
+} from './dashboards.ts';
 import { getKpis, getRetention } from './kpis.ts';
 import { getLive } from './live.ts';
 import { getProject } from './projects.ts';
@@ -21,6 +37,7 @@ import { dryRunStageRules, getStageRules, putStageRules } from './stage-rules.ts
 export * from './alert-rules.ts';
 export * from './custom-funnels.ts';
 export * from './customers.ts';
+export * from './dashboards.ts';
 export * from './flow.ts';
 export * from './kpis.ts';
 export * from './live.ts';
@@ -65,4 +82,18 @@ export const QUERY_ROUTES = [
   postCustomFunnelCustomers,
   compareExperimentVariants,
   getLive,
+  listViews,
+  createView,
+  replaceView,
+  deleteView,
+  listDashboards,
+  createDashboard,
+  getDashboard,
+  replaceDashboard,
+  deleteDashboard,
+  createShareLink,
+  listShareLinks,
+  revokeShareLink,
+  getSharedDashboard,
+  getSharedTile,
 ] as const satisfies readonly RouteContract[];

@@ -174,3 +174,14 @@ export {
   toTouchpointRow,
 } from './touchpoints.ts';
 export { formatDateTime64, parseDateTime64, toNullableNumber, toNumber } from './values.ts';
+export {
+  type ConsoleDocumentKind,
+  getConsoleDocument,
+  listConsoleDocuments,
+  listShareLinks,
+  type ShareLink,
+  type StoredConsoleDocument,
+  saveConsoleDocument,
+  saveShareLink,
+  shareLinkKey,
+} from './dashboard-store.ts';
