@@ -68,8 +68,7 @@ export const Dashboard = z.strictObject({
 export type Dashboard = z.infer<typeof Dashboard>;
 
 /** A replace names the version it edited; the server answers 409 VERSION_CONFLICT if it is not the current. */
-const versioned = <S extends z.ZodObject>(schema: S) =>
-  schema.extend({ version: z.int().min(1).meta({ description: 'The current version (the one edited)' }) });
+const edited = { version: z.int().min(1).meta({ description: 'The current version (the one edited)' }) };
 
 export const ViewParams = ProjectParams.extend({ viewId: ViewId });
 export const DashboardParams = ProjectParams.extend({ dashboardId: DashboardId });
@@ -144,7 +143,7 @@ export const replaceView = defineRoute({
   operationId: 'replaceView',
   summary: 'Replace a saved view; `version` must be the current one, otherwise 409',
   params: ViewParams,
-  body: versioned(SavedView),
+  body: SavedView.extend(edited),
   response: { status: 200, description: 'Saved (version + 1)', schema: ViewAnswer },
   errors: [400, 401, 403, 404, 409],
 });
@@ -196,7 +195,7 @@ export const replaceDashboard = defineRoute({
   operationId: 'replaceDashboard',
   summary: 'Replace a dashboard (rename, tiles added, removed, reordered); `version` must be the current one',
   params: DashboardParams,
-  body: versioned(Dashboard),
+  body: Dashboard.extend(edited),
   response: { status: 200, description: 'Saved (version + 1)', schema: DashboardAnswer },
   errors: [400, 401, 403, 404, 409],
 });
