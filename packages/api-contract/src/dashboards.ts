@@ -35,7 +35,11 @@ const Name = z
   .max(MAX_NAME_LENGTH, { message: `at most ${MAX_NAME_LENGTH} characters` });
 
 const id = (prefix: string, what: string) =>
-  z.string().regex(new RegExp(`^${prefix}_[A-Za-z0-9_-]{1,64}$`), { message: `expected a ${what} id like ${prefix}_…` });
+  z
+    .string()
+    .regex(new RegExp(`^${prefix}_[A-Za-z0-9_-]{1,64}$`), {
+      message: `expected a ${what} id like ${prefix}_…`,
+    });
 
 export const ViewId = id('sv', 'view');
 export const DashboardId = id('db', 'dashboard');
@@ -44,13 +48,17 @@ export const ShareLinkId = id('sl', 'share link');
 /** A saved view: a screen's URL state. Without `from`/`to` its tile shows the last 30 days, as the screen does. */
 export const SavedView = z.strictObject({
   name: Name,
-  path: z.enum(TILE_PATHS, { message: `a view that can be a tile is one of the screens ${TILE_PATHS.join(', ')}` }),
+  path: z.enum(TILE_PATHS, {
+    message: `a view that can be a tile is one of the screens ${TILE_PATHS.join(', ')}`,
+  }),
   search: z
     .string()
     .max(MAX_SEARCH_LENGTH, { message: `at most ${MAX_SEARCH_LENGTH} characters` })
     .regex(/^(\?|$)/, { message: 'a query string starts with ?' })
     .default('')
-    .meta({ description: "The screen's query string, `?from=…&to=…`; checked against the tile route's query" }),
+    .meta({
+      description: "The screen's query string, `?from=…&to=…`; checked against the tile route's query",
+    }),
 });
 export type SavedView = z.infer<typeof SavedView>;
 
@@ -60,7 +68,10 @@ export const Dashboard = z.strictObject({
     .array(
       z.strictObject({
         viewId: ViewId,
-        width: z.union([z.literal(1), z.literal(2)]).default(1).meta({ description: 'Grid columns: 1 or 2' }),
+        width: z
+          .union([z.literal(1), z.literal(2)])
+          .default(1)
+          .meta({ description: 'Grid columns: 1 or 2' }),
       }),
     )
     .max(MAX_TILES, { message: `at most ${MAX_TILES} tiles` }),
@@ -74,7 +85,11 @@ export const ViewParams = ProjectParams.extend({ viewId: ViewId });
 export const DashboardParams = ProjectParams.extend({ dashboardId: DashboardId });
 export const ShareLinkParams = DashboardParams.extend({ linkId: ShareLinkId });
 export const SharedTileParams = z.object({
-  index: z.coerce.number().int().min(0).max(MAX_TILES - 1),
+  index: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_TILES - 1),
 });
 
 export const ViewAnswer = SavedView.extend({ id: z.string(), version: z.int() });
@@ -103,7 +118,9 @@ export const CreatedShareLink = ShareLinkAnswer.extend({
 export const SharedDashboardAnswer = z.object({
   name: z.string(),
   expiresAt: DateTime,
-  tiles: z.array(z.object({ name: z.string(), path: z.enum(TILE_PATHS), search: z.string(), width: z.int() })),
+  tiles: z.array(
+    z.object({ name: z.string(), path: z.enum(TILE_PATHS), search: z.string(), width: z.int() }),
+  ),
 });
 
 export const SharedTileAnswer = z.object({
@@ -165,7 +182,11 @@ export const listDashboards = defineRoute({
   operationId: 'listDashboards',
   summary: "The project's dashboards, by name",
   params: ProjectParams,
-  response: { status: 200, description: 'Dashboards', schema: z.object({ dashboards: z.array(DashboardAnswer) }) },
+  response: {
+    status: 200,
+    description: 'Dashboards',
+    schema: z.object({ dashboards: z.array(DashboardAnswer) }),
+  },
 });
 
 export const createDashboard = defineRoute({

@@ -9,7 +9,6 @@ import {
 } from './alert-rules.ts';
 import { compareExperimentVariants, postCustomFunnel, postCustomFunnelCustomers } from './custom-funnels.ts';
 import { getCustomer, getCustomerModel, getSegments, listCustomers, putCustomerModel } from './customers.ts';
-import { getBottlenecks, getCustomerTimeline, getStageFlow, getStageFunnelCustomers } from './flow.ts';
 import {
   createDashboard,
   createShareLink,
@@ -26,6 +25,7 @@ import {
   replaceView,
   revokeShareLink,
 } from './dashboards.ts';
+import { getBottlenecks, getCustomerTimeline, getStageFlow, getStageFunnelCustomers } from './flow.ts';
 import { getKpis, getRetention } from './kpis.ts';
 import { getLive } from './live.ts';
 import { getProject } from './projects.ts';

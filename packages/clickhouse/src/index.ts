@@ -70,6 +70,17 @@ export {
   type Segment,
 } from './customers.query.ts';
 export {
+  type ConsoleDocumentKind,
+  getConsoleDocument,
+  listConsoleDocuments,
+  listShareLinks,
+  type ShareLink,
+  type StoredConsoleDocument,
+  saveConsoleDocument,
+  saveShareLink,
+  shareLinkKey,
+} from './dashboard-store.ts';
+export {
   CLICKHOUSE_ERROR_CODES,
   type ClickHouseErrorCode,
   ClickHouseQueryRangeError,
@@ -174,14 +185,3 @@ export {
   toTouchpointRow,
 } from './touchpoints.ts';
 export { formatDateTime64, parseDateTime64, toNullableNumber, toNumber } from './values.ts';
-export {
-  type ConsoleDocumentKind,
-  getConsoleDocument,
-  listConsoleDocuments,
-  listShareLinks,
-  type ShareLink,
-  type StoredConsoleDocument,
-  saveConsoleDocument,
-  saveShareLink,
-  shareLinkKey,
-} from './dashboard-store.ts';

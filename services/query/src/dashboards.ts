@@ -7,10 +7,10 @@ import {
   listConsoleDocuments,
   listShareLinks,
   readProjectDocument,
+  type ShareLink,
   type StoredConsoleDocument,
   saveConsoleDocument,
   saveShareLink,
-  type ShareLink,
 } from '@waymark/clickhouse';
 import { queryProblem } from './problems.ts';
 import type { HandlerContext } from './routes/route.ts';
@@ -68,7 +68,9 @@ async function checkTiles(clickhouse: ClickHouseClient, projectId: string, dashb
   const ids = dashboard.tiles.map((tile) => tile.viewId);
   const known = new Set((await listConsoleDocuments(clickhouse, 'view', projectId, ids)).map((v) => v.id));
   const errors = dashboard.tiles.flatMap((tile, i) =>
-    known.has(tile.viewId) ? [] : [{ field: `tiles.${i}.viewId`, message: 'no such saved view in this project' }],
+    known.has(tile.viewId)
+      ? []
+      : [{ field: `tiles.${i}.viewId`, message: 'no such saved view in this project' }],
   );
   if (errors.length > 0) {
     throw queryProblem('INVALID_REQUEST', errors.map((e) => `${e.field}: ${e.message}`).join('; '), {
@@ -79,7 +81,12 @@ async function checkTiles(clickhouse: ClickHouseClient, projectId: string, dashb
 
 const NAMES: Record<ConsoleDocumentKind, string> = { view: 'saved view', dashboard: 'dashboard' };
 
-async function current(clickhouse: ClickHouseClient, kind: ConsoleDocumentKind, projectId: string, id: string) {
+async function current(
+  clickhouse: ClickHouseClient,
+  kind: ConsoleDocumentKind,
+  projectId: string,
+  id: string,
+) {
   const stored = await getConsoleDocument(clickhouse, kind, projectId, id);
   if (stored === undefined) throw queryProblem('NOT_FOUND', `no ${NAMES[kind]} ${id} in this project`);
   return stored;
@@ -233,7 +240,8 @@ export async function showSharedDashboard(clickhouse: ClickHouseClient, grant: S
 export async function showSharedTile(context: HandlerContext, grant: ShareGrant, index: number) {
   const { dashboard, views } = await sharedDashboard(context.clickhouse, grant);
   const tile = dashboard.tiles[index];
-  if (tile === undefined) throw queryProblem('NOT_FOUND', `the dashboard has ${dashboard.tiles.length} tiles`);
+  if (tile === undefined)
+    throw queryProblem('NOT_FOUND', `the dashboard has ${dashboard.tiles.length} tiles`);
   const view = views.get(tile.viewId);
   if (view === undefined) throw queryProblem('NOT_FOUND', `the view of tile ${index} was deleted`);
   const data = await context.answer(TILE_SOURCES[view.path], grant.projectId, tileQuery(view.search));

@@ -88,13 +88,23 @@ export function shareLinkAuthorizer(deps: {
   return async (request) => {
     const header = request.headers.authorization;
     if (!header?.startsWith(SHARE)) {
-      throw queryProblem('SHARE_LINK_INVALID', "send the share link's token as `Authorization: Share <token>`");
+      throw queryProblem(
+        'SHARE_LINK_INVALID',
+        "send the share link's token as `Authorization: Share <token>`",
+      );
     }
     const read = readShareToken(await deps.shareLinkKey(), header.slice(SHARE.length).trim(), now());
     if (!read.ok) throw queryProblem('SHARE_LINK_INVALID', read.reason);
     const { grant } = read;
-    const [link] = await listShareLinks(deps.clickhouse, { projectId: grant.projectId, linkId: grant.linkId });
-    if (link === undefined || link.dashboardId !== grant.dashboardId || !deps.projectExists(grant.projectId)) {
+    const [link] = await listShareLinks(deps.clickhouse, {
+      projectId: grant.projectId,
+      linkId: grant.linkId,
+    });
+    if (
+      link === undefined ||
+      link.dashboardId !== grant.dashboardId ||
+      !deps.projectExists(grant.projectId)
+    ) {
       throw queryProblem('SHARE_LINK_INVALID', 'no such share link');
     }
     if (link.revoked) throw queryProblem('SHARE_LINK_INVALID', 'the link was revoked');
