@@ -182,17 +182,17 @@ describe('saved views and dashboards', () => {
     });
 
     const renamed = await api(shop, 'PUT', `/views/${viewId}`, {
-      body: { version: 1, name: 'June', path: '/', search: RANGE },
+      body: { version: 2, name: 'June', path: '/', search: RANGE },
     });
     expect([renamed.status, renamed.body.version]).toEqual([200, 2]);
     const stale = await api(shop, 'PUT', `/views/${viewId}`, {
-      body: { version: 1, name: 'Lost edit', path: '/', search: RANGE },
+      body: { version: 2, name: 'Lost edit', path: '/', search: RANGE },
     });
     expect([stale.status, stale.body.code, stale.body.currentVersion]).toEqual([409, 'VERSION_CONFLICT', 2]);
 
     const dashboardId = await createDashboard(shop, 'Weekly', [viewId]);
     const edited = await api(shop, 'PUT', `/dashboards/${dashboardId}`, {
-      body: { version: 1, name: 'Weekly review', tiles: [{ viewId, width: 2 }, { viewId }] },
+      body: { version: 2, name: 'Weekly review', tiles: [{ viewId, width: 2 }, { viewId }] },
     });
     expect([edited.status, edited.body.version]).toEqual([200, 2]);
     const got = await api(shop, 'GET', `/dashboards/${dashboardId}`);
@@ -206,7 +206,7 @@ describe('saved views and dashboards', () => {
       ],
     });
     const conflict = await api(shop, 'PUT', `/dashboards/${dashboardId}`, {
-      body: { version: 1, name: 'x', tiles: [] },
+      body: { version: 2, name: 'x', tiles: [] },
     });
     expect([conflict.status, conflict.body.code]).toEqual([409, 'VERSION_CONFLICT']);
 
@@ -282,7 +282,7 @@ describe('saved views and dashboards', () => {
       ['POST', '/dashboards', { name: 'x', tiles: [{ viewId: "sv_'; DROP TABLE x" }] }, 'tiles.0.viewId'],
       ['POST', '/dashboards', { name: 'x', tiles: 'all' }, 'tiles'],
       ['PUT', `/dashboards/${dashboardId}`, { name: 'x', tiles: [] }, 'version'],
-      ['PUT', `/dashboards/${dashboardId}`, { version: -1, name: 'x', tiles: [] }, 'version'],
+      ['PUT', `/dashboards/${dashboardId}`, { version: 1, name: 'x', tiles: [] }, 'version'],
       ['POST', `/dashboards/${dashboardId}/share-links`, { expiresInHours: 1e9 }, 'expiresInHours'],
       ['POST', `/dashboards/${dashboardId}/share-links`, { expiresInHours: 0 }, 'expiresInHours'],
       ['POST', `/dashboards/${dashboardId}/share-links`, { expiresInHours: 1.5 }, 'expiresInHours'],

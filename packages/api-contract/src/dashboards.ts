@@ -35,11 +35,9 @@ const Name = z
   .max(MAX_NAME_LENGTH, { message: `at most ${MAX_NAME_LENGTH} characters` });
 
 const id = (prefix: string, what: string) =>
-  z
-    .string()
-    .regex(new RegExp(`^${prefix}_[A-Za-z0-9_-]{1,64}$`), {
-      message: `expected a ${what} id like ${prefix}_…`,
-    });
+  z.string().regex(new RegExp(`^${prefix}_[A-Za-z0-9_-]{1,64}$`), {
+    message: `expected a ${what} id like ${prefix}_…`,
+  });
 
 export const ViewId = id('sv', 'view');
 export const DashboardId = id('db', 'dashboard');
@@ -78,8 +76,8 @@ export const Dashboard = z.strictObject({
 });
 export type Dashboard = z.infer<typeof Dashboard>;
 
-/** A replace names the version it edited; the server answers 409 VERSION_CONFLICT if it is not the current. */
-const edited = { version: z.int().min(1).meta({ description: 'The current version (the one edited)' }) };
+/** As every versioned document: a replace names the version it makes, the current + 1, or answers 409. */
+const edited = { version: z.int().min(2).meta({ description: 'The new version: the current one + 1' }) };
 
 export const ViewParams = ProjectParams.extend({ viewId: ViewId });
 export const DashboardParams = ProjectParams.extend({ dashboardId: DashboardId });
@@ -158,10 +156,10 @@ export const replaceView = defineRoute({
   method: 'put',
   path: '/v1/projects/:projectId/views/:viewId',
   operationId: 'replaceView',
-  summary: 'Replace a saved view; `version` must be the current one, otherwise 409',
+  summary: 'Replace a saved view; `version` must be the current one + 1, otherwise 409 VERSION_CONFLICT',
   params: ViewParams,
   body: SavedView.extend(edited),
-  response: { status: 200, description: 'Saved (version + 1)', schema: ViewAnswer },
+  response: { status: 200, description: 'Saved', schema: ViewAnswer },
   errors: [400, 401, 403, 404, 409],
 });
 
@@ -214,10 +212,11 @@ export const replaceDashboard = defineRoute({
   method: 'put',
   path: '/v1/projects/:projectId/dashboards/:dashboardId',
   operationId: 'replaceDashboard',
-  summary: 'Replace a dashboard (rename, tiles added, removed, reordered); `version` must be the current one',
+  summary:
+    'Replace a dashboard (rename, tiles added, removed, reordered); `version` must be the current one + 1, otherwise 409',
   params: DashboardParams,
   body: Dashboard.extend(edited),
-  response: { status: 200, description: 'Saved (version + 1)', schema: DashboardAnswer },
+  response: { status: 200, description: 'Saved', schema: DashboardAnswer },
   errors: [400, 401, 403, 404, 409],
 });
 

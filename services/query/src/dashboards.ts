@@ -115,9 +115,9 @@ export async function replaceView(
   { version, ...view }: SavedView & { version: number },
 ) {
   const stored = await current(clickhouse, 'view', projectId, viewId);
-  checkNextVersion(NAMES.view, stored.version, version + 1);
+  checkNextVersion(NAMES.view, stored.version, version);
   checkView(view);
-  const next = { projectId, id: viewId, version: version + 1, document: JSON.stringify(view) };
+  const next = { projectId, id: viewId, version, document: JSON.stringify(view) };
   await saveConsoleDocument(clickhouse, 'view', next);
   return viewAnswer(next);
 }
@@ -146,9 +146,9 @@ export async function replaceDashboard(
   { version, ...dashboard }: Dashboard & { version: number },
 ) {
   const stored = await current(clickhouse, 'dashboard', projectId, dashboardId);
-  checkNextVersion(NAMES.dashboard, stored.version, version + 1);
+  checkNextVersion(NAMES.dashboard, stored.version, version);
   await checkTiles(clickhouse, projectId, dashboard);
-  const next = { projectId, id: dashboardId, version: version + 1, document: JSON.stringify(dashboard) };
+  const next = { projectId, id: dashboardId, version, document: JSON.stringify(dashboard) };
   await saveConsoleDocument(clickhouse, 'dashboard', next);
   return dashboardAnswer(next);
 }
