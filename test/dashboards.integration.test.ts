@@ -337,6 +337,8 @@ describe('share links', () => {
       },
     });
     const funnel = await shared('/v1/shared/tiles/0', share(token));
+    // The signed-in console reads the same tile through the project API.
+    expect((await api(shop, 'GET', `/dashboards/${dashboardId}/tiles/0`)).body).toEqual(funnel.body);
     const direct = await api<{ stages: Array<{ customers: number }> }>(
       shop,
       'GET',
@@ -367,6 +369,7 @@ describe('share links', () => {
         .replace('{dashboardId}', dashboardId)
         .replace('{viewId}', funnelView)
         .replace('{linkId}', 'sl_someone')
+        .replace('{index}', '0')
         .replace('{ruleId}', 'ar_someone')
         .replace('{customer}', 'u%3Asomeone');
       for (const authorization of [`Bearer ${token}`, share(token)]) {

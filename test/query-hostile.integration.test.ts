@@ -290,7 +290,8 @@ function validRequests(route: Route): string[] {
                 '{dashboardId}',
                 (route.method === 'DELETE' && !route.path.includes('{linkId}') ? doomed : ids).dashboardId,
               )
-              .replace('{linkId}', ids.linkId),
+              .replace('{linkId}', ids.linkId)
+              .replace('{index}', '0'),
           ];
   const query = route.parameters.filter((p) => p.in === 'query');
   const base = new Map(

@@ -82,13 +82,14 @@ const edited = { version: z.int().min(2).meta({ description: 'The new version: t
 export const ViewParams = ProjectParams.extend({ viewId: ViewId });
 export const DashboardParams = ProjectParams.extend({ dashboardId: DashboardId });
 export const ShareLinkParams = DashboardParams.extend({ linkId: ShareLinkId });
-export const SharedTileParams = z.object({
-  index: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(MAX_TILES - 1),
-});
+const TileIndex = z.coerce
+  .number()
+  .int()
+  .min(0)
+  .max(MAX_TILES - 1)
+  .meta({ description: 'The tile, from 0 in the order of `tiles`' });
+export const SharedTileParams = z.object({ index: TileIndex });
+export const TileParams = DashboardParams.extend({ index: TileIndex });
 
 export const ViewAnswer = SavedView.extend({ id: z.string(), version: z.int() });
 export const DashboardAnswer = Dashboard.extend({ id: z.string(), version: z.int() });
@@ -228,6 +229,16 @@ export const deleteDashboard = defineRoute({
   summary: 'Delete a dashboard; its share links stop working',
   params: DashboardParams,
   response: { status: 204, description: 'Deleted' },
+});
+
+export const getDashboardTile = defineRoute({
+  ...one,
+  method: 'get',
+  path: '/v1/projects/:projectId/dashboards/:dashboardId/tiles/:index',
+  operationId: 'getDashboardTile',
+  summary: "One tile's figures: its route's answer for the saved view's query (what a share link shows)",
+  params: TileParams,
+  response: { status: 200, description: 'The tile', schema: SharedTileAnswer },
 });
 
 export const createShareLink = defineRoute({

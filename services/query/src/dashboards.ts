@@ -213,10 +213,13 @@ export async function revokeShareLink(
 async function sharedDashboard(clickhouse: ClickHouseClient, grant: ShareGrant) {
   const stored = await getConsoleDocument(clickhouse, 'dashboard', grant.projectId, grant.dashboardId);
   if (stored === undefined) throw queryProblem('SHARE_LINK_INVALID', 'the dashboard was deleted');
-  const dashboard = readDashboard(stored);
+  return withViews(clickhouse, grant.projectId, readDashboard(stored));
+}
+
+async function withViews(clickhouse: ClickHouseClient, projectId: string, dashboard: Dashboard) {
   const ids = dashboard.tiles.map((tile) => tile.viewId);
   const views = new Map(
-    (await listConsoleDocuments(clickhouse, 'view', grant.projectId, ids)).map((v) => [v.id, readView(v)]),
+    (await listConsoleDocuments(clickhouse, 'view', projectId, ids)).map((v) => [v.id, readView(v)]),
   );
   return { dashboard, views };
 }
@@ -227,23 +230,47 @@ export async function showSharedDashboard(clickhouse: ClickHouseClient, grant: S
   return {
     name: dashboard.name,
     expiresAt: new Date(grant.expiresAtMs).toISOString(),
-    tiles: dashboard.tiles.map((tile) => {
+    tiles: dashboard.tiles.flatMap((tile) => {
       const view = views.get(tile.viewId);
       return view === undefined
-        ? { name: 'A deleted view', path: '/' as const, search: '', width: tile.width }
-        : { name: view.name, path: view.path, search: view.search, width: tile.width };
+        ? []
+        : [{ name: view.name, path: view.path, search: view.search, width: tile.width }];
     }),
   };
 }
 
-/** One tile's figures: its view's stored request, run for the link's project only. */
-export async function showSharedTile(context: HandlerContext, grant: ShareGrant, index: number) {
-  const { dashboard, views } = await sharedDashboard(context.clickhouse, grant);
-  const tile = dashboard.tiles[index];
-  if (tile === undefined)
-    throw queryProblem('NOT_FOUND', `the dashboard has ${dashboard.tiles.length} tiles`);
-  const view = views.get(tile.viewId);
-  if (view === undefined) throw queryProblem('NOT_FOUND', `the view of tile ${index} was deleted`);
-  const data = await context.answer(TILE_SOURCES[view.path], grant.projectId, tileQuery(view.search));
+/**
+ * One tile's figures: its view's stored request, run for the project only. Tiles of deleted views are left
+ * out, as the shared dashboard leaves them out, so an index means the same on both.
+ */
+async function tileOf(
+  context: HandlerContext,
+  projectId: string,
+  { dashboard, views }: Awaited<ReturnType<typeof withViews>>,
+  index: number,
+) {
+  const shown = dashboard.tiles.flatMap((tile) => views.get(tile.viewId) ?? []);
+  const view = shown[index];
+  if (view === undefined) throw queryProblem('NOT_FOUND', `the dashboard has ${shown.length} tiles`);
+  const data = await context.answer(TILE_SOURCES[view.path], projectId, tileQuery(view.search));
   return { name: view.name, path: view.path, search: view.search, data };
+}
+
+export async function showSharedTile(context: HandlerContext, grant: ShareGrant, index: number) {
+  return tileOf(context, grant.projectId, await sharedDashboard(context.clickhouse, grant), index);
+}
+
+export async function showTile(
+  context: HandlerContext,
+  projectId: string,
+  dashboardId: string,
+  index: number,
+) {
+  const stored = await current(context.clickhouse, 'dashboard', projectId, dashboardId);
+  return tileOf(
+    context,
+    projectId,
+    await withViews(context.clickhouse, projectId, readDashboard(stored)),
+    index,
+  );
 }

@@ -13,6 +13,7 @@ import {
   shareLinksOf,
   showSharedDashboard,
   showSharedTile,
+  showTile,
 } from '../dashboards.ts';
 import { route, sharedRoute } from './route.ts';
 
@@ -35,6 +36,9 @@ export const dashboardRoutes = [
   ),
   route(contract.getDashboard, async ({ projectId, params }, { clickhouse }) =>
     getDashboard(clickhouse, projectId, params.dashboardId),
+  ),
+  route(contract.getDashboardTile, async ({ projectId, params }, context) =>
+    showTile(context, projectId, params.dashboardId, params.index),
   ),
   route(contract.replaceDashboard, async ({ projectId, params, body }, { clickhouse }) =>
     replaceDashboard(clickhouse, projectId, params.dashboardId, body),
