@@ -133,19 +133,34 @@ function Board({ dashboard, views }: { dashboard: Dashboard; views: readonly Vie
               width={tile.width ?? 1}
               controls={
                 <span className="tile-controls">
-                  <Link href={hrefOf(view.path, new URLSearchParams(view.search))}>Open</Link>
-                  <button type="button" disabled={index === 0} onClick={() => move(index, index - 1)}>
-                    Move earlier<span className="visually-hidden">: {view.name}</span>
+                  <Link
+                    href={hrefOf(view.path, new URLSearchParams(view.search))}
+                    aria-label={`Open: ${view.name}`}
+                  >
+                    Open
+                  </Link>
+                  <button
+                    type="button"
+                    disabled={index === 0}
+                    onClick={() => move(index, index - 1)}
+                    aria-label={`Move earlier: ${view.name}`}
+                  >
+                    Move earlier
                   </button>
                   <button
                     type="button"
                     disabled={index === tiles.length - 1}
                     onClick={() => move(index, index + 1)}
+                    aria-label={`Move later: ${view.name}`}
                   >
-                    Move later<span className="visually-hidden">: {view.name}</span>
+                    Move later
                   </button>
-                  <button type="button" onClick={() => save(tiles.filter((_, i) => i !== index))}>
-                    Remove<span className="visually-hidden">: {view.name}</span>
+                  <button
+                    type="button"
+                    onClick={() => save(tiles.filter((_, i) => i !== index))}
+                    aria-label={`Remove: ${view.name}`}
+                  >
+                    Remove
                   </button>
                 </span>
               }
@@ -294,12 +309,9 @@ function ShareLinks({ dashboardId }: { dashboardId: string }) {
                         <button
                           type="button"
                           onClick={() => revoke.mutate({ params: { dashboardId, linkId: link.id } })}
+                          aria-label={`Revoke: the link created ${formatInstant(link.createdAt)}`}
                         >
                           Revoke
-                          <span className="visually-hidden">
-                            {' '}
-                            the link created {formatInstant(link.createdAt)}
-                          </span>
                         </button>
                       )}
                     </td>
