@@ -240,7 +240,7 @@ async function validBody(route: Route): Promise<unknown> {
       return { name: HOSTILE_IDS[6], tiles: [{ viewId: ids.viewId, width: 2 }] };
     case 'PUT /dashboards/{dashboardId}': {
       const current = await getJson(`/dashboards/${ids.dashboardId}`);
-      return { version: current.version + 1, name: current.name, tiles: [] };
+      return { version: current.version + 1, name: current.name, tiles: current.tiles };
     }
     case 'POST /dashboards/{dashboardId}/share-links':
       return { expiresInHours: 1 };

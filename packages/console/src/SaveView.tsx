@@ -12,6 +12,8 @@ export function SaveView() {
   const location = useLocation();
   const save = useChangeRoute<typeof createView>({ method: 'post', path: '/v1/projects/:projectId/views' });
   const [name, setName] = useState('');
+  // The form exists only while open, so a closed control is one focus stop, not fields Tab cannot reach.
+  const [open, setOpen] = useState(false);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const search = location.search.toString();
@@ -19,22 +21,24 @@ export function SaveView() {
     save.mutate({ body: { name, path: location.path as TilePath, search: search ? `?${search}` : '' } });
   };
   return (
-    <details className="save-view">
+    <details className="save-view" onToggle={(event) => setOpen(event.currentTarget.open)}>
       <summary>Save view</summary>
-      <form onSubmit={submit}>
-        <label>
-          Name <input value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} />
-        </label>
-        <button type="submit" disabled={save.isPending}>
-          Save
-        </button>
-        {save.isSuccess && (
-          <p role="status">
-            Saved “{save.data.name}”. <Link href="/dashboards">Add it to a dashboard</Link>
-          </p>
-        )}
-        {save.error && <ProblemView error={save.error} />}
-      </form>
+      {open && (
+        <form onSubmit={submit}>
+          <label>
+            Name <input value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} />
+          </label>
+          <button type="submit" disabled={save.isPending}>
+            Save
+          </button>
+          {save.isSuccess && (
+            <p role="status">
+              Saved “{save.data.name}”. <Link href="/dashboards">Add it to a dashboard</Link>
+            </p>
+          )}
+          {save.error && <ProblemView error={save.error} />}
+        </form>
+      )}
     </details>
   );
 }
