@@ -191,6 +191,13 @@ describe('dashboards and share links', () => {
     expect(await viewer.page.getByLabel('API key').count()).toBe(0);
     await screenshot(viewer.page, 'shared-dashboard');
     expect(await seriousViolations(viewer.page)).toEqual([]);
+    // On a phone the grid is one column and the tables scroll inside their tiles.
+    const phone = await openRecordedPage(browser, stack.queryUrl, { width: 390, height: 844 });
+    await phone.page.goto(url);
+    await poll(() => tileRows(phone.page, 'Week funnel')).toEqual(funnelRows());
+    expect(await phone.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await screenshot(phone.page, 'shared-dashboard-phone');
+    await phone.page.context().close();
     const token = url.split('#')[1] as string;
     // The token travels in headers only: no request URL carries it (the page's own address keeps it in the fragment).
     expect(viewer.seen.urls.filter((u) => u.includes(token) && !u.includes(`#${token}`))).toEqual([]);
