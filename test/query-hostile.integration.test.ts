@@ -230,6 +230,20 @@ async function validBody(route: Route): Promise<unknown> {
       return { ...window, steps, step: 2 };
     case 'POST /experiments/compare':
       return { ...window, experiment: HOSTILE_IDS[4], steps };
+    case 'POST /views':
+      return { name: HOSTILE_IDS[4], path: '/', search: `?from=${FROM}&to=${TO}&country=${HOSTILE_IDS[6]}` };
+    case 'PUT /views/{viewId}': {
+      const current = (await getJson('/views')).views.find((v: { id: string }) => v.id === ids.viewId);
+      return { version: current.version + 1, name: 'x'.repeat(100), path: '/kpis', search: '' };
+    }
+    case 'POST /dashboards':
+      return { name: HOSTILE_IDS[6], tiles: [{ viewId: ids.viewId, width: 2 }] };
+    case 'PUT /dashboards/{dashboardId}': {
+      const current = await getJson(`/dashboards/${ids.dashboardId}`);
+      return { version: current.version + 1, name: current.name, tiles: current.tiles };
+    }
+    case 'POST /dashboards/{dashboardId}/share-links':
+      return { expiresInHours: 1 };
     default:
       throw new Error(`no valid body for ${route.method} ${route.path}: add one to validBody`);
   }
@@ -237,6 +251,12 @@ async function validBody(route: Route): Promise<unknown> {
 
 let ruleId: string;
 let customerKeys: string[];
+/**
+ * A saved view, a dashboard of it and a share link of that, for the routes that name one; a DELETE removes
+ * its own view and dashboard, so the routes after it still find theirs.
+ */
+const ids = { viewId: '', dashboardId: '', linkId: '' };
+const doomed = { viewId: '', dashboardId: '' };
 
 /** Every valid value of a query parameter worth asking, the first being the one used with the others. */
 function queryValues(parameter: Parameter): string[] {
@@ -262,7 +282,17 @@ function validRequests(route: Route): string[] {
       ? [route.path]
       : pathParams[0]?.name === 'customer'
         ? addressableKeys().map((key) => route.path.replace('{customer}', encodeURIComponent(key)))
-        : [route.path.replace('{ruleId}', ruleId)];
+        : [
+            route.path
+              .replace('{ruleId}', ruleId)
+              .replace('{viewId}', (route.method === 'DELETE' ? doomed : ids).viewId)
+              .replace(
+                '{dashboardId}',
+                (route.method === 'DELETE' && !route.path.includes('{linkId}') ? doomed : ids).dashboardId,
+              )
+              .replace('{linkId}', ids.linkId)
+              .replace('{index}', '0'),
+          ];
   const query = route.parameters.filter((p) => p.in === 'query');
   const base = new Map(
     query.flatMap((p) => {
@@ -343,6 +373,17 @@ beforeAll(async () => {
   });
   expect(created.statusCode, created.body).toBe(201);
   ruleId = created.json().ruleId ?? created.json().id;
+  const saveView = async () =>
+    (await inject('POST', `/v1/projects/${projectId}/views`, { name: 'v', path: '/' })).json().id;
+  const saveDashboard = async (viewId: string) =>
+    (await inject('POST', `/v1/projects/${projectId}/dashboards`, { name: 'd', tiles: [{ viewId }] })).json()
+      .id;
+  ids.viewId = await saveView();
+  ids.dashboardId = await saveDashboard(ids.viewId);
+  doomed.viewId = await saveView();
+  doomed.dashboardId = await saveDashboard(doomed.viewId);
+  const link = `/v1/projects/${projectId}/dashboards/${ids.dashboardId}/share-links`;
+  ids.linkId = (await inject('POST', link, { expiresInHours: 1 })).json().id;
   const listed = await inject('GET', `/v1/projects/${projectId}/customers?limit=1000`);
   expect(listed.statusCode, listed.body.slice(0, 300)).toBe(200);
   customerKeys = listed.json().customers.map((c: { customer: string }) => c.customer);

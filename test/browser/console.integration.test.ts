@@ -290,6 +290,7 @@ describe('the console', () => {
       '/kpis',
       '/retention',
       '/experiments',
+      '/dashboards',
     ]) {
       await page.goto(`${stack.queryUrl}${path}?from=${FROM}&to=${TO}`);
       await page.locator('main table, main .empty, main [role="alert"]').first().waitFor();

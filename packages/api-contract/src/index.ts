@@ -9,6 +9,23 @@ import {
 } from './alert-rules.ts';
 import { compareExperimentVariants, postCustomFunnel, postCustomFunnelCustomers } from './custom-funnels.ts';
 import { getCustomer, getCustomerModel, getSegments, listCustomers, putCustomerModel } from './customers.ts';
+import {
+  createDashboard,
+  createShareLink,
+  createView,
+  deleteDashboard,
+  deleteView,
+  getDashboard,
+  getDashboardTile,
+  getSharedDashboard,
+  getSharedTile,
+  listDashboards,
+  listShareLinks,
+  listViews,
+  replaceDashboard,
+  replaceView,
+  revokeShareLink,
+} from './dashboards.ts';
 import { getBottlenecks, getCustomerTimeline, getStageFlow, getStageFunnelCustomers } from './flow.ts';
 import { getKpis, getRetention } from './kpis.ts';
 import { getLive } from './live.ts';
@@ -21,6 +38,7 @@ import { dryRunStageRules, getStageRules, putStageRules } from './stage-rules.ts
 export * from './alert-rules.ts';
 export * from './custom-funnels.ts';
 export * from './customers.ts';
+export * from './dashboards.ts';
 export * from './flow.ts';
 export * from './kpis.ts';
 export * from './live.ts';
@@ -65,4 +83,19 @@ export const QUERY_ROUTES = [
   postCustomFunnelCustomers,
   compareExperimentVariants,
   getLive,
+  listViews,
+  createView,
+  replaceView,
+  deleteView,
+  listDashboards,
+  createDashboard,
+  getDashboard,
+  getDashboardTile,
+  replaceDashboard,
+  deleteDashboard,
+  createShareLink,
+  listShareLinks,
+  revokeShareLink,
+  getSharedDashboard,
+  getSharedTile,
 ] as const satisfies readonly RouteContract[];

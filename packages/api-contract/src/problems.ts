@@ -8,6 +8,10 @@ export const QUERY_ERRORS = {
   INVALID_REQUEST: { status: 400, title: 'The request is invalid' },
   UNAUTHENTICATED: { status: 401, title: 'Send a valid API key as `Authorization: Bearer <key>`' },
   SIGN_IN_LINK_INVALID: { status: 401, title: 'This sign-in link was used or has expired' },
+  SHARE_LINK_INVALID: {
+    status: 401,
+    title: 'This share link is invalid, has expired or was revoked: ask for a new one',
+  },
   FORBIDDEN: { status: 403, title: 'This API key cannot read this project' },
   NOT_FOUND: { status: 404, title: 'No such resource' },
   VERSION_CONFLICT: { status: 409, title: 'The resource changed since the version you edited' },

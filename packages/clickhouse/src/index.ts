@@ -70,6 +70,17 @@ export {
   type Segment,
 } from './customers.query.ts';
 export {
+  type ConsoleDocumentKind,
+  getConsoleDocument,
+  listConsoleDocuments,
+  listShareLinks,
+  type ShareLink,
+  type StoredConsoleDocument,
+  saveConsoleDocument,
+  saveShareLink,
+  shareLinkKey,
+} from './dashboard-store.ts';
+export {
   CLICKHOUSE_ERROR_CODES,
   type ClickHouseErrorCode,
   ClickHouseQueryRangeError,

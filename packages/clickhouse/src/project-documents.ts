@@ -13,8 +13,11 @@ const DOCUMENT_TABLES = {
   customerModel: { table: 'customer_models', column: 'model' },
 } as const;
 export type ProjectDocumentKind = keyof typeof DOCUMENT_TABLES;
-/** What {@link readProjectDocument} reads: these documents, and alert rules (stored by alert-store.ts). */
-export type ReadableDocumentKind = ProjectDocumentKind | 'alertRule';
+/**
+ * What {@link readProjectDocument} reads: these documents, alert rules (stored by alert-store.ts), saved
+ * views and dashboards (dashboard-store.ts).
+ */
+export type ReadableDocumentKind = ProjectDocumentKind | 'alertRule' | 'savedView' | 'dashboard';
 
 export interface StoredProjectDocument {
   readonly projectId: string;
@@ -130,4 +133,6 @@ const DOCUMENT_NAMES: Record<ReadableDocumentKind, string> = {
   stageRuleset: 'stage ruleset',
   customerModel: 'customer model',
   alertRule: 'alert rule',
+  savedView: 'saved view',
+  dashboard: 'dashboard',
 };

@@ -15,9 +15,12 @@ export class ApiProblem extends Error {
 
 type Params<C extends RouteContract> = RouteRequest<C>['params'] & Record<string, string>;
 
+/** Who calls: a signed-in session (its API key), or a viewer of a share link (its token, /v1/shared only). */
+type Credential = Session | { readonly shareToken: string };
+
 /** One call of a route: its path parameters filled in, the query string and the JSON body if any. */
 export async function callRoute<C extends RouteContract>(
-  session: Session,
+  credential: Credential,
   contract: Pick<C, 'method' | 'path'>,
   params: Params<C>,
   request: { query?: URLSearchParams; body?: RouteRequest<C>['body'] } = {},
@@ -28,7 +31,8 @@ export async function callRoute<C extends RouteContract>(
   const response = await fetch(query ? `${url}?${query}` : url, {
     method: contract.method.toUpperCase(),
     headers: {
-      authorization: `Bearer ${session.apiKey}`,
+      authorization:
+        'shareToken' in credential ? `Share ${credential.shareToken}` : `Bearer ${credential.apiKey}`,
       accept: 'application/json',
       ...(request.body !== undefined && { 'content-type': 'application/json' }),
     },
@@ -136,6 +140,18 @@ export function useChangeRoute<C extends RouteContract>(contract: Pick<C, 'metho
       ),
     onSuccess: () =>
       queryClient.invalidateQueries({ predicate: (query) => query.queryKey[1] === session.projectId }),
+  });
+}
+
+/** A GET route of a share link (/v1/shared/…), read with the link's token: the shared page has no session. */
+export function useSharedRoute<C extends RouteContract>(
+  shareToken: string,
+  path: C['path'],
+  params: Params<C>,
+) {
+  return useQuery({
+    queryKey: [path, 'shared', shareToken, params],
+    queryFn: ({ signal }) => callRoute<C>({ shareToken }, { method: 'get', path }, params, {}, signal),
   });
 }
 

@@ -3,6 +3,8 @@ import { StrictMode, Suspense, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { redeemSignInLink } from './api.ts';
 import { Link, useLocation } from './router.tsx';
+import { SaveView } from './SaveView.tsx';
+import { Shared } from './Shared.tsx';
 import { SignIn } from './SignIn.tsx';
 import { matchScreen, SCREENS } from './screens.tsx';
 import { clearSession, loadSession, type Session, SessionContext, saveSession } from './session.ts';
@@ -39,6 +41,8 @@ function App() {
     setSession(link.data);
   }, [link.data]);
   const location = useLocation();
+  // A share link's page needs no session and shows nothing of one (Shared.tsx).
+  if (location.path === '/shared') return <Shared />;
   if (!session) {
     if (link.isPending && linkToken !== undefined) return <Loading what="your sign-in link" />;
     return <SignIn onSignIn={setSession} problem={link.error ?? undefined} />;
@@ -60,6 +64,7 @@ function App() {
             </Link>
           ))}
         </nav>
+        <SaveView />
         <span className="project">
           Project <code>{session.projectId}</code>
         </span>

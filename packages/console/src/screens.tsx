@@ -66,6 +66,12 @@ export const SCREENS: readonly Screen[] = [
     nav: true,
     component: lazyScreen(() => import('./Experiments.tsx'), 'Experiments'),
   },
+  {
+    path: '/dashboards',
+    title: 'Dashboards',
+    nav: true,
+    component: lazyScreen(() => import('./Dashboards.tsx'), 'Dashboards'),
+  },
 ];
 
 /** The screen of `path` and its parameters, or undefined for a path no screen has. */

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { ProjectParams } from '@waymark/api-contract';
+import { shareLinkKey as loadShareLinkKey } from '@waymark/clickhouse';
 import { createServiceApp } from '@waymark/http';
 import type { Logger } from '@waymark/logger';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -9,6 +10,8 @@ import { type ConsolePages, registerConsole } from './console.ts';
 import { openApiDocument } from './openapi.ts';
 import { QUERY_ERRORS, queryProblem } from './problems.ts';
 import { API_ROUTES } from './routes/index.ts';
+import type { RouteContext } from './routes/route.ts';
+import { shareLinkAuthorizer } from './share-links.ts';
 import { registerSignInLinks, type SignInLinks } from './sign-in-links.ts';
 import { parse } from './validation.ts';
 
@@ -24,6 +27,8 @@ export interface QueryDeps {
   consoleDir?: string;
   /** One-time console sign-in links (`waymark start` prints one); none without it. */
   signInLinks?: SignInLinks;
+  /** The key share links are signed with (QUERY_SHARE_LINK_KEY); without it, the one kept in ClickHouse. */
+  shareLinkKey?: Buffer;
 }
 
 function bearer(request: FastifyRequest): string | undefined {
@@ -58,7 +63,31 @@ export function buildQueryApp(deps: QueryDeps): FastifyInstance {
     return projectId;
   };
 
-  for (const route of API_ROUTES) route.register(app, { clickhouse: deps.clickhouse, authorize });
+  let storedKey: Promise<Buffer> | undefined;
+  const shareLinkKey = async () => {
+    if (deps.shareLinkKey) return deps.shareLinkKey;
+    storedKey ??= loadShareLinkKey(deps.clickhouse).catch((error: unknown) => {
+      storedKey = undefined; // asked again by the next request, not failed for good
+      throw error;
+    });
+    return storedKey;
+  };
+  const context: RouteContext = {
+    clickhouse: deps.clickhouse,
+    authorize,
+    authorizeShare: shareLinkAuthorizer({
+      clickhouse: deps.clickhouse,
+      shareLinkKey,
+      projectExists: (projectId) => deps.apiKeyOwners().some((owner) => owner.projectId === projectId),
+    }),
+    shareLinkKey,
+    answer: (contract, projectId, query) => {
+      const served = API_ROUTES.find((route) => route.contract === contract);
+      if (!served) throw new Error(`no route serves ${contract.operationId}`);
+      return served.answer(projectId, { params: { projectId }, query }, context);
+    },
+  };
+  for (const route of API_ROUTES) route.register(app, context);
   app.get('/openapi.json', async () => openApiDocument());
   registerApiDocs(app);
   consolePages = registerConsole(app, deps.consoleDir);

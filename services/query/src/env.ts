@@ -6,6 +6,11 @@ export const QueryEnv = z.object({
   QUERY_HOST: z.string().default('127.0.0.1'),
   QUERY_PORT: port(8081),
   QUERY_API_KEY_REFRESH: durationMs('10s'),
+  /** Signs dashboard share links; unset, a key generated once and kept in ClickHouse (docs/operations.md). */
+  QUERY_SHARE_LINK_KEY: z
+    .string()
+    .min(32, { message: 'QUERY_SHARE_LINK_KEY needs at least 32 characters' })
+    .optional(),
 });
 export type QueryEnv = z.infer<typeof QueryEnv>;
 

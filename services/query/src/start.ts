@@ -28,6 +28,7 @@ export async function startQuery(deps: {
     apiKeyOwners: () => directory.projects(),
     refreshAfterMiss: directory.refreshAfterMiss,
     isReady: () => directory.loaded,
+    ...(env.QUERY_SHARE_LINK_KEY !== undefined && { shareLinkKey: Buffer.from(env.QUERY_SHARE_LINK_KEY) }),
   });
   const url = await app.listen({ host: env.QUERY_HOST, port: env.QUERY_PORT });
   logger.info({ url }, 'query service listening');

@@ -1,16 +1,26 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { ParsedRequest, RouteContract, RouteResponse } from '@waymark/api-contract';
 import { ClickHouseQueryRangeError } from '@waymark/clickhouse';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { queryRangeProblem } from '../problems.ts';
+import type { ShareGrant } from '../share-links.ts';
 import { parse } from '../validation.ts';
 
 /** What every handler gets: storage, and the API-key check that answers the request's project id. */
 export interface RouteContext {
   readonly clickhouse: ClickHouseClient;
   authorize(request: FastifyRequest): Promise<string>;
+  /** The share link of `Authorization: Share <token>`, checked (share-links.ts); a 401 problem otherwise. */
+  authorizeShare(request: FastifyRequest): Promise<ShareGrant>;
+  /** The key share link tokens are signed with. */
+  shareLinkKey(): Promise<Buffer>;
+  /** What `contract`'s handler answers the project for `query`: a shared dashboard's tile. */
+  answer(contract: RouteContract, projectId: string, query: unknown): Promise<unknown>;
 }
+
+/** What a handler may use: everything but the checks, which the route makes before it calls the handler. */
+export type HandlerContext = Omit<RouteContext, 'authorize' | 'authorizeShare'>;
 
 type DeepReadonly<T> = T extends readonly (infer U)[]
   ? readonly DeepReadonly<U>[]
@@ -22,15 +32,21 @@ type DeepReadonly<T> = T extends readonly (infer U)[]
 export type HandlerRequest<C extends RouteContract> = ParsedRequest<C> & { readonly projectId: string };
 
 /** A handler answers what its contract's response schema describes (checked by the compiler), or nothing. */
-export type RouteHandler<C extends RouteContract> = (
-  request: HandlerRequest<C>,
-  context: Pick<RouteContext, 'clickhouse'>,
+export type RouteHandler<C extends RouteContract, R = HandlerRequest<C>> = (
+  request: R,
+  context: HandlerContext,
 ) => Promise<C['response']['schema'] extends z.ZodType ? DeepReadonly<RouteResponse<C>> : void>;
 
 /** A contract and its handler: one row of the route table. */
 export interface ServedRoute {
   readonly contract: RouteContract;
   register(app: FastifyInstance, context: RouteContext): void;
+  /** The answer to an authorized project's request, parsed as a request from outside would be. */
+  answer(
+    projectId: string,
+    request: { params: unknown; query: unknown; body?: unknown },
+    context: HandlerContext,
+  ): Promise<unknown>;
 }
 
 /**
@@ -40,30 +56,68 @@ export interface ServedRoute {
  * (ClickHouseQueryRangeError) is an INVALID_REQUEST of every route, mapped here once.
  */
 export function route<const C extends RouteContract>(contract: C, handler: RouteHandler<C>): ServedRoute {
+  const answer: ServedRoute['answer'] = (projectId, request, context) => {
+    const parsed = { projectId, ...parseRequest(contract, request) } as HandlerRequest<C>;
+    return handler(parsed, context).catch((error: unknown) => {
+      throw error instanceof ClickHouseQueryRangeError ? queryRangeProblem(error) : error;
+    });
+  };
   return {
     contract,
-    register(app, { clickhouse, authorize }) {
+    answer,
+    register(app, context) {
       app.route({
         method: contract.method.toUpperCase() as 'GET',
         url: contract.path,
         handler: async (request, reply) => {
-          const projectId = await authorize(request);
-          const parsed = {
-            projectId,
-            params: parse(contract.params, request.params),
-            query: contract.query && parse(contract.query, request.query),
-            body:
-              contract.body === undefined || contract.bodyCheckedBy === 'handler'
-                ? request.body
-                : parse(contract.body, request.body),
-          } as HandlerRequest<C>;
-          const answer = await handler(parsed, { clickhouse }).catch((error: unknown) => {
-            throw error instanceof ClickHouseQueryRangeError ? queryRangeProblem(error) : error;
-          });
-          const { status } = contract.response;
-          return status === 204 ? reply.status(204).send() : reply.status(status).send(answer);
+          const projectId = await context.authorize(request);
+          return send(contract, reply, await answer(projectId, request, context));
         },
       });
     },
   };
 }
+
+/** A handler's request under a share link: the contract's parsed parts and the link's grant. */
+export type SharedRequest<C extends RouteContract> = ParsedRequest<C> & { readonly grant: ShareGrant };
+
+/**
+ * Serves a contract of a share link (/v1/shared/…): the token is checked first, as `route` checks the API
+ * key, and it is the only credential these routes take.
+ */
+export function sharedRoute<const C extends RouteContract>(
+  contract: C,
+  handler: RouteHandler<C, SharedRequest<C>>,
+): ServedRoute {
+  return {
+    contract,
+    answer: () => Promise.reject(new Error(`${contract.operationId} answers share links only`)),
+    register(app, context) {
+      app.route({
+        method: contract.method.toUpperCase() as 'GET',
+        url: contract.path,
+        handler: async (request, reply) => {
+          const grant = await context.authorizeShare(request);
+          const parsed = { grant, ...parseRequest(contract, request) } as SharedRequest<C>;
+          return send(contract, reply.header('cache-control', 'no-store'), await handler(parsed, context));
+        },
+      });
+    },
+  };
+}
+
+function parseRequest(contract: RouteContract, request: { params: unknown; query: unknown; body?: unknown }) {
+  return {
+    params: parse(contract.params, request.params),
+    query: contract.query && parse(contract.query, request.query),
+    body:
+      contract.body === undefined || contract.bodyCheckedBy === 'handler'
+        ? request.body
+        : parse(contract.body, request.body),
+  };
+}
+
+const send = (contract: RouteContract, reply: FastifyReply, answer: unknown) => {
+  const { status } = contract.response;
+  return status === 204 ? reply.status(204).send() : reply.status(status).send(answer);
+};

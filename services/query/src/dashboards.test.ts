@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { tileQuery } from './dashboards.ts';
+
+describe('tileQuery', () => {
+  const now = Date.parse('2026-06-15T12:00:00Z');
+
+  it('defaults to the last 30 days, today included, as the screens do', () => {
+    expect({ ...tileQuery('', now) }).toEqual({ from: '2026-05-17', to: '2026-06-16' });
+  });
+
+  it("keeps the view's own range and settings, a repeated parameter as a list", () => {
+    expect({
+      ...tileQuery('?from=2026-01-01&to=2026-02-01&country=DE&country=FR&mode=ordered', now),
+    }).toEqual({
+      from: '2026-01-01',
+      to: '2026-02-01',
+      country: ['DE', 'FR'],
+      mode: 'ordered',
+    });
+  });
+
+  it('makes no prototype of a parameter name', () => {
+    const query = tileQuery('?__proto__=x&constructor=y', now);
+    expect(Object.getPrototypeOf(query)).toBeNull();
+    expect(Object.keys(query)).toEqual(['from', 'to', '__proto__', 'constructor']);
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+});

@@ -1,0 +1,223 @@
+/// <reference lib="dom" />
+
+import { seededRandom } from '@waymark/cli';
+import { type ReferenceTouchpoint, referenceStageFunnel } from '@waymark/testing';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createTestProject,
+  eventually,
+  postBatch,
+  queryApi,
+  type TestProject,
+  usePipeline,
+} from '../support/pipeline.ts';
+import { DAY, HOUR, STAGE_EVENTS } from '../support/population.ts';
+import {
+  expectCleanPage,
+  launchConsoleBrowser,
+  openPage as openRecordedPage,
+  poll,
+  screenshot,
+  seriousViolations,
+  shownRows,
+  signIn as signInAs,
+} from './support/console-page.ts';
+
+/*
+ * Saved views, a dashboard of them and its share link in a real Chromium against the whole pipeline. Two
+ * views are saved from their screens, a dashboard is built of them, and its share link is opened in a fresh
+ * browser context without a session: the tiles' figures are checked against the reference stage funnel of
+ * what this test sent (docs/analytics/stage-funnel.md, `reached` mode), read per day of entry for the trend.
+ * A revoked link then shows why it no longer opens.
+ */
+
+const stack = usePipeline();
+let project: TestProject;
+let browser: Browser;
+
+const T0 = Date.UTC(2025, 4, 1);
+const FROM = '2025-05-01';
+const TO = '2025-05-08';
+const PURCHASE = 5;
+
+function generate(shoppers: number, seed: number) {
+  const random = seededRandom(seed);
+  const events: Record<string, unknown>[] = [];
+  const touchpoints: ReferenceTouchpoint[] = [];
+  for (let i = 0; i < shoppers; i++) {
+    const key = `a:visitor-${i}`;
+    let at = T0 + Math.floor(random() * 6.5 * DAY);
+    let stage = 1;
+    const steps = 1 + Math.floor(random() * 6);
+    for (let s = 0; s < steps && stage <= 7; s++) {
+      const messageId = `d${seed}-${i}-${s}`;
+      events.push({
+        type: 'track',
+        event: STAGE_EVENTS[stage],
+        anonymousId: key.slice(2),
+        messageId,
+        timestamp: new Date(at).toISOString(),
+      });
+      touchpoints.push({ projectId: '', messageId, rawKey: key, timestamp: at, stage });
+      at += Math.floor(random() * 5 * HOUR);
+      stage += random() < 0.7 ? 1 : 2;
+    }
+  }
+  return { events, touchpoints };
+}
+
+const sent = generate(36, 11);
+const funnel = referenceStageFunnel(sent.touchpoints, [], {
+  projectId: '',
+  from: T0,
+  to: T0 + 7 * DAY,
+  windowMs: 30 * DAY,
+  mode: 'reached',
+});
+
+const count = (n: number) => n.toLocaleString('en-US');
+const percent = (fraction: number) => `${(fraction * 100).toFixed(1)}%`;
+
+/** The funnel tile's rows: customers and share of the entered, per stage. */
+const funnelRows = () => funnel.stages.map((s) => [count(s.customers), percent(s.conversionFromStart)]);
+
+/** The trend tile's rows: per UTC day of entry (times[0] in reached mode), entered, purchased and their ratio. */
+function trendRows(): string[][] {
+  return Array.from({ length: 7 }, (_, day) => {
+    const start = T0 + day * DAY;
+    const cohort = [...funnel.customers.values()].filter(
+      (t) => (t[0] as number) >= start && (t[0] as number) < start + DAY,
+    );
+    const purchased = cohort.filter((t) => t[PURCHASE - 1] !== null).length;
+    return [
+      count(cohort.length),
+      count(purchased),
+      percent(cohort.length === 0 ? 0 : purchased / cohort.length),
+    ];
+  });
+}
+
+const openPage = () => openRecordedPage(browser, stack.queryUrl);
+const tileRows = (page: Page, name: string) => shownRows(page, `article[aria-label="${name}"] table.figures`);
+const tileNames = (page: Page) => page.$$eval('.tiles article h3', (h) => h.map((e) => e.textContent ?? ''));
+
+async function saveView(page: Page, name: string) {
+  await page.getByText('Save view', { exact: true }).click();
+  await page.getByLabel('Name').fill(name);
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page
+    .getByRole('status')
+    .filter({ hasText: `Saved “${name}”` })
+    .waitFor();
+}
+
+beforeAll(async () => {
+  browser = await launchConsoleBrowser();
+  project = await createTestProject(stack.clickhouse, 'console-dashboards');
+  await eventually(async () => {
+    expect((await postBatch(stack.collectorUrl, project.writeKey, { batch: sent.events })).status).toBe(200);
+  });
+  await eventually(
+    async () => {
+      const { body } = await queryApi<{ entered: number }>(
+        stack.queryUrl,
+        project,
+        'GET',
+        `/funnel/stages?from=${FROM}&to=${TO}`,
+      );
+      expect(body.entered).toBe(funnel.entered);
+    },
+    { timeoutMs: 60_000 },
+  );
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('dashboards and share links', () => {
+  it('saves two views, builds a dashboard, opens its share link without a session and revokes it', async () => {
+    expect(funnel.entered).toBeGreaterThan(20);
+    expect(funnel.stages[PURCHASE - 1]?.customers).toBeGreaterThan(0);
+    const { page, seen } = await openPage();
+    await page.goto(`${stack.queryUrl}/?from=${FROM}&to=${TO}&window=30d&mode=reached`);
+    await signInAs(page, project);
+    await saveView(page, 'Week funnel');
+    await page.goto(
+      `${stack.queryUrl}/trend?from=${FROM}&to=${TO}&window=30d&mode=reached&interval=day&timezone=UTC`,
+    );
+    await saveView(page, 'Daily conversion');
+
+    await page.goto(`${stack.queryUrl}/dashboards`);
+    await page.getByLabel('New dashboard').fill('Weekly review');
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    await page.getByRole('heading', { name: 'Weekly review' }).waitFor();
+    for (const [view, width] of [
+      ['Week funnel', 'One column'],
+      ['Daily conversion', 'Two columns'],
+    ] as const) {
+      await page.getByLabel('Saved view').selectOption({ label: view });
+      await page.getByLabel('Width').selectOption({ label: width });
+      await page.getByRole('button', { name: 'Add tile' }).click();
+      await page.locator(`article[aria-label="${view}"]`).waitFor();
+    }
+    await poll(() => tileRows(page, 'Week funnel')).toEqual(funnelRows());
+    await poll(() => tileRows(page, 'Daily conversion')).toEqual(trendRows());
+    await page.getByRole('button', { name: 'Move earlier: Daily conversion' }).click();
+    await poll(() => tileNames(page)).toEqual(['Daily conversion', 'Week funnel']);
+    await poll(() => tileRows(page, 'Week funnel')).toEqual(funnelRows());
+
+    await page.getByLabel('Expires after').selectOption({ label: '7 days' });
+    await page.getByRole('button', { name: 'Create share link' }).click();
+    const link = page.getByLabel('Share link (shown once)');
+    await link.waitFor();
+    const url = await link.inputValue();
+    expect(url).toMatch(new RegExp(`^${stack.queryUrl}/shared#[\\w-]+\\.[\\w-]+$`));
+    await poll(() => shownRows(page, 'section.share-links table.figures')).toEqual([
+      [expect.stringMatching(/UTC$/), 'active', 'Revoke'],
+    ]);
+    await screenshot(page, 'dashboards');
+    expect(await seriousViolations(page)).toEqual([]);
+
+    // A fresh context: no session, no API key, just the link.
+    const viewer = await openPage();
+    await viewer.page.goto(url);
+    await viewer.page.getByRole('heading', { name: 'Weekly review', level: 1 }).waitFor();
+    await poll(() => tileNames(viewer.page)).toEqual(['Daily conversion', 'Week funnel']);
+    await poll(() => tileRows(viewer.page, 'Week funnel')).toEqual(funnelRows());
+    await poll(() => tileRows(viewer.page, 'Daily conversion')).toEqual(trendRows());
+    expect(await viewer.page.getByRole('navigation').count()).toBe(0);
+    expect(await viewer.page.getByLabel('API key').count()).toBe(0);
+    await screenshot(viewer.page, 'shared-dashboard');
+    expect(await seriousViolations(viewer.page)).toEqual([]);
+    // On a phone the grid is one column and the tables scroll inside their tiles.
+    const phone = await openRecordedPage(browser, stack.queryUrl, { width: 390, height: 844 });
+    await phone.page.goto(url);
+    await poll(() => tileRows(phone.page, 'Week funnel')).toEqual(funnelRows());
+    expect(await phone.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await screenshot(phone.page, 'shared-dashboard-phone');
+    await phone.page.context().close();
+    const token = url.split('#')[1] as string;
+    // The token travels in headers only: no request URL carries it (the page's own address keeps it in the fragment).
+    expect(viewer.seen.urls.filter((u) => u.includes(token) && !u.includes(`#${token}`))).toEqual([]);
+
+    await page.getByRole('button', { name: /^Revoke/ }).click();
+    await poll(() => shownRows(page, 'section.share-links table.figures')).toEqual([
+      [expect.stringMatching(/UTC$/), 'revoked', ''],
+    ]);
+    await viewer.page.reload();
+    const alert = viewer.page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.getByRole('heading').textContent()).toBe(
+      'This share link is invalid, has expired or was revoked: ask for a new one',
+    );
+    expect(await alert.locator('p').textContent()).toBe('the link was revoked');
+    await screenshot(viewer.page, 'shared-revoked');
+    expect(await seriousViolations(viewer.page)).toEqual([]);
+
+    expectCleanPage(seen, project);
+    expect(viewer.seen.errors.filter((e) => !e.includes('401'))).toEqual([]);
+    expect(viewer.seen.outside).toEqual([]);
+  });
+});
