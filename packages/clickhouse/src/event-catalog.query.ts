@@ -114,7 +114,7 @@ export function queryEventProperties(
 }
 
 /*
- * A value is grouped as the filter compares it: a string by its text (however the JSON escaped it), a
+ * JSONType answers 'Null' for an absent key too, hence JSONHas. A value is grouped as the filter compares it: a string by its text (however the JSON escaped it), a
  * number by its Float64 value ("4.0" and "4" are one), booleans and null as themselves. The item carries
  * its type as a one-letter tag so "4" and 4 stay two values.
  */
@@ -151,7 +151,7 @@ export function queryPropertyValues(
       SELECT properties, raw_key, ${p.bind(query.property, 'String')} AS key, toString(JSONType(properties, key)) AS type
       FROM touchpoints FINAL
       WHERE ${touchpointsWhere(p, query, query.event)}
-    ) WHERE type IN ('String', 'Int64', 'UInt64', 'Double', 'Bool', 'Null')`,
+    ) WHERE JSONHas(properties, key) AND type IN ('String', 'Int64', 'UInt64', 'Double', 'Bool', 'Null')`,
     untagged,
   );
 }
