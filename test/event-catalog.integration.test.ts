@@ -9,7 +9,6 @@ import { touchpointOf } from '@waymark/events';
 import { rawKeyOf } from '@waymark/journey';
 import { buildQueryApp } from '@waymark/query';
 import { openTestClickHouse, type TestClickHouse, testLogger } from '@waymark/testing';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /*
@@ -19,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  */
 
 let ch: TestClickHouse;
-let app: FastifyInstance;
+let app: ReturnType<typeof buildQueryApp>;
 const PROJECT = 'catalog_a';
 const OTHER = 'catalog_b';
 const KEYS = { [PROJECT]: 'sk_catalog_a', [OTHER]: 'sk_catalog_b' };
@@ -268,7 +267,6 @@ describe('the event catalog', () => {
       [`/events?from=${FROM}&to=${TO}&prefix=${'x'.repeat(201)}`, 'prefix'],
       [`/events?from=yesterday&to=${TO}`, 'from'],
       [`/events?from=${TO}&to=${FROM}`, 'to'],
-      ['/events?from=2024-01-01&to=2026-01-01', 'to'],
       [`/events/properties?from=${FROM}&to=${TO}&event=`, 'event'],
       [`/events/properties?from=${FROM}&to=${TO}&event=${'e'.repeat(201)}`, 'event'],
       [`/events/properties?from=${FROM}&to=${TO}&limit=501`, 'limit'],

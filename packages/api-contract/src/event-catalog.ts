@@ -8,32 +8,20 @@ import { defineRoute } from './route-contract.ts';
  * be picked rather than typed (docs/decisions/0025-event-catalog.md).
  */
 
-/** The longest range the catalog reads: every list scans the range's touchpoints. */
-export const MAX_CATALOG_DAYS = 366;
-const DAY_MS = 86_400_000;
-
-const withinCatalogRange: [
-  (q: { from?: unknown; to?: unknown }) => boolean,
-  { message: string; path: string[] },
-] = [
-  (q) =>
-    !(q.from instanceof Date && q.to instanceof Date) ||
-    q.to.getTime() - q.from.getTime() <= MAX_CATALOG_DAYS * DAY_MS,
-  { message: `the catalog reads at most ${MAX_CATALOG_DAYS} days`, path: ['to'] },
-];
-
 const range = {
   from: IsoInstant.meta({ description: 'Start of the range, inclusive' }),
-  to: IsoInstant.meta({
-    description: `End of the range, exclusive; at most ${MAX_CATALOG_DAYS} days after from`,
-  }),
+  to: IsoInstant.meta({ description: 'End of the range, exclusive' }),
 };
 
 const catalogLimit = (max: number, fallback: number) =>
   z.coerce.number().int().min(1).max(max).default(fallback);
 
 /** An event name as a funnel step names it. */
-const EventName = z.string().min(1).max(200);
+const EventName = z
+  .string()
+  .min(1)
+  .max(200)
+  .meta({ examples: ['Order Completed', 'Product Viewed'] });
 
 export const EventNamesQuery = z
   .object({
@@ -42,11 +30,13 @@ export const EventNamesQuery = z
       .string()
       .max(200)
       .optional()
-      .meta({ description: 'Only names starting with this, case-insensitive' }),
+      .meta({
+        description: 'Only names starting with this, case-insensitive',
+        examples: ['order', 'Product'],
+      }),
     limit: catalogLimit(1000, 100),
   })
-  .refine(...fromBeforeTo)
-  .refine(...withinCatalogRange);
+  .refine(...fromBeforeTo);
 
 export const EventPropertiesQuery = z
   .object({
@@ -54,18 +44,16 @@ export const EventPropertiesQuery = z
     event: EventName.optional().meta({ description: 'Only touchpoints of this event; all when left out' }),
     limit: catalogLimit(500, 100),
   })
-  .refine(...fromBeforeTo)
-  .refine(...withinCatalogRange);
+  .refine(...fromBeforeTo);
 
 export const PropertyValuesQuery = z
   .object({
     ...range,
     event: EventName.optional().meta({ description: 'Only touchpoints of this event; all when left out' }),
-    property: PropertyKey,
+    property: PropertyKey.meta({ examples: ['plan', 'revenue', 'variant'] }),
     limit: catalogLimit(100, 20),
   })
-  .refine(...fromBeforeTo)
-  .refine(...withinCatalogRange);
+  .refine(...fromBeforeTo);
 
 const counts = {
   touchpoints: z.int(),
