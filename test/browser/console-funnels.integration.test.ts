@@ -279,6 +279,22 @@ describe('the custom funnel screen', () => {
     await poll(segmentRows).toEqual(expected);
     await screenshot(page, 'funnels-phone-dark');
     expect(await seriousViolations(page)).toEqual([]);
+
+    // A property filter on step 1, its key and value offered by the catalog: the pro shoppers' funnel.
+    await step(page, 1).getByRole('button', { name: 'Add property filter' }).click();
+    await step(page, 1).locator('select[name="property"]').selectOption('plan');
+    await poll(() =>
+      step(page, 1)
+        .locator('datalist option')
+        .evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value).sort()),
+    ).toEqual(['free', 'pro']);
+    await step(page, 1).locator('input[name="value"]').fill('pro');
+    await page.getByRole('button', { name: 'Show funnel' }).click();
+    const pro = expected.find((row) => row[0] === 'pro')?.slice(1) ?? [];
+    await poll(async () => (await shownRows(page, 'table.funnel-figures')).map((r) => r[0])).toEqual(
+      pro.map((cell) => cell.split(' · ')[0]),
+    );
+
     expectCleanPage(seen, project);
     await page.context().close();
   });
