@@ -118,7 +118,10 @@ export function Funnels() {
       {unreadable ? (
         <section role="alert" className="problem">
           <h2>The funnel in this link cannot be read</h2>
-          <p>Its `funnel` parameter is not a funnel definition; the builder starts from an empty one.</p>
+          <p>
+            Its <code>funnel</code> parameter is not a funnel definition; the builder starts from an empty
+            one.
+          </p>
         </section>
       ) : !asked ? (
         <p className="hint">Choose at least two steps and show the funnel.</p>
@@ -208,6 +211,7 @@ function FunnelBuilder({
               <MatchEditor
                 range={range}
                 match={step}
+                field={`steps.${i}`}
                 errors={errorsUnder(errors, `steps.${i}`)}
                 onChange={(next) => setStep(i, next)}
               />
@@ -304,7 +308,13 @@ function ExclusionsEditor({
           <li key={i}>
             <fieldset aria-label={`Exclusion ${i + 1}`}>
               <legend>Exclusion {i + 1}: leaves the funnel when it happens</legend>
-              <MatchEditor range={range} match={exclusion} errors={own} onChange={(match) => set(i, match)} />
+              <MatchEditor
+                range={range}
+                match={exclusion}
+                field={`exclusions.${i}`}
+                errors={own}
+                onChange={(match) => set(i, match)}
+              />
               <div className="controls">
                 <Field label="After step" errors={errorsUnder(own, `exclusions.${i}.afterStep`)}>
                   {(props) => (
@@ -389,21 +399,26 @@ function FieldErrors({ errors }: { errors: readonly FieldError[] }) {
 function MatchEditor({
   range,
   match,
+  field,
   errors,
   onChange,
 }: {
   range: Range;
   match: MatchDraft;
+  /** Where the API names this match's fields: `steps.1`, `exclusions.0`. */
+  field: string;
   errors: readonly FieldError[];
   onChange: (next: MatchDraft) => void;
 }) {
   // The API names the match's condition by its body field: `event`, `pagePath` or `stage`.
-  const valueField = { event: 'event', page: 'pagePath', stage: 'stage' }[match.kind];
-  const prefix = errors[0]?.field.match(/^(steps|exclusions)\.\d+/)?.[0] ?? '';
-  const valueErrors = errors.filter(
-    (e) => e.field === `${prefix}.${valueField}` || e.field.startsWith(`${prefix}.${valueField}.`),
+  const valueErrors = errorsUnder(
+    errors,
+    `${field}.${{ event: 'event', page: 'pagePath', stage: 'stage' }[match.kind]}`,
   );
-  const rest = errors.filter((e) => !valueErrors.includes(e) && !/\.(afterStep|beforeStep)$/.test(e.field));
+  // The exclusion's own fields are shown by their selects.
+  const rest = errors.filter(
+    (e) => !valueErrors.includes(e) && e.field !== `${field}.afterStep` && e.field !== `${field}.beforeStep`,
+  );
   const setFilter = (i: number, filter: FilterDraft) =>
     onChange({ ...match, properties: match.properties.map((f, j) => (j === i ? filter : f)) });
   return (
@@ -687,15 +702,15 @@ function BreakdownField({
   );
 }
 
-/** The drill-down link of a step: its customers who reached it, or dropped before it. */
-function drillHref(step: number, outcome: 'reached' | 'dropped'): string {
-  const search = new URLSearchParams(window.location.search);
-  search.set('drill', `${step}:${outcome}`);
-  search.delete('after');
-  return hrefOf(window.location.pathname, search);
-}
-
 function FunnelResult({ answer, funnel }: { answer: Answer; funnel: FunnelDraft }) {
+  const location = useLocation();
+  /** A step's customers who reached it, or dropped before it: the same link, its first page. */
+  const drillHref = (step: number, outcome: 'reached' | 'dropped') => {
+    const search = new URLSearchParams(location.search);
+    search.set('drill', `${step}:${outcome}`);
+    search.delete('after');
+    return hrefOf(location.path, search);
+  };
   const labels = funnel.steps.map((step, i) => answer.steps[i]?.name ?? stepLabel(step, i));
   const entered = answer.steps[0]?.customers ?? 0;
   return (
