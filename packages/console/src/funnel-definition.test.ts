@@ -104,5 +104,10 @@ describe('the custom funnel definition in the URL', () => {
       breakdown: 'property:plan',
     });
     expect(funnelCustomersBody(body, { step: 2, outcome: 'dropped' })).not.toHaveProperty('breakdown');
+    const excluding = funnelBody(range, {
+      ...DEFAULT_FUNNEL,
+      exclusions: [{ kind: 'page', value: '/help/*', properties: [], afterStep: 1, beforeStep: 2 }],
+    });
+    expect(excluding.exclusions).toEqual([{ pagePath: '/help/*', afterStep: 1, beforeStep: 2 }]);
   });
 });
