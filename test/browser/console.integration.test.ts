@@ -291,6 +291,7 @@ describe('the console', () => {
       '/retention',
       '/experiments',
       '/dashboards',
+      '/funnels',
     ]) {
       await page.goto(`${stack.queryUrl}${path}?from=${FROM}&to=${TO}`);
       await page.locator('main table, main .empty, main [role="alert"]').first().waitFor();

@@ -26,6 +26,7 @@ import {
   replaceView,
   revokeShareLink,
 } from './dashboards.ts';
+import { listEventNames, listEventProperties, listPropertyValues } from './event-catalog.ts';
 import { getBottlenecks, getCustomerTimeline, getStageFlow, getStageFunnelCustomers } from './flow.ts';
 import { getKpis, getRetention } from './kpis.ts';
 import { getLive } from './live.ts';
@@ -39,6 +40,7 @@ export * from './alert-rules.ts';
 export * from './custom-funnels.ts';
 export * from './customers.ts';
 export * from './dashboards.ts';
+export * from './event-catalog.ts';
 export * from './flow.ts';
 export * from './kpis.ts';
 export * from './live.ts';
@@ -98,4 +100,7 @@ export const QUERY_ROUTES = [
   revokeShareLink,
   getSharedDashboard,
   getSharedTile,
+  listEventNames,
+  listEventProperties,
+  listPropertyValues,
 ] as const satisfies readonly RouteContract[];

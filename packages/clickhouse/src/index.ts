@@ -88,6 +88,15 @@ export {
   isClickHouseStorageError,
 } from './errors.ts';
 export {
+  type CatalogCounts,
+  type CatalogPage,
+  type CatalogRange,
+  type PropertyValue,
+  queryEventNames,
+  queryEventProperties,
+  queryPropertyValues,
+} from './event-catalog.query.ts';
+export {
   type FunnelCustomer,
   type FunnelDrilldownQuery,
   type FunnelOutcome,

@@ -12,7 +12,13 @@ export interface FunnelBar {
 }
 
 /** The seven stages as an ECharts funnel; the table beside it carries the same figures for reading. */
-export function FunnelChart({ stages }: { stages: readonly FunnelBar[] }) {
+export function FunnelChart({
+  stages,
+  label = 'Stage funnel chart',
+}: {
+  stages: readonly FunnelBar[];
+  label?: string;
+}) {
   const element = useChart(
     () => ({
       tooltip: { trigger: 'item', formatter: '{b}: {c} customers' },
@@ -40,11 +46,6 @@ export function FunnelChart({ stages }: { stages: readonly FunnelBar[] }) {
     [stages],
   );
   return (
-    <div
-      ref={element}
-      className="chart"
-      role="img"
-      aria-label="Stage funnel chart; the table has the same figures"
-    />
+    <div ref={element} className="chart" role="img" aria-label={`${label}; the table has the same figures`} />
   );
 }

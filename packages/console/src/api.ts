@@ -7,8 +7,20 @@ import { type Session, useSession } from './session.ts';
  * imported as types only so none of the schemas end up in the bundle); the path is checked against the
  * contract's, so a renamed route fails the typecheck.
  */
+/** One invalid field of a request, as INVALID_REQUEST lists them (`steps.1.event`). */
+export interface FieldError {
+  readonly field: string;
+  readonly message: string;
+}
+
 export class ApiProblem extends Error {
-  constructor(readonly problem: Pick<Problem, 'title' | 'status'> & { detail?: string | undefined }) {
+  constructor(
+    readonly problem: Pick<Problem, 'title' | 'status'> & {
+      detail?: string | undefined;
+      /** Kept so a form can show each message by its field. */
+      errors?: readonly FieldError[];
+    },
+  ) {
     super(problem.title);
   }
 }
@@ -50,17 +62,19 @@ function problemOf(response: Response, text: string): ConstructorParameters<type
     const body: unknown = JSON.parse(text);
     if (typeof body === 'object' && body !== null && 'title' in body && typeof body.title === 'string') {
       const detail = 'detail' in body && typeof body.detail === 'string' ? body.detail : undefined;
-      // The detail already names the invalid fields; the list is the fallback when there is none.
       const errors =
         'errors' in body && Array.isArray(body.errors)
-          ? (body.errors as Array<{ field?: unknown; message?: unknown }>)
-              .map((e) => `${String(e.field)}: ${String(e.message)}`)
-              .join('; ')
+          ? (body.errors as Array<{ field?: unknown; message?: unknown }>).map((e) => ({
+              field: String(e.field),
+              message: String(e.message),
+            }))
           : undefined;
       return {
         title: body.title,
         status: response.status,
-        detail: detail ?? errors,
+        // The detail already names the invalid fields; the list is the fallback when there is none.
+        detail: detail ?? errors?.map((e) => `${e.field}: ${e.message}`).join('; '),
+        ...(errors && { errors }),
       };
     }
   } catch {

@@ -72,6 +72,12 @@ export const SCREENS: readonly Screen[] = [
     nav: true,
     component: lazyScreen(() => import('./Dashboards.tsx'), 'Dashboards'),
   },
+  {
+    path: '/funnels',
+    title: 'Custom funnel',
+    nav: true,
+    component: lazyScreen(() => import('./Funnels.tsx'), 'Funnels'),
+  },
 ];
 
 /** The screen of `path` and its parameters, or undefined for a path no screen has. */

@@ -2,6 +2,7 @@ import { alertRuleRoutes } from './alert-rules.ts';
 import { customFunnelRoutes } from './custom-funnels.ts';
 import { customerRoutes } from './customers.ts';
 import { dashboardRoutes } from './dashboards.ts';
+import { eventCatalogRoutes } from './event-catalog.ts';
 import { flowDrilldownRoutes } from './flow-drilldown.ts';
 import { kpiRoutes } from './kpis.ts';
 import { liveRoutes } from './live.ts';
@@ -24,4 +25,5 @@ export const API_ROUTES: readonly ServedRoute[] = [
   ...customFunnelRoutes,
   ...liveRoutes,
   ...dashboardRoutes,
+  ...eventCatalogRoutes,
 ];
