@@ -7,8 +7,19 @@ import { type Session, useSession } from './session.ts';
  * imported as types only so none of the schemas end up in the bundle); the path is checked against the
  * contract's, so a renamed route fails the typecheck.
  */
+/** One invalid field of a 400 answer, by its path in the request (`notify.0.url`, `rule.window`). */
+export interface FieldError {
+  readonly field: string;
+  readonly message: string;
+}
+
 export class ApiProblem extends Error {
-  constructor(readonly problem: Pick<Problem, 'title' | 'status'> & { detail?: string | undefined }) {
+  constructor(
+    readonly problem: Pick<Problem, 'title' | 'status'> & {
+      detail?: string | undefined;
+      errors?: readonly FieldError[];
+    },
+  ) {
     super(problem.title);
   }
 }
@@ -49,14 +60,16 @@ function problemOf(response: Response, text: string): ConstructorParameters<type
       // The detail already names the invalid fields; the list is the fallback when there is none.
       const errors =
         'errors' in body && Array.isArray(body.errors)
-          ? (body.errors as Array<{ field?: unknown; message?: unknown }>)
-              .map((e) => `${String(e.field)}: ${String(e.message)}`)
-              .join('; ')
+          ? (body.errors as Array<{ field?: unknown; message?: unknown }>).map((e) => ({
+              field: String(e.field),
+              message: String(e.message),
+            }))
           : undefined;
       return {
         title: body.title,
         status: response.status,
-        detail: detail ?? errors,
+        detail: detail ?? errors?.map((e) => `${e.field}: ${e.message}`).join('; '),
+        ...(errors && { errors }),
       };
     }
   } catch {
