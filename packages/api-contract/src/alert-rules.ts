@@ -69,6 +69,19 @@ export const BacktestAnswer = z.object({
       rootCause: z.array(z.unknown()),
     }),
   ),
+  timeline: z
+    .array(
+      z.object({
+        at: DateTime,
+        status: z.enum(['breach', 'clear', 'insufficient']),
+        value: z.number().nullable(),
+        reference: z.number().nullable(),
+      }),
+    )
+    .meta({
+      description:
+        'Every evaluation (slot end `at`): what it found, the figure judged (`value`: a conversion rate, a count, the KPI, customers turned at risk) and what against (`reference`: the baseline rate or median, the threshold, `minCustomers`)',
+    }),
 });
 
 export const AlertsAnswer = z.object({

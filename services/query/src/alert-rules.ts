@@ -193,6 +193,7 @@ export async function backtestRule(
       summary: i.summary,
       rootCause: i.rootCause,
     })),
+    timeline: result.timeline.map(({ slotEndMs, ...evaluation }) => ({ at: iso(slotEndMs), ...evaluation })),
   };
 }
 

@@ -43,6 +43,7 @@ export {
   detectConversionDrop,
   detectCountAnomaly,
   detectThreshold,
+  outcomeFigures,
   type RootCauseEntry,
   type ThresholdParams,
 } from './detectors.ts';
