@@ -122,7 +122,8 @@ export function AlertHistory({ names, ruleId }: { names?: ReadonlyMap<string, st
         <TableScroll label="Incident history table">
           <table className="figures alert-events">
             <caption>
-              Incidents opened and resolved, newest first (at most {HISTORY_LIMIT}), with each webhook's delivery
+              Incidents opened and resolved, newest first (at most {HISTORY_LIMIT}), with each webhook's
+              delivery
             </caption>
             <thead>
               <tr>

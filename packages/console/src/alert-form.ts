@@ -69,7 +69,12 @@ const duration = (name: string, label: string, hint: string): FieldSpec => ({
   input: 'duration',
   hint,
 });
-const number = (name: string, label: string, hint: string): FieldSpec => ({ name, label, input: 'number', hint });
+const number = (name: string, label: string, hint: string): FieldSpec => ({
+  name,
+  label,
+  input: 'number',
+  hint,
+});
 const select = (name: string, label: string, options: readonly string[], hint = ''): FieldSpec => ({
   name,
   label,
@@ -218,7 +223,8 @@ export function formOf(rule: AlertRuleInput): AlertForm {
   const values: Record<string, string> = {};
   for (const spec of fieldsOf(rule.kind)) {
     const [head, leaf] = spec.name.split('.') as [string, string | undefined];
-    const value = leaf === undefined ? source[head] : (source[head] as Record<string, unknown> | undefined)?.[leaf];
+    const value =
+      leaf === undefined ? source[head] : (source[head] as Record<string, unknown> | undefined)?.[leaf];
     if (value === undefined || value === null) continue;
     values[spec.name] = Array.isArray(value) ? value.join(', ') : String(value);
   }
