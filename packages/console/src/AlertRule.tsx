@@ -216,11 +216,16 @@ function RuleEditor({ saved }: { saved?: RuleAnswer }) {
   const submit = () => {
     const body = ruleOf(form);
     if (saved) replace.mutate({ params: { ruleId: saved.id }, body });
+    // Promises, not mutate's callbacks: those are skipped when the screen re-renders away first (a deleted
+    // rule's refetch answers 404), and the navigation must still happen. A failure shows from the mutation.
     else
-      create.mutate(
-        { body },
-        { onSuccess: (created) => navigate(`/alerts/${encodeURIComponent(created.id)}`, { replace: true }) },
-      );
+      void create
+        .mutateAsync({ body })
+        .then(
+          (created) =>
+            navigate(hrefOf(`/alerts/${encodeURIComponent(created.id)}`, location.search), { replace: true }),
+          ignore,
+        );
   };
   return (
     <>
@@ -244,7 +249,9 @@ function RuleEditor({ saved }: { saved?: RuleAnswer }) {
             <DeleteButton
               pending={remove.isPending}
               onDelete={() =>
-                remove.mutate({ params: { ruleId: saved.id } }, { onSuccess: () => navigate('/alerts') })
+                void remove
+                  .mutateAsync({ params: { ruleId: saved.id } })
+                  .then(() => navigate('/alerts'), ignore)
               }
             />
           )}
@@ -284,6 +291,9 @@ function RuleEditor({ saved }: { saved?: RuleAnswer }) {
     </>
   );
 }
+
+/** A failed change is shown from its mutation's state; its promise has nothing more to do. */
+const ignore = () => undefined;
 
 const fieldErrors = (error: Error | null): readonly FieldError[] =>
   error instanceof ApiProblem ? (error.problem.errors ?? []) : [];
