@@ -163,9 +163,14 @@ describe('outcomeFigures', () => {
   const rule = (input: Record<string, unknown>) => AlertRule.parse({ name: 'r', ...input });
   it('names the judged figure and its reference for every kind', () => {
     const drop = rule({ kind: 'stage_conversion_drop', from: 'selection', to: 'purchase' });
-    expect(outcomeFigures(drop, { details: { currentRate: 0.1, baselineRate: 0.4 } })).toEqual({
+    const rates = { currentRate: 0.1, baselineRate: 0.4 };
+    expect(outcomeFigures(drop, { details: { ...rates, customers: 50, baselineCustomers: 300 } })).toEqual({
       value: 0.1,
       reference: 0.4,
+    });
+    expect(outcomeFigures(drop, { details: { ...rates, customers: 0, baselineCustomers: 0 } })).toEqual({
+      value: null,
+      reference: null,
     });
     const kpi = rule({ kind: 'kpi_threshold', metric: 'orders', operator: 'below', value: 5 });
     expect(outcomeFigures(kpi, { details: { value: null, threshold: 5 } })).toEqual({

@@ -319,7 +319,7 @@ function round(x: number): number {
 /**
  * The figure an evaluation judged and what it was judged against, for charts of a backtest: a conversion
  * rate and its baseline rate, a count and its baseline median, a KPI and its threshold, customers turned at
- * risk and the minimum that fires. `null` where the evaluation had none (a ratio over no sample).
+ * risk and the minimum that fires. `null` where the evaluation had none (a rate over no customers).
  */
 export function outcomeFigures(
   rule: AlertRule,
@@ -331,7 +331,11 @@ export function outcomeFigures(
   };
   switch (rule.kind) {
     case 'stage_conversion_drop':
-      return { value: figure('currentRate'), reference: figure('baselineRate') };
+      // A rate over no customers is no figure (the detector reports it as 0).
+      return {
+        value: figure('customers') ? figure('currentRate') : null,
+        reference: figure('baselineCustomers') ? figure('baselineRate') : null,
+      };
     case 'kpi_threshold':
       return { value: figure('value'), reference: rule.value };
     case 'volume_anomaly':
