@@ -229,7 +229,13 @@ async function validBody(route: Route): Promise<unknown> {
       // The rule of the routes before was deleted by then: a new one, with a firing incident to resolve.
       const created = await inject('POST', `/v1/projects/${projectId}/alert-rules`, rule);
       ruleId = created.json().id;
-      const firing = { status: 'firing', incident: 1, severity: 'warning', firedAtMs: NOW, lastWindowEndMs: NOW } as const;
+      const firing = {
+        status: 'firing',
+        incident: 1,
+        severity: 'warning',
+        firedAtMs: NOW,
+        lastWindowEndMs: NOW,
+      } as const;
       await writeAlertState(ch.client, { projectId, id: ruleId }, { ...INITIAL_ALERT_STATE, ...firing });
       return { incident: 1 };
     }
