@@ -4,9 +4,10 @@ import {
   insertTouchpoints,
   type StoredTouchpoint,
   upsertProject,
+  writeAlertState,
 } from '@waymark/clickhouse';
 import { type Touchpoint, touchpointOf } from '@waymark/events';
-import { rawKeyOf } from '@waymark/journey';
+import { INITIAL_ALERT_STATE, rawKeyOf } from '@waymark/journey';
 import { buildQueryApp, openApiDocument } from '@waymark/query';
 import { openTestClickHouse, type TestClickHouse, testLogger, uniqueProjectId } from '@waymark/testing';
 import fc from 'fast-check';
@@ -224,6 +225,20 @@ async function validBody(route: Route): Promise<unknown> {
       return rule;
     case 'POST /alert-rules/backtest':
       return { rule, from: '2026-06-01', to: '2026-06-20' };
+    case 'POST /alert-rules/{ruleId}/resolve': {
+      // The rule of the routes before was deleted by then: a new one, with a firing incident to resolve.
+      const created = await inject('POST', `/v1/projects/${projectId}/alert-rules`, rule);
+      ruleId = created.json().id;
+      const firing = {
+        status: 'firing',
+        incident: 1,
+        severity: 'warning',
+        firedAtMs: NOW,
+        lastWindowEndMs: NOW,
+      } as const;
+      await writeAlertState(ch.client, { projectId, id: ruleId }, { ...INITIAL_ALERT_STATE, ...firing });
+      return { incident: 1 };
+    }
     case 'POST /funnels':
       return { ...window, steps, breakdown: 'country' };
     case 'POST /funnels/customers':

@@ -69,6 +69,19 @@ export const BacktestAnswer = z.object({
       rootCause: z.array(z.unknown()),
     }),
   ),
+  timeline: z
+    .array(
+      z.object({
+        at: DateTime,
+        status: z.enum(['breach', 'clear', 'insufficient']),
+        value: z.number().nullable(),
+        reference: z.number().nullable(),
+      }),
+    )
+    .meta({
+      description:
+        'Every evaluation (slot end `at`): what it found, the figure judged (`value`: a conversion rate, a count, the KPI, customers turned at risk) and what against (`reference`: the baseline rate or median, the threshold, `minCustomers`)',
+    }),
 });
 
 export const AlertsAnswer = z.object({
@@ -175,4 +188,25 @@ export const listAlerts = defineRoute({
   query: AlertsQuery,
   response: { status: 200, description: 'Events newest first', schema: AlertsAnswer },
   errors: [400, 401, 403],
+});
+
+export const ResolveBody = z.strictObject({
+  /** The incident to close: a resolve meant for an incident that already ended never closes a newer one. */
+  incident: z
+    .int()
+    .min(1)
+    .max(4_294_967_295)
+    .meta({ description: "The firing incident's number (`state.incident`)" }),
+});
+
+export const resolveAlertIncident = defineRoute({
+  ...ruleRoute,
+  method: 'post',
+  path: '/v1/projects/:projectId/alert-rules/:ruleId/resolve',
+  operationId: 'resolveAlertIncident',
+  summary: 'Resolve a firing incident by hand; resolving one that already ended changes nothing',
+  description:
+    "Records the incident's `resolved` event (sent to the webhooks unless snoozed) and starts the cooldown; an evaluation running at the same time cannot reopen it (docs/decisions/0027-manual-resolve.md). `incident` other than the current or an earlier one answers 400.",
+  body: ResolveBody,
+  response: { status: 200, description: 'The rule and its state after the resolve', schema: AlertRuleAnswer },
 });

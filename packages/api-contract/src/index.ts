@@ -6,6 +6,7 @@ import {
   listAlertRules,
   listAlerts,
   replaceAlertRule,
+  resolveAlertIncident,
 } from './alert-rules.ts';
 import { compareExperimentVariants, postCustomFunnel, postCustomFunnelCustomers } from './custom-funnels.ts';
 import { getCustomer, getCustomerModel, getSegments, listCustomers, putCustomerModel } from './customers.ts';
@@ -103,4 +104,5 @@ export const QUERY_ROUTES = [
   listEventNames,
   listEventProperties,
   listPropertyValues,
+  resolveAlertIncident,
 ] as const satisfies readonly RouteContract[];

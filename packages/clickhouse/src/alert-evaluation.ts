@@ -15,6 +15,7 @@ import {
   detectThreshold,
   INITIAL_ALERT_STATE,
   type KpiThresholdRule,
+  outcomeFigures,
   type StageConversionDropRule,
   stageIndex,
 } from '@waymark/journey';
@@ -199,6 +200,13 @@ export interface Backtest {
   /** Breaches that opened no incident because of the cooldown. */
   readonly suppressedByCooldown: number;
   readonly incidents: readonly BacktestIncident[];
+  /** Every evaluation in slot order: what it found, the figure it judged and what against. */
+  readonly timeline: ReadonlyArray<{
+    readonly slotEndMs: number;
+    readonly status: DetectorOutcome['status'];
+    readonly value: number | null;
+    readonly reference: number | null;
+  }>;
 }
 
 /** The slots of [fromMs, toMs] a rule evaluated every `everyMs` would have had. */
@@ -223,8 +231,10 @@ export async function backtestAlertRule(
   let breaches = 0;
   let insufficient = 0;
   let suppressedByCooldown = 0;
+  const timeline: Array<Backtest['timeline'][number]> = [];
   for (const slotEndMs of query.slots) {
     const { window, outcome } = await evaluateAlertRule(client, { ...query, slotEndMs });
+    timeline.push({ slotEndMs, status: outcome.status, ...outcomeFigures(query.rule, outcome) });
     if (outcome.status === 'breach') breaches++;
     if (outcome.status === 'insufficient') insufficient++;
     const change = advanceAlertState(state, outcome, slotEndMs, {
@@ -248,5 +258,12 @@ export async function backtestAlertRule(
       if (open !== undefined) incidents[incidents.length - 1] = { ...open, resolvedAtMs: slotEndMs };
     }
   }
-  return { evaluations: query.slots.length, breaches, insufficient, suppressedByCooldown, incidents };
+  return {
+    evaluations: query.slots.length,
+    breaches,
+    insufficient,
+    suppressedByCooldown,
+    incidents,
+    timeline,
+  };
 }

@@ -1,5 +1,10 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { AlertRuleInput, AlertState, StoredAlertRule } from '@waymark/journey';
+import {
+  type AlertRuleInput,
+  type AlertState,
+  applyAlertResolution,
+  type StoredAlertRule,
+} from '@waymark/journey';
 import { buildQuery, cte, type QueryParams } from './sql.ts';
 import { formatDateTime64, toNumber } from './values.ts';
 
@@ -94,7 +99,10 @@ export async function saveAlertRule(
   });
 }
 
-/** The stored states of the given rules (rules never evaluated are absent). */
+/**
+ * The stored states of the given rules (rules never evaluated are absent), each with its latest manual
+ * resolution applied (`applyAlertResolution`): a resolve by hand holds against a state row written after it.
+ */
 export async function readAlertStates(
   client: ClickHouseClient,
   rules: ReadonlyArray<{ projectId: string; id: string }>,
@@ -109,18 +117,43 @@ export async function readAlertStates(
       rules.map((r) => r.id),
       'Array(String)',
     );
-    return `SELECT s.project_id AS project_id, s.rule_id AS rule_id, argMax(s.state, s.window_end) AS latest_state
-      FROM alert_states AS s
-      WHERE (s.project_id, s.rule_id) IN (SELECT arrayJoin(arrayZip(${projectIds}, ${ruleIds})))
-      GROUP BY s.project_id, s.rule_id`;
+    const ofRules = `(project_id, rule_id) IN (SELECT arrayJoin(arrayZip(${projectIds}, ${ruleIds})))`;
+    return `SELECT s.project_id AS project_id, s.rule_id AS rule_id, s.latest_state AS latest_state,
+        r.resolved_incident AS resolved_incident, r.resolved_ms AS resolved_ms
+      FROM (
+        SELECT project_id, rule_id, argMax(state, window_end) AS latest_state
+        FROM alert_states WHERE ${ofRules} GROUP BY project_id, rule_id
+      ) AS s
+      LEFT JOIN (
+        SELECT project_id, rule_id, max(incident) AS resolved_incident,
+          toUnixTimestamp64Milli(argMin(created_at, (-incident, created_at))) AS resolved_ms
+        FROM alert_events
+        WHERE ${ofRules} AND type = 'resolved' AND JSONExtractString(payload, 'resolvedBy') = 'hand'
+        GROUP BY project_id, rule_id
+      ) AS r ON r.project_id = s.project_id AND r.rule_id = s.rule_id`;
   });
   const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
-  const rows = await result.json<{ project_id: string; rule_id: string; latest_state: string }>();
+  const rows = await result.json<{
+    project_id: string;
+    rule_id: string;
+    latest_state: string;
+    resolved_incident: number | string;
+    resolved_ms: number | string;
+  }>();
   return new Map(
-    rows.map((row) => [
-      alertRuleKey(row.project_id, row.rule_id),
-      JSON.parse(row.latest_state) as AlertState,
-    ]),
+    rows.map((row) => {
+      const incident = toNumber(row.resolved_incident, 'alert_events.incident');
+      const state = JSON.parse(row.latest_state) as AlertState;
+      return [
+        alertRuleKey(row.project_id, row.rule_id),
+        incident === 0
+          ? state
+          : applyAlertResolution(state, {
+              incident,
+              atMs: toNumber(row.resolved_ms, 'alert_events.created_at'),
+            }),
+      ];
+    }),
   );
 }
 

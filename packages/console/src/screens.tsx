@@ -78,6 +78,25 @@ export const SCREENS: readonly Screen[] = [
     nav: true,
     component: lazyScreen(() => import('./Funnels.tsx'), 'Funnels'),
   },
+  {
+    path: '/alerts',
+    title: 'Alerts',
+    nav: true,
+    component: lazyScreen(() => import('./Alerts.tsx'), 'AlertsScreen'),
+  },
+  // Before `/alerts/:ruleId`, which would take "new" as a rule id.
+  {
+    path: '/alerts/new',
+    title: 'New alert rule',
+    nav: false,
+    component: lazyScreen(() => import('./AlertRule.tsx'), 'NewAlertRule'),
+  },
+  {
+    path: '/alerts/:ruleId',
+    title: 'Alert rule',
+    nav: false,
+    component: lazyScreen(() => import('./AlertRule.tsx'), 'AlertRuleScreen'),
+  },
 ];
 
 /** The screen of `path` and its parameters, or undefined for a path no screen has. */

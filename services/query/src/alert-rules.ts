@@ -1,21 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { AlertsQuery, BacktestBody } from '@waymark/api-contract';
+import type { AlertsQuery, BacktestBody, ResolveBody } from '@waymark/api-contract';
 import {
   alertRuleKey,
   backtestAlertRule,
   backtestSlots,
   getAlertRule,
+  insertAlertEvent,
   listAlertEvents,
   listAlertRules,
   MAX_BACKTEST_EVALUATIONS,
   readAlertStates,
   saveAlertRule,
+  writeAlertDeliveries,
 } from '@waymark/clickhouse';
 import {
   type AlertRule,
   type AlertRuleInput,
   type AlertState,
+  alertEventId,
   keepStoredSecrets,
   parseAlertRule,
   type StoredAlertRule,
@@ -190,5 +193,85 @@ export async function backtestRule(
       summary: i.summary,
       rootCause: i.rootCause,
     })),
+    timeline: result.timeline.map(({ slotEndMs, ...evaluation }) => ({ at: iso(slotEndMs), ...evaluation })),
   };
+}
+
+/**
+ * Resolves a firing incident by hand (docs/decisions/0027-manual-resolve.md): its `resolved` event, marked
+ * `resolvedBy: hand`, is what every state read applies, then its deliveries go to the outbox for the rule's
+ * alerter to send. Idempotent: an incident that already ended is answered as it stands.
+ */
+export async function resolveIncident(
+  clickhouse: ClickHouseClient,
+  projectId: string,
+  ruleId: string,
+  { incident }: z.output<typeof ResolveBody>,
+  now: Date = new Date(),
+) {
+  const stored = await getAlertRule(clickhouse, projectId, ruleId);
+  if (stored === undefined) throw queryProblem('NOT_FOUND', `no alert rule ${ruleId} in this project`);
+  const state = (await readAlertStates(clickhouse, [stored])).get(alertRuleKey(projectId, ruleId));
+  if (state === undefined || incident > state.incident) {
+    const message = `rule ${ruleId} has no incident ${incident}`;
+    throw queryProblem('INVALID_REQUEST', `incident: ${message}`, {
+      extra: { errors: [{ field: 'incident', message }] },
+    });
+  }
+  if (state.status !== 'firing' || incident < state.incident) return answer(stored, state);
+  const rule = validRule(stored.input);
+  const nowMs = now.getTime();
+  const eventId = alertEventId(ruleId, incident, 'resolved');
+  const severity = state.severity ?? 'warning';
+  const summary = 'resolved by hand';
+  const window = { startMs: state.firedAtMs ?? nowMs, endMs: nowMs };
+  const snoozed = rule.snoozedUntil !== null && Date.parse(rule.snoozedUntil) > nowMs;
+  // The payload the alerter's own resolutions carry (docs/alerting.md, "Delivery"), minus evaluation figures.
+  const payload = {
+    id: eventId,
+    type: 'alert.resolved',
+    projectId,
+    rule: { id: ruleId, name: rule.name, kind: rule.kind, version: stored.version },
+    incident,
+    severity,
+    summary,
+    window: { start: new Date(window.startMs).toISOString(), end: now.toISOString() },
+    evaluatedAt: now.toISOString(),
+    ...(state.firedAtMs === null ? {} : { firedAt: new Date(state.firedAtMs).toISOString() }),
+    resolvedBy: 'hand',
+    details: {},
+    rootCause: [],
+  };
+  // The event first: it is the resolution. A crash before the outbox rows loses the notification, not the resolve.
+  await insertAlertEvent(clickhouse, {
+    projectId,
+    ruleId,
+    eventId,
+    type: 'resolved',
+    incident,
+    severity,
+    windowStartMs: window.startMs,
+    windowEndMs: window.endMs,
+    summary,
+    payload,
+    snoozed,
+    createdAtMs: nowMs,
+  });
+  if (!snoozed) {
+    await writeAlertDeliveries(
+      clickhouse,
+      rule.notify.map((target) => ({
+        projectId,
+        ruleId,
+        eventId,
+        url: target.url,
+        format: target.format,
+        status: 'pending',
+        attempts: 0,
+        nextAttemptAtMs: nowMs,
+        lastError: '',
+      })),
+    );
+  }
+  return getRule(clickhouse, projectId, ruleId);
 }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type AlertState, advanceAlertState, alertEventId, INITIAL_ALERT_STATE } from './alert-state.ts';
+import {
+  type AlertState,
+  advanceAlertState,
+  alertEventId,
+  applyAlertResolution,
+  INITIAL_ALERT_STATE,
+} from './alert-state.ts';
 
 const M = 60_000;
 const policy = { cooldownMs: 60 * M, resolveAfter: 2 };
@@ -47,5 +53,26 @@ describe('advanceAlertState', () => {
   });
   it('names notifications by rule, incident and type', () => {
     expect(alertEventId('ar_x', 3, 'resolved')).toBe('ar_x.3.resolved');
+  });
+});
+
+describe('applyAlertResolution', () => {
+  const firing = run([breach]).state;
+  it('resolves the firing incident it names, and the cooldown runs from the resolve', () => {
+    const resolved = applyAlertResolution(firing, { incident: 1, atMs: 7 * M });
+    expect(resolved).toMatchObject({ status: 'ok', incident: 1, resolvedAtMs: 7 * M, clearStreak: 0 });
+    // A breach within the cooldown after the resolve opens nothing; one after it opens incident 2.
+    expect(advanceAlertState(resolved, breach, 60 * M, policy).suppressed).toBe('cooldown');
+    expect(advanceAlertState(resolved, breach, 67 * M, policy).event).toMatchObject({ incident: 2 });
+  });
+  it('holds against a still-firing state row written after it (an evaluation that read the state before)', () => {
+    const racing = advanceAlertState(firing, breach, 10 * M, policy).state;
+    expect(applyAlertResolution(racing, { incident: 1, atMs: 7 * M }).status).toBe('ok');
+  });
+  it('leaves other incidents and resolved states alone', () => {
+    const second = { ...firing, incident: 2 };
+    expect(applyAlertResolution(second, { incident: 1, atMs: 7 * M })).toBe(second);
+    expect(applyAlertResolution(INITIAL_ALERT_STATE, { incident: 1, atMs: 7 * M })).toBe(INITIAL_ALERT_STATE);
+    expect(applyAlertResolution(firing, undefined)).toBe(firing);
   });
 });

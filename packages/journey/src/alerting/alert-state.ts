@@ -87,3 +87,20 @@ export function advanceAlertState(
 export function alertEventId(ruleId: string, incident: number, type: AlertEventType): string {
   return `${ruleId}.${incident}.${type}`;
 }
+
+/** An incident resolved by hand (`POST …/resolve`): its number and when. */
+export interface AlertResolution {
+  readonly incident: number;
+  readonly atMs: number;
+}
+
+/**
+ * The state with a manual resolution applied. The resolve is its own record, not a state row, because an
+ * evaluation that read the state just before it would write a later, still-firing row and win; applied on
+ * every read, the resolution holds whatever such a row says, and its time starts the cooldown.
+ */
+export function applyAlertResolution(state: AlertState, resolution: AlertResolution | undefined): AlertState {
+  if (resolution === undefined || state.status !== 'firing' || resolution.incident !== state.incident)
+    return state;
+  return { ...state, status: 'ok', clearStreak: 0, resolvedAtMs: resolution.atMs };
+}

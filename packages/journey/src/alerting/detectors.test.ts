@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { StageConversionDropRule } from './alert-rule.ts';
+import { AlertRule, StageConversionDropRule } from './alert-rule.ts';
 import {
   type ConversionGroup,
   detectChurnRisk,
   detectConversionDrop,
   detectCountAnomaly,
   detectThreshold,
+  outcomeFigures,
 } from './detectors.ts';
 import { simulateNoise } from './noise.fixture.ts';
 
@@ -154,6 +155,36 @@ describe('false positives of the defaults on normal noise', () => {
     ).toEqual({
       breaches: 0,
       incidents: 0,
+    });
+  });
+});
+
+describe('outcomeFigures', () => {
+  const rule = (input: Record<string, unknown>) => AlertRule.parse({ name: 'r', ...input });
+  it('names the judged figure and its reference for every kind', () => {
+    const drop = rule({ kind: 'stage_conversion_drop', from: 'selection', to: 'purchase' });
+    const rates = { currentRate: 0.1, baselineRate: 0.4 };
+    expect(outcomeFigures(drop, { details: { ...rates, customers: 50, baselineCustomers: 300 } })).toEqual({
+      value: 0.1,
+      reference: 0.4,
+    });
+    expect(outcomeFigures(drop, { details: { ...rates, customers: 0, baselineCustomers: 0 } })).toEqual({
+      value: null,
+      reference: null,
+    });
+    const kpi = rule({ kind: 'kpi_threshold', metric: 'orders', operator: 'below', value: 5 });
+    expect(outcomeFigures(kpi, { details: { value: null, threshold: 5 } })).toEqual({
+      value: null,
+      reference: 5,
+    });
+    const volume = rule({ kind: 'volume_anomaly', stage: 'purchase' });
+    expect(outcomeFigures(volume, { details: { current: 3, baselineMedian: 40 } })).toEqual({
+      value: 3,
+      reference: 40,
+    });
+    expect(outcomeFigures(rule({ kind: 'churn_risk' }), { details: { customers: 12 } })).toEqual({
+      value: 12,
+      reference: 10,
     });
   });
 });

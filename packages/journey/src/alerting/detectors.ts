@@ -1,4 +1,5 @@
 import { normalCdf, type Proportion, twoProportionZTest } from '../two-proportions.ts';
+import type { AlertRule } from './alert-rule.ts';
 import { MAD_TO_SIGMA, median, medianAbsoluteDeviation } from './statistics.ts';
 
 export type AlertSeverity = 'warning' | 'critical';
@@ -313,4 +314,34 @@ export function detectChurnRisk(
 
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;
+}
+
+/**
+ * The figure an evaluation judged and what it was judged against, for charts of a backtest: a conversion
+ * rate and its baseline rate, a count and its baseline median, a KPI and its threshold, customers turned at
+ * risk and the minimum that fires. `null` where the evaluation had none (a rate over no customers).
+ */
+export function outcomeFigures(
+  rule: AlertRule,
+  outcome: Pick<DetectorOutcome, 'details'>,
+): { value: number | null; reference: number | null } {
+  const figure = (key: string) => {
+    const value = outcome.details[key];
+    return typeof value === 'number' && Number.isFinite(value) ? value : null;
+  };
+  switch (rule.kind) {
+    case 'stage_conversion_drop':
+      // A rate over no customers is no figure (the detector reports it as 0).
+      return {
+        value: figure('customers') ? figure('currentRate') : null,
+        reference: figure('baselineCustomers') ? figure('baselineRate') : null,
+      };
+    case 'kpi_threshold':
+      return { value: figure('value'), reference: rule.value };
+    case 'volume_anomaly':
+    case 'complaint_surge':
+      return { value: figure('current'), reference: figure('baselineMedian') };
+    case 'churn_risk':
+      return { value: figure('customers'), reference: rule.minCustomers };
+  }
 }

@@ -23,11 +23,13 @@ export {
 } from './alert-rule.ts';
 export {
   type AlertEventType,
+  type AlertResolution,
   type AlertState,
   type AlertStateChange,
   type AlertStatePolicy,
   advanceAlertState,
   alertEventId,
+  applyAlertResolution,
   INITIAL_ALERT_STATE,
 } from './alert-state.ts';
 export {
@@ -41,6 +43,7 @@ export {
   detectConversionDrop,
   detectCountAnomaly,
   detectThreshold,
+  outcomeFigures,
   type RootCauseEntry,
   type ThresholdParams,
 } from './detectors.ts';

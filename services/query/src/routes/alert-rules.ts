@@ -6,6 +6,7 @@ import {
   listAlertRules,
   listAlerts,
   replaceAlertRule,
+  resolveAlertIncident,
 } from '@waymark/api-contract';
 import {
   alertHistory,
@@ -15,6 +16,7 @@ import {
   getRule,
   listRules,
   replaceRule,
+  resolveIncident,
 } from '../alert-rules.ts';
 import { route } from './route.ts';
 
@@ -37,5 +39,8 @@ export const alertRuleRoutes = [
   ),
   route(listAlerts, async ({ projectId, query }, { clickhouse }) =>
     alertHistory(clickhouse, projectId, query),
+  ),
+  route(resolveAlertIncident, async ({ projectId, params, body }, { clickhouse }) =>
+    resolveIncident(clickhouse, projectId, params.ruleId, body),
   ),
 ];
