@@ -8,7 +8,13 @@ import { type Session, useSession } from './session.ts';
  * contract's, so a renamed route fails the typecheck.
  */
 export class ApiProblem extends Error {
-  constructor(readonly problem: Pick<Problem, 'title' | 'status'> & { detail?: string | undefined }) {
+  constructor(
+    readonly problem: Pick<Problem, 'title' | 'status'> & {
+      detail?: string | undefined;
+      /** The invalid fields, so a form can show each error next to its field. */
+      errors?: Problem['errors'];
+    },
+  ) {
     super(problem.title);
   }
 }
@@ -46,17 +52,19 @@ function problemOf(response: Response, text: string): ConstructorParameters<type
     const body: unknown = JSON.parse(text);
     if (typeof body === 'object' && body !== null && 'title' in body && typeof body.title === 'string') {
       const detail = 'detail' in body && typeof body.detail === 'string' ? body.detail : undefined;
-      // The detail already names the invalid fields; the list is the fallback when there is none.
       const errors =
         'errors' in body && Array.isArray(body.errors)
-          ? (body.errors as Array<{ field?: unknown; message?: unknown }>)
-              .map((e) => `${String(e.field)}: ${String(e.message)}`)
-              .join('; ')
+          ? (body.errors as Array<{ field?: unknown; message?: unknown }>).map((e) => ({
+              field: String(e.field ?? ''),
+              message: String(e.message),
+            }))
           : undefined;
       return {
         title: body.title,
         status: response.status,
-        detail: detail ?? errors,
+        // The detail already names the invalid fields; the list is the fallback when there is none.
+        detail: detail ?? errors?.map((e) => `${e.field}: ${e.message}`).join('; '),
+        ...(errors && { errors }),
       };
     }
   } catch {

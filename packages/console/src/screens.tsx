@@ -48,6 +48,12 @@ export const SCREENS: readonly Screen[] = [
     component: lazyScreen(() => import('./Customer.tsx'), 'Customer'),
   },
   { path: '/live', title: 'Live', nav: true, component: lazyScreen(() => import('./Live.tsx'), 'Live') },
+  {
+    path: '/settings',
+    title: 'Settings',
+    nav: true,
+    component: lazyScreen(() => import('./Settings.tsx'), 'Settings'),
+  },
 ];
 
 /** The screen of `path` and its parameters, or undefined for a path no screen has. */
