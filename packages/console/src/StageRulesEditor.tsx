@@ -1,3 +1,4 @@
+import type { UseQueryResult } from '@tanstack/react-query';
 import type {
   dryRunStageRules,
   getCustomer,
@@ -6,7 +7,7 @@ import type {
   RouteRequest,
   RouteResponse,
 } from '@waymark/api-contract';
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { ApiProblem, useChangeRoute, usePostedRoute } from './api.ts';
 import { type ConflictRow, ConflictView } from './ConflictView.tsx';
 import { formatCount } from './format.ts';
@@ -76,20 +77,18 @@ const draftOf = (ruleset: CurrentRuleset['ruleset']): Draft => ({
 });
 
 /**
- * The draft as the API takes it, or the rules whose match is not JSON. Only JSON syntax is checked here:
- * what a valid match is, is the server's to say (the ruleset's zod schema in @waymark/journey).
+ * The draft as the API takes it, and the rules whose match is not JSON (sent as the text typed, so the
+ * server still checks every other rule). Only JSON syntax is checked here: what a valid match is, is the
+ * server's to say (the ruleset's zod schema in @waymark/journey).
  */
-function rulesetOf(
-  draft: Draft,
-  version: number,
-): { ruleset: RulesetBody } | { notJson: Map<number, string> } {
+function rulesetOf(draft: Draft, version: number): { ruleset: RulesetBody; notJson: Map<number, string> } {
   const notJson = new Map<number, string>();
   const matchOf = (rule: RuleDraft): MatchInput => {
     try {
       return JSON.parse(rule.match) as MatchInput;
     } catch (error) {
-      notJson.set(rule.id, `the match is not JSON: ${(error as Error).message}`);
-      return {};
+      notJson.set(rule.id, `is not JSON: ${(error as Error).message}`);
+      return rule.match as MatchInput;
     }
   };
   const described = (rule: RuleDraft) => (rule.description.trim() ? { description: rule.description } : {});
@@ -98,7 +97,7 @@ function rulesetOf(
     rules: draft.rules.map((rule) => ({ stage: rule.stage ?? 1, match: matchOf(rule), ...described(rule) })),
     complaintRules: draft.complaintRules.map((rule) => ({ match: matchOf(rule), ...described(rule) })),
   };
-  return notJson.size > 0 ? { notJson } : { ruleset };
+  return { ruleset, notJson };
 }
 
 /** `value`, once it has not changed for `ms`. */
@@ -111,13 +110,23 @@ function useSettled<T>(value: T, ms: number): T {
   return settled;
 }
 
+/**
+ * The query's last settled answer while it asks again: the errors and figures of the previous draft stay
+ * shown until the new ones arrive, instead of flickering at every keystroke.
+ */
+function useLastSettled<T>(query: UseQueryResult<T>) {
+  const settled = useRef(query);
+  if (!query.isFetching) settled.current = query;
+  return { settled: settled.current, isFetching: query.isFetching };
+}
+
 const FIELD = /^(?:ruleset\.)?(rules|complaintRules)\[(\d+)\]\.?(.*)$/;
 
 /**
  * The API's field errors, by rule: `ruleset.rules[3].match.event[0]` is rule 3's `match.event[0]`. Errors
  * of the ruleset as a whole are `other`.
  */
-function errorsByRule(error: Error | null, draft: Draft) {
+function errorsByRule(error: Error | null, draft: Draft, notJson: ReadonlyMap<number, string>) {
   const byRule = new Map<number, FieldError[]>();
   const other: FieldError[] = [];
   const errors = error instanceof ApiProblem && error.problem.status === 400 ? error.problem.errors : [];
@@ -128,6 +137,8 @@ function errorsByRule(error: Error | null, draft: Draft) {
       other.push({ field, message });
       continue;
     }
+    // A match that is not JSON is said so already; the server only saw its text.
+    if (notJson.has(rule.id) && rest === 'match') continue;
     byRule.set(rule.id, [...(byRule.get(rule.id) ?? []), { field: rest, message }]);
   }
   return { byRule, other };
@@ -170,11 +181,11 @@ export function StageRulesEditor({ current, onStale }: { current: CurrentRuleset
   const [dirty, setDirty] = useState(false);
   const built = useMemo(() => rulesetOf(draft, base.version + 1), [draft, base.version]);
   const checked = useSettled(built, CHECK_DELAY_MS);
-  const dryRun = usePostedRoute<typeof dryRunStageRules>(
-    '/v1/projects/:projectId/stage-rules/dry-run',
-    { ruleset: 'ruleset' in checked ? checked.ruleset : { version: 1, rules: [] }, limit: DRY_RUN_LIMIT },
-    {},
-    { enabled: 'ruleset' in checked },
+  const dryRun = useLastSettled(
+    usePostedRoute<typeof dryRunStageRules>('/v1/projects/:projectId/stage-rules/dry-run', {
+      ruleset: checked.ruleset,
+      limit: DRY_RUN_LIMIT,
+    }),
   );
   const save = useChangeRoute<typeof putStageRules>({
     method: 'put',
@@ -191,19 +202,17 @@ export function StageRulesEditor({ current, onStale }: { current: CurrentRuleset
     setDraft(draftOf(ruleset.ruleset));
     setDirty(false);
   };
-  const submit = (onto: CurrentRuleset) => {
-    if (!('ruleset' in built)) return;
+  const submit = (onto: CurrentRuleset) =>
     save.mutate(
       { body: { ...built.ruleset, version: onto.version + 1 } },
       { onSuccess: load, onError: (error) => isConflict(error) && onStale() },
     );
-  };
 
-  const notJson = 'notJson' in built ? built.notJson : new Map<number, string>();
+  const { notJson } = built;
   const saveRefused = save.error instanceof ApiProblem && save.error.problem.status === 400;
-  const errors = errorsByRule(saveRefused ? save.error : 'ruleset' in checked ? dryRun.error : null, draft);
+  const errors = errorsByRule(saveRefused ? save.error : dryRun.settled.error, draft, notJson);
   const checking = built !== checked || dryRun.isFetching;
-  const valid = notJson.size === 0 && !checking && dryRun.isSuccess && errors.byRule.size === 0;
+  const valid = notJson.size === 0 && !checking && dryRun.settled.isSuccess && errors.byRule.size === 0;
 
   const list = (name: ListName) => (
     <RuleList
@@ -267,14 +276,12 @@ export function StageRulesEditor({ current, onStale }: { current: CurrentRuleset
       )}
       {save.isError && !isConflict(save.error) && !saveRefused && <ProblemView error={save.error} />}
       <h3>Dry run</h3>
-      {'notJson' in checked ? (
-        <p>Fix the rules whose match is not JSON to see the dry run.</p>
-      ) : dryRun.isPending ? (
+      {dryRun.settled.isPending ? (
         <Loading what="the dry run" />
-      ) : dryRun.isError ? (
-        errors.byRule.size === 0 && errors.other.length === 0 && <ProblemView error={dryRun.error} />
+      ) : dryRun.settled.isError ? (
+        errors.byRule.size === 0 && errors.other.length === 0 && <ProblemView error={dryRun.settled.error} />
       ) : (
-        <DryRunView dryRun={dryRun.data} />
+        <DryRunView dryRun={dryRun.settled.data} />
       )}
     </form>
   );
@@ -312,7 +319,7 @@ function RuleList({
           const errorsId = `${name}-${rule.id}-errors`;
           return (
             <li key={rule.id}>
-              <fieldset className="rule" aria-invalid={problems.length > 0} data-rule={i}>
+              <fieldset className="rule" data-invalid={problems.length > 0} data-rule={i}>
                 <legend>{label}</legend>
                 {rule.stage !== undefined && (
                   <label>
