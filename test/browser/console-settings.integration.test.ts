@@ -142,11 +142,11 @@ describe('the journey settings screen', () => {
     await typeMatch(page, 7, '{ "type": "page", "pagePath": "pricing" }');
     await poll(() => errorsOf(ruleCard(page, 0))).toEqual([expect.stringContaining('evnet')]);
     await poll(() => errorsOf(ruleCard(page, 7))).toEqual([
-      expect.stringMatching(/^match\.pagePath\[0\] .*starts with "\/" or "\*"/),
+      expect.stringMatching(/^match\.pagePath\[0\]: .*starts with "\/" or "\*"/),
     ]);
     expect(await errorsOf(ruleCard(page, 1))).toEqual([]);
     await typeMatch(page, 1, '{ "type": "track", ');
-    await poll(() => errorsOf(ruleCard(page, 1))).toEqual([expect.stringMatching(/^match is not JSON: /)]);
+    await poll(() => errorsOf(ruleCard(page, 1))).toEqual([expect.stringMatching(/^match: not JSON: /)]);
     expect(await checkStatus(page).textContent()).toBe('Fix the errors shown to save.');
     expect(await rulesetForm(page).getByRole('button', { name: 'Save as version 2' }).isDisabled()).toBe(
       true,
@@ -159,7 +159,9 @@ describe('the journey settings screen', () => {
     await poll(() => errorsOf(ruleCard(page, 1))).toEqual([]);
     await rulesetForm(page).getByRole('button', { name: 'Add a rule', exact: true }).click();
     const added = DEFAULT_STAGE_RULESET.rules.length;
-    await poll(() => errorsOf(ruleCard(page, added))).toEqual([expect.stringMatching(/^match\.event\[0\] /)]);
+    await poll(() => errorsOf(ruleCard(page, added))).toEqual([
+      expect.stringMatching(/^match\.event\[0\]: /),
+    ]);
 
     const stored = await api<Ruleset>('GET', '/stage-rules');
     expect(stored.body).toMatchObject({ version: 1, source: 'default' });
@@ -217,6 +219,14 @@ describe('the journey settings screen', () => {
       `/customers/${encodeURIComponent(shoppers[0]?.key ?? '')}/timeline`,
     );
     expect(earlier.body.touchpoints.find((t) => t.messageId === quotes[0]?.messageId)?.stage).toBeNull();
+
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.reload();
+    await poll(() => ruleCards(page).count()).toBe(added + 1);
+    await poll(async () => (await shownRows(page, 'table.dry-run-stages')).length).toBe(8);
+    await screenshot(page, 'settings-phone-dark');
+    expect(await seriousViolations(page)).toEqual([]);
     expect(unexpectedErrors(seen.errors)).toEqual([]);
     await page.context().close();
   });

@@ -129,7 +129,9 @@ export function CustomerModelForm({ current, onStale }: { current: CurrentModel;
         <ul className="field-errors">
           {other.map(([path, messages]) => (
             <li key={path}>
-              {path && <code>{path}</code>} {messages.join('; ')}
+              {path && <code>{path}</code>}
+              {path && ': '}
+              {messages.join('; ')}
             </li>
           ))}
         </ul>

@@ -67,8 +67,26 @@ function ruleDraft(rule: {
     id: nextRuleId++,
     ...(stage !== undefined && { stage: typeof stage === 'number' ? stage : STAGE_NAMES.indexOf(stage) + 1 }),
     description: rule.description ?? '',
-    match: JSON.stringify(rule.match, null, 2),
+    match: formatMatch(rule.match),
   };
+}
+
+/** A match as JSON, a key a line but each list of values on one, so a rule of many events stays short. */
+function formatMatch(value: unknown, indent = ''): string {
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) {
+    if (value.every((item) => item === null || typeof item !== 'object')) {
+      return `[${value.map((item) => JSON.stringify(item)).join(', ')}]`;
+    }
+    return `[\n${value.map((item) => inner + formatMatch(item, inner)).join(',\n')}\n${indent}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).map(
+      ([key, item]) => `${inner}${JSON.stringify(key)}: ${formatMatch(item, inner)}`,
+    );
+    return `{\n${entries.join(',\n')}\n${indent}}`;
+  }
+  return JSON.stringify(value);
 }
 
 const draftOf = (ruleset: CurrentRuleset['ruleset']): Draft => ({
@@ -87,7 +105,7 @@ function rulesetOf(draft: Draft, version: number): { ruleset: RulesetBody; notJs
     try {
       return JSON.parse(rule.match) as MatchInput;
     } catch (error) {
-      notJson.set(rule.id, `is not JSON: ${(error as Error).message}`);
+      notJson.set(rule.id, `not JSON: ${(error as Error).message}`);
       return rule.match as MatchInput;
     }
   };
@@ -232,57 +250,63 @@ export function StageRulesEditor({ current, onStale }: { current: CurrentRuleset
         submit(base);
       }}
     >
-      <p>
-        Version {base.version} ({base.source === 'default' ? 'the shipped default' : "the project's own"}).
-        Rules are tried in order; the first that matches gives a touchpoint its stage. A saved ruleset stages
-        touchpoints processed from then on; stored ones keep their stage.
-      </p>
-      <h3>Stage rules</h3>
-      {list('rules')}
-      <h3>Complaint rules</h3>
-      <p>Any match marks a complaint, whatever the stage.</p>
-      {list('complaintRules')}
-      {errors.other.length > 0 && <FieldErrors id="ruleset-errors" errors={errors.other} />}
-      <div className="actions save-bar">
-        <button type="submit" disabled={!dirty || !valid || save.isPending}>
-          Save as version {base.version + 1}
-        </button>
-        <p role="status" className="check">
-          {notJson.size > 0 || errors.byRule.size > 0 || errors.other.length > 0
-            ? 'Fix the errors shown to save.'
-            : checking
-              ? 'Checking…'
-              : save.isSuccess
-                ? `Saved version ${base.version}.`
-                : dirty
-                  ? 'The draft is valid.'
-                  : 'No changes.'}
+      <div className="ruleset-rules">
+        <p>
+          Version {base.version} ({base.source === 'default' ? 'the shipped default' : "the project's own"}).
+          Rules are tried in order; the first that matches gives a touchpoint its stage. A saved ruleset
+          stages touchpoints processed from then on; stored ones keep their stage.
         </p>
+        <h3>Stage rules</h3>
+        {list('rules')}
+        <h3>Complaint rules</h3>
+        <p>Any match marks a complaint, whatever the stage.</p>
+        {list('complaintRules')}
       </div>
-      {save.isError && isConflict(save.error) && (
-        <ConflictView
-          what="stage ruleset"
-          theirVersion={current.version}
-          rows={conflictRows(current.ruleset, draft)}
-          onLoadTheirs={() => {
-            save.reset();
-            load(current);
-          }}
-          onOverwrite={() => {
-            setBase(current);
-            submit(current);
-          }}
-        />
-      )}
-      {save.isError && !isConflict(save.error) && !saveRefused && <ProblemView error={save.error} />}
-      <h3>Dry run</h3>
-      {dryRun.settled.isPending ? (
-        <Loading what="the dry run" />
-      ) : dryRun.settled.isError ? (
-        errors.byRule.size === 0 && errors.other.length === 0 && <ProblemView error={dryRun.settled.error} />
-      ) : (
-        <DryRunView dryRun={dryRun.settled.data} />
-      )}
+      {/* Beside the rules and kept in view while they scroll: what the draft would do, and saving it. */}
+      <aside className="ruleset-check" aria-label="Check and save">
+        <div className="actions">
+          <button type="submit" disabled={!dirty || !valid || save.isPending}>
+            Save as version {base.version + 1}
+          </button>
+          <p role="status" className="check">
+            {notJson.size > 0 || errors.byRule.size > 0 || errors.other.length > 0
+              ? 'Fix the errors shown to save.'
+              : checking
+                ? 'Checking…'
+                : save.isSuccess
+                  ? `Saved version ${base.version}.`
+                  : dirty
+                    ? 'The draft is valid.'
+                    : 'No changes.'}
+          </p>
+        </div>
+        {errors.other.length > 0 && <FieldErrors id="ruleset-errors" errors={errors.other} />}
+        {save.isError && isConflict(save.error) && (
+          <ConflictView
+            what="stage ruleset"
+            theirVersion={current.version}
+            rows={conflictRows(current.ruleset, draft)}
+            onLoadTheirs={() => {
+              save.reset();
+              load(current);
+            }}
+            onOverwrite={() => {
+              setBase(current);
+              submit(current);
+            }}
+          />
+        )}
+        {save.isError && !isConflict(save.error) && !saveRefused && <ProblemView error={save.error} />}
+        <h3>Dry run</h3>
+        {dryRun.settled.isPending ? (
+          <Loading what="the dry run" />
+        ) : dryRun.settled.isError ? (
+          errors.byRule.size === 0 &&
+          errors.other.length === 0 && <ProblemView error={dryRun.settled.error} />
+        ) : (
+          <DryRunView dryRun={dryRun.settled.data} />
+        )}
+      </aside>
     </form>
   );
 }
@@ -409,7 +433,9 @@ function FieldErrors({ id, errors }: { id: string; errors: readonly FieldError[]
     <ul id={id} className="field-errors">
       {errors.map((e) => (
         <li key={`${e.field}: ${e.message}`}>
-          {e.field && <code>{e.field}</code>} {e.message}
+          {e.field && <code>{e.field}</code>}
+          {e.field && ': '}
+          {e.message}
         </li>
       ))}
     </ul>
