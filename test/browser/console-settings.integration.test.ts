@@ -184,7 +184,7 @@ describe('the journey settings screen', () => {
       cells.map((c) => c.textContent ?? ''),
     );
     expect(exampleIds.sort()).toEqual(quotes.map((t) => t.messageId).sort());
-    expect(examples).toEqual(quotes.map(() => ['track', QUOTE, 'no stage', 'evaluation']));
+    expect(examples).toEqual(quotes.map(() => [QUOTE, 'no stage', 'evaluation']));
     await poll(() => checkStatus(page).textContent()).toBe('The draft is valid.');
     await screenshot(page, 'settings-dry-run');
     expect(await seriousViolations(page)).toEqual([]);
@@ -254,12 +254,14 @@ describe('the journey settings screen', () => {
     const conflict = rulesetForm(page).getByRole('alert');
     await conflict.waitFor();
     await poll(() => conflict.locator('p').first().textContent()).toContain('Version 3 was saved');
-    const firstRow = await conflict.locator('tbody tr').first().locator('th, td').allTextContents();
-    expect(firstRow).toEqual([
-      'Rule 1',
-      'evaluation: {"type":["track"],"event":["Demo Booked"]}',
-      `advocacy: ${JSON.stringify(DEFAULT_STAGE_RULESET.rules[0]?.match)}`,
+    // Theirs inserted a rule at the top; mine changed the first rule's description.
+    const reviewMatch = JSON.stringify(DEFAULT_STAGE_RULESET.rules[0]?.match);
+    const onlyIn = (i: number) => conflict.locator('ul.rules-only-in').nth(i).locator('li').allTextContents();
+    expect(await onlyIn(0)).toEqual([
+      'Rule 1: evaluation {"type":["track"],"event":["Demo Booked"]}',
+      `Rule 2: advocacy "A good review" ${reviewMatch}`,
     ]);
+    expect(await onlyIn(1)).toEqual([`Rule 1: advocacy "Mine: a good review" ${reviewMatch}`]);
     expect((await api<Ruleset>('GET', '/stage-rules')).body.ruleset.rules[0]?.match).toEqual({
       type: ['track'],
       event: ['Demo Booked'],

@@ -2,7 +2,7 @@ import type { getCustomerModel, putCustomerModel, RouteRequest, RouteResponse } 
 import { useState } from 'react';
 import { ApiProblem, useChangeRoute } from './api.ts';
 import { ConflictView } from './ConflictView.tsx';
-import { ProblemView } from './ui.tsx';
+import { ProblemView, TableScroll } from './ui.tsx';
 
 type CurrentModel = RouteResponse<typeof getCustomerModel>;
 type ModelBody = RouteRequest<typeof putCustomerModel>['body'];
@@ -79,6 +79,7 @@ export function CustomerModelForm({ current, onStale }: { current: CurrentModel;
       { onSuccess: load, onError: (error) => isConflict(error) && onStale() },
     );
   const errors = errorsByField(save.error);
+  const differing = THRESHOLDS.filter(([path]) => valueAt(current.model, path) !== draft[path]);
   // Errors of the model as a whole, or of a field the form does not show.
   const other = [...errors].filter(([path]) => !THRESHOLDS.some(([known]) => known === path));
   return (
@@ -155,11 +156,7 @@ export function CustomerModelForm({ current, onStale }: { current: CurrentModel;
         <ConflictView
           what="customer model"
           theirVersion={current.version}
-          rows={THRESHOLDS.map(([path, label]) => ({
-            label,
-            theirs: valueAt(current.model, path),
-            mine: draft[path],
-          }))}
+          same={differing.length === 0}
           onLoadTheirs={() => {
             save.reset();
             load(current);
@@ -168,7 +165,28 @@ export function CustomerModelForm({ current, onStale }: { current: CurrentModel;
             setBase(current);
             submit(current, modelOf(draft));
           }}
-        />
+        >
+          <TableScroll label="Their customer model and yours">
+            <table className="figures conflict-figures">
+              <thead>
+                <tr>
+                  <th scope="col">Threshold</th>
+                  <th scope="col">Theirs (version {current.version})</th>
+                  <th scope="col">Yours</th>
+                </tr>
+              </thead>
+              <tbody>
+                {differing.map(([path, label]) => (
+                  <tr key={path}>
+                    <th scope="row">{label}</th>
+                    <td>{valueAt(current.model, path)}</td>
+                    <td>{draft[path]}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableScroll>
+        </ConflictView>
       )}
       {save.isError && !isConflict(save.error) && errors.size === 0 && <ProblemView error={save.error} />}
     </form>

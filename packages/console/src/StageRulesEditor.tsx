@@ -9,7 +9,7 @@ import type {
 } from '@waymark/api-contract';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { ApiProblem, useChangeRoute, usePostedRoute } from './api.ts';
-import { type ConflictRow, ConflictView } from './ConflictView.tsx';
+import { ConflictView } from './ConflictView.tsx';
 import { formatCount } from './format.ts';
 import { Loading, ProblemView, TableScroll } from './ui.tsx';
 
@@ -164,28 +164,79 @@ function errorsByRule(error: Error | null, draft: Draft, notJson: ReadonlyMap<nu
 
 const isConflict = (error: Error | null) => error instanceof ApiProblem && error.problem.status === 409;
 
-/** A rule on one line, as a conflict shows them side by side; a match that is not JSON as typed. */
+/** A rule on one line, as a conflict lists them; a match that is not JSON as typed. */
 function ruleLine(rule: RuleDraft): string {
-  const stage = rule.stage === undefined ? '' : `${STAGE_NAMES[rule.stage - 1] ?? rule.stage}: `;
+  const stage = rule.stage === undefined ? '' : `${STAGE_NAMES[rule.stage - 1] ?? rule.stage} `;
+  const description = rule.description ? `"${rule.description}" ` : '';
   try {
-    return `${stage}${JSON.stringify(JSON.parse(rule.match))}`;
+    return `${stage}${description}${JSON.stringify(JSON.parse(rule.match))}`;
   } catch {
-    return `${stage}${rule.match}`;
+    return `${stage}${description}${rule.match}`;
   }
 }
 
-function conflictRows(theirs: CurrentRuleset['ruleset'], mine: Draft): ConflictRow[] {
+interface OnlyIn {
+  readonly label: string;
+  readonly line: string;
+}
+
+/**
+ * The rules only theirs has and those only the draft has, by a longest-common-subsequence diff of the
+ * rules' lines (a moved rule is in both lists), labelled by their position in their own version.
+ */
+function rulesetDiff(theirs: CurrentRuleset['ruleset'], mine: Draft) {
   const their = draftOf(theirs);
-  const rows: ConflictRow[] = [];
+  const onlyTheirs: OnlyIn[] = [];
+  const onlyMine: OnlyIn[] = [];
   for (const list of ['rules', 'complaintRules'] as const) {
+    const noun = list === 'rules' ? 'Rule' : 'Complaint rule';
     const a = their[list].map(ruleLine);
     const b = mine[list].map(ruleLine);
-    for (let i = 0; i < Math.max(a.length, b.length); i++) {
-      const label = `${list === 'rules' ? 'Rule' : 'Complaint rule'} ${i + 1}`;
-      rows.push({ label, theirs: a[i] ?? '', mine: b[i] ?? '' });
+    // common[i][j]: the longest common subsequence of a[i…] and b[j…].
+    const common = Array.from({ length: a.length + 1 }, () => Array<number>(b.length + 1).fill(0));
+    for (let i = a.length - 1; i >= 0; i--) {
+      for (let j = b.length - 1; j >= 0; j--) {
+        const row = common[i] as number[];
+        const below = common[i + 1] as number[];
+        row[j] =
+          a[i] === b[j] ? (below[j + 1] as number) + 1 : Math.max(below[j] as number, row[j + 1] as number);
+      }
+    }
+    let i = 0;
+    let j = 0;
+    while (i < a.length || j < b.length) {
+      if (i < a.length && j < b.length && a[i] === b[j]) {
+        i++;
+        j++;
+      } else if (j >= b.length || (i < a.length && (common[i + 1]?.[j] ?? 0) >= (common[i]?.[j + 1] ?? 0))) {
+        onlyTheirs.push({ label: `${noun} ${i + 1}`, line: a[i] as string });
+        i++;
+      } else {
+        onlyMine.push({ label: `${noun} ${j + 1}`, line: b[j] as string });
+        j++;
+      }
     }
   }
-  return rows;
+  return { onlyTheirs, onlyMine };
+}
+
+function RulesOnlyIn({ heading, rules }: { heading: string; rules: readonly OnlyIn[] }) {
+  return (
+    <>
+      <h4>{heading}</h4>
+      {rules.length === 0 ? (
+        <p>None.</p>
+      ) : (
+        <ul className="rules-only-in">
+          {rules.map((rule) => (
+            <li key={`${rule.label} ${rule.line}`}>
+              {rule.label}: <code>{rule.line}</code>
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
 }
 
 /**
@@ -230,6 +281,7 @@ export function StageRulesEditor({ current, onStale }: { current: CurrentRuleset
   const saveRefused = save.error instanceof ApiProblem && save.error.problem.status === 400;
   const errors = errorsByRule(saveRefused ? save.error : dryRun.settled.error, draft, notJson);
   const checking = built !== checked || dryRun.isFetching;
+  const diff = useMemo(() => rulesetDiff(current.ruleset, draft), [current.ruleset, draft]);
   const valid = notJson.size === 0 && !checking && dryRun.settled.isSuccess && errors.byRule.size === 0;
 
   const list = (name: ListName) => (
@@ -285,7 +337,7 @@ export function StageRulesEditor({ current, onStale }: { current: CurrentRuleset
           <ConflictView
             what="stage ruleset"
             theirVersion={current.version}
-            rows={conflictRows(current.ruleset, draft)}
+            same={diff.onlyTheirs.length === 0 && diff.onlyMine.length === 0}
             onLoadTheirs={() => {
               save.reset();
               load(current);
@@ -294,7 +346,10 @@ export function StageRulesEditor({ current, onStale }: { current: CurrentRuleset
               setBase(current);
               submit(current);
             }}
-          />
+          >
+            <RulesOnlyIn heading={`Only in theirs (version ${current.version})`} rules={diff.onlyTheirs} />
+            <RulesOnlyIn heading="Only in yours" rules={diff.onlyMine} />
+          </ConflictView>
         )}
         {save.isError && !isConflict(save.error) && !saveRefused && <ProblemView error={save.error} />}
         <h3>Dry run</h3>
@@ -361,7 +416,7 @@ function RuleList({
                     </select>
                   </label>
                 )}
-                <label>
+                <label className="description">
                   Description
                   <input
                     name="description"
@@ -453,12 +508,12 @@ function DryRunView({ dryRun }: { dryRun: DryRun }) {
       </p>
       <TableScroll label="Dry run by stage">
         <table className="figures dry-run-stages">
-          <caption>Touchpoints by stage: as stored now, and under this draft</caption>
+          <caption>Touchpoints by stage: as stored now, and under the draft</caption>
           <thead>
             <tr>
               <th scope="col">Stage</th>
               <th scope="col">Now</th>
-              <th scope="col">Under this draft</th>
+              <th scope="col">Draft</th>
             </tr>
           </thead>
           <tbody>
@@ -482,10 +537,9 @@ function DryRunView({ dryRun }: { dryRun: DryRun }) {
             <thead>
               <tr>
                 <th scope="col">Message id</th>
-                <th scope="col">Type</th>
                 <th scope="col">Event or page</th>
                 <th scope="col">Now</th>
-                <th scope="col">Under this draft</th>
+                <th scope="col">Draft</th>
               </tr>
             </thead>
             <tbody>
@@ -494,8 +548,7 @@ function DryRunView({ dryRun }: { dryRun: DryRun }) {
                   <th scope="row">
                     <code>{example.messageId}</code>
                   </th>
-                  <td>{example.type}</td>
-                  <td>{example.event ?? example.pagePath ?? '—'}</td>
+                  <td>{example.event ?? example.pagePath ?? example.type}</td>
                   <td>{stageLabel(example.from)}</td>
                   <td>{stageLabel(example.to)}</td>
                 </tr>
