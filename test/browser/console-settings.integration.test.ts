@@ -184,7 +184,7 @@ describe('the journey settings screen', () => {
       cells.map((c) => c.textContent ?? ''),
     );
     expect(exampleIds.sort()).toEqual(quotes.map((t) => t.messageId).sort());
-    expect(examples).toEqual(quotes.map(() => [QUOTE, 'no stage', 'evaluation']));
+    expect(examples).toEqual(quotes.map(() => [QUOTE, 'no stage → evaluation']));
     await poll(() => checkStatus(page).textContent()).toBe('The draft is valid.');
     await screenshot(page, 'settings-dry-run');
     expect(await seriousViolations(page)).toEqual([]);

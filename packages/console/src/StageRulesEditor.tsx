@@ -538,8 +538,7 @@ function DryRunView({ dryRun }: { dryRun: DryRun }) {
               <tr>
                 <th scope="col">Message id</th>
                 <th scope="col">Event or page</th>
-                <th scope="col">Now</th>
-                <th scope="col">Draft</th>
+                <th scope="col">Stage now → draft</th>
               </tr>
             </thead>
             <tbody>
@@ -549,8 +548,9 @@ function DryRunView({ dryRun }: { dryRun: DryRun }) {
                     <code>{example.messageId}</code>
                   </th>
                   <td>{example.event ?? example.pagePath ?? example.type}</td>
-                  <td>{stageLabel(example.from)}</td>
-                  <td>{stageLabel(example.to)}</td>
+                  <td>
+                    {stageLabel(example.from)} → {stageLabel(example.to)}
+                  </td>
                 </tr>
               ))}
             </tbody>
