@@ -11,6 +11,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { ApiProblem, useChangeRoute, usePostedRoute } from './api.ts';
 import { ConflictView } from './ConflictView.tsx';
 import { formatCount } from './format.ts';
+import { diffLines } from './line-diff.ts';
 import { Loading, ProblemView, TableScroll } from './ui.tsx';
 
 type CurrentRuleset = RouteResponse<typeof getStageRules>;
@@ -180,10 +181,7 @@ interface OnlyIn {
   readonly line: string;
 }
 
-/**
- * The rules only theirs has and those only the draft has, by a longest-common-subsequence diff of the
- * rules' lines (a moved rule is in both lists), labelled by their position in their own version.
- */
+/** The rules only theirs has and those only the draft has, labelled by their place in their own version. */
 function rulesetDiff(theirs: CurrentRuleset['ruleset'], mine: Draft) {
   const their = draftOf(theirs);
   const onlyTheirs: OnlyIn[] = [];
@@ -192,30 +190,9 @@ function rulesetDiff(theirs: CurrentRuleset['ruleset'], mine: Draft) {
     const noun = list === 'rules' ? 'Rule' : 'Complaint rule';
     const a = their[list].map(ruleLine);
     const b = mine[list].map(ruleLine);
-    // common[i][j]: the longest common subsequence of a[i…] and b[j…].
-    const common = Array.from({ length: a.length + 1 }, () => Array<number>(b.length + 1).fill(0));
-    for (let i = a.length - 1; i >= 0; i--) {
-      for (let j = b.length - 1; j >= 0; j--) {
-        const row = common[i] as number[];
-        const below = common[i + 1] as number[];
-        row[j] =
-          a[i] === b[j] ? (below[j + 1] as number) + 1 : Math.max(below[j] as number, row[j + 1] as number);
-      }
-    }
-    let i = 0;
-    let j = 0;
-    while (i < a.length || j < b.length) {
-      if (i < a.length && j < b.length && a[i] === b[j]) {
-        i++;
-        j++;
-      } else if (j >= b.length || (i < a.length && (common[i + 1]?.[j] ?? 0) >= (common[i]?.[j + 1] ?? 0))) {
-        onlyTheirs.push({ label: `${noun} ${i + 1}`, line: a[i] as string });
-        i++;
-      } else {
-        onlyMine.push({ label: `${noun} ${j + 1}`, line: b[j] as string });
-        j++;
-      }
-    }
+    const { onlyA, onlyB } = diffLines(a, b);
+    onlyTheirs.push(...onlyA.map((i) => ({ label: `${noun} ${i + 1}`, line: a[i] as string })));
+    onlyMine.push(...onlyB.map((j) => ({ label: `${noun} ${j + 1}`, line: b[j] as string })));
   }
   return { onlyTheirs, onlyMine };
 }
@@ -281,7 +258,7 @@ export function StageRulesEditor({ current, onStale }: { current: CurrentRuleset
   const saveRefused = save.error instanceof ApiProblem && save.error.problem.status === 400;
   const errors = errorsByRule(saveRefused ? save.error : dryRun.settled.error, draft, notJson);
   const checking = built !== checked || dryRun.isFetching;
-  const diff = useMemo(() => rulesetDiff(current.ruleset, draft), [current.ruleset, draft]);
+  const diff = isConflict(save.error) ? rulesetDiff(current.ruleset, draft) : undefined;
   const valid = notJson.size === 0 && !checking && dryRun.settled.isSuccess && errors.byRule.size === 0;
 
   const list = (name: ListName) => (
@@ -333,7 +310,7 @@ export function StageRulesEditor({ current, onStale }: { current: CurrentRuleset
           </p>
         </div>
         {errors.other.length > 0 && <FieldErrors id="ruleset-errors" errors={errors.other} />}
-        {save.isError && isConflict(save.error) && (
+        {diff && (
           <ConflictView
             what="stage ruleset"
             theirVersion={current.version}
