@@ -292,9 +292,14 @@ describe('the console', () => {
       '/experiments',
       '/dashboards',
       '/funnels',
+      '/alerts',
+      '/settings',
     ]) {
       await page.goto(`${stack.queryUrl}${path}?from=${FROM}&to=${TO}`);
-      await page.locator('main table, main .empty, main [role="alert"]').first().waitFor();
+      await page
+        .locator('main table, main .empty, main .hint, main .note, main [role="alert"]')
+        .first()
+        .waitFor();
       // Everything a pointer can operate, and the scrolling tables, tagged so Tab's visits can be told apart.
       const reachable = await page.$$eval(
         'a[href], button:not([disabled]), input:not([type="hidden"]), select, textarea, [tabindex="0"]',

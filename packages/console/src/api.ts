@@ -65,7 +65,7 @@ function problemOf(response: Response, text: string): ConstructorParameters<type
       const errors =
         'errors' in body && Array.isArray(body.errors)
           ? (body.errors as Array<{ field?: unknown; message?: unknown }>).map((e) => ({
-              field: String(e.field),
+              field: String(e.field ?? ''),
               message: String(e.message),
             }))
           : undefined;

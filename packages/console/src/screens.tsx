@@ -97,6 +97,12 @@ export const SCREENS: readonly Screen[] = [
     nav: false,
     component: lazyScreen(() => import('./AlertRule.tsx'), 'AlertRuleScreen'),
   },
+  {
+    path: '/settings',
+    title: 'Settings',
+    nav: true,
+    component: lazyScreen(() => import('./Settings.tsx'), 'Settings'),
+  },
 ];
 
 /** The screen of `path` and its parameters, or undefined for a path no screen has. */
