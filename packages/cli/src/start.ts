@@ -6,6 +6,8 @@ import {
   createClickHouse,
   hashApiKey,
   listProjects,
+  newApiKey,
+  newWriteKey,
   runMigrations,
   upsertProject,
 } from '@waymark/clickhouse';
@@ -16,13 +18,7 @@ import { createKafka, ensureTopics } from '@waymark/kafka';
 import { createLogger, type Logger } from '@waymark/logger';
 import { loadProcessorEnv, startProcessorService } from '@waymark/processor';
 import { loadQueryEnv, startQuery } from '@waymark/query';
-import {
-  type Credentials,
-  newApiKey,
-  newWriteKey,
-  readCredentials,
-  writeCredentials,
-} from './credentials.ts';
+import { type Credentials, readCredentials, writeCredentials } from './credentials.ts';
 import type { StartEnv } from './env.ts';
 
 export interface RunningStack {

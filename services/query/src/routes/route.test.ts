@@ -29,7 +29,12 @@ async function answerWhenQueryThrows(error: Error) {
   close = () => app.close();
   route(getKpis, async () => {
     throw error;
-  }).register(app, { clickhouse, authorize: async () => 'p1' });
+  }).register(app, {
+    clickhouse,
+    authorize: async () => 'p1',
+    authorizeAdmin: async () => undefined,
+    projectsChanged: async () => undefined,
+  });
   const response = await app.inject({
     method: 'GET',
     url: '/v1/projects/p1/kpis?from=2024-01-01&to=2025-01-01&interval=day',

@@ -10,6 +10,10 @@ import { parse } from '../validation.ts';
 export interface RouteContext {
   readonly clickhouse: ClickHouseClient;
   authorize(request: FastifyRequest): Promise<string>;
+  /** The admin-token check of the admin routes (decision 0030). */
+  authorizeAdmin(request: FastifyRequest): Promise<void>;
+  /** Re-reads the projects after the admin API changed one, so this service applies it at once. */
+  projectsChanged(): Promise<void>;
 }
 
 type DeepReadonly<T> = T extends readonly (infer U)[]
@@ -18,13 +22,14 @@ type DeepReadonly<T> = T extends readonly (infer U)[]
     ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
     : T;
 
-/** A handler's request: the contract's parsed parts and the authorized project. */
-export type HandlerRequest<C extends RouteContract> = ParsedRequest<C> & { readonly projectId: string };
+/** A handler's request: the contract's parsed parts and the authorized project (none for admin routes). */
+export type HandlerRequest<C extends RouteContract> = ParsedRequest<C> &
+  (C['auth'] extends 'admin' ? unknown : { readonly projectId: string });
 
 /** A handler answers what its contract's response schema describes (checked by the compiler), or nothing. */
 export type RouteHandler<C extends RouteContract> = (
   request: HandlerRequest<C>,
-  context: Pick<RouteContext, 'clickhouse'>,
+  context: Pick<RouteContext, 'clickhouse' | 'projectsChanged'>,
 ) => Promise<C['response']['schema'] extends z.ZodType ? DeepReadonly<RouteResponse<C>> : void>;
 
 /** A contract and its handler: one row of the route table. */
@@ -34,7 +39,7 @@ export interface ServedRoute {
 }
 
 /**
- * Serves a contract. The API key is checked before anything else, so even an otherwise invalid request gets
+ * Serves a contract. The API key (the admin token, for an admin route) is checked before anything else, so even an otherwise invalid request gets
  * the auth answer; then params, query and body are parsed with the contract's schemas, each refusal an
  * INVALID_REQUEST naming every offending field (docs/api-errors.md). A query that refuses its input
  * (ClickHouseQueryRangeError) is an INVALID_REQUEST of every route, mapped here once.
@@ -42,14 +47,17 @@ export interface ServedRoute {
 export function route<const C extends RouteContract>(contract: C, handler: RouteHandler<C>): ServedRoute {
   return {
     contract,
-    register(app, { clickhouse, authorize }) {
+    register(app, { clickhouse, authorize, authorizeAdmin, projectsChanged }) {
       app.route({
         method: contract.method.toUpperCase() as 'GET',
         url: contract.path,
         handler: async (request, reply) => {
-          const projectId = await authorize(request);
+          const authorized =
+            contract.auth === 'admin'
+              ? await authorizeAdmin(request).then(() => ({}))
+              : { projectId: await authorize(request) };
           const parsed = {
-            projectId,
+            ...authorized,
             params: parse(contract.params, request.params),
             query: contract.query && parse(contract.query, request.query),
             body:
@@ -57,7 +65,7 @@ export function route<const C extends RouteContract>(contract: C, handler: Route
                 ? request.body
                 : parse(contract.body, request.body),
           } as HandlerRequest<C>;
-          const answer = await handler(parsed, { clickhouse }).catch((error: unknown) => {
+          const answer = await handler(parsed, { clickhouse, projectsChanged }).catch((error: unknown) => {
             throw error instanceof ClickHouseQueryRangeError ? queryRangeProblem(error) : error;
           });
           const { status } = contract.response;
