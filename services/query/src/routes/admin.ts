@@ -57,7 +57,7 @@ export const adminRoutes = [
   }),
   route(createAdminProject, async ({ body }, { clickhouse, projectsChanged }) => {
     if (await getProject(clickhouse, body.projectId)) {
-      throw queryProblem('PROJECT_EXISTS', `project ${body.projectId} exists`);
+      throw queryProblem('PROJECT_EXISTS', `project "${body.projectId}" already exists`);
     }
     const keys = { writeKey: newWriteKey(), apiKey: newApiKey() };
     const project = await upsertProject(clickhouse, {
