@@ -24,6 +24,9 @@ let ch: TestClickHouse;
 let app: ReturnType<typeof buildQueryApp>;
 const projectId = uniqueProjectId('hostile');
 const API_KEY = 'sk_hostile_secret';
+const ADMIN_TOKEN = 'wat_hostile_secret';
+/** The admin routes (decision 0030) are asked with the admin token, every other one with the API key. */
+const authorization = (url: string) => `Bearer ${url.startsWith('/v1/admin/') ? ADMIN_TOKEN : API_KEY}`;
 const HUGE = 1.7976931348623157e308;
 
 /*
@@ -159,7 +162,7 @@ type Operation = { parameters?: Parameter[]; requestBody?: unknown };
 type Parameter = { name: string; in: string; required?: boolean; schema?: ParameterSchema };
 type ParameterSchema = { enum?: string[]; default?: unknown; examples?: string[]; type?: string };
 interface Route {
-  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   readonly path: string;
   readonly parameters: readonly Parameter[];
   readonly hasBody: boolean;
@@ -168,7 +171,7 @@ interface Route {
 const ROUTES: Route[] = Object.entries(
   (openApiDocument() as { paths: Record<string, Record<string, Operation>> }).paths,
 )
-  .filter(([path]) => path.startsWith('/v1/projects/{projectId}'))
+  .filter(([path]) => path.startsWith('/v1/projects/{projectId}') || path.startsWith('/v1/admin/'))
   .flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, op]) => ({
       method: method.toUpperCase() as Route['method'],
@@ -185,7 +188,7 @@ const inject = (method: Route['method'], url: string, payload?: unknown) =>
   app.inject({
     method,
     url,
-    headers: { authorization: `Bearer ${API_KEY}` },
+    headers: { authorization: authorization(url) },
     ...(payload === undefined ? {} : { payload: payload as string }),
   });
 
@@ -208,7 +211,7 @@ async function validBody(route: Route): Promise<unknown> {
     breakdown: 'device',
   };
   const steps = [{ type: 'page' }, { stage: 'purchase' }];
-  switch (`${route.method} ${route.path.slice('/v1/projects/{projectId}'.length)}`) {
+  switch (`${route.method} ${route.path.replace(/^\/v1\/(projects\/\{projectId\}|admin)/, '')}`) {
     case 'PUT /customer-model': {
       const current = await getJson('/customer-model');
       return { version: current.version + 1, model: current.model };
@@ -230,6 +233,12 @@ async function validBody(route: Route): Promise<unknown> {
       return { ...window, steps, step: 2 };
     case 'POST /experiments/compare':
       return { ...window, experiment: HOSTILE_IDS[4], steps };
+    case 'POST /projects':
+      return { projectId: `${projectId}_created`, name: HOSTILE_IDS[4], allowedOrigins: ['*'] };
+    case 'PATCH /projects/{projectId}':
+      return { name: HOSTILE_IDS[4], allowedOrigins: ['https://shop.example'] };
+    case 'POST /projects/{projectId}/keys/{kind}/rotate':
+      return { graceSeconds: 60 };
     default:
       throw new Error(`no valid body for ${route.method} ${route.path}: add one to validBody`);
   }
@@ -262,7 +271,7 @@ function validRequests(route: Route): string[] {
       ? [route.path]
       : pathParams[0]?.name === 'customer'
         ? addressableKeys().map((key) => route.path.replace('{customer}', encodeURIComponent(key)))
-        : [route.path.replace('{ruleId}', ruleId)];
+        : [route.path.replace('{ruleId}', ruleId).replace('{kind}', 'api-key')];
   const query = route.parameters.filter((p) => p.in === 'query');
   const base = new Map(
     query.flatMap((p) => {
@@ -325,7 +334,12 @@ beforeAll(async () => {
     allowedOrigins: [],
   });
   const owners = [{ projectId, apiKeyHash: hashApiKey(API_KEY) }];
-  app = buildQueryApp({ logger: testLogger(), clickhouse: ch.client, apiKeyOwners: () => owners });
+  app = buildQueryApp({
+    logger: testLogger(),
+    clickhouse: ch.client,
+    apiKeyOwners: () => owners,
+    adminTokenHashes: () => [hashApiKey(ADMIN_TOKEN)],
+  });
   await insertTouchpoints(ch.client, hostileRows());
   await insertIdentityLinks(
     ch.client,
@@ -354,8 +368,9 @@ afterAll(async () => {
 });
 
 describe('stored data never makes a query fail', () => {
-  it('covers every project route of the OpenAPI document', () => {
+  it('covers every project route and every admin route of the OpenAPI document', () => {
     expect(ROUTES.length).toBeGreaterThan(20);
+    expect(ROUTES.filter((r) => r.path.startsWith('/v1/admin/')).length).toBe(5);
   });
 
   it('bounds revenue, so sums cannot overflow: the profile, segments and KPIs answer finite figures', async () => {
@@ -584,7 +599,7 @@ describe('hostile requests to every route', () => {
             app.inject({
               method: route.method,
               url,
-              headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+              headers: { authorization: authorization(url), 'content-type': 'application/json' },
               ...(route.method === 'GET' || route.method === 'DELETE' ? {} : { payload: body }),
             }),
             what,
