@@ -92,7 +92,7 @@ describe('admin API authentication', () => {
         });
         expect([answer.status, answer.body.code], `${method} ${url} with "${token}"`).toEqual([
           401,
-          'ADMIN_UNAUTHENTICATED',
+          'ADMIN_TOKEN_REQUIRED',
         ]);
       }
     }

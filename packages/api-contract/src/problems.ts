@@ -7,7 +7,7 @@ import { z } from 'zod';
 export const QUERY_ERRORS = {
   INVALID_REQUEST: { status: 400, title: 'The request is invalid' },
   UNAUTHENTICATED: { status: 401, title: 'Send a valid API key as `Authorization: Bearer <key>`' },
-  ADMIN_UNAUTHENTICATED: { status: 401, title: 'Send the admin token as `Authorization: Bearer <token>`' },
+  ADMIN_TOKEN_REQUIRED: { status: 401, title: 'Send the admin token as `Authorization: Bearer <token>`' },
   SIGN_IN_LINK_INVALID: { status: 401, title: 'This sign-in link was used or has expired' },
   FORBIDDEN: { status: 403, title: 'This API key cannot read this project' },
   NOT_FOUND: { status: 404, title: 'No such resource' },

@@ -73,7 +73,7 @@ export function buildQueryApp(deps: QueryDeps): FastifyInstance {
       await deps.refreshAdminTokensAfterMiss();
       if (checkAdminToken(hashes(), token)) return;
     }
-    throw queryProblem('ADMIN_UNAUTHENTICATED');
+    throw queryProblem('ADMIN_TOKEN_REQUIRED');
   };
   const projectsChanged = deps.projectsChanged ?? (async () => undefined);
 
