@@ -31,16 +31,16 @@ Commands:
   project update --id ID [--name NAME] [--origin URL]...
                                    rename it, or replace its allowed origins
   project rotate-key --id ID --key write|api [--grace 1d]
-                                   a new key; the old one works for the grace period (at most
-                                   30d; 0 ends it now), then is refused
+                                   a new key; the old one works for the grace period (default
+                                   1d, at most 30d; 0 ends it now), then is refused
   project revoke-key --id ID --key write|api
                                    every key of that kind stops now; prints the new one
                                    (project commands use the admin API of a running instance:
                                    --url or WAYMARK_ADMIN_URL, else credentials.json's query URL,
                                    with --admin-token or WAYMARK_ADMIN_TOKEN; with none running,
-                                   the store in $WAYMARK_HOME directly)
-  admin-token reset                a new admin token for the next \`waymark start\`, the old ones
-                                   revoked (only while none runs)
+                                   the store directly: CLICKHOUSE_URL, else $WAYMARK_HOME)
+  admin-token reset                revoke every admin token and print a new one (only while
+                                   none runs)
   rules validate FILE              check a stage ruleset file; lists every problem by rule and field
   rules apply FILE --project ID    save it as the project's next ruleset version (its \`version\`
                                    must be the current one + 1)
