@@ -1,5 +1,5 @@
 import { createClient } from '@clickhouse/client';
-import { getKpis } from '@waymark/api-contract';
+import { getKpis, listAdminProjects } from '@waymark/api-contract';
 import { ClickHouseQueryRangeError } from '@waymark/clickhouse';
 import { createServiceApp } from '@waymark/http';
 import { createLogger } from '@waymark/logger';
@@ -68,5 +68,30 @@ describe('route', () => {
       status: 500,
       body: { code: 'INTERNAL' },
     });
+  });
+
+  it('checks the admin token, not a project API key, before an admin route runs', async () => {
+    const app = createServiceApp({
+      name: 'query',
+      logger: createLogger({ name: 'route-test', level: 'silent' }),
+      problems: QUERY_ERRORS,
+      invalidRequestCode: 'INVALID_REQUEST',
+      readiness: () => ({}),
+    });
+    close = () => app.close();
+    const checked: string[] = [];
+    route(listAdminProjects, async () => ({ projects: [] })).register(app, {
+      clickhouse,
+      authorize: async () => {
+        checked.push('api key');
+        return 'p1';
+      },
+      authorizeAdmin: async () => {
+        checked.push('admin token');
+      },
+      projectsChanged: async () => undefined,
+    });
+    const response = await app.inject({ method: 'GET', url: '/v1/admin/projects' });
+    expect([response.statusCode, response.json(), checked]).toEqual([200, { projects: [] }, ['admin token']]);
   });
 });
