@@ -40,9 +40,10 @@ export interface ServedRoute {
 
 /**
  * Serves a contract. The API key (for an admin route, the admin token) is checked before anything else, so
- * even an otherwise invalid request gets the auth answer; then params, query and body are parsed with the contract's schemas, each refusal an
- * INVALID_REQUEST naming every offending field (docs/api-errors.md). A query that refuses its input
- * (ClickHouseQueryRangeError) is an INVALID_REQUEST of every route, mapped here once.
+ * even an otherwise invalid request gets the auth answer; then params, query and body are parsed with the
+ * contract's schemas, each refusal an INVALID_REQUEST naming every offending field (docs/api-errors.md). A
+ * query that refuses its input (ClickHouseQueryRangeError) is an INVALID_REQUEST of every route, mapped
+ * here once.
  */
 export function route<const C extends RouteContract>(contract: C, handler: RouteHandler<C>): ServedRoute {
   return {
