@@ -25,6 +25,9 @@ let ch: TestClickHouse;
 let app: ReturnType<typeof buildQueryApp>;
 const projectId = uniqueProjectId('hostile');
 const API_KEY = 'sk_hostile_secret';
+const ADMIN_TOKEN = 'wat_hostile_secret';
+/** The admin routes (decision 0030) are asked with the admin token, every other one with the API key. */
+const authorization = (url: string) => `Bearer ${url.startsWith('/v1/admin/') ? ADMIN_TOKEN : API_KEY}`;
 const HUGE = 1.7976931348623157e308;
 
 /*
@@ -160,7 +163,7 @@ type Operation = { parameters?: Parameter[]; requestBody?: unknown };
 type Parameter = { name: string; in: string; required?: boolean; schema?: ParameterSchema };
 type ParameterSchema = { enum?: string[]; default?: unknown; examples?: string[]; type?: string };
 interface Route {
-  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   readonly path: string;
   readonly parameters: readonly Parameter[];
   readonly hasBody: boolean;
@@ -169,7 +172,7 @@ interface Route {
 const ROUTES: Route[] = Object.entries(
   (openApiDocument() as { paths: Record<string, Record<string, Operation>> }).paths,
 )
-  .filter(([path]) => path.startsWith('/v1/projects/{projectId}'))
+  .filter(([path]) => path.startsWith('/v1/projects/{projectId}') || path.startsWith('/v1/admin/'))
   .flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, op]) => ({
       method: method.toUpperCase() as Route['method'],
@@ -186,7 +189,7 @@ const inject = (method: Route['method'], url: string, payload?: unknown) =>
   app.inject({
     method,
     url,
-    headers: { authorization: `Bearer ${API_KEY}` },
+    headers: { authorization: authorization(url) },
     ...(payload === undefined ? {} : { payload: payload as string }),
   });
 
@@ -209,7 +212,7 @@ async function validBody(route: Route): Promise<unknown> {
     breakdown: 'device',
   };
   const steps = [{ type: 'page' }, { stage: 'purchase' }];
-  switch (`${route.method} ${route.path.slice('/v1/projects/{projectId}'.length)}`) {
+  switch (`${route.method} ${route.path.replace(/^\/v1\/(projects\/\{projectId\}|admin)/, '')}`) {
     case 'PUT /customer-model': {
       const current = await getJson('/customer-model');
       return { version: current.version + 1, model: current.model };
@@ -259,6 +262,12 @@ async function validBody(route: Route): Promise<unknown> {
     }
     case 'POST /dashboards/{dashboardId}/share-links':
       return { expiresInHours: 1 };
+    case 'POST /projects':
+      return { projectId: `${projectId}_created`, name: HOSTILE_IDS[4], allowedOrigins: ['*'] };
+    case 'PATCH /projects/{projectId}':
+      return { name: HOSTILE_IDS[4], allowedOrigins: ['https://shop.example'] };
+    case 'POST /projects/{projectId}/keys/{kind}/rotate':
+      return { graceSeconds: 60 };
     default:
       throw new Error(`no valid body for ${route.method} ${route.path}: add one to validBody`);
   }
@@ -306,7 +315,8 @@ function validRequests(route: Route): string[] {
                 (route.method === 'DELETE' && !route.path.includes('{linkId}') ? doomed : ids).dashboardId,
               )
               .replace('{linkId}', ids.linkId)
-              .replace('{index}', '0'),
+              .replace('{index}', '0')
+              .replace('{kind}', 'api-key'),
           ];
   const query = route.parameters.filter((p) => p.in === 'query');
   const base = new Map(
@@ -370,7 +380,12 @@ beforeAll(async () => {
     allowedOrigins: [],
   });
   const owners = [{ projectId, apiKeyHash: hashApiKey(API_KEY) }];
-  app = buildQueryApp({ logger: testLogger(), clickhouse: ch.client, apiKeyOwners: () => owners });
+  app = buildQueryApp({
+    logger: testLogger(),
+    clickhouse: ch.client,
+    apiKeyOwners: () => owners,
+    adminTokenHashes: () => [hashApiKey(ADMIN_TOKEN)],
+  });
   await insertTouchpoints(ch.client, hostileRows());
   await insertIdentityLinks(
     ch.client,
@@ -410,8 +425,9 @@ afterAll(async () => {
 });
 
 describe('stored data never makes a query fail', () => {
-  it('covers every project route of the OpenAPI document', () => {
+  it('covers every project route and every admin route of the OpenAPI document', () => {
     expect(ROUTES.length).toBeGreaterThan(20);
+    expect(ROUTES.filter((r) => r.path.startsWith('/v1/admin/')).length).toBe(5);
   });
 
   it('bounds revenue, so sums cannot overflow: the profile, segments and KPIs answer finite figures', async () => {
@@ -640,7 +656,7 @@ describe('hostile requests to every route', () => {
             app.inject({
               method: route.method,
               url,
-              headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+              headers: { authorization: authorization(url), 'content-type': 'application/json' },
               ...(route.method === 'GET' || route.method === 'DELETE' ? {} : { payload: body }),
             }),
             what,

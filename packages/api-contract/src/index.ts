@@ -1,4 +1,11 @@
 import {
+  createAdminProject,
+  listAdminProjects,
+  revokeProjectKey,
+  rotateProjectKey,
+  updateAdminProject,
+} from './admin.ts';
+import {
   backtestAlertRule,
   createAlertRule,
   deleteAlertRule,
@@ -37,6 +44,7 @@ import { listSessions } from './sessions.ts';
 import { getStageFunnel, getStageFunnelTrend } from './stage-funnel.ts';
 import { dryRunStageRules, getStageRules, putStageRules } from './stage-rules.ts';
 
+export * from './admin.ts';
 export * from './alert-rules.ts';
 export * from './custom-funnels.ts';
 export * from './customers.ts';
@@ -105,4 +113,9 @@ export const QUERY_ROUTES = [
   listEventProperties,
   listPropertyValues,
   resolveAlertIncident,
+  listAdminProjects,
+  createAdminProject,
+  updateAdminProject,
+  rotateProjectKey,
+  revokeProjectKey,
 ] as const satisfies readonly RouteContract[];

@@ -72,6 +72,7 @@ function operation(route: RouteContract) {
     operationId: route.operationId,
     summary: route.summary,
     ...(route.description !== undefined && { description: route.description }),
+    ...(route.auth === 'admin' && { security: [{ adminToken: [] }] }),
     parameters: [...parameters('path', route.params), ...parameters('query', route.query)],
     ...(route.body !== undefined && { requestBody: { required: true, content: json(route.body) } }),
     responses: {

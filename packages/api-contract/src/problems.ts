@@ -7,6 +7,7 @@ import { z } from 'zod';
 export const QUERY_ERRORS = {
   INVALID_REQUEST: { status: 400, title: 'The request is invalid' },
   UNAUTHENTICATED: { status: 401, title: 'Send a valid API key as `Authorization: Bearer <key>`' },
+  ADMIN_TOKEN_REQUIRED: { status: 401, title: 'Send the admin token as `Authorization: Bearer <token>`' },
   SIGN_IN_LINK_INVALID: { status: 401, title: 'This sign-in link was used or has expired' },
   SHARE_LINK_INVALID: {
     status: 401,
@@ -15,6 +16,7 @@ export const QUERY_ERRORS = {
   FORBIDDEN: { status: 403, title: 'This API key cannot read this project' },
   NOT_FOUND: { status: 404, title: 'No such resource' },
   VERSION_CONFLICT: { status: 409, title: 'The resource changed since the version you edited' },
+  PROJECT_EXISTS: { status: 409, title: 'A project with this id exists' },
   NOT_READY: { status: 503, title: 'The query service is starting or shutting down' },
   INTERNAL: { status: 500, title: 'Internal error' },
 } as const;

@@ -9,12 +9,14 @@ export type ErrorStatus = 400 | 401 | 403 | 404 | 409;
  * `RouteResponse`). docs/decisions/0020-route-contracts.md says why it is built this way.
  */
 export interface RouteContract {
-  readonly method: 'get' | 'post' | 'put' | 'delete';
+  readonly method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** In fastify's form: `/v1/projects/:projectId/funnels`. */
   readonly path: `/${string}`;
   readonly operationId: string;
   readonly summary: string;
   readonly description?: string;
+  /** `admin`: authenticated with the admin token (decision 0030); otherwise with the project's API key. */
+  readonly auth?: 'admin';
   /** The path parameters, as one object schema. */
   readonly params: z.ZodType;
   /** The query string, as one object schema. */

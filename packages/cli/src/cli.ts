@@ -10,7 +10,8 @@ import { UsageError } from './usage-error.ts';
 
 export { UsageError };
 
-import { createProject, migrate, startStack } from './start.ts';
+import { projectCommand } from './project-command.ts';
+import { migrate, startStack } from './start.ts';
 
 const USAGE = `Usage: waymark <command> [options]
 
@@ -26,6 +27,20 @@ Commands:
                                    the Kafka topics on KAFKA_BROKERS
   project create --id ID [--name NAME] [--origin URL]...
                                    create a project; prints its write key and API key once
+  project list                     every project with its write key
+  project update --id ID [--name NAME] [--origin URL]...
+                                   rename it, or replace its allowed origins
+  project rotate-key --id ID --key write|api [--grace 1d]
+                                   a new key; the old one works for the grace period (default
+                                   1d, at most 30d; 0 ends it now), then is refused
+  project revoke-key --id ID --key write|api
+                                   every key of that kind stops now; prints the new one
+                                   (project commands use the admin API of a running instance:
+                                   --url or WAYMARK_ADMIN_URL, else credentials.json's query URL,
+                                   with --admin-token or WAYMARK_ADMIN_TOKEN; with none running,
+                                   the store directly: CLICKHOUSE_URL, else $WAYMARK_HOME)
+  admin-token reset                revoke every admin token and print a new one (only while
+                                   none runs)
   rules validate FILE              check a stage ruleset file; lists every problem by rule and field
   rules apply FILE --project ID    save it as the project's next ruleset version (its \`version\`
                                    must be the current one + 1)
@@ -46,23 +61,6 @@ function customersFlag(value: string | undefined): number {
   return n;
 }
 
-const PROJECT_ID = /^[A-Za-z0-9_.-]{1,128}$/;
-
-function projectFlags(flags: { id?: string; name?: string; origin?: string[] }) {
-  if (!flags.id || !PROJECT_ID.test(flags.id)) {
-    throw new UsageError('--id is required: 1–128 letters, digits, "_", "." or "-"');
-  }
-  const origins = flags.origin ?? [];
-  for (const origin of origins) {
-    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
-      throw new UsageError(
-        `--origin must be "*" or a scheme and host like https://shop.example, got "${origin}"`,
-      );
-    }
-  }
-  return { projectId: flags.id, name: flags.name ?? flags.id, allowedOrigins: origins };
-}
-
 export { USAGE };
 
 export async function runCli(
@@ -76,7 +74,9 @@ export async function runCli(
     return command === undefined ? 1 : 0;
   }
   const subcommand =
-    command === 'project' || command === 'rules' || command === 'alerts' ? rest.shift() : undefined;
+    command === 'project' || command === 'rules' || command === 'alerts' || command === 'admin-token'
+      ? rest.shift()
+      : undefined;
   let flags: {
     demo?: boolean;
     'with-topics'?: boolean;
@@ -87,6 +87,10 @@ export async function runCli(
     project?: string;
     from?: string;
     to?: string;
+    key?: string;
+    grace?: string;
+    url?: string;
+    'admin-token'?: string;
   };
   let positionals: string[];
   try {
@@ -102,6 +106,10 @@ export async function runCli(
         project: { type: 'string' },
         from: { type: 'string' },
         to: { type: 'string' },
+        key: { type: 'string' },
+        grace: { type: 'string' },
+        url: { type: 'string' },
+        'admin-token': { type: 'string' },
       },
       strict: true,
       allowPositionals: command === 'rules' || command === 'alerts',
@@ -126,12 +134,8 @@ export async function runCli(
     print(`migrations: ${report.applied.length} applied, ${report.alreadyApplied.length} already applied`);
     return 0;
   }
-  if (command === 'project') {
-    if (subcommand !== 'create')
-      throw new UsageError('usage: waymark project create --id ID [--name NAME] [--origin URL]...');
-    const project = await createProject(env, projectFlags(flags));
-    print(JSON.stringify(project, null, 2));
-    return 0;
+  if (command === 'project' || command === 'admin-token') {
+    return projectCommand(command, subcommand, flags, env, print);
   }
   if (command === 'rules') return rulesCommand(subcommand, positionals, flags.project, env, print);
   if (command === 'alerts') {
@@ -171,6 +175,10 @@ export async function runCli(
   print(`  project    ${credentials.projectId}`);
   print(`  write key  ${credentials.writeKey}`);
   print(`  API key    ${credentials.apiKey}`);
+  if (stack.adminToken !== undefined) {
+    print(`  admin      ${stack.adminToken}`);
+    print('             (the admin API token: shown this once, stored hashed; see `waymark help`)');
+  }
   print(`  saved to   ${join(stack.home, 'credentials.json')}`);
   if (logFile !== '-') print(`  logs       ${logFile}`);
   print('');

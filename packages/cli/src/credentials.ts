@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
@@ -11,10 +10,6 @@ export const Credentials = z.object({
   queryUrl: z.url(),
 });
 export type Credentials = z.infer<typeof Credentials>;
-
-/** Write keys are public (they only ingest); API keys are secrets that read data. */
-export const newWriteKey = (): string => `wk_${randomBytes(16).toString('base64url')}`;
-export const newApiKey = (): string => `sk_${randomBytes(32).toString('base64url')}`;
 
 export async function readCredentials(path: string): Promise<Credentials | undefined> {
   let text: string;

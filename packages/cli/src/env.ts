@@ -19,6 +19,12 @@ export const StartEnv = z.object({
   KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(7).default(1),
   /** Log file of `waymark start` (JSON lines); `-` logs to stdout. Default: $WAYMARK_HOME/waymark.log. */
   WAYMARK_LOG_FILE: z.string().optional(),
+  /**
+   * `waymark project …` against a running instance: its query URL (else the one in
+   * $WAYMARK_HOME/credentials.json) and the admin token.
+   */
+  WAYMARK_ADMIN_URL: z.url().optional(),
+  WAYMARK_ADMIN_TOKEN: z.string().min(1).optional(),
 });
 export type StartEnv = z.infer<typeof StartEnv>;
 

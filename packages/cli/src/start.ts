@@ -5,7 +5,11 @@ import {
   clickHouseConfigFromEnv,
   createClickHouse,
   hashApiKey,
-  listProjects,
+  insertAdminToken,
+  listAdminTokenHashes,
+  newAdminToken,
+  newApiKey,
+  newWriteKey,
   runMigrations,
   upsertProject,
 } from '@waymark/clickhouse';
@@ -16,17 +20,13 @@ import { createKafka, ensureTopics } from '@waymark/kafka';
 import { createLogger, type Logger } from '@waymark/logger';
 import { loadProcessorEnv, startProcessorService } from '@waymark/processor';
 import { loadQueryEnv, startQuery } from '@waymark/query';
-import {
-  type Credentials,
-  newApiKey,
-  newWriteKey,
-  readCredentials,
-  writeCredentials,
-} from './credentials.ts';
+import { type Credentials, readCredentials, writeCredentials } from './credentials.ts';
 import type { StartEnv } from './env.ts';
 
 export interface RunningStack {
   credentials: Credentials;
+  /** The admin token, on the first start only: it is stored hashed and never shown again. */
+  adminToken?: string | undefined;
   home: string;
   /** A console link that signs the local user in to the project once, within minutes. */
   signInLink(): string;
@@ -59,6 +59,14 @@ async function ensureDemoProject(
   return credentials;
 }
 
+/** The first start creates the admin API's token (decision 0030); later starts leave it alone. */
+async function ensureAdminToken(clickhouse: ClickHouseClient): Promise<string | undefined> {
+  if ((await listAdminTokenHashes(clickhouse)).length > 0) return undefined;
+  const token = newAdminToken();
+  await insertAdminToken(clickhouse, token);
+  return token;
+}
+
 export async function openClickHouse(env: StartEnv, logger?: Logger): Promise<ClickHouseClient> {
   return createClickHouse({
     ...clickHouseConfigFromEnv(env),
@@ -77,29 +85,6 @@ export async function migrate(env: StartEnv, options: { withTopics: boolean }) {
   const clickhouse = await openClickHouse(env);
   try {
     return await runMigrations(clickhouse);
-  } finally {
-    await clickhouse.close();
-  }
-}
-
-/** `waymark project create`: a project with fresh keys; the API key is shown once and stored hashed. */
-export async function createProject(
-  env: StartEnv,
-  project: { projectId: string; name: string; allowedOrigins: string[] },
-): Promise<{ projectId: string; writeKey: string; apiKey: string }> {
-  const clickhouse = await openClickHouse(env);
-  try {
-    await runMigrations(clickhouse);
-    if ((await listProjects(clickhouse)).some((p) => p.projectId === project.projectId)) {
-      throw new Error(`project "${project.projectId}" already exists`);
-    }
-    const keys = { writeKey: newWriteKey(), apiKey: newApiKey() };
-    await upsertProject(clickhouse, {
-      ...project,
-      writeKey: keys.writeKey,
-      apiKeyHash: hashApiKey(keys.apiKey),
-    });
-    return { projectId: project.projectId, ...keys };
   } finally {
     await clickhouse.close();
   }
@@ -183,6 +168,7 @@ export async function startStack(
       queryUrl: `http://${host}:${env.QUERY_PORT}`,
     };
     const credentials = await ensureDemoProject(clickhouse, join(home, 'credentials.json'), urls);
+    const adminToken = await ensureAdminToken(clickhouse);
     const shared = { LOG_LEVEL: env.LOG_LEVEL };
 
     // Started in the background, stopped after the collector and the query service (pushed before them).
@@ -254,7 +240,7 @@ export async function startStack(
     ready.catch(() => undefined);
     const signInLink = () =>
       query.signInLink({ projectId: credentials.projectId, apiKey: credentials.apiKey });
-    return { credentials, home, ready, stop, signInLink };
+    return { credentials, adminToken, home, ready, stop, signInLink };
   } catch (error) {
     await stopAll();
     throw error;

@@ -141,11 +141,23 @@ export {
   type StoredProjectDocument,
 } from './project-documents.ts';
 export {
+  insertAdminToken,
+  listAdminTokenHashes,
+  newAdminToken,
+  newApiKey,
+  newWriteKey,
+  type ProjectKeyKind,
+  revokeAdminTokens,
+  rotateProjectKey,
+} from './project-keys.ts';
+export {
   getProject,
   hashApiKey,
   listProjects,
+  type PreviousKey,
   type Project,
   type ProjectInput,
+  stillValid,
   upsertProject,
 } from './projects.ts';
 export { createRefreshing, type Refreshing } from './refreshing.ts';

@@ -2,11 +2,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { createLogger } from '@waymark/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClickHouse } from './client.ts';
 import { runMigrations } from './migrations.ts';
-import { hashApiKey, listProjects, upsertProject } from './projects.ts';
+import { createProjectDirectory } from './project-directory.ts';
+import {
+  insertAdminToken,
+  listAdminTokenHashes,
+  revokeAdminTokens,
+  rotateProjectKey,
+} from './project-keys.ts';
+import { getProject, hashApiKey, listProjects, upsertProject } from './projects.ts';
 
+const silent = createLogger({ name: 'projects-test', level: 'silent' });
 let dir: string;
 let client: ClickHouseClient;
 
@@ -57,5 +66,43 @@ describe('projects', () => {
 
   it('stores the SHA-256 hex of the API key', () => {
     expect(hashApiKey('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+
+  it('stores a rotation: the new key, the replaced one and the end of its grace period', async () => {
+    const project = {
+      projectId: 'rotated',
+      name: 'Rotated',
+      writeKey: 'wk_old',
+      apiKeyHash: hashApiKey('sk_old'),
+      allowedOrigins: [],
+    };
+    const stored = await upsertProject(client, project);
+    const now = Date.now();
+    const write = rotateProjectKey(stored, 'write-key', 60_000, now);
+    const api = rotateProjectKey(write.project, 'api-key', 1_000, now);
+    await upsertProject(client, api.project, new Date(now));
+    expect(await getProject(client, 'rotated')).toMatchObject({
+      writeKey: write.key,
+      apiKeyHash: hashApiKey(api.key),
+      previousWriteKey: { key: 'wk_old', expiresAt: now + 60_000 },
+      previousApiKeyHash: { key: hashApiKey('sk_old'), expiresAt: now + 1_000 },
+    });
+    const directory = createProjectDirectory(client, { refreshMs: 60_000, logger: silent });
+    await directory.refresh();
+    expect(directory.byWriteKey('wk_old')?.projectId).toBe('rotated');
+    expect(directory.byWriteKey(write.key)?.projectId).toBe('rotated');
+    // Rotating again without grace ends the earlier key's grace period now.
+    await upsertProject(client, rotateProjectKey(api.project, 'write-key', 0, Date.now()).project);
+    await directory.refresh();
+    expect(directory.byWriteKey('wk_old')).toBeUndefined();
+    expect(directory.byWriteKey(write.key)).toBeUndefined();
+    directory.close();
+  });
+
+  it('keeps admin tokens hashed, and revokes them all', async () => {
+    await insertAdminToken(client, 'wat_one');
+    expect(await listAdminTokenHashes(client)).toEqual([hashApiKey('wat_one')]);
+    await revokeAdminTokens(client);
+    expect(await listAdminTokenHashes(client)).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import { createServiceApp } from '@waymark/http';
 import type { Logger } from '@waymark/logger';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { registerApiDocs } from './api-docs.ts';
-import { type ApiKeyOwner, checkApiKey } from './api-keys.ts';
+import { type ApiKeyOwner, checkAdminToken, checkApiKey } from './api-keys.ts';
 import { type ConsolePages, registerConsole } from './console.ts';
 import { openApiDocument } from './openapi.ts';
 import { QUERY_ERRORS, queryProblem } from './problems.ts';
@@ -23,6 +23,12 @@ export interface QueryDeps {
   /** Re-reads the owners after an unknown key (throttled by the caller), so new keys work at once. */
   refreshAfterMiss?: () => Promise<void>;
   isReady?: () => boolean;
+  /** The admin tokens' hashes, kept fresh like the owners; without them every admin route answers 401. */
+  adminTokenHashes?: () => readonly string[];
+  /** Re-reads the admin tokens after an unknown one (throttled by the caller). */
+  refreshAdminTokensAfterMiss?: () => Promise<void>;
+  /** Re-reads the owners at once, after the admin API changed a project or its keys. */
+  projectsChanged?: () => Promise<void>;
   /** The built console (packages/console/dist by default); `/` says how to build it when missing. */
   consoleDir?: string;
   /** One-time console sign-in links (`waymark start` prints one); none without it. */
@@ -63,6 +69,19 @@ export function buildQueryApp(deps: QueryDeps): FastifyInstance {
     return projectId;
   };
 
+  // Only the admin token passes: a project's API key or write key is never one of its hashes.
+  const authorizeAdmin = async (request: FastifyRequest): Promise<void> => {
+    const token = bearer(request);
+    const hashes = () => deps.adminTokenHashes?.() ?? [];
+    if (checkAdminToken(hashes(), token)) return;
+    if (token && deps.refreshAdminTokensAfterMiss) {
+      await deps.refreshAdminTokensAfterMiss();
+      if (checkAdminToken(hashes(), token)) return;
+    }
+    throw queryProblem('ADMIN_TOKEN_REQUIRED');
+  };
+  const projectsChanged = deps.projectsChanged ?? (async () => undefined);
+
   let storedKey: Promise<Buffer> | undefined;
   const shareLinkKey = async () => {
     if (deps.shareLinkKey) return deps.shareLinkKey;
@@ -75,6 +94,8 @@ export function buildQueryApp(deps: QueryDeps): FastifyInstance {
   const context: RouteContext = {
     clickhouse: deps.clickhouse,
     authorize,
+    authorizeAdmin,
+    projectsChanged,
     authorizeShare: shareLinkAuthorizer({
       clickhouse: deps.clickhouse,
       shareLinkKey,

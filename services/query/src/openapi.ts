@@ -11,11 +11,16 @@ export function openApiDocument() {
       title: 'Waymark query API',
       version: '0.1.0',
       description:
-        'Read API over the customer-journey store. Authenticate with a project API key: `Authorization: Bearer <apiKey>`.',
+        'Read API over the customer-journey store. Authenticate with a project API key: `Authorization: Bearer <apiKey>`; the admin routes (`/v1/admin/…`) with the admin token instead.',
     },
     components: {
       securitySchemes: {
         apiKey: { type: 'http', scheme: 'bearer', description: 'Project API key (secret)' },
+        adminToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'Admin token (secret), printed once by the first `waymark start`',
+        },
       },
     },
     security: [{ apiKey: [] }],

@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { createProjectDirectory } from '@waymark/clickhouse';
+import { createProjectDirectory, createRefreshing, listAdminTokenHashes } from '@waymark/clickhouse';
 import type { Logger } from '@waymark/logger';
 import { buildQueryApp } from './app.ts';
 import type { QueryEnv } from './env.ts';
@@ -19,7 +19,12 @@ export async function startQuery(deps: {
 }): Promise<RunningQuery> {
   const { env, logger, clickhouse } = deps;
   const directory = createProjectDirectory(clickhouse, { refreshMs: env.QUERY_API_KEY_REFRESH, logger });
-  await directory.refresh();
+  const adminTokens = createRefreshing(() => listAdminTokenHashes(clickhouse), [] as string[], {
+    refreshMs: env.QUERY_API_KEY_REFRESH,
+    logger,
+    what: 'admin tokens',
+  });
+  await Promise.all([directory.refresh(), adminTokens.refresh()]);
   const signInLinks = new SignInLinks();
   const app = buildQueryApp({
     signInLinks,
@@ -29,6 +34,10 @@ export async function startQuery(deps: {
     refreshAfterMiss: directory.refreshAfterMiss,
     isReady: () => directory.loaded,
     ...(env.QUERY_SHARE_LINK_KEY !== undefined && { shareLinkKey: Buffer.from(env.QUERY_SHARE_LINK_KEY) }),
+    adminTokenHashes: adminTokens.current,
+    refreshAdminTokensAfterMiss: adminTokens.refreshAfterMiss,
+    // A load that starts after the change (refresh() could join one already reading the old row).
+    projectsChanged: directory.refreshAfterMiss,
   });
   const url = await app.listen({ host: env.QUERY_HOST, port: env.QUERY_PORT });
   logger.info({ url }, 'query service listening');
@@ -38,6 +47,7 @@ export async function startQuery(deps: {
     async close() {
       await app.close();
       directory.close();
+      adminTokens.close();
     },
   };
 }

@@ -1,3 +1,4 @@
+import { adminRoutes } from './admin.ts';
 import { alertRuleRoutes } from './alert-rules.ts';
 import { customFunnelRoutes } from './custom-funnels.ts';
 import { customerRoutes } from './customers.ts';
@@ -26,4 +27,5 @@ export const API_ROUTES: readonly ServedRoute[] = [
   ...liveRoutes,
   ...dashboardRoutes,
   ...eventCatalogRoutes,
+  ...adminRoutes,
 ];

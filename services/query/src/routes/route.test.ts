@@ -1,5 +1,5 @@
 import { createClient } from '@clickhouse/client';
-import { getKpis } from '@waymark/api-contract';
+import { getKpis, listAdminProjects } from '@waymark/api-contract';
 import { ClickHouseQueryRangeError } from '@waymark/clickhouse';
 import { createServiceApp } from '@waymark/http';
 import { createLogger } from '@waymark/logger';
@@ -18,6 +18,13 @@ afterEach(async () => {
 afterAll(() => clickhouse.close());
 
 /** A served route whose handler fails as a query does when it refuses its input. */
+/** The share-link parts of the route context, unused by these routes. */
+const NO_SHARE_LINKS = {
+  authorizeShare: () => Promise.reject(new Error('no share links here')),
+  shareLinkKey: () => Promise.reject(new Error('no share links here')),
+  answer: () => Promise.reject(new Error('no tiles here')),
+};
+
 async function answerWhenQueryThrows(error: Error) {
   const app = createServiceApp({
     name: 'query',
@@ -32,9 +39,9 @@ async function answerWhenQueryThrows(error: Error) {
   }).register(app, {
     clickhouse,
     authorize: async () => 'p1',
-    authorizeShare: () => Promise.reject(new Error('no share links here')),
-    shareLinkKey: () => Promise.reject(new Error('no share links here')),
-    answer: () => Promise.reject(new Error('no tiles here')),
+    ...NO_SHARE_LINKS,
+    authorizeAdmin: async () => undefined,
+    projectsChanged: async () => undefined,
   });
   const response = await app.inject({
     method: 'GET',
@@ -69,5 +76,31 @@ describe('route', () => {
       status: 500,
       body: { code: 'INTERNAL' },
     });
+  });
+
+  it('checks the admin token, not a project API key, before an admin route runs', async () => {
+    const app = createServiceApp({
+      name: 'query',
+      logger: createLogger({ name: 'route-test', level: 'silent' }),
+      problems: QUERY_ERRORS,
+      invalidRequestCode: 'INVALID_REQUEST',
+      readiness: () => ({}),
+    });
+    close = () => app.close();
+    const checked: string[] = [];
+    route(listAdminProjects, async () => ({ projects: [] })).register(app, {
+      clickhouse,
+      authorize: async () => {
+        checked.push('api key');
+        return 'p1';
+      },
+      authorizeAdmin: async () => {
+        checked.push('admin token');
+      },
+      projectsChanged: async () => undefined,
+      ...NO_SHARE_LINKS,
+    });
+    const response = await app.inject({ method: 'GET', url: '/v1/admin/projects' });
+    expect([response.statusCode, response.json(), checked]).toEqual([200, { projects: [] }, ['admin token']]);
   });
 });

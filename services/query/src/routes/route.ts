@@ -17,10 +17,14 @@ export interface RouteContext {
   shareLinkKey(): Promise<Buffer>;
   /** What `contract`'s handler answers the project for `query`: a shared dashboard's tile. */
   answer(contract: RouteContract, projectId: string, query: unknown): Promise<unknown>;
+  /** The admin-token check of the admin routes (decision 0030). */
+  authorizeAdmin(request: FastifyRequest): Promise<void>;
+  /** Re-reads the projects after the admin API changed one, so this service applies it at once. */
+  projectsChanged(): Promise<void>;
 }
 
 /** What a handler may use: everything but the checks, which the route makes before it calls the handler. */
-export type HandlerContext = Omit<RouteContext, 'authorize' | 'authorizeShare'>;
+export type HandlerContext = Omit<RouteContext, 'authorize' | 'authorizeShare' | 'authorizeAdmin'>;
 
 type DeepReadonly<T> = T extends readonly (infer U)[]
   ? readonly DeepReadonly<U>[]
@@ -28,8 +32,9 @@ type DeepReadonly<T> = T extends readonly (infer U)[]
     ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
     : T;
 
-/** A handler's request: the contract's parsed parts and the authorized project. */
-export type HandlerRequest<C extends RouteContract> = ParsedRequest<C> & { readonly projectId: string };
+/** A handler's request: the contract's parsed parts and the authorized project (none for admin routes). */
+export type HandlerRequest<C extends RouteContract> = ParsedRequest<C> &
+  (C['auth'] extends 'admin' ? unknown : { readonly projectId: string });
 
 /** A handler answers what its contract's response schema describes (checked by the compiler), or nothing. */
 export type RouteHandler<C extends RouteContract, R = HandlerRequest<C>> = (
@@ -50,18 +55,24 @@ export interface ServedRoute {
 }
 
 /**
- * Serves a contract. The API key is checked before anything else, so even an otherwise invalid request gets
- * the auth answer; then params, query and body are parsed with the contract's schemas, each refusal an
- * INVALID_REQUEST naming every offending field (docs/api-errors.md). A query that refuses its input
- * (ClickHouseQueryRangeError) is an INVALID_REQUEST of every route, mapped here once.
+ * Serves a contract. The API key (for an admin route, the admin token) is checked before anything else, so
+ * even an otherwise invalid request gets the auth answer; then params, query and body are parsed with the
+ * contract's schemas, each refusal an INVALID_REQUEST naming every offending field (docs/api-errors.md). A
+ * query that refuses its input (ClickHouseQueryRangeError) is an INVALID_REQUEST of every route, mapped
+ * here once.
  */
 export function route<const C extends RouteContract>(contract: C, handler: RouteHandler<C>): ServedRoute {
-  const answer: ServedRoute['answer'] = (projectId, request, context) => {
-    const parsed = { projectId, ...parseRequest(contract, request) } as HandlerRequest<C>;
+  const run = (
+    authorized: { projectId?: string },
+    request: Parameters<ServedRoute['answer']>[1],
+    context: HandlerContext,
+  ) => {
+    const parsed = { ...authorized, ...parseRequest(contract, request) } as HandlerRequest<C>;
     return handler(parsed, context).catch((error: unknown) => {
       throw error instanceof ClickHouseQueryRangeError ? queryRangeProblem(error) : error;
     });
   };
+  const answer: ServedRoute['answer'] = (projectId, request, context) => run({ projectId }, request, context);
   return {
     contract,
     answer,
@@ -70,8 +81,12 @@ export function route<const C extends RouteContract>(contract: C, handler: Route
         method: contract.method.toUpperCase() as 'GET',
         url: contract.path,
         handler: async (request, reply) => {
+          if (contract.auth === 'admin') {
+            await context.authorizeAdmin(request);
+            return send(contract, reply, await run({}, request, context));
+          }
           const projectId = await context.authorize(request);
-          return send(contract, reply, await answer(projectId, request, context));
+          return send(contract, reply, await run({ projectId }, request, context));
         },
       });
     },
