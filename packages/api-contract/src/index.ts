@@ -9,6 +9,7 @@ import {
 } from './alert-rules.ts';
 import { compareExperimentVariants, postCustomFunnel, postCustomFunnelCustomers } from './custom-funnels.ts';
 import { getCustomer, getCustomerModel, getSegments, listCustomers, putCustomerModel } from './customers.ts';
+import { eraseCustomer, exportCustomer, getErasure } from './erasures.ts';
 import { getBottlenecks, getCustomerTimeline, getStageFlow, getStageFunnelCustomers } from './flow.ts';
 import { getKpis, getRetention } from './kpis.ts';
 import { getLive } from './live.ts';
@@ -21,6 +22,7 @@ import { dryRunStageRules, getStageRules, putStageRules } from './stage-rules.ts
 export * from './alert-rules.ts';
 export * from './custom-funnels.ts';
 export * from './customers.ts';
+export * from './erasures.ts';
 export * from './flow.ts';
 export * from './kpis.ts';
 export * from './live.ts';
@@ -65,4 +67,7 @@ export const QUERY_ROUTES = [
   postCustomFunnelCustomers,
   compareExperimentVariants,
   getLive,
+  eraseCustomer,
+  getErasure,
+  exportCustomer,
 ] as const satisfies readonly RouteContract[];

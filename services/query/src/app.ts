@@ -1,14 +1,17 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { ProjectParams } from '@waymark/api-contract';
+import { apiKeyId, hashApiKey } from '@waymark/clickhouse';
 import { createServiceApp } from '@waymark/http';
 import type { Logger } from '@waymark/logger';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { registerApiDocs } from './api-docs.ts';
 import { type ApiKeyOwner, checkApiKey } from './api-keys.ts';
 import { type ConsolePages, registerConsole } from './console.ts';
+import { ErasureRunner } from './erasures.ts';
 import { openApiDocument } from './openapi.ts';
 import { QUERY_ERRORS, queryProblem } from './problems.ts';
 import { API_ROUTES } from './routes/index.ts';
+import type { Authorized } from './routes/route.ts';
 import { registerSignInLinks, type SignInLinks } from './sign-in-links.ts';
 import { parse } from './validation.ts';
 
@@ -24,6 +27,8 @@ export interface QueryDeps {
   consoleDir?: string;
   /** One-time console sign-in links (`waymark start` prints one); none without it. */
   signInLinks?: SignInLinks;
+  /** Runs erasure jobs; by default one that waits 5 s after suppressing (ErasureRunOptions.settleMs). */
+  erasures?: ErasureRunner;
 }
 
 function bearer(request: FastifyRequest): string | undefined {
@@ -46,7 +51,7 @@ export function buildQueryApp(deps: QueryDeps): FastifyInstance {
     notFound: (request, reply) => consolePages?.(request, reply),
   });
 
-  const authorize = async (request: FastifyRequest): Promise<string> => {
+  const authorize = async (request: FastifyRequest): Promise<Authorized> => {
     const { projectId } = parse(ProjectParams, request.params);
     const apiKey = bearer(request);
     let check = checkApiKey(deps.apiKeyOwners(), projectId, apiKey);
@@ -55,10 +60,13 @@ export function buildQueryApp(deps: QueryDeps): FastifyInstance {
       check = checkApiKey(deps.apiKeyOwners(), projectId, apiKey);
     }
     if (!check.ok) throw queryProblem(check.code);
-    return projectId;
+    return { projectId, apiKeyId: apiKeyId(hashApiKey(apiKey ?? '')) };
   };
 
-  for (const route of API_ROUTES) route.register(app, { clickhouse: deps.clickhouse, authorize });
+  const erasures =
+    deps.erasures ??
+    new ErasureRunner({ clickhouse: deps.clickhouse, logger: deps.logger, options: { settleMs: 5000 } });
+  for (const route of API_ROUTES) route.register(app, { clickhouse: deps.clickhouse, erasures, authorize });
   app.get('/openapi.json', async () => openApiDocument());
   registerApiDocs(app);
   consolePages = registerConsole(app, deps.consoleDir);

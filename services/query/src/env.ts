@@ -6,6 +6,8 @@ export const QueryEnv = z.object({
   QUERY_HOST: z.string().default('127.0.0.1'),
   QUERY_PORT: port(8081),
   QUERY_API_KEY_REFRESH: durationMs('10s'),
+  /** An erasure waits this long after suppressing its keys, for batches the processor had already checked. */
+  QUERY_ERASURE_SETTLE: durationMs('5s'),
 });
 export type QueryEnv = z.infer<typeof QueryEnv>;
 

@@ -3,6 +3,7 @@ import { createProjectDirectory } from '@waymark/clickhouse';
 import type { Logger } from '@waymark/logger';
 import { buildQueryApp } from './app.ts';
 import type { QueryEnv } from './env.ts';
+import { ErasureRunner } from './erasures.ts';
 import { SignInLinks, type SignInSession } from './sign-in-links.ts';
 
 export interface RunningQuery {
@@ -21,7 +22,9 @@ export async function startQuery(deps: {
   const directory = createProjectDirectory(clickhouse, { refreshMs: env.QUERY_API_KEY_REFRESH, logger });
   await directory.refresh();
   const signInLinks = new SignInLinks();
+  const erasures = new ErasureRunner({ clickhouse, logger, options: { settleMs: env.QUERY_ERASURE_SETTLE } });
   const app = buildQueryApp({
+    erasures,
     signInLinks,
     logger,
     clickhouse,
@@ -31,11 +34,14 @@ export async function startQuery(deps: {
   });
   const url = await app.listen({ host: env.QUERY_HOST, port: env.QUERY_PORT });
   logger.info({ url }, 'query service listening');
+  const resumed = await erasures.resumeUnfinished();
+  if (resumed > 0) logger.info({ erasures: resumed }, 'resuming unfinished erasures');
   return {
     url,
     signInLink: (session) => `${url}/#sign-in=${signInLinks.issue(session)}`,
     async close() {
       await app.close();
+      await erasures.idle();
       directory.close();
     },
   };

@@ -1,6 +1,7 @@
 import { alertRuleRoutes } from './alert-rules.ts';
 import { customFunnelRoutes } from './custom-funnels.ts';
 import { customerRoutes } from './customers.ts';
+import { erasureRoutes } from './erasures.ts';
 import { flowDrilldownRoutes } from './flow-drilldown.ts';
 import { kpiRoutes } from './kpis.ts';
 import { liveRoutes } from './live.ts';
@@ -22,4 +23,5 @@ export const API_ROUTES: readonly ServedRoute[] = [
   ...alertRuleRoutes,
   ...customFunnelRoutes,
   ...liveRoutes,
+  ...erasureRoutes,
 ];

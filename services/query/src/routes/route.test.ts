@@ -4,6 +4,7 @@ import { ClickHouseQueryRangeError } from '@waymark/clickhouse';
 import { createServiceApp } from '@waymark/http';
 import { createLogger } from '@waymark/logger';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { ErasureRunner } from '../erasures.ts';
 import { QUERY_ERRORS } from '../problems.ts';
 import { route } from './route.ts';
 
@@ -27,9 +28,11 @@ async function answerWhenQueryThrows(error: Error) {
     readiness: () => ({}),
   });
   close = () => app.close();
+  const logger = createLogger({ name: 'route-test', level: 'silent' });
+  const erasures = new ErasureRunner({ clickhouse, logger, options: { settleMs: 0 } });
   route(getKpis, async () => {
     throw error;
-  }).register(app, { clickhouse, authorize: async () => 'p1' });
+  }).register(app, { clickhouse, erasures, authorize: async () => ({ projectId: 'p1', apiKeyId: 'k1' }) });
   const response = await app.inject({
     method: 'GET',
     url: '/v1/projects/p1/kpis?from=2024-01-01&to=2025-01-01&interval=day',

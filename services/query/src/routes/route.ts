@@ -3,13 +3,21 @@ import type { ParsedRequest, RouteContract, RouteResponse } from '@waymark/api-c
 import { ClickHouseQueryRangeError } from '@waymark/clickhouse';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import type { ErasureRunner } from '../erasures.ts';
 import { queryRangeProblem } from '../problems.ts';
 import { parse } from '../validation.ts';
 
-/** What every handler gets: storage, and the API-key check that answers the request's project id. */
+/** The project a request's API key may read, and that key's id for audit records. */
+export interface Authorized {
+  readonly projectId: string;
+  readonly apiKeyId: string;
+}
+
+/** What every handler gets: storage, the erasure jobs, and the API-key check. */
 export interface RouteContext {
   readonly clickhouse: ClickHouseClient;
-  authorize(request: FastifyRequest): Promise<string>;
+  readonly erasures: ErasureRunner;
+  authorize(request: FastifyRequest): Promise<Authorized>;
 }
 
 type DeepReadonly<T> = T extends readonly (infer U)[]
@@ -19,12 +27,12 @@ type DeepReadonly<T> = T extends readonly (infer U)[]
     : T;
 
 /** A handler's request: the contract's parsed parts and the authorized project. */
-export type HandlerRequest<C extends RouteContract> = ParsedRequest<C> & { readonly projectId: string };
+export type HandlerRequest<C extends RouteContract> = ParsedRequest<C> & Authorized;
 
 /** A handler answers what its contract's response schema describes (checked by the compiler), or nothing. */
 export type RouteHandler<C extends RouteContract> = (
   request: HandlerRequest<C>,
-  context: Pick<RouteContext, 'clickhouse'>,
+  context: Pick<RouteContext, 'clickhouse' | 'erasures'>,
 ) => Promise<C['response']['schema'] extends z.ZodType ? DeepReadonly<RouteResponse<C>> : void>;
 
 /** A contract and its handler: one row of the route table. */
@@ -42,14 +50,14 @@ export interface ServedRoute {
 export function route<const C extends RouteContract>(contract: C, handler: RouteHandler<C>): ServedRoute {
   return {
     contract,
-    register(app, { clickhouse, authorize }) {
+    register(app, { clickhouse, erasures, authorize }) {
       app.route({
         method: contract.method.toUpperCase() as 'GET',
         url: contract.path,
         handler: async (request, reply) => {
-          const projectId = await authorize(request);
+          const authorized = await authorize(request);
           const parsed = {
-            projectId,
+            ...authorized,
             params: parse(contract.params, request.params),
             query: contract.query && parse(contract.query, request.query),
             body:
@@ -57,7 +65,7 @@ export function route<const C extends RouteContract>(contract: C, handler: Route
                 ? request.body
                 : parse(contract.body, request.body),
           } as HandlerRequest<C>;
-          const answer = await handler(parsed, { clickhouse }).catch((error: unknown) => {
+          const answer = await handler(parsed, { clickhouse, erasures }).catch((error: unknown) => {
             throw error instanceof ClickHouseQueryRangeError ? queryRangeProblem(error) : error;
           });
           const { status } = contract.response;
