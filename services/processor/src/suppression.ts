@@ -10,7 +10,7 @@ export function keysOf({ touchpoint: t, rawKey }: StoredTouchpoint): string[] {
   if (t.userId !== null) keys.push(userKey(t.userId));
   if (t.anonymousId !== null) keys.push(anonymousKey(t.anonymousId));
   if (t.previousId !== null) keys.push(anonymousKey(t.previousId), userKey(t.previousId));
-  return keys;
+  return [...new Set(keys)];
 }
 
 /** The indexes of the touchpoints that name a suppressed key (`suppressed`: key hashes). */
