@@ -236,6 +236,7 @@ async function validBody(route: Route): Promise<unknown> {
 }
 
 let ruleId: string;
+let erasureId: string;
 let customerKeys: string[];
 
 /** Every valid value of a query parameter worth asking, the first being the one used with the others. */
@@ -262,7 +263,7 @@ function validRequests(route: Route): string[] {
       ? [route.path]
       : pathParams[0]?.name === 'customer'
         ? addressableKeys().map((key) => route.path.replace('{customer}', encodeURIComponent(key)))
-        : [route.path.replace('{ruleId}', ruleId)];
+        : [route.path.replace('{ruleId}', ruleId).replace('{erasureId}', erasureId)];
   const query = route.parameters.filter((p) => p.in === 'query');
   const base = new Map(
     query.flatMap((p) => {
@@ -343,6 +344,10 @@ beforeAll(async () => {
   });
   expect(created.statusCode, created.body).toBe(201);
   ruleId = created.json().ruleId ?? created.json().id;
+  // An erasure of a key nothing is stored for, so `GET …/erasures/{erasureId}` has one to answer.
+  const erasure = await inject('DELETE', `/v1/projects/${projectId}/customers/u%3Aerasure-probe`);
+  expect(erasure.statusCode, erasure.body).toBe(202);
+  erasureId = erasure.json().id;
   const listed = await inject('GET', `/v1/projects/${projectId}/customers?limit=1000`);
   expect(listed.statusCode, listed.body.slice(0, 300)).toBe(200);
   customerKeys = listed.json().customers.map((c: { customer: string }) => c.customer);

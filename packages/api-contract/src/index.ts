@@ -67,7 +67,8 @@ export const QUERY_ROUTES = [
   postCustomFunnelCustomers,
   compareExperimentVariants,
   getLive,
+  // Export before erasure: a test walking every route in this order exports before it erases.
+  exportCustomer,
   eraseCustomer,
   getErasure,
-  exportCustomer,
 ] as const satisfies readonly RouteContract[];

@@ -66,6 +66,8 @@ export function buildQueryApp(deps: QueryDeps): FastifyInstance {
   const erasures =
     deps.erasures ??
     new ErasureRunner({ clickhouse: deps.clickhouse, logger: deps.logger, options: { settleMs: 5000 } });
+  // A run stopped half-way would resume at the next start; letting it finish is quicker for everyone.
+  app.addHook('onClose', () => erasures.idle());
   for (const route of API_ROUTES) route.register(app, { clickhouse: deps.clickhouse, erasures, authorize });
   app.get('/openapi.json', async () => openApiDocument());
   registerApiDocs(app);

@@ -41,7 +41,6 @@ export async function startQuery(deps: {
     signInLink: (session) => `${url}/#sign-in=${signInLinks.issue(session)}`,
     async close() {
       await app.close();
-      await erasures.idle();
       directory.close();
     },
   };
