@@ -89,7 +89,9 @@ let other: TestProject;
 const target = person('target', 2, 50, 100);
 const crashed = person('crashed', 1, 30, 90);
 const others = [1, 2, 3, 4, 5].map((i) => person(`other${i}`, 1, i % 2 === 0 ? 10 * i : undefined, 80 - i));
-const everyone = [target, crashed, ...others];
+// Quotes, SQL, a newline, a backslash and characters outside ASCII in every id.
+const hostile = person(`o'; DROP TABLE touchpoints; --\n"ü🙂\\`, 1, 20, 70);
+const everyone = [target, crashed, hostile, ...others];
 
 /** Rows holding any of `keys`, table by table (exact before merges). */
 async function countKeys(projectId: string, keys: readonly string[], ids: readonly string[]) {
@@ -430,6 +432,14 @@ describe('customer erasure', () => {
     const rest = everyone.filter((p) => p !== target && p !== crashed);
     expect(await figures()).toEqual(expectedFigures(rest));
   }, 120_000);
+
+  it('erases a customer whose ids hold quotes, SQL, newlines and emoji', async () => {
+    const requested = await erase(`u:${hostile.userId}`);
+    expect(requested.status).toBe(202);
+    await waitDone(requested.body.id);
+    expect(await countKeys(project.projectId, keysOf(hostile), [hostile.userId])).toEqual(ZERO);
+    expect(await figures()).toEqual(expectedFigures(others));
+  });
 
   it('refuses hostile keys and ids with 400 naming the field, and other projects with 403', async () => {
     const cases: [string, string, string][] = [

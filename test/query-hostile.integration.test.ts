@@ -262,7 +262,7 @@ function validRequests(route: Route): string[] {
     pathParams.length === 0
       ? [route.path]
       : pathParams[0]?.name === 'customer'
-        ? addressableKeys().map((key) => route.path.replace('{customer}', encodeURIComponent(key)))
+        ? customersFor(route).map((key) => route.path.replace('{customer}', encodeURIComponent(key)))
         : [route.path.replace('{ruleId}', ruleId).replace('{erasureId}', erasureId)];
   const query = route.parameters.filter((p) => p.in === 'query');
   const base = new Map(
@@ -295,6 +295,12 @@ function validRequests(route: Route): string[] {
 }
 
 const addressableKeys = () => customerKeys.filter((key) => key.length <= 600);
+
+/**
+ * The customers a route is asked about: every addressable one, except by an erasure, which would empty the
+ * store the routes after it are checked over (test/erasure.integration.test.ts erases a customer with hostile ids).
+ */
+const customersFor = (route: Route) => (route.method === 'DELETE' ? ['u:erasure-probe'] : addressableKeys());
 
 /** Every number in a JSON value, with its path. */
 function numbersOf(value: unknown, path = '$'): Array<[string, number]> {
