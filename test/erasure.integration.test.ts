@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { getErasure, requestErasure, runErasure, unfinishedErasures } from '@waymark/clickhouse';
+import { loadQueryEnv, startQuery } from '@waymark/query';
+import { testLogger } from '@waymark/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestProject,
@@ -91,7 +93,8 @@ const crashed = person('crashed', 1, 30, 90);
 const others = [1, 2, 3, 4, 5].map((i) => person(`other${i}`, 1, i % 2 === 0 ? 10 * i : undefined, 80 - i));
 // Quotes, SQL, a newline, a backslash and characters outside ASCII in every id.
 const hostile = person(`o'; DROP TABLE touchpoints; --\n"ü🙂\\`, 1, 20, 70);
-const everyone = [target, crashed, hostile, ...others];
+const restarted = person('restarted', 1, 40, 85);
+const everyone = [target, crashed, restarted, hostile, ...others];
 
 /** Rows holding any of `keys`, table by table (exact before merges). */
 async function countKeys(projectId: string, keys: readonly string[], ids: readonly string[]) {
@@ -431,6 +434,38 @@ describe('customer erasure', () => {
     expect(await countKeys(project.projectId, keys, [])).toEqual(ZERO);
     const rest = everyone.filter((p) => p !== target && p !== crashed);
     expect(await figures()).toEqual(expectedFigures(rest));
+  }, 120_000);
+
+  it('finishes, in a query service started after the crash, an erasure the crash left half done', async () => {
+    const crash = new Error('injected crash after customer_profiles');
+    const started = await requestErasure(stack.clickhouse, {
+      projectId: project.projectId,
+      key: `a:${restarted.anonymousIds[0]}`,
+      requestedBy: 'test',
+    });
+    const halfDone = runErasure(stack.clickhouse, started, {
+      settleMs: 0,
+      afterStep: (step) => {
+        if (step === 'customer_profiles') throw crash;
+      },
+    });
+    await expect(halfDone).rejects.toBe(crash);
+    expect(await countKeys(project.projectId, keysOf(restarted), [])).toMatchObject({
+      customer_profiles: 0,
+      touchpoints: restarted.events.length,
+    });
+
+    const query = await startQuery({
+      env: loadQueryEnv({ QUERY_PORT: '0', LOG_LEVEL: 'warn' }),
+      logger: testLogger('restarted-query'),
+      clickhouse: stack.clickhouse,
+    });
+    try {
+      await waitDone(started.erasureId);
+    } finally {
+      await query.close();
+    }
+    expect(await countKeys(project.projectId, keysOf(restarted), [])).toEqual(ZERO);
   }, 120_000);
 
   it('erases a customer whose ids hold quotes, SQL, newlines and emoji', async () => {
