@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { ownedRawKeysCte, resolvedCustomerSql } from './customer-raw-keys.ts';
+import { customerRawKeys } from './customer-raw-keys.ts';
 import { numberedSessionsCte } from './sessions.query.ts';
 import { buildQuery, type Cte, type SqlText } from './sql.ts';
 
@@ -14,7 +14,8 @@ export const EXPORT_PAGE_ROWS = 1000;
 
 interface Section {
   readonly name: string;
-  readonly ctes?: readonly Cte[];
+  /** The CTEs the section reads, for the project. */
+  readonly uses?: (projectId: string) => readonly Cte[];
   /** SELECT … WHERE <the keys>, or … GROUP BY when `grouped`: the pager adds the cursor, order and limit. */
   readonly select: SqlText;
   readonly grouped?: true;
@@ -43,8 +44,10 @@ const SECTIONS: readonly Section[] = [
   },
   {
     name: 'sessions',
+    // By the session rule of sessions.query.ts, per raw key.
+    uses: (projectId) => [numberedSessionsCte({ projectId, where: () => `raw_key IN ${KEYS}` })],
     select: () => `SELECT raw_key, session_no,
-        if(any(session_id) != '', any(session_id), '') AS session_id,
+        any(session_id) AS session_id,
         min(timestamp) AS started_at, max(timestamp) AS ended_at, count() AS touchpoints
       FROM numbered GROUP BY raw_key, session_no`,
     grouped: true,
@@ -87,25 +90,6 @@ function pageSql(section: Section, after: readonly unknown[] | undefined, limit:
   };
 }
 
-async function rawKeysOf(client: ClickHouseClient, projectId: string, key: string) {
-  const { sql, params } = buildQuery(
-    [],
-    (p) => `SELECT ${resolvedCustomerSql(projectId, key)(p)} AS customer`,
-  );
-  const [row] = await (await client.query({ query: sql, query_params: params, format: 'JSONEachRow' })).json<{
-    customer: string;
-  }>();
-  const customer = row?.customer ?? key;
-  const owned = buildQuery(
-    [ownedRawKeysCte(projectId, [customer])],
-    () => 'SELECT DISTINCT raw_key FROM owned ORDER BY raw_key',
-  );
-  const rows = await (
-    await client.query({ query: owned.sql, query_params: owned.params, format: 'JSONEachRow' })
-  ).json<{ raw_key: string }>();
-  return { customer, rawKeys: rows.map((r) => r.raw_key) };
-}
-
 /**
  * The export of the customer `key` (a customer key or any of its raw keys) as JSON text in pieces:
  * `{ customer, rawKeys, profile, identities, touchpoints, sessions, stageReach, stageTransitions }`.
@@ -117,18 +101,14 @@ export async function* exportCustomer(
 ): AsyncGenerator<string> {
   const { projectId } = query;
   const limit = query.pageRows ?? EXPORT_PAGE_ROWS;
-  const { customer, rawKeys } = await rawKeysOf(client, projectId, query.key);
+  const { customer, rawKeys } = await customerRawKeys(client, projectId, query.key);
   yield `{"customer":${JSON.stringify(customer)},"rawKeys":${JSON.stringify(rawKeys)},"profile":${JSON.stringify(query.profile ?? null)}`;
   for (const section of SECTIONS) {
     yield `,${JSON.stringify(section.name)}:[`;
     let after: unknown[] | undefined;
     let first = true;
     for (;;) {
-      const ctes =
-        section.name === 'sessions'
-          ? [numberedSessionsCte({ projectId, where: () => `raw_key IN ${KEYS}` })]
-          : [];
-      const { sql, params } = buildQuery(ctes, (p) => {
+      const { sql, params } = buildQuery(section.uses?.(projectId) ?? [], (p) => {
         p.named('projectId', projectId, 'String');
         p.named('keys', rawKeys, 'Array(String)');
         return pageSql(section, after, limit)(p);

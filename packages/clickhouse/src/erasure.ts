@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { ownedRawKeysCte, resolvedCustomerSql } from './customer-raw-keys.ts';
-import { buildQuery } from './sql.ts';
+import { customerRawKeys } from './customer-raw-keys.ts';
 import { formatDateTime64, parseDateTime64, toNumber } from './values.ts';
 
 /*
@@ -130,23 +129,6 @@ export function unfinishedErasures(client: ClickHouseClient): Promise<Erasure[]>
   return selectErasures(client, "status != 'done'", {});
 }
 
-/** The requested key, the customer it belongs to, and every raw key the identity map links to that customer. */
-async function resolveRawKeys(client: ClickHouseClient, projectId: string, key: string): Promise<string[]> {
-  const resolved = buildQuery([], (p) => `SELECT ${resolvedCustomerSql(projectId, key)(p)} AS customer`);
-  const [row] = await (
-    await client.query({ query: resolved.sql, query_params: resolved.params, format: 'JSONEachRow' })
-  ).json<{ customer: string }>();
-  const customer = row?.customer ?? key;
-  const owned = buildQuery(
-    [ownedRawKeysCte(projectId, [customer])],
-    () => 'SELECT DISTINCT raw_key FROM owned',
-  );
-  const rows = await (
-    await client.query({ query: owned.sql, query_params: owned.params, format: 'JSONEachRow' })
-  ).json<{ raw_key: string }>();
-  return [...new Set([key, customer, ...rows.map((r) => r.raw_key)])].sort();
-}
-
 /** Whether any of the keys has a stored touchpoint or identity link: an erased customer who came back. */
 async function holdsData(
   client: ClickHouseClient,
@@ -186,7 +168,9 @@ export async function requestErasure(
       keyHash,
     },
   );
-  const rawKeys = await resolveRawKeys(client, projectId, key);
+  // The key itself too: a key nothing is stored for yet is still suppressed.
+  const owned = await customerRawKeys(client, projectId, key);
+  const rawKeys = [...new Set([key, ...owned.rawKeys])];
   const latest = earlier.at(-1);
   if (latest !== undefined && (latest.status !== 'done' || !(await holdsData(client, projectId, rawKeys)))) {
     return latest;
