@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { getErasure, requestErasure, runErasure, unfinishedErasures } from '@waymark/clickhouse';
+import {
+  erasureKeyHash,
+  getErasure,
+  hashApiKey,
+  requestErasure,
+  runErasure,
+  unfinishedErasures,
+} from '@waymark/clickhouse';
 import { loadQueryEnv, startQuery } from '@waymark/query';
 import { testLogger } from '@waymark/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -336,9 +343,9 @@ describe('customer erasure', () => {
     const requested = await erase(`a:${target.anonymousIds[0]}`);
     expect(requested.status).toBe(202);
     expect(requested.body).toMatchObject({ status: 'pending', rawKeys: keys.length, stepsDone: [] });
-    expect(requested.body.keyHash).toMatch(/^[0-9a-f]{64}$/);
-    expect(requested.body.requestedBy).toMatch(/^[0-9a-f]{16}$/);
-    // Audit record: no key in clear.
+    // Audit record: who (the API key's id), which key (its hash), never the key in clear.
+    expect(requested.body.keyHash).toBe(erasureKeyHash(project.projectId, `a:${target.anonymousIds[0]}`));
+    expect(requested.body.requestedBy).toBe(hashApiKey(project.apiKey).slice(0, 16));
     expect(JSON.stringify(requested.body)).not.toContain('target');
 
     // Events for the customer still in flight while (and after) the erasure runs: each is dropped, or stored
@@ -379,6 +386,15 @@ describe('customer erasure', () => {
     );
 
     expect(await countKeys(project.projectId, [...keys, 'a:new-device'], [target.userId])).toEqual(ZERO);
+    // What is kept about the erasure names no key in clear.
+    for (const table of ['erasures', 'erasure_suppressions', 'erasure_keys']) {
+      const result = await stack.clickhouse.query({
+        query: `SELECT * FROM ${table} WHERE project_id = {projectId:String}`,
+        query_params: { projectId: project.projectId },
+        format: 'JSONEachRow',
+      });
+      expect(JSON.stringify(await result.json()), table).not.toContain('target');
+    }
     expect(await countKeys(project.projectId, others.flatMap(keysOf), [])).toEqual(othersBefore);
     expect(await figures()).toEqual(expectedFigures(everyone.filter((p) => p !== target)));
     const profile = await queryApi(stack.queryUrl, project, 'GET', `/customers/u%3A${target.userId}`);
