@@ -215,7 +215,9 @@ const NEEDLES_PER_DELETE = 255;
 /**
  * Lightweight DELETE (measured on chDB 26.7: tens of milliseconds per table, and every engine here accepts
  * it): rows are hidden at once, FINAL and merges included, and removed from disk when their parts merge.
- * ALTER … DELETE would rewrite every part holding one of the keys on every erasure.
+ * ALTER … DELETE would rewrite every part holding one of the keys on every erasure. The DELETE returns once
+ * the rows are hidden (`lightweight_deletes_sync` defaults to 2; per-query settings would stick to chDB's
+ * session, client.ts).
  */
 async function deleteWhere(
   client: ClickHouseClient,
@@ -226,7 +228,6 @@ async function deleteWhere(
   await client.command({
     query: `DELETE FROM ${table} WHERE project_id = {projectId:String} AND (${condition})`,
     query_params: params,
-    clickhouse_settings: { lightweight_deletes_sync: '2' },
   });
 }
 
