@@ -34,6 +34,7 @@ import {
   replaceView,
   revokeShareLink,
 } from './dashboards.ts';
+import { eraseCustomer, exportCustomer, getErasure } from './erasures.ts';
 import { listEventNames, listEventProperties, listPropertyValues } from './event-catalog.ts';
 import { getBottlenecks, getCustomerTimeline, getStageFlow, getStageFunnelCustomers } from './flow.ts';
 import { getKpis, getRetention } from './kpis.ts';
@@ -49,6 +50,7 @@ export * from './alert-rules.ts';
 export * from './custom-funnels.ts';
 export * from './customers.ts';
 export * from './dashboards.ts';
+export * from './erasures.ts';
 export * from './event-catalog.ts';
 export * from './flow.ts';
 export * from './kpis.ts';
@@ -118,4 +120,8 @@ export const QUERY_ROUTES = [
   updateAdminProject,
   rotateProjectKey,
   revokeProjectKey,
+  // Export before erasure: a test walking every route in this order exports before it erases.
+  exportCustomer,
+  eraseCustomer,
+  getErasure,
 ] as const satisfies readonly RouteContract[];

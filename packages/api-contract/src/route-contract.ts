@@ -29,7 +29,7 @@ export interface RouteContract {
    */
   readonly bodyCheckedBy?: 'handler';
   readonly response: {
-    readonly status: 200 | 201 | 204;
+    readonly status: 200 | 201 | 202 | 204;
     readonly description: string;
     readonly schema?: z.ZodType;
   };

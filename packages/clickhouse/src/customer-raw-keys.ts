@@ -1,4 +1,5 @@
-import { type Cte, cte, type SqlText } from './sql.ts';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { buildQuery, type Cte, cte, type SqlText } from './sql.ts';
 
 /**
  * `owned (raw_key, customer)`: every raw key of the given customers — each
@@ -40,3 +41,24 @@ export const resolvedCustomerSql =
   )
 )`;
   };
+
+/** The customer `key` belongs to and every raw key of that customer (its own included), sorted. */
+export async function customerRawKeys(
+  client: ClickHouseClient,
+  projectId: string,
+  key: string,
+): Promise<{ customer: string; rawKeys: string[] }> {
+  const resolved = buildQuery([], (p) => `SELECT ${resolvedCustomerSql(projectId, key)(p)} AS customer`);
+  const [row] = await (
+    await client.query({ query: resolved.sql, query_params: resolved.params, format: 'JSONEachRow' })
+  ).json<{ customer: string }>();
+  const customer = row?.customer ?? key;
+  const owned = buildQuery(
+    [ownedRawKeysCte(projectId, [customer])],
+    () => 'SELECT DISTINCT raw_key FROM owned ORDER BY raw_key',
+  );
+  const rows = await (
+    await client.query({ query: owned.sql, query_params: owned.params, format: 'JSONEachRow' })
+  ).json<{ raw_key: string }>();
+  return { customer, rawKeys: rows.map((r) => r.raw_key) };
+}

@@ -52,6 +52,7 @@ export {
   queryCustomFunnel,
   queryCustomFunnelCustomers,
 } from './custom-funnel.query.ts';
+export { EXPORT_PAGE_ROWS, exportCustomer } from './customer-export.ts';
 export {
   type CustomerTimeline,
   type CustomerTimelineQuery,
@@ -80,6 +81,20 @@ export {
   saveShareLink,
   shareLinkKey,
 } from './dashboard-store.ts';
+export {
+  apiKeyId,
+  ERASURE_STEPS,
+  type Erasure,
+  type ErasureRunOptions,
+  type ErasureStep,
+  erasureKeyHash,
+  getErasure,
+  requestErasure,
+  runErasure,
+  SUPPRESSION_MS,
+  suppressedKeys,
+  unfinishedErasures,
+} from './erasure.ts';
 export {
   CLICKHOUSE_ERROR_CODES,
   type ClickHouseErrorCode,

@@ -15,7 +15,7 @@ export function createProcessorMetrics(): ProcessorMetrics {
     registry,
     records: new Counter({
       name: 'waymark_processor_records_total',
-      help: 'Kafka records handled, by outcome (stored, duplicate, dlq)',
+      help: 'Kafka records handled, by outcome (stored, duplicate, dlq, suppressed)',
       labelNames: ['outcome'],
       registers: [registry],
     }),

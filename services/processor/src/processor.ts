@@ -8,6 +8,7 @@ import {
   type RejectionRecorder,
   refusedDataOf,
   type StoredTouchpoint,
+  suppressedKeys,
 } from '@waymark/clickhouse';
 import type { StageTransition } from '@waymark/events';
 import type { CompiledRuleset } from '@waymark/journey';
@@ -20,6 +21,7 @@ import { journeySends } from './journey-sends.ts';
 import type { ProcessorMetrics } from './metrics.ts';
 import { type DeadLetter, type KafkaRecord, processRecords } from './process-records.ts';
 import { identityLinks } from './rows.ts';
+import { keysOf, suppressedIndexes } from './suppression.ts';
 import { stageTransitions } from './transitions.ts';
 
 export interface ProcessorOptions {
@@ -228,16 +230,33 @@ export function startProcessor(deps: ProcessorDeps): RunningProcessor {
     ]);
   };
 
+  /**
+   * Drops the touchpoints of erased customers (docs/privacy.md): checked per batch, right before storing, so
+   * an erasure's suppression applies to every batch that starts after it was written.
+   */
+  const withoutSuppressed = async (touchpoints: StoredTouchpoint[], sources: KafkaRecord[]) => {
+    const keys = touchpoints.flatMap((stored) =>
+      keysOf(stored).map((rawKey) => ({ projectId: stored.touchpoint.projectId, rawKey })),
+    );
+    const suppressed = await withRetry('suppression lookup', 'store', () => suppressedKeys(clickhouse, keys));
+    const dropped = suppressedIndexes(touchpoints, suppressed);
+    if (dropped.size === 0) return { touchpoints, sources, suppressed: 0 };
+    const kept = (_: unknown, index: number) => !dropped.has(index);
+    return { touchpoints: touchpoints.filter(kept), sources: sources.filter(kept), suppressed: dropped.size };
+  };
+
   const handleBatch = async (batch: Batch, resolveOffset: (offset: string) => void, consumer: Consumer) => {
     const last = batch.messages.at(-1);
     if (last === undefined) return;
     const decoded = processRecords(batch.messages, rulesetFor, Date.now());
-    const stored = await storeIsolatingRefusals(decoded.touchpoints, decoded.sources);
+    const kept = await withoutSuppressed(decoded.touchpoints, decoded.sources);
+    const stored = await storeIsolatingRefusals(kept.touchpoints, kept.sources);
     await publishTransitions(stored.transitions);
     const deadLetters = [...decoded.deadLetters, ...stored.refused];
     await publishDeadLetters(batch, deadLetters);
     await commit(consumer, batch, resolveOffset, last.offset);
-    metrics.records.inc({ outcome: 'stored' }, decoded.touchpoints.length - stored.refused.length);
+    metrics.records.inc({ outcome: 'stored' }, kept.touchpoints.length - stored.refused.length);
+    metrics.records.inc({ outcome: 'suppressed' }, kept.suppressed);
     metrics.records.inc({ outcome: 'duplicate' }, decoded.duplicates);
     metrics.records.inc({ outcome: 'dlq' }, deadLetters.length);
   };

@@ -1,16 +1,17 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { ProjectParams } from '@waymark/api-contract';
-import { shareLinkKey as loadShareLinkKey } from '@waymark/clickhouse';
+import { apiKeyId, hashApiKey, shareLinkKey as loadShareLinkKey } from '@waymark/clickhouse';
 import { createServiceApp } from '@waymark/http';
 import type { Logger } from '@waymark/logger';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { registerApiDocs } from './api-docs.ts';
 import { type ApiKeyOwner, checkAdminToken, checkApiKey } from './api-keys.ts';
 import { type ConsolePages, registerConsole } from './console.ts';
+import { ErasureRunner } from './erasures.ts';
 import { openApiDocument } from './openapi.ts';
 import { QUERY_ERRORS, queryProblem } from './problems.ts';
 import { API_ROUTES } from './routes/index.ts';
-import type { RouteContext } from './routes/route.ts';
+import type { Authorized, RouteContext } from './routes/route.ts';
 import { shareLinkAuthorizer } from './share-links.ts';
 import { registerSignInLinks, type SignInLinks } from './sign-in-links.ts';
 import { parse } from './validation.ts';
@@ -35,6 +36,8 @@ export interface QueryDeps {
   signInLinks?: SignInLinks;
   /** The key share links are signed with (QUERY_SHARE_LINK_KEY); without it, the one kept in ClickHouse. */
   shareLinkKey?: Buffer;
+  /** Runs erasure jobs; by default one that waits 5 s after suppressing (ErasureRunOptions.settleMs). */
+  erasures?: ErasureRunner;
 }
 
 function bearer(request: FastifyRequest): string | undefined {
@@ -57,7 +60,7 @@ export function buildQueryApp(deps: QueryDeps): FastifyInstance {
     notFound: (request, reply) => consolePages?.(request, reply),
   });
 
-  const authorize = async (request: FastifyRequest): Promise<string> => {
+  const authorize = async (request: FastifyRequest): Promise<Authorized> => {
     const { projectId } = parse(ProjectParams, request.params);
     const apiKey = bearer(request);
     let check = checkApiKey(deps.apiKeyOwners(), projectId, apiKey);
@@ -66,9 +69,14 @@ export function buildQueryApp(deps: QueryDeps): FastifyInstance {
       check = checkApiKey(deps.apiKeyOwners(), projectId, apiKey);
     }
     if (!check.ok) throw queryProblem(check.code);
-    return projectId;
+    return { projectId, apiKeyId: apiKeyId(hashApiKey(apiKey ?? '')) };
   };
 
+  const erasures =
+    deps.erasures ??
+    new ErasureRunner({ clickhouse: deps.clickhouse, logger: deps.logger, options: { settleMs: 5000 } });
+  // A run stopped half-way would resume at the next start; letting it finish is quicker for everyone.
+  app.addHook('onClose', () => erasures.idle());
   // Only the admin token passes: a project's API key or write key is never one of its hashes.
   const authorizeAdmin = async (request: FastifyRequest): Promise<void> => {
     const token = bearer(request);
@@ -93,6 +101,7 @@ export function buildQueryApp(deps: QueryDeps): FastifyInstance {
   };
   const context: RouteContext = {
     clickhouse: deps.clickhouse,
+    erasures,
     authorize,
     authorizeAdmin,
     projectsChanged,

@@ -11,6 +11,8 @@ export const QueryEnv = z.object({
     .string()
     .min(32, { message: 'QUERY_SHARE_LINK_KEY needs at least 32 characters' })
     .optional(),
+  /** An erasure waits this long after suppressing its keys, for batches the processor had already checked. */
+  QUERY_ERASURE_SETTLE: durationMs('5s'),
 });
 export type QueryEnv = z.infer<typeof QueryEnv>;
 

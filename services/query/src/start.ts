@@ -3,6 +3,7 @@ import { createProjectDirectory, createRefreshing, listAdminTokenHashes } from '
 import type { Logger } from '@waymark/logger';
 import { buildQueryApp } from './app.ts';
 import type { QueryEnv } from './env.ts';
+import { ErasureRunner } from './erasures.ts';
 import { SignInLinks, type SignInSession } from './sign-in-links.ts';
 
 export interface RunningQuery {
@@ -26,7 +27,9 @@ export async function startQuery(deps: {
   });
   await Promise.all([directory.refresh(), adminTokens.refresh()]);
   const signInLinks = new SignInLinks();
+  const erasures = new ErasureRunner({ clickhouse, logger, options: { settleMs: env.QUERY_ERASURE_SETTLE } });
   const app = buildQueryApp({
+    erasures,
     signInLinks,
     logger,
     clickhouse,
@@ -41,6 +44,8 @@ export async function startQuery(deps: {
   });
   const url = await app.listen({ host: env.QUERY_HOST, port: env.QUERY_PORT });
   logger.info({ url }, 'query service listening');
+  const resumed = await erasures.resumeUnfinished();
+  if (resumed > 0) logger.info({ erasures: resumed }, 'resuming unfinished erasures');
   return {
     url,
     signInLink: (session) => `${url}/#sign-in=${signInLinks.issue(session)}`,

@@ -3,6 +3,7 @@ import { alertRuleRoutes } from './alert-rules.ts';
 import { customFunnelRoutes } from './custom-funnels.ts';
 import { customerRoutes } from './customers.ts';
 import { dashboardRoutes } from './dashboards.ts';
+import { erasureRoutes } from './erasures.ts';
 import { eventCatalogRoutes } from './event-catalog.ts';
 import { flowDrilldownRoutes } from './flow-drilldown.ts';
 import { kpiRoutes } from './kpis.ts';
@@ -28,4 +29,5 @@ export const API_ROUTES: readonly ServedRoute[] = [
   ...dashboardRoutes,
   ...eventCatalogRoutes,
   ...adminRoutes,
+  ...erasureRoutes,
 ];

@@ -4,6 +4,7 @@ import { ClickHouseQueryRangeError } from '@waymark/clickhouse';
 import { createServiceApp } from '@waymark/http';
 import { createLogger } from '@waymark/logger';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { ErasureRunner } from '../erasures.ts';
 import { QUERY_ERRORS } from '../problems.ts';
 import { route } from './route.ts';
 
@@ -17,14 +18,19 @@ afterEach(async () => {
 });
 afterAll(() => clickhouse.close());
 
-/** A served route whose handler fails as a query does when it refuses its input. */
-/** The share-link parts of the route context, unused by these routes. */
-const NO_SHARE_LINKS = {
+/** The parts of the route context these routes do not use. */
+const UNUSED = {
+  erasures: new ErasureRunner({
+    clickhouse,
+    logger: createLogger({ name: 'route-test', level: 'silent' }),
+    options: { settleMs: 0 },
+  }),
   authorizeShare: () => Promise.reject(new Error('no share links here')),
   shareLinkKey: () => Promise.reject(new Error('no share links here')),
   answer: () => Promise.reject(new Error('no tiles here')),
 };
 
+/** A served route whose handler fails as a query does when it refuses its input. */
 async function answerWhenQueryThrows(error: Error) {
   const app = createServiceApp({
     name: 'query',
@@ -38,8 +44,8 @@ async function answerWhenQueryThrows(error: Error) {
     throw error;
   }).register(app, {
     clickhouse,
-    authorize: async () => 'p1',
-    ...NO_SHARE_LINKS,
+    authorize: async () => ({ projectId: 'p1', apiKeyId: 'k1' }),
+    ...UNUSED,
     authorizeAdmin: async () => undefined,
     projectsChanged: async () => undefined,
   });
@@ -92,13 +98,13 @@ describe('route', () => {
       clickhouse,
       authorize: async () => {
         checked.push('api key');
-        return 'p1';
+        return { projectId: 'p1', apiKeyId: 'k1' };
       },
       authorizeAdmin: async () => {
         checked.push('admin token');
       },
       projectsChanged: async () => undefined,
-      ...NO_SHARE_LINKS,
+      ...UNUSED,
     });
     const response = await app.inject({ method: 'GET', url: '/v1/admin/projects' });
     expect([response.statusCode, response.json(), checked]).toEqual([200, { projects: [] }, ['admin token']]);

@@ -3,14 +3,22 @@ import type { ParsedRequest, RouteContract, RouteResponse } from '@waymark/api-c
 import { ClickHouseQueryRangeError } from '@waymark/clickhouse';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import type { ErasureRunner } from '../erasures.ts';
 import { queryRangeProblem } from '../problems.ts';
 import type { ShareGrant } from '../share-links.ts';
 import { parse } from '../validation.ts';
 
-/** What every handler gets: storage, and the API-key check that answers the request's project id. */
+/** The project a request's API key may read, and that key's id for audit records. */
+export interface Authorized {
+  readonly projectId: string;
+  readonly apiKeyId: string;
+}
+
+/** What every handler gets: storage, the erasure jobs, and the API-key check. */
 export interface RouteContext {
   readonly clickhouse: ClickHouseClient;
-  authorize(request: FastifyRequest): Promise<string>;
+  readonly erasures: ErasureRunner;
+  authorize(request: FastifyRequest): Promise<Authorized>;
   /** The share link of `Authorization: Share <token>`, checked (share-links.ts); a 401 problem otherwise. */
   authorizeShare(request: FastifyRequest): Promise<ShareGrant>;
   /** The key share link tokens are signed with. */
@@ -32,9 +40,9 @@ type DeepReadonly<T> = T extends readonly (infer U)[]
     ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
     : T;
 
-/** A handler's request: the contract's parsed parts and the authorized project (none for admin routes). */
+/** A handler's request: the contract's parsed parts and the authorized project and key (none for admin routes). */
 export type HandlerRequest<C extends RouteContract> = ParsedRequest<C> &
-  (C['auth'] extends 'admin' ? unknown : { readonly projectId: string });
+  (C['auth'] extends 'admin' ? unknown : Authorized);
 
 /** A handler answers what its contract's response schema describes (checked by the compiler), or nothing. */
 export type RouteHandler<C extends RouteContract, R = HandlerRequest<C>> = (
@@ -63,7 +71,7 @@ export interface ServedRoute {
  */
 export function route<const C extends RouteContract>(contract: C, handler: RouteHandler<C>): ServedRoute {
   const run = (
-    authorized: { projectId?: string },
+    authorized: Partial<Authorized>,
     request: Parameters<ServedRoute['answer']>[1],
     context: HandlerContext,
   ) => {
@@ -72,7 +80,9 @@ export function route<const C extends RouteContract>(contract: C, handler: Route
       throw error instanceof ClickHouseQueryRangeError ? queryRangeProblem(error) : error;
     });
   };
-  const answer: ServedRoute['answer'] = (projectId, request, context) => run({ projectId }, request, context);
+  // A shared dashboard's tile is answered for its project, not for an API key.
+  const answer: ServedRoute['answer'] = (projectId, request, context) =>
+    run({ projectId, apiKeyId: '' }, request, context);
   return {
     contract,
     answer,
@@ -85,8 +95,7 @@ export function route<const C extends RouteContract>(contract: C, handler: Route
             await context.authorizeAdmin(request);
             return send(contract, reply, await run({}, request, context));
           }
-          const projectId = await context.authorize(request);
-          return send(contract, reply, await run({ projectId }, request, context));
+          return send(contract, reply, await run(await context.authorize(request), request, context));
         },
       });
     },
