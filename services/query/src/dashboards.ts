@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { Dashboard, SavedView, TILE_QUERY_ADAPTERS, TILE_SOURCES, type TilePath } from '@waymark/api-contract';
+import {
+  Dashboard,
+  SavedView,
+  TILE_QUERY_ADAPTERS,
+  TILE_SOURCES,
+  type TilePath,
+} from '@waymark/api-contract';
 import {
   type ConsoleDocumentKind,
   getConsoleDocument,
