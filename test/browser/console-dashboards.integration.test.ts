@@ -109,7 +109,7 @@ function bottleneckRows(): string[][] {
     .sort(
       (a, b) => b.dropOff - a.dropOff || b.from - b.customers - (a.from - a.customers) || a.index - b.index,
     )
-    .map((s) => [count(s.from), count(s.customers), percent(s.dropOff)]);
+    .map((s) => [count(s.customers), percent(s.dropOff)]);
 }
 
 /** Each visitor's touchpoint times, in the order sent. */
@@ -226,7 +226,7 @@ afterAll(async () => {
 });
 
 describe('dashboards and share links', () => {
-  it('saves two views, builds a dashboard, opens its share link without a session and revokes it', async () => {
+  it('saves views of five screens, builds a dashboard, opens its share link without a session and revokes it', async () => {
     expect(funnel.entered).toBeGreaterThan(20);
     expect(funnel.stages[PURCHASE - 1]?.customers).toBeGreaterThan(0);
     const { page, seen } = await openPage();

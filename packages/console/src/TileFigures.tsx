@@ -49,10 +49,21 @@ export function Tile({
 }
 
 /** A small chart of the screen's kind above the table, drawn from the same figures. */
-function Figures({ name, chart, children }: { name: string; chart: ReactNode; children: ReactNode }) {
+function Figures({
+  name,
+  chart,
+  kind,
+  children,
+}: {
+  name: string;
+  chart: ReactNode;
+  /** The chart's kind, for its height in a tile. */
+  kind: string;
+  children: ReactNode;
+}) {
   return (
     <>
-      <div className="tile-chart">{chart}</div>
+      <div className={`tile-chart ${kind}`}>{chart}</div>
       <TableScroll label={`${name} table`}>{children}</TableScroll>
     </>
   );
@@ -68,6 +79,7 @@ function TileFigures({ answer, name }: { answer: TileAnswer; name: string }) {
       return (
         <Figures
           name={name}
+          kind="funnel"
           chart={
             <FunnelChart
               stages={funnel.stages.map((s) => ({ name: s.stage, customers: s.customers }))}
@@ -105,6 +117,7 @@ function TileFigures({ answer, name }: { answer: TileAnswer; name: string }) {
       return (
         <Figures
           name={name}
+          kind="trend"
           chart={
             <TrendChart
               periods={trend.periods.map((p) => day(p.start))}
@@ -149,6 +162,7 @@ function TileFigures({ answer, name }: { answer: TileAnswer; name: string }) {
       return (
         <Figures
           name={name}
+          kind="sparkline"
           chart={
             <Sparkline
               values={kpis.periods.map((p) => p.kpis.revenue)}
@@ -190,6 +204,7 @@ function TileFigures({ answer, name }: { answer: TileAnswer; name: string }) {
       return (
         <Figures
           name={name}
+          kind="retention"
           chart={
             <RetentionChart
               rows={retention.cohorts.map((c) => ({ label: label(c), rates: c.rates }))}
@@ -233,6 +248,7 @@ function TileFigures({ answer, name }: { answer: TileAnswer; name: string }) {
       return (
         <Figures
           name={name}
+          kind="bars"
           chart={
             <BarChart
               bars={bottlenecks.byDropOff.map((b) => ({ name: b.stage, value: b.dropOff * 100 }))}
@@ -242,11 +258,10 @@ function TileFigures({ answer, name }: { answer: TileAnswer; name: string }) {
           }
         >
           <table className="figures">
-            <caption>Steps of the stage funnel, the largest drop-off first</caption>
+            <caption>Customers who reached each stage, and the share lost on the way; largest first</caption>
             <thead>
               <tr>
                 <th scope="col">Step into</th>
-                <th scope="col">From</th>
                 <th scope="col">Reached</th>
                 <th scope="col">Drop-off</th>
               </tr>
@@ -257,7 +272,6 @@ function TileFigures({ answer, name }: { answer: TileAnswer; name: string }) {
                   <th scope="row">
                     {step.index}. {step.stage}
                   </th>
-                  <td>{formatCount(step.from)}</td>
                   <td>{formatCount(step.customers)}</td>
                   <td>{formatPercent(step.dropOff)}</td>
                 </tr>
@@ -273,6 +287,7 @@ function TileFigures({ answer, name }: { answer: TileAnswer; name: string }) {
       return (
         <Figures
           name={name}
+          kind="bars"
           chart={
             <BarChart
               bars={segments.segments.map((s) => ({ name: value(s.value), value: s.customers }))}
@@ -282,13 +297,12 @@ function TileFigures({ answer, name }: { answer: TileAnswer; name: string }) {
           }
         >
           <table className="figures">
-            <caption>Customers, purchasers and revenue per segment, the largest first</caption>
+            <caption>Customers per segment, and the share of them who purchased; largest first</caption>
             <thead>
               <tr>
                 <th scope="col">Segment</th>
                 <th scope="col">Customers</th>
                 <th scope="col">Conversion</th>
-                <th scope="col">Revenue</th>
               </tr>
             </thead>
             <tbody>
@@ -297,7 +311,6 @@ function TileFigures({ answer, name }: { answer: TileAnswer; name: string }) {
                   <th scope="row">{value(s.value)}</th>
                   <td>{formatCount(s.customers)}</td>
                   <td>{formatPercent(s.conversionRate)}</td>
-                  <td>{formatMoney(s.revenue)}</td>
                 </tr>
               ))}
             </tbody>
