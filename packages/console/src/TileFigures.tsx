@@ -302,7 +302,7 @@ function TileFigures({ answer, name }: { answer: TileAnswer; name: string }) {
               <tr>
                 <th scope="col">Segment</th>
                 <th scope="col">Customers</th>
-                <th scope="col">Conversion</th>
+                <th scope="col">Bought</th>
               </tr>
             </thead>
             <tbody>
