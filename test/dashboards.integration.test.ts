@@ -244,6 +244,11 @@ describe('saved views and dashboards', () => {
       [{ name: 'x', path: '/', search: '?window=forever' }, ['search.window']],
       [{ name: 'x', path: '/', search: '?sneaky=1' }, ['search.sneaky']],
       [{ name: 'x', path: '/kpis', search: '?interval=decade' }, ['search.interval']],
+      [{ name: 'x', path: '/retention', search: '?periods=99' }, ['search.periods']],
+      [{ name: 'x', path: '/retention', search: '?interval=hour' }, ['search.interval']],
+      [{ name: 'x', path: '/bottlenecks', search: '?compare=everything' }, ['search.compare']],
+      [{ name: 'x', path: '/bottlenecks', search: '?from=2026-02-01&to=2026-01-01' }, ['search.to']],
+      [{ name: 'x', path: '/customers', search: "?dimension=password'--" }, ['search.dimension']],
       [{ name: '', path: '/', search: '' }, ['name']],
       [{ name: 'n'.repeat(101), path: '/', search: '' }, ['name']],
       [{ name: 'x', path: '/', search: `?country=${'a'.repeat(2_000)}` }, ['search']],
@@ -355,6 +360,51 @@ describe('share links', () => {
       const bad = await shared(`/v1/shared/tiles/${index}`, share(token));
       expect([bad.status, bad.body.code], index).toEqual([400, 'INVALID_REQUEST']);
     }
+  });
+
+  it('shows retention, bottleneck and segment tiles as their routes answer the same request', async () => {
+    // Each search as its screen writes it: screen-only settings (rank, compare=none, the customer list's
+    // filters) ride along, and the Customers screen's default dimension stands in for none.
+    const views: Array<[string, string, string, string]> = [
+      [
+        'Retention',
+        '/retention',
+        `${RANGE}&interval=day&periods=3&timezone=UTC`,
+        `/retention${RANGE}&interval=day&periods=3&timezone=UTC`,
+      ],
+      [
+        'Bottlenecks',
+        '/bottlenecks',
+        `${RANGE}&window=7d&compare=none&rank=dropOff`,
+        `/bottlenecks${RANGE}&window=7d`,
+      ],
+      [
+        'Compared',
+        '/bottlenecks',
+        `${RANGE}&window=7d&compare=previous&rank=change`,
+        `/bottlenecks${RANGE}&window=7d&compare=previous`,
+      ],
+      ['Segments', '/customers', '?type=new', '/segments?dimension=furthest_stage'],
+      ['By stage', '/customers', '?dimension=current_stage', '/segments?dimension=current_stage'],
+    ];
+    const ids = [];
+    for (const [name, path, search] of views) ids.push(await createView(shop, name, path, search));
+    const board = await createDashboard(shop, 'More kinds', ids);
+    const link = await createLink(shop, board);
+    for (const [index, [name, path, search, route]] of views.entries()) {
+      const tile = await shared(`/v1/shared/tiles/${index}`, share(link.token));
+      const direct = await api(shop, 'GET', route);
+      expect(direct.status, route).toBe(200);
+      expect(tile, name).toEqual({ status: 200, body: { name, path, search, data: direct.body } });
+      expect((await api(shop, 'GET', `/dashboards/${board}/tiles/${index}`)).body, name).toEqual(tile.body);
+    }
+    // The figures themselves, read from CUSTOMER_STAGES: all three entered on one day, one cohort of three.
+    const retention = await shared('/v1/shared/tiles/0', share(link.token));
+    expect(retention.body.data).toMatchObject({ cohorts: [{ customers: CUSTOMER_STAGES.length }] });
+    const segments = (await shared('/v1/shared/tiles/3', share(link.token))).body.data as {
+      segments: Array<{ customers: number }>;
+    };
+    expect(segments.segments.reduce((sum, s) => sum + s.customers, 0)).toBe(CUSTOMER_STAGES.length);
   });
 
   it('reaches no project route: neither as a bearer token nor as a share token', async () => {

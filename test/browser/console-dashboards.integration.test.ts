@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 
 import { seededRandom } from '@waymark/cli';
+import { STAGE_NAMES } from '@waymark/journey';
 import { type ReferenceTouchpoint, referenceStageFunnel } from '@waymark/testing';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,7 +29,9 @@ import {
  * Saved views, a dashboard of them and its share link in a real Chromium against the whole pipeline. Two
  * views are saved from their screens, a dashboard is built of them, and its share link is opened in a fresh
  * browser context without a session: the tiles' figures are checked against the reference stage funnel of
- * what this test sent (docs/analytics/stage-funnel.md, `reached` mode), read per day of entry for the trend.
+ * what this test sent (docs/analytics/stage-funnel.md, `reached` mode), read per day of entry for the trend,
+ * ranked by drop-off for the bottlenecks; the retention cohorts (docs/analytics/kpis.md) and the segments by
+ * furthest stage are read from the touchpoints sent. Every tile draws a chart above its table.
  * A revoked link then shows why it no longer opens.
  */
 
@@ -98,9 +101,95 @@ function trendRows(): string[][] {
   });
 }
 
+/** The bottleneck tile's rows: steps into stages 2 … 7, by drop-off, then customers lost, then stage. */
+function bottleneckRows(): string[][] {
+  return funnel.stages
+    .slice(1)
+    .map((stage, i) => ({ ...stage, index: i + 2, from: funnel.stages[i]?.customers ?? 0 }))
+    .sort(
+      (a, b) => b.dropOff - a.dropOff || b.from - b.customers - (a.from - a.customers) || a.index - b.index,
+    )
+    .map((s) => [count(s.customers), percent(s.dropOff)]);
+}
+
+/** Each visitor's touchpoint times, in the order sent. */
+const timesOf = () => {
+  const times = new Map<string, number[]>();
+  for (const t of sent.touchpoints) times.set(t.rawKey, [...(times.get(t.rawKey) ?? []), t.timestamp]);
+  return [...times.values()];
+};
+const RETENTION_PERIODS = 3;
+
+/**
+ * The retention tile's rows: per UTC day of a first touchpoint, the cohort's size and the share of it with a
+ * touchpoint on that day and each of the three after.
+ */
+function retentionRows(): string[][] {
+  const visitors = timesOf();
+  return Array.from({ length: 7 }, (_, day) => T0 + day * DAY).flatMap((start) => {
+    const cohort = visitors.filter((times) => Math.floor((times[0] as number) / DAY) * DAY === start);
+    if (cohort.length === 0) return [];
+    const active = (k: number) =>
+      cohort.filter((times) => times.some((t) => t >= start + k * DAY && t < start + (k + 1) * DAY)).length;
+    return [
+      [
+        count(cohort.length),
+        ...Array.from({ length: RETENTION_PERIODS + 1 }, (_, k) => percent(active(k) / cohort.length)),
+      ],
+    ];
+  });
+}
+
+/** The segment tile's rows, by furthest stage ever (the stage names sorted, as ties have no order). */
+function segmentRows(): string[][] {
+  const furthest = new Map<string, number>();
+  for (const t of sent.touchpoints) furthest.set(t.rawKey, Math.max(furthest.get(t.rawKey) ?? 0, t.stage));
+  const sizes = new Map<string, number>();
+  for (const stage of furthest.values()) {
+    const name = STAGE_NAMES[stage - 1] as string;
+    sizes.set(name, (sizes.get(name) ?? 0) + 1);
+  }
+  return [...sizes].map(([name, n]) => [name, count(n)]).sort();
+}
+
 const openPage = () => openRecordedPage(browser, stack.queryUrl);
 const tileRows = (page: Page, name: string) => shownRows(page, `article[aria-label="${name}"] table.figures`);
+/** Each row's heading and first figure, sorted: the segment tile's names and sizes. */
+const tileSizes = (page: Page, name: string) =>
+  page
+    .$$eval(`article[aria-label="${name}"] table.figures tbody tr`, (rows) =>
+      rows.map((row) => [
+        row.querySelector('th')?.textContent ?? '',
+        row.querySelector('td')?.textContent ?? '',
+      ]),
+    )
+    .then((rows) => rows.sort());
+/** The tiles that drew their chart: every one does, above its table. */
+const drawnCharts = (page: Page) =>
+  page.$$eval('.tiles article', (tiles) =>
+    tiles.map(
+      (tile) =>
+        tile.querySelector('.tile-chart svg') !== null &&
+        tile.querySelector('.tile-chart + .table-scroll') !== null,
+    ),
+  );
 const tileNames = (page: Page) => page.$$eval('.tiles article h3', (h) => h.map((e) => e.textContent ?? ''));
+
+const TILE_ORDER = [
+  'Daily conversion',
+  'Week funnel',
+  'Daily retention',
+  'Where they drop',
+  'How far they got',
+];
+
+/** The retention, bottleneck and segment tiles show what was sent, and every tile has drawn its chart. */
+async function expectNewKinds(page: Page) {
+  await poll(() => tileRows(page, 'Daily retention')).toEqual(retentionRows());
+  await poll(() => tileRows(page, 'Where they drop')).toEqual(bottleneckRows());
+  await poll(() => tileSizes(page, 'How far they got')).toEqual(segmentRows());
+  await poll(() => drawnCharts(page)).toEqual(TILE_ORDER.map(() => true));
+}
 
 async function saveView(page: Page, name: string) {
   await page.getByText('Save view', { exact: true }).click();
@@ -137,7 +226,7 @@ afterAll(async () => {
 });
 
 describe('dashboards and share links', () => {
-  it('saves two views, builds a dashboard, opens its share link without a session and revokes it', async () => {
+  it('saves views of five screens, builds a dashboard, opens its share link without a session and revokes it', async () => {
     expect(funnel.entered).toBeGreaterThan(20);
     expect(funnel.stages[PURCHASE - 1]?.customers).toBeGreaterThan(0);
     const { page, seen } = await openPage();
@@ -148,6 +237,16 @@ describe('dashboards and share links', () => {
       `${stack.queryUrl}/trend?from=${FROM}&to=${TO}&window=30d&mode=reached&interval=day&timezone=UTC`,
     );
     await saveView(page, 'Daily conversion');
+    await page.goto(
+      `${stack.queryUrl}/retention?from=${FROM}&to=${TO}&interval=day&periods=${RETENTION_PERIODS}&timezone=UTC`,
+    );
+    await saveView(page, 'Daily retention');
+    await page.goto(
+      `${stack.queryUrl}/bottlenecks?from=${FROM}&to=${TO}&window=30d&compare=none&rank=dropOff`,
+    );
+    await saveView(page, 'Where they drop');
+    await page.goto(`${stack.queryUrl}/customers`);
+    await saveView(page, 'How far they got');
 
     await page.goto(`${stack.queryUrl}/dashboards`);
     await page.getByLabel('New dashboard').fill('Weekly review');
@@ -156,6 +255,9 @@ describe('dashboards and share links', () => {
     for (const [view, width] of [
       ['Week funnel', 'One column'],
       ['Daily conversion', 'Two columns'],
+      ['Daily retention', 'Two columns'],
+      ['Where they drop', 'One column'],
+      ['How far they got', 'One column'],
     ] as const) {
       await page.getByLabel('Saved view').selectOption({ label: view });
       await page.getByLabel('Width').selectOption({ label: width });
@@ -164,8 +266,9 @@ describe('dashboards and share links', () => {
     }
     await poll(() => tileRows(page, 'Week funnel')).toEqual(funnelRows());
     await poll(() => tileRows(page, 'Daily conversion')).toEqual(trendRows());
+    await expectNewKinds(page);
     await page.getByRole('button', { name: 'Move earlier: Daily conversion' }).click();
-    await poll(() => tileNames(page)).toEqual(['Daily conversion', 'Week funnel']);
+    await poll(() => tileNames(page)).toEqual(TILE_ORDER);
     await poll(() => tileRows(page, 'Week funnel')).toEqual(funnelRows());
 
     await page.getByLabel('Expires after').selectOption({ label: '7 days' });
@@ -184,9 +287,10 @@ describe('dashboards and share links', () => {
     const viewer = await openPage();
     await viewer.page.goto(url);
     await viewer.page.getByRole('heading', { name: 'Weekly review', level: 1 }).waitFor();
-    await poll(() => tileNames(viewer.page)).toEqual(['Daily conversion', 'Week funnel']);
+    await poll(() => tileNames(viewer.page)).toEqual(TILE_ORDER);
     await poll(() => tileRows(viewer.page, 'Week funnel')).toEqual(funnelRows());
     await poll(() => tileRows(viewer.page, 'Daily conversion')).toEqual(trendRows());
+    await expectNewKinds(viewer.page);
     expect(await viewer.page.getByRole('navigation').count()).toBe(0);
     expect(await viewer.page.getByLabel('API key').count()).toBe(0);
     await screenshot(viewer.page, 'shared-dashboard');

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { getKpis } from './kpis.ts';
+import { getSegments } from './customers.ts';
+import { getBottlenecks } from './flow.ts';
+import { getKpis, getRetention } from './kpis.ts';
 import { DateTime, ProjectParams } from './request-fields.ts';
 import { defineRoute } from './route-contract.ts';
 import { getStageFunnel, getStageFunnelTrend } from './stage-funnel.ts';
@@ -18,9 +20,25 @@ export const TILE_SOURCES = {
   '/': getStageFunnel,
   '/trend': getStageFunnelTrend,
   '/kpis': getKpis,
+  '/retention': getRetention,
+  '/bottlenecks': getBottlenecks,
+  '/customers': getSegments,
 } as const;
 export type TilePath = keyof typeof TILE_SOURCES;
 export const TILE_PATHS = Object.keys(TILE_SOURCES) as [TilePath, ...TilePath[]];
+
+/**
+ * Where a screen's URL and its route's query differ: parameters the screen reads as absent when they hold
+ * the value given here (it leaves them out of its own request), and defaults the screen supplies itself.
+ * Without these a view saved from the screen as it stands would be refused, or ask something else.
+ */
+export const TILE_QUERY_ADAPTERS: Partial<
+  Record<TilePath, { absentWhen?: Record<string, string>; defaults?: Record<string, string> }>
+> = {
+  '/retention': { absentWhen: { breakdown: '' } },
+  '/bottlenecks': { absentWhen: { compare: 'none' } },
+  '/customers': { defaults: { dimension: 'furthest_stage' } },
+};
 
 export const MAX_NAME_LENGTH = 100;
 export const MAX_SEARCH_LENGTH = 2_000;

@@ -18,7 +18,8 @@ export function BarChart({ bars, unit, label }: { bars: readonly Bar[]; unit: st
       return {
         tooltip: { trigger: 'item', formatter: `{b}: {c} ${unit}` },
         grid: { left: 8, right: 48, top: 8, bottom: 24, containLabel: true },
-        xAxis: { type: 'value', axisLabel: { formatter: `{value} ${unit}` } },
+        // In a narrow place (a dashboard tile) labels that would overlap are left out.
+        xAxis: { type: 'value', axisLabel: { formatter: `{value} ${unit}`, hideOverlap: true } },
         yAxis: { type: 'category', inverse: true, data: bars.map((b) => b.name) },
         series: [
           {

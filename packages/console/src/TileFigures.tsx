@@ -1,7 +1,12 @@
 import type { UseQueryResult } from '@tanstack/react-query';
 import type { getDashboardTile, RouteResponse, TILE_SOURCES } from '@waymark/api-contract';
 import type { ReactNode } from 'react';
+import { BarChart } from './BarChart.tsx';
+import { FunnelChart } from './FunnelChart.tsx';
 import { formatCount, formatMoney, formatPercent } from './format.ts';
+import { RetentionChart } from './RetentionChart.tsx';
+import { Sparkline } from './Sparkline.tsx';
+import { TrendChart } from './TrendChart.tsx';
 import { Loading, ProblemView, TableScroll } from './ui.tsx';
 
 /**
@@ -37,98 +42,285 @@ export function Tile({
       ) : tile.error ? (
         <ProblemView error={tile.error} />
       ) : (
-        <TableScroll label={`${name} table`}>
-          <TileTable answer={tile.data} />
-        </TableScroll>
+        <TileFigures answer={tile.data} name={name} />
       )}
     </article>
   );
 }
 
-function TileTable({ answer }: { answer: TileAnswer }) {
+/** A small chart of the screen's kind above the table, drawn from the same figures. */
+function Figures({
+  name,
+  chart,
+  kind,
+  children,
+}: {
+  name: string;
+  chart: ReactNode;
+  /** The chart's kind, for its height in a tile. */
+  kind: string;
+  children: ReactNode;
+}) {
+  return (
+    <>
+      <div className={`tile-chart ${kind}`}>{chart}</div>
+      <TableScroll label={`${name} table`}>{children}</TableScroll>
+    </>
+  );
+}
+
+/** A period's first day, as the tables show it. */
+const day = (start: string) => start.slice(0, 10);
+
+function TileFigures({ answer, name }: { answer: TileAnswer; name: string }) {
   switch (answer.path) {
     case '/': {
       const funnel = answer.data as Answer<'/'>;
       return (
-        <table className="figures">
-          <caption>Customers per stage, of {formatCount(funnel.entered)} who entered</caption>
-          <thead>
-            <tr>
-              <th scope="col">Stage</th>
-              <th scope="col">Customers</th>
-              <th scope="col">From start</th>
-            </tr>
-          </thead>
-          <tbody>
-            {funnel.stages.map((stage) => (
-              <tr key={stage.stage}>
-                <th scope="row">
-                  {stage.index}. {stage.stage}
-                </th>
-                <td>{formatCount(stage.customers)}</td>
-                <td>{formatPercent(stage.conversionFromStart)}</td>
+        <Figures
+          name={name}
+          kind="funnel"
+          chart={
+            <FunnelChart
+              stages={funnel.stages.map((s) => ({ name: s.stage, customers: s.customers }))}
+              label={`${name}: customers per stage`}
+            />
+          }
+        >
+          <table className="figures">
+            <caption>Customers per stage, of {formatCount(funnel.entered)} who entered</caption>
+            <thead>
+              <tr>
+                <th scope="col">Stage</th>
+                <th scope="col">Customers</th>
+                <th scope="col">From start</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {funnel.stages.map((stage) => (
+                <tr key={stage.stage}>
+                  <th scope="row">
+                    {stage.index}. {stage.stage}
+                  </th>
+                  <td>{formatCount(stage.customers)}</td>
+                  <td>{formatPercent(stage.conversionFromStart)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </Figures>
       );
     }
     case '/trend': {
       const trend = answer.data as Answer<'/trend'>;
+      const purchase = trend.periods[0]?.stages[PURCHASE]?.stage ?? 'purchase';
       return (
-        <table className="figures">
-          <caption>Customers who entered per {trend.interval}, and how many of them purchased</caption>
-          <thead>
-            <tr>
-              <th scope="col">Entered in</th>
-              <th scope="col">Entered</th>
-              <th scope="col">Purchased</th>
-              <th scope="col">Conversion</th>
-            </tr>
-          </thead>
-          <tbody>
-            {trend.periods.map((period) => {
-              const purchase = period.stages[PURCHASE];
-              return (
-                <tr key={period.start}>
-                  <th scope="row">{period.start.slice(0, 10)}</th>
-                  <td>{formatCount(period.entered)}</td>
-                  <td>{formatCount(purchase?.customers ?? 0)}</td>
-                  <td>{formatPercent(purchase?.conversionFromStart ?? 0)}</td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
+        <Figures
+          name={name}
+          kind="trend"
+          chart={
+            <TrendChart
+              periods={trend.periods.map((p) => day(p.start))}
+              lines={[
+                {
+                  name: purchase,
+                  values: trend.periods.map((p) => p.stages[PURCHASE]?.conversionFromStart ?? 0),
+                },
+              ]}
+            />
+          }
+        >
+          <table className="figures">
+            <caption>Customers who entered per {trend.interval}, and how many of them purchased</caption>
+            <thead>
+              <tr>
+                <th scope="col">Entered in</th>
+                <th scope="col">Entered</th>
+                <th scope="col">Purchased</th>
+                <th scope="col">Conversion</th>
+              </tr>
+            </thead>
+            <tbody>
+              {trend.periods.map((period) => {
+                const purchase = period.stages[PURCHASE];
+                return (
+                  <tr key={period.start}>
+                    <th scope="row">{period.start.slice(0, 10)}</th>
+                    <td>{formatCount(period.entered)}</td>
+                    <td>{formatCount(purchase?.customers ?? 0)}</td>
+                    <td>{formatPercent(purchase?.conversionFromStart ?? 0)}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </Figures>
       );
     }
     case '/kpis': {
       const kpis = answer.data as Answer<'/kpis'>;
       return (
-        <table className="figures">
-          <caption>Orders, revenue and conversion per {kpis.interval}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Period</th>
-              <th scope="col">Orders</th>
-              <th scope="col">Revenue</th>
-              <th scope="col">Conversion</th>
-            </tr>
-          </thead>
-          <tbody>
-            {kpis.periods.map((period) => (
-              <tr key={period.start}>
-                <th scope="row">{period.start.slice(0, 10)}</th>
-                <td>{formatCount(period.kpis.orders)}</td>
-                <td>{formatMoney(period.kpis.revenue)}</td>
-                <td>
-                  {period.kpis.conversionRate === null ? '—' : formatPercent(period.kpis.conversionRate)}
-                </td>
+        <Figures
+          name={name}
+          kind="sparkline"
+          chart={
+            <Sparkline
+              values={kpis.periods.map((p) => p.kpis.revenue)}
+              label={`${name}: revenue per ${kpis.interval}`}
+            />
+          }
+        >
+          <table className="figures">
+            <caption>Orders, revenue and conversion per {kpis.interval}</caption>
+            <thead>
+              <tr>
+                <th scope="col">Period</th>
+                <th scope="col">Orders</th>
+                <th scope="col">Revenue</th>
+                <th scope="col">Conversion</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {kpis.periods.map((period) => (
+                <tr key={period.start}>
+                  <th scope="row">{period.start.slice(0, 10)}</th>
+                  <td>{formatCount(period.kpis.orders)}</td>
+                  <td>{formatMoney(period.kpis.revenue)}</td>
+                  <td>
+                    {period.kpis.conversionRate === null ? '—' : formatPercent(period.kpis.conversionRate)}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </Figures>
+      );
+    }
+    case '/retention': {
+      const retention = answer.data as Answer<'/retention'>;
+      const label = (c: (typeof retention.cohorts)[number]) =>
+        [day(c.start), c.segment].filter((part) => part !== undefined).join(' · ');
+      const offsets = Array.from({ length: retention.periods + 1 }, (_, k) => k);
+      return (
+        <Figures
+          name={name}
+          kind="retention"
+          chart={
+            <RetentionChart
+              rows={retention.cohorts.map((c) => ({ label: label(c), rates: c.rates }))}
+              interval={retention.interval}
+            />
+          }
+        >
+          <table className="figures">
+            <caption>
+              Customers by the {retention.interval} of their first touchpoint, and the share of them active
+              each {retention.interval} after; blank where that {retention.interval} has not begun
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Cohort</th>
+                <th scope="col">Customers</th>
+                {offsets.map((k) => (
+                  <th scope="col" key={k}>
+                    {retention.interval} {k}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {retention.cohorts.map((cohort) => (
+                <tr key={`${cohort.start}/${cohort.segment ?? ''}`}>
+                  <th scope="row">{label(cohort)}</th>
+                  <td>{formatCount(cohort.customers)}</td>
+                  {offsets.map((k) => (
+                    <td key={k}>{rate(cohort.retained[k] ?? null, cohort.rates[k] ?? null)}</td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </Figures>
+      );
+    }
+    case '/bottlenecks': {
+      const bottlenecks = answer.data as Answer<'/bottlenecks'>;
+      return (
+        <Figures
+          name={name}
+          kind="bars"
+          chart={
+            <BarChart
+              bars={bottlenecks.byDropOff.map((b) => ({ name: b.stage, value: b.dropOff * 100 }))}
+              unit="%"
+              label={`${name}: drop-off by step`}
+            />
+          }
+        >
+          <table className="figures">
+            <caption>Customers who reached each stage, and the share lost on the way; largest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Step into</th>
+                <th scope="col">Reached</th>
+                <th scope="col">Drop-off</th>
+              </tr>
+            </thead>
+            <tbody>
+              {bottlenecks.byDropOff.map((step) => (
+                <tr key={step.stage}>
+                  <th scope="row">
+                    {step.index}. {step.stage}
+                  </th>
+                  <td>{formatCount(step.customers)}</td>
+                  <td>{formatPercent(step.dropOff)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </Figures>
+      );
+    }
+    case '/customers': {
+      const segments = answer.data as Answer<'/customers'>;
+      const value = (v: string) => (v === '' ? '(unknown)' : v);
+      return (
+        <Figures
+          name={name}
+          kind="bars"
+          chart={
+            <BarChart
+              bars={segments.segments.map((s) => ({ name: value(s.value), value: s.customers }))}
+              unit=""
+              label={`${name}: customers per segment`}
+            />
+          }
+        >
+          <table className="figures">
+            <caption>Customers per segment, and the share of them who purchased; largest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Segment</th>
+                <th scope="col">Customers</th>
+                <th scope="col">Bought</th>
+              </tr>
+            </thead>
+            <tbody>
+              {segments.segments.map((s) => (
+                <tr key={s.value}>
+                  <th scope="row">{value(s.value)}</th>
+                  <td>{formatCount(s.customers)}</td>
+                  <td>{formatPercent(s.conversionRate)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </Figures>
       );
     }
   }
 }
+
+/** A retention rate, as the Retention screen shows it: blank where that period has not begun. */
+const rate = (retained: number | null, value: number | null) =>
+  retained === null ? '' : value === null ? '—' : formatPercent(value);

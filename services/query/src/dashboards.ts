@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { Dashboard, SavedView, TILE_SOURCES } from '@waymark/api-contract';
+import {
+  Dashboard,
+  SavedView,
+  TILE_QUERY_ADAPTERS,
+  TILE_SOURCES,
+  type TilePath,
+} from '@waymark/api-contract';
 import {
   type ConsoleDocumentKind,
   getConsoleDocument,
@@ -34,18 +40,28 @@ const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 /**
  * The query a view's tile asks its route (TILE_SOURCES): the view's query string as fastify would parse it
  * (a repeated parameter a list), and the last 30 days, today included, where it names no range, as the
- * screens default to (packages/console/src/url-state.ts).
+ * screens default to (packages/console/src/url-state.ts); a screen's own defaults and "leave it out" values
+ * (TILE_QUERY_ADAPTERS) read as the screen reads them.
  */
-export function tileQuery(search: string, nowMs = Date.now()): Record<string, string | string[]> {
+export function tileQuery(
+  path: TilePath,
+  search: string,
+  nowMs = Date.now(),
+): Record<string, string | string[]> {
   const tomorrow = Math.floor(nowMs / DAY_MS) * DAY_MS + DAY_MS;
+  const adapter = TILE_QUERY_ADAPTERS[path];
   const query: Record<string, string | string[]> = Object.create(null);
   query.from = isoDate(tomorrow - 30 * DAY_MS);
   query.to = isoDate(tomorrow);
+  Object.assign(query, adapter?.defaults);
   const seen = new Set<string>();
   for (const [name, value] of new URLSearchParams(search)) {
     const previous = query[name];
     query[name] = seen.has(name) ? [previous ?? []].flat().concat(value) : value;
     seen.add(name);
+  }
+  for (const [name, absent] of Object.entries(adapter?.absentWhen ?? {})) {
+    if (query[name] === absent) delete query[name];
   }
   return query;
 }
@@ -60,7 +76,7 @@ function dashboardAnswer(stored: StoredConsoleDocument) {
 
 /** A view's query must be one its tile's route takes: refused when saved, not when a dashboard shows it. */
 function checkView(view: SavedView): void {
-  parse(TILE_SOURCES[view.path].query, tileQuery(view.search), 'search');
+  parse(TILE_SOURCES[view.path].query, tileQuery(view.path, view.search), 'search');
 }
 
 /** Every tile names a view of this project. */
@@ -252,7 +268,7 @@ async function tileOf(
   const shown = dashboard.tiles.flatMap((tile) => views.get(tile.viewId) ?? []);
   const view = shown[index];
   if (view === undefined) throw queryProblem('NOT_FOUND', `the dashboard has ${shown.length} tiles`);
-  const data = await context.answer(TILE_SOURCES[view.path], projectId, tileQuery(view.search));
+  const data = await context.answer(TILE_SOURCES[view.path], projectId, tileQuery(view.path, view.search));
   return { name: view.name, path: view.path, search: view.search, data };
 }
 
