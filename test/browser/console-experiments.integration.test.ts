@@ -329,14 +329,13 @@ describe('the Experiments screen', () => {
     }
     expect(await page.locator('select[name="experimentProperty"]').inputValue()).toBe('experiment');
     await variantProperty.selectOption(VARIANT_KEY);
+    // The values the input suggests: the options of its datalist.
     const suggested = (name: string) =>
-      page
-        .locator(`input[name="${name}"] + datalist option`)
-        .evaluateAll((options) =>
-          options
-            .map((o) => [(o as HTMLOptionElement).value, o.textContent] as const)
-            .sort(([a], [b]) => (a < b ? -1 : 1)),
-        );
+      page.locator(`input[name="${name}"]`).evaluate((input) =>
+        Array.from((input as HTMLInputElement).list?.options ?? [])
+          .map((o) => [o.value, o.textContent] as const)
+          .sort(([a], [b]) => (a < b ? -1 : 1)),
+      );
     await poll(() => suggested('experiment')).toEqual(
       exposureValues('experiment').map(([value, n]) => [value, `${count(n)} touchpoints`]),
     );

@@ -184,16 +184,19 @@ export function ValueInput({
     { enabled: property !== '' },
   );
   const listId = useId();
+  // The list outside the label: its options' text would otherwise join the input's accessible name.
   return (
-    <label>
-      {label}
-      <input
-        name={name}
-        list={listId}
-        value={value}
-        placeholder={placeholder}
-        onChange={(e) => onChange(e.target.value)}
-      />
+    <>
+      <label>
+        {label}
+        <input
+          name={name}
+          list={listId}
+          value={value}
+          placeholder={placeholder}
+          onChange={(e) => onChange(e.target.value)}
+        />
+      </label>
       <datalist id={listId}>
         {(values.data?.values ?? []).map((v) => (
           <option key={JSON.stringify(v.value)} value={asText(v.value)}>
@@ -201,6 +204,6 @@ export function ValueInput({
           </option>
         ))}
       </datalist>
-    </label>
+    </>
   );
 }
