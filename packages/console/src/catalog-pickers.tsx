@@ -101,7 +101,13 @@ export function EventPicker({
         errors={catalog.isError ? [{ field: 'catalog', message: catalog.error.message }, ...errors] : errors}
       >
         {(props) => (
-          <select name={name} value={value} onChange={(e) => onChange(e.target.value)} {...props}>
+          <select
+            name={name}
+            className="catalog-picker"
+            value={value}
+            onChange={(e) => onChange(e.target.value)}
+            {...props}
+          >
             <SelectOptions values={options} current={value} />
           </select>
         )}
@@ -145,7 +151,7 @@ export function PropertyPicker({
   return (
     <label>
       {label}
-      <select name={name} value={value} onChange={(e) => onChange(e.target.value)}>
+      <select name={name} className="catalog-picker" value={value} onChange={(e) => onChange(e.target.value)}>
         <SelectOptions values={options} current={value} />
       </select>
     </label>
