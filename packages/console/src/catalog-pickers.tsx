@@ -1,7 +1,6 @@
 import type { listEventNames, listEventProperties, listPropertyValues } from '@waymark/api-contract';
 import { type ReactNode, useId, useMemo, useState } from 'react';
-import type { FieldError } from './api.ts';
-import { useRoute } from './api.ts';
+import { type FieldError, useRoute } from './api.ts';
 import { formatCount } from './format.ts';
 import { SelectOptions } from './ui.tsx';
 
