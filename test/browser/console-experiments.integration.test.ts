@@ -206,6 +206,29 @@ const percent = (f: number) => `${(f * 100).toFixed(1)}%`;
 const signed = (f: number) => `${f > 0 ? '+' : ''}${percent(f)}`;
 const shownP = (p: number | null) => (p === null ? '—' : p < 0.001 ? '< 0.001' : p.toFixed(3));
 
+/** The catalog as the test reads what it sent: touchpoints in [FROM, TO). */
+const inRange = sent.filter((t) => t.at >= Date.parse(FROM) && t.at < Date.parse(TO));
+const distinct = (touchpoints: readonly Touchpoint[]) => new Set(touchpoints.map((t) => t.customer)).size;
+/** Each event name with its distinct customers in the range. */
+const catalogEvents = () =>
+  new Map(
+    [...new Set(inRange.map((t) => t.event))].map((event) => [
+      event,
+      distinct(inRange.filter((t) => t.event === event)),
+    ]),
+  );
+const exposures = inRange.filter((t) => t.event === EXPOSURE);
+/** The exposure touchpoints' property keys with their distinct customers. */
+const exposureKeys = () =>
+  [...new Set(exposures.flatMap((t) => Object.keys(t.properties ?? {})))].map(
+    (key) => [key, distinct(exposures.filter((t) => t.properties?.[key] !== undefined))] as const,
+  );
+/** A key's values on the exposure touchpoints with their touchpoints, by value. */
+const exposureValues = (key: string) =>
+  [...new Set(exposures.map((t) => t.properties?.[key] as string))]
+    .sort()
+    .map((value) => [value, exposures.filter((t) => t.properties?.[key] === value).length] as const);
+
 /** The variants table as the screen must show it. */
 const shownVariants = (variants: Expected[]) =>
   variants.map((v) => [
@@ -283,13 +306,49 @@ describe('the Experiments screen', () => {
       .getByRole('navigation', { name: 'Screens' })
       .getByRole('link', { name: 'Experiments' })
       .waitFor();
-    await page.getByLabel('Experiment', { exact: true }).fill('checkout-v2');
-    await page.getByLabel('Exposure event').fill(EXPOSURE);
-    await page.getByLabel('Variant property').fill(VARIANT_KEY);
-    await page.getByLabel('Converts on').selectOption('event');
-    await page.getByLabel('Conversion event').fill(ORDER);
+    // The range first: the catalog offers what was seen in it.
     await page.getByLabel('From').fill(FROM);
     await page.getByLabel('To (exclusive)').fill(TO);
+
+    // Each event with its customers in the range, as the test counts them.
+    const exposure = page.locator('select[name="exposureEvent"]');
+    for (const [event, customers] of catalogEvents()) {
+      await poll(() => exposure.locator(`option[value="${event}"]`).textContent()).toBe(
+        `${event} (${count(customers)} customers)`,
+      );
+    }
+    expect(await exposure.locator('option[value=""]').textContent()).toBe('Any touchpoint');
+    await exposure.selectOption(EXPOSURE);
+
+    // The exposure's property keys, each with its customers; the experiment's values with their touchpoints.
+    const variantProperty = page.locator('select[name="variantProperty"]');
+    for (const [key, customers] of exposureKeys()) {
+      await poll(() => variantProperty.locator(`option[value="${key}"]`).textContent()).toBe(
+        `${key} (${count(customers)} customers)`,
+      );
+    }
+    expect(await page.locator('select[name="experimentProperty"]').inputValue()).toBe('experiment');
+    await variantProperty.selectOption(VARIANT_KEY);
+    // The values the input suggests: the options of its datalist.
+    const suggested = (name: string) =>
+      page.locator(`input[name="${name}"]`).evaluate((input) =>
+        Array.from((input as HTMLInputElement).list?.options ?? [])
+          .map((o) => [o.value, o.textContent] as const)
+          .sort(([a], [b]) => (a < b ? -1 : 1)),
+      );
+    await poll(() => suggested('experiment')).toEqual(
+      exposureValues('experiment').map(([value, n]) => [value, `${count(n)} touchpoints`]),
+    );
+    await page.getByLabel('Experiment', { exact: true }).fill('checkout-v2');
+    await poll(() => suggested('control')).toEqual(
+      exposureValues(VARIANT_KEY).map(([value, n]) => [value, `${count(n)} touchpoints`]),
+    );
+    await page.getByLabel('Converts on').selectOption('event');
+    const goal = page.locator('select[name="goal"]');
+    await poll(() => goal.locator(`option[value="${ORDER}"]`).textContent()).toBe(
+      `${ORDER} (${count(catalogEvents().get(ORDER) as number)} customers)`,
+    );
+    await goal.selectOption(ORDER);
     await page.getByLabel('Window').fill('7d');
 
     await poll(() => shownRows(page, 'table.experiment-figures')).toEqual(shownVariants(checkout.variants));

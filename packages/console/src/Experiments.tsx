@@ -1,6 +1,7 @@
 import type { compareExperimentVariants, RouteRequest, RouteResponse } from '@waymark/api-contract';
 import { useMemo } from 'react';
 import { usePostedRoute } from './api.ts';
+import { EventPicker, PropertyPicker, ValueInput } from './catalog-pickers.tsx';
 import { ExperimentChart } from './ExperimentChart.tsx';
 import { formatCount, formatDuration, formatPercent } from './format.ts';
 import { hrefOf, navigate, useLocation } from './router.tsx';
@@ -25,8 +26,8 @@ const STAGES = [
 const CONVERSIONS: Record<string, string> = { stage: 'reaching a stage', event: 'an event' };
 
 /**
- * The screen's settings, all in the URL. The event and property names are free text until the project's
- * event catalogue can be offered; '' for the exposure event means any touchpoint carrying the experiment.
+ * The screen's settings, all in the URL. The event and property names are picked from the project's event
+ * catalog; '' for the exposure event means any touchpoint carrying the experiment.
  */
 const defaults = () => ({
   ...lastThirtyDays(),
@@ -107,18 +108,41 @@ function ExperimentControls({
 }) {
   const field = (name: keyof ExperimentState) => (event: { target: { value: string } }) =>
     onChange({ ...state, [name]: event.target.value });
-  const text = (name: keyof ExperimentState, label: string, size: number, placeholder?: string) => (
-    <label>
-      {label}
-      <input name={name} value={state[name]} size={size} placeholder={placeholder} onChange={field(name)} />
-    </label>
+  const range = { from: state.from, to: state.to };
+  const pick = (name: keyof ExperimentState) => (value: string) => onChange({ ...state, [name]: value });
+  const property = (name: 'experimentProperty' | 'variantProperty', label: string) => (
+    <PropertyPicker
+      range={range}
+      event={state.exposureEvent}
+      label={label}
+      name={name}
+      value={state[name]}
+      onChange={pick(name)}
+    />
   );
   return (
     <form className="controls" aria-label="Experiment settings" onSubmit={(event) => event.preventDefault()}>
-      {text('experiment', 'Experiment', 16, 'checkout-v2')}
-      {text('exposureEvent', 'Exposure event', 16, 'any touchpoint')}
-      {text('experimentProperty', 'Experiment property', 10)}
-      {text('variantProperty', 'Variant property', 10)}
+      <EventPicker
+        range={range}
+        label="Exposure event"
+        name="exposureEvent"
+        anyLabel="Any touchpoint"
+        value={state.exposureEvent}
+        onChange={pick('exposureEvent')}
+      />
+      {property('experimentProperty', 'Experiment property')}
+      <ValueInput
+        range={range}
+        event={state.exposureEvent}
+        property={state.experimentProperty}
+        label="Experiment"
+        name="experiment"
+        value={state.experiment}
+        placeholder="checkout-v2"
+        asText={String}
+        onChange={pick('experiment')}
+      />
+      {property('variantProperty', 'Variant property')}
       <label>
         Converts on
         <select
@@ -136,7 +160,13 @@ function ExperimentControls({
         </select>
       </label>
       {state.conversion === 'event' ? (
-        text('goal', 'Conversion event', 16, 'Order Completed')
+        <EventPicker
+          range={range}
+          label="Conversion event"
+          name="goal"
+          value={state.goal}
+          onChange={pick('goal')}
+        />
       ) : (
         <label>
           Conversion stage
@@ -145,13 +175,26 @@ function ExperimentControls({
           </select>
         </label>
       )}
-      {text('control', 'Control', 10, 'first by name')}
+      <ValueInput
+        range={range}
+        event={state.exposureEvent}
+        property={state.variantProperty}
+        label="Control"
+        name="control"
+        value={state.control}
+        placeholder="first by name"
+        asText={String}
+        onChange={pick('control')}
+      />
       <RangeFields
         from={state.from}
         to={state.to}
         onChange={(name, value) => onChange({ ...state, [name]: value })}
       />
-      {text('window', 'Window', 6)}
+      <label>
+        Window
+        <input name="window" value={state.window} size={6} onChange={field('window')} />
+      </label>
     </form>
   );
 }

@@ -1,13 +1,7 @@
-import type {
-  listEventNames,
-  listEventProperties,
-  listPropertyValues,
-  postCustomFunnel,
-  postCustomFunnelCustomers,
-  RouteResponse,
-} from '@waymark/api-contract';
-import { type FormEvent, type ReactNode, useId, useMemo, useState } from 'react';
-import { ApiProblem, type FieldError, usePostedRoute, useRoute } from './api.ts';
+import type { postCustomFunnel, postCustomFunnelCustomers, RouteResponse } from '@waymark/api-contract';
+import { type FormEvent, useState } from 'react';
+import { ApiProblem, type FieldError, usePostedRoute } from './api.ts';
+import { EventPicker, Field, PropertyPicker, usePropertyKeys, ValueInput } from './catalog-pickers.tsx';
 import { FunnelChart } from './FunnelChart.tsx';
 import { formatCount, formatDuration, formatInstant, formatPercent } from './format.ts';
 import {
@@ -357,31 +351,6 @@ function ExclusionsEditor({
 }
 
 /** A labelled control with the API's messages for it, tied to it for screen readers. */
-function Field({
-  label,
-  errors,
-  children,
-}: {
-  label: string;
-  errors: readonly FieldError[];
-  children: (props: { id: string; 'aria-invalid'?: true; 'aria-describedby'?: string }) => ReactNode;
-}) {
-  const id = useId();
-  const messageId = `${id}-errors`;
-  const invalid = errors.length > 0 ? { 'aria-invalid': true as const, 'aria-describedby': messageId } : {};
-  return (
-    <label htmlFor={id}>
-      {label}
-      {children({ id, ...invalid })}
-      {errors.length > 0 && (
-        <span id={messageId} className="field-error">
-          {errors.map((e) => e.message).join('; ')}
-        </span>
-      )}
-    </label>
-  );
-}
-
 /** Messages of fields without a control of their own (a step as a whole, a property filter). */
 function FieldErrors({ errors }: { errors: readonly FieldError[] }) {
   if (errors.length === 0) return null;
@@ -443,6 +412,8 @@ function MatchEditor({
         {match.kind === 'event' ? (
           <EventPicker
             range={range}
+            label="Event"
+            name="event"
             value={match.value}
             errors={valueErrors}
             onChange={(value) => onChange({ ...match, value })}
@@ -501,67 +472,6 @@ function MatchEditor({
   );
 }
 
-const catalogQuery = (range: Range, extra: Record<string, string>) =>
-  new URLSearchParams({
-    from: range.from,
-    to: range.to,
-    ...Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== '')),
-  });
-
-/** An event name picked from the project's catalog (most frequent first), narrowed by what is typed. */
-function EventPicker({
-  range,
-  value,
-  errors,
-  onChange,
-}: {
-  range: Range;
-  value: string;
-  errors: readonly FieldError[];
-  onChange: (value: string) => void;
-}) {
-  const [prefix, setPrefix] = useState('');
-  const catalog = useRoute<typeof listEventNames>(
-    '/v1/projects/:projectId/events',
-    catalogQuery(range, { prefix, limit: '50' }),
-  );
-  const events = catalog.data?.events ?? [];
-  const options = useMemo(
-    () => ({
-      '': catalog.isPending ? 'Loading events…' : events.length === 0 ? 'No events seen' : 'Choose an event…',
-      ...Object.fromEntries(
-        events.map((e) => [e.event, `${e.event} (${formatCount(e.customers)} customers)`]),
-      ),
-    }),
-    [catalog.isPending, events],
-  );
-  return (
-    <>
-      <label>
-        Filter events
-        <input
-          name="eventPrefix"
-          type="search"
-          placeholder="Starts with…"
-          size={12}
-          value={prefix}
-          onChange={(e) => setPrefix(e.target.value)}
-        />
-      </label>
-      <Field
-        label="Event"
-        errors={catalog.isError ? [{ field: 'catalog', message: catalog.error.message }, ...errors] : errors}
-      >
-        {(props) => (
-          <select name="event" value={value} onChange={(e) => onChange(e.target.value)} {...props}>
-            <SelectOptions values={options} current={value} />
-          </select>
-        )}
-      </Field>
-    </>
-  );
-}
-
 function PropertyFilterEditor({
   range,
   event,
@@ -575,33 +485,16 @@ function PropertyFilterEditor({
   onChange: (next: FilterDraft) => void;
   onRemove: () => void;
 }) {
-  const keys = useRoute<typeof listEventProperties>(
-    '/v1/projects/:projectId/events/properties',
-    catalogQuery(range, { event, limit: '100' }),
-  );
-  const values = useRoute<typeof listPropertyValues>(
-    '/v1/projects/:projectId/events/properties/values',
-    catalogQuery(range, { event, property: filter.property }),
-    {},
-    { enabled: filter.property !== '' },
-  );
-  const listId = useId();
-  const keyOptions = {
-    '': 'Choose a property…',
-    ...Object.fromEntries((keys.data?.properties ?? []).map((p) => [p.property, p.property])),
-  };
   return (
     <div className="controls property-filter">
-      <label>
-        Property
-        <select
-          name="property"
-          value={filter.property}
-          onChange={(e) => onChange({ ...filter, property: e.target.value })}
-        >
-          <SelectOptions values={keyOptions} current={filter.property} />
-        </select>
-      </label>
+      <PropertyPicker
+        range={range}
+        event={event}
+        label="Property"
+        name="property"
+        value={filter.property}
+        onChange={(property) => onChange({ ...filter, property })}
+      />
       <label>
         Operator
         <select
@@ -627,22 +520,16 @@ function PropertyFilterEditor({
           </select>
         </label>
       ) : (
-        <label>
-          Value
-          <input
-            name="value"
-            list={listId}
-            value={filter.value}
-            onChange={(e) => onChange({ ...filter, value: e.target.value })}
-          />
-          <datalist id={listId}>
-            {(values.data?.values ?? []).map((v) => (
-              <option key={JSON.stringify(v.value)} value={valueInput(v.value)}>
-                {formatCount(v.touchpoints)} touchpoints
-              </option>
-            ))}
-          </datalist>
-        </label>
+        <ValueInput
+          range={range}
+          event={event}
+          property={filter.property}
+          label="Value"
+          name="value"
+          value={filter.value}
+          asText={valueInput}
+          onChange={(value) => onChange({ ...filter, value })}
+        />
       )}
       <button
         type="button"
@@ -669,15 +556,12 @@ function BreakdownField({
   onChange: (value: string) => void;
 }) {
   // Step 1's property keys, for `property:<key>`: the breakdown reads the entry touchpoint.
-  const keys = useRoute<typeof listEventProperties>(
-    '/v1/projects/:projectId/events/properties',
-    catalogQuery(range, { event, limit: '100' }),
-  );
+  const keys = usePropertyKeys(range, event);
   const groups = [
     ...BREAKDOWNS,
     {
       label: 'Step 1 property',
-      dimensions: (keys.data?.properties ?? []).map((p) => `property:${p.property}`),
+      dimensions: keys.map((p) => `property:${p.property}`),
     },
   ];
   const known = groups.some((g) => g.dimensions.includes(value)) || value === '';
