@@ -13,6 +13,7 @@ import { getBottlenecks, getCustomerTimeline, getStageFlow, getStageFunnelCustom
 import { getKpis, getRetention } from './kpis.ts';
 import { getLive } from './live.ts';
 import { getProject } from './projects.ts';
+import { getTouchpointRetention, putTouchpointRetention } from './retention.ts';
 import type { RouteContract } from './route-contract.ts';
 import { listSessions } from './sessions.ts';
 import { getStageFunnel, getStageFunnelTrend } from './stage-funnel.ts';
@@ -28,6 +29,7 @@ export { operationPaths } from './openapi.ts';
 export * from './problems.ts';
 export * from './projects.ts';
 export * from './request-fields.ts';
+export * from './retention.ts';
 export * from './route-contract.ts';
 export * from './sessions.ts';
 export * from './stage-funnel.ts';
@@ -65,4 +67,6 @@ export const QUERY_ROUTES = [
   postCustomFunnelCustomers,
   compareExperimentVariants,
   getLive,
+  getTouchpointRetention,
+  putTouchpointRetention,
 ] as const satisfies readonly RouteContract[];

@@ -167,6 +167,7 @@ export {
   insertStageTransitions,
   lookupCustomerStages,
 } from './stage-transitions.ts';
+export { readTouchpointRetention, setTouchpointRetention } from './touchpoint-retention.ts';
 export {
   insertTouchpoints,
   recentTouchpoints,

@@ -5,6 +5,7 @@ import { flowDrilldownRoutes } from './flow-drilldown.ts';
 import { kpiRoutes } from './kpis.ts';
 import { liveRoutes } from './live.ts';
 import { projectRoutes } from './projects.ts';
+import { retentionRoutes } from './retention.ts';
 import type { ServedRoute } from './route.ts';
 import { sessionRoutes } from './sessions.ts';
 import { stageFunnelRoutes } from './stage-funnel.ts';
@@ -22,4 +23,5 @@ export const API_ROUTES: readonly ServedRoute[] = [
   ...alertRuleRoutes,
   ...customFunnelRoutes,
   ...liveRoutes,
+  ...retentionRoutes,
 ];
