@@ -7,8 +7,14 @@ import {
 } from '@waymark/clickhouse';
 import { type Touchpoint, touchpointOf } from '@waymark/events';
 import { rawKeyOf } from '@waymark/journey';
-import { buildQueryApp, openApiDocument } from '@waymark/query';
-import { openTestClickHouse, type TestClickHouse, testLogger, uniqueProjectId } from '@waymark/testing';
+import { buildQueryApp, loadQueryEnv, openApiDocument, webhooksFromEnv } from '@waymark/query';
+import {
+  openTestClickHouse,
+  TEST_WEBHOOK_ENV,
+  type TestClickHouse,
+  testLogger,
+  uniqueProjectId,
+} from '@waymark/testing';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -325,7 +331,12 @@ beforeAll(async () => {
     allowedOrigins: [],
   });
   const owners = [{ projectId, apiKeyHash: hashApiKey(API_KEY) }];
-  app = buildQueryApp({ logger: testLogger(), clickhouse: ch.client, apiKeyOwners: () => owners });
+  app = buildQueryApp({
+    logger: testLogger(),
+    clickhouse: ch.client,
+    webhooks: webhooksFromEnv(loadQueryEnv(TEST_WEBHOOK_ENV)),
+    apiKeyOwners: () => owners,
+  });
   await insertTouchpoints(ch.client, hostileRows());
   await insertIdentityLinks(
     ch.client,

@@ -24,6 +24,7 @@ import {
   writeCredentials,
 } from './credentials.ts';
 import type { StartEnv } from './env.ts';
+import { ensureSecretsKey } from './secrets-key.ts';
 
 export interface RunningStack {
   credentials: Credentials;
@@ -183,7 +184,10 @@ export async function startStack(
       queryUrl: `http://${host}:${env.QUERY_PORT}`,
     };
     const credentials = await ensureDemoProject(clickhouse, join(home, 'credentials.json'), urls);
-    const shared = { LOG_LEVEL: env.LOG_LEVEL };
+    const shared = {
+      LOG_LEVEL: env.LOG_LEVEL,
+      WAYMARK_SECRETS_KEY: processEnv.WAYMARK_SECRETS_KEY || (await ensureSecretsKey(home)),
+    };
 
     // Started in the background, stopped after the collector and the query service (pushed before them).
     const consumers: Array<{ close(): Promise<void> }> = [];

@@ -175,3 +175,4 @@ export {
   toTouchpointRow,
 } from './touchpoints.ts';
 export { formatDateTime64, parseDateTime64, toNullableNumber, toNumber } from './values.ts';
+export { WebhookSecretBox } from './webhook-secrets.ts';

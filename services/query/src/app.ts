@@ -3,6 +3,7 @@ import { ProjectParams } from '@waymark/api-contract';
 import { createServiceApp } from '@waymark/http';
 import type { Logger } from '@waymark/logger';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Webhooks } from './alert-rules.ts';
 import { registerApiDocs } from './api-docs.ts';
 import { type ApiKeyOwner, checkApiKey } from './api-keys.ts';
 import { type ConsolePages, registerConsole } from './console.ts';
@@ -15,6 +16,7 @@ import { parse } from './validation.ts';
 export interface QueryDeps {
   logger: Logger;
   clickhouse: ClickHouseClient;
+  webhooks: Webhooks;
   /** The current API key hashes by project (kept fresh by the caller). */
   apiKeyOwners: () => readonly ApiKeyOwner[];
   /** Re-reads the owners after an unknown key (throttled by the caller), so new keys work at once. */
@@ -58,7 +60,8 @@ export function buildQueryApp(deps: QueryDeps): FastifyInstance {
     return projectId;
   };
 
-  for (const route of API_ROUTES) route.register(app, { clickhouse: deps.clickhouse, authorize });
+  for (const route of API_ROUTES)
+    route.register(app, { clickhouse: deps.clickhouse, webhooks: deps.webhooks, authorize });
   app.get('/openapi.json', async () => openApiDocument());
   registerApiDocs(app);
   consolePages = registerConsole(app, deps.consoleDir);

@@ -3,8 +3,11 @@ import { getKpis } from '@waymark/api-contract';
 import { ClickHouseQueryRangeError } from '@waymark/clickhouse';
 import { createServiceApp } from '@waymark/http';
 import { createLogger } from '@waymark/logger';
+import { TEST_WEBHOOK_ENV } from '@waymark/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { loadQueryEnv } from '../env.ts';
 import { QUERY_ERRORS } from '../problems.ts';
+import { webhooksFromEnv } from '../start.ts';
 import { route } from './route.ts';
 
 // Never connected to: the handlers under test throw before they would query.
@@ -29,7 +32,11 @@ async function answerWhenQueryThrows(error: Error) {
   close = () => app.close();
   route(getKpis, async () => {
     throw error;
-  }).register(app, { clickhouse, authorize: async () => 'p1' });
+  }).register(app, {
+    clickhouse,
+    webhooks: webhooksFromEnv(loadQueryEnv(TEST_WEBHOOK_ENV)),
+    authorize: async () => 'p1',
+  });
   const response = await app.inject({
     method: 'GET',
     url: '/v1/projects/p1/kpis?from=2024-01-01&to=2025-01-01&interval=day',

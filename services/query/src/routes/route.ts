@@ -3,12 +3,14 @@ import type { ParsedRequest, RouteContract, RouteResponse } from '@waymark/api-c
 import { ClickHouseQueryRangeError } from '@waymark/clickhouse';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import type { Webhooks } from '../alert-rules.ts';
 import { queryRangeProblem } from '../problems.ts';
 import { parse } from '../validation.ts';
 
 /** What every handler gets: storage, and the API-key check that answers the request's project id. */
 export interface RouteContext {
   readonly clickhouse: ClickHouseClient;
+  readonly webhooks: Webhooks;
   authorize(request: FastifyRequest): Promise<string>;
 }
 
@@ -24,7 +26,7 @@ export type HandlerRequest<C extends RouteContract> = ParsedRequest<C> & { reado
 /** A handler answers what its contract's response schema describes (checked by the compiler), or nothing. */
 export type RouteHandler<C extends RouteContract> = (
   request: HandlerRequest<C>,
-  context: Pick<RouteContext, 'clickhouse'>,
+  context: Pick<RouteContext, 'clickhouse' | 'webhooks'>,
 ) => Promise<C['response']['schema'] extends z.ZodType ? DeepReadonly<RouteResponse<C>> : void>;
 
 /** A contract and its handler: one row of the route table. */
@@ -42,7 +44,7 @@ export interface ServedRoute {
 export function route<const C extends RouteContract>(contract: C, handler: RouteHandler<C>): ServedRoute {
   return {
     contract,
-    register(app, { clickhouse, authorize }) {
+    register(app, { clickhouse, webhooks, authorize }) {
       app.route({
         method: contract.method.toUpperCase() as 'GET',
         url: contract.path,
@@ -57,7 +59,7 @@ export function route<const C extends RouteContract>(contract: C, handler: Route
                 ? request.body
                 : parse(contract.body, request.body),
           } as HandlerRequest<C>;
-          const answer = await handler(parsed, { clickhouse }).catch((error: unknown) => {
+          const answer = await handler(parsed, { clickhouse, webhooks }).catch((error: unknown) => {
             throw error instanceof ClickHouseQueryRangeError ? queryRangeProblem(error) : error;
           });
           const { status } = contract.response;
