@@ -228,6 +228,9 @@ async function validBody(route: Route): Promise<unknown> {
     case 'POST /alert-rules':
     case 'PUT /alert-rules/{ruleId}':
       return rule;
+    // Kept forever: a retention would delete the hostile rows the other routes are asked over.
+    case 'PUT /data-retention':
+      return { touchpointDays: null };
     case 'POST /alert-rules/backtest':
       return { rule, from: '2026-06-01', to: '2026-06-20' };
     case 'POST /funnels':
