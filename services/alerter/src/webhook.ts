@@ -123,7 +123,8 @@ export async function postWebhook(options: {
         },
       },
       (response) => {
-        response.resume();
+        // Only the status matters: the body is not read, so a receiver cannot keep the attempt busy.
+        response.destroy();
         const status = response.statusCode ?? 0;
         if (status >= 200 && status < 300) resolve({ ok: true, status });
         else if (status >= 300 && status < 400)
@@ -135,7 +136,7 @@ export async function postWebhook(options: {
       if (error instanceof WebhookEgressError) {
         resolve({ ok: false, error: `refused: ${error.message}`, permanent: true });
       } else {
-        resolve({ ok: false, error: error.code ?? error.name ?? 'network error' });
+        resolve({ ok: false, error: error.name === 'AbortError' ? 'timeout' : (error.code ?? error.name) });
       }
     });
     request.end(options.body);
