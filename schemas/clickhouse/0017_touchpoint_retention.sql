@@ -14,9 +14,10 @@ SETTINGS join_any_take_last_row = 1;
 
 -- Added with a constant default and materialized, so that every part holds the column before the default
 -- reads project_retention: a background merge or mutation has no current database, and a joinGet it had to
--- evaluate for a part without the column would fail there. toDateTime(4294967295) (2106) means "kept forever".
+-- evaluate for a part without the column would fail there; mutations_sync waits for every part before the
+-- default changes. toDateTime(4294967295) (2106) means "kept forever".
 ALTER TABLE touchpoints {onCluster} ADD COLUMN IF NOT EXISTS retain_until DateTime('UTC') DEFAULT toDateTime(4294967295, 'UTC');
-ALTER TABLE touchpoints {onCluster} MATERIALIZE COLUMN retain_until;
+ALTER TABLE touchpoints {onCluster} MATERIALIZE COLUMN retain_until SETTINGS mutations_sync = 2;
 ALTER TABLE touchpoints {onCluster} MODIFY COLUMN retain_until DateTime('UTC') DEFAULT if(
     ifNull(joinGetOrNull('project_retention', 'touchpoint_days', project_id), 0) = 0,
     toDateTime(4294967295, 'UTC'),
