@@ -14,8 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { hashApiKey } from '@waymark/clickhouse';
-import { buildQueryApp } from '@waymark/query';
-import { testLogger } from '@waymark/testing';
+import { buildQueryApp, loadQueryEnv, webhooksFromEnv } from '@waymark/query';
+import { TEST_WEBHOOK_ENV, testLogger } from '@waymark/testing';
 import { launchChromium } from '../test/browser/support/chromium.ts';
 import { withPopulation } from './generate-population.ts';
 import { commandLine, formatNumber as fmt, markdownTable, percentile, runContext } from './report.ts';
@@ -61,6 +61,7 @@ await withPopulation(
     const app = buildQueryApp({
       logger: testLogger('bench'),
       clickhouse: ch,
+      webhooks: webhooksFromEnv(loadQueryEnv(TEST_WEBHOOK_ENV)),
       apiKeyOwners: () => [{ projectId: PROJECT, apiKeyHash: hashApiKey(API_KEY) }],
     });
     const url = await app.listen({ host: '127.0.0.1', port: 0 });

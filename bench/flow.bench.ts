@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { hashApiKey, queryCustomerTimeline, queryStageFunnel } from '@waymark/clickhouse';
-import { buildQueryApp } from '@waymark/query';
-import { testLogger } from '@waymark/testing';
+import { buildQueryApp, loadQueryEnv, webhooksFromEnv } from '@waymark/query';
+import { TEST_WEBHOOK_ENV, testLogger } from '@waymark/testing';
 import { withPopulation } from './generate-population.ts';
 import { commandLine, formatNumber as fmt, markdownTable, percentile, runContext } from './report.ts';
 
@@ -67,6 +67,7 @@ await withPopulation(
     const app = buildQueryApp({
       logger: testLogger('bench'),
       clickhouse: ch,
+      webhooks: webhooksFromEnv(loadQueryEnv(TEST_WEBHOOK_ENV)),
       apiKeyOwners: () => [{ projectId: PROJECT, apiKeyHash: hashApiKey(API_KEY) }],
     });
     const endpoint = (path: string) => async () => {

@@ -65,7 +65,8 @@ try {
 
   // Wired as packages/cli/src/start.ts wires them, with the services' default settings.
   const kafka = createKafka({ brokers: broker.brokers, clientId: 'waymark-bench-freshness', logger });
-  const env = { LOG_LEVEL: 'warn' };
+  // A fixed key: benchmarks store no real webhook secrets.
+  const env = { LOG_LEVEL: 'warn', WAYMARK_SECRETS_KEY: Buffer.alloc(32, 1).toString('base64') };
   const processor = await startProcessorService({
     env: loadProcessorEnv({ ...env, PROCESSOR_PORT: '0' }),
     logger,

@@ -42,7 +42,13 @@ function brokers(): string[] {
   return config.brokers;
 }
 
-const serviceEnv = (extra: Record<string, string>) => ({ LOG_LEVEL: 'warn', ...config.env, ...extra });
+const serviceEnv = (extra: Record<string, string>) => ({
+  LOG_LEVEL: 'warn',
+  // A fixed key, the same in every service process: benchmarks store no real webhook secrets.
+  WAYMARK_SECRETS_KEY: Buffer.alloc(32, 1).toString('base64'),
+  ...config.env,
+  ...extra,
+});
 
 async function watchTouchpoints(clickhouse: ClickHouseClient, target: number, intervalMs: number) {
   while (watching) {

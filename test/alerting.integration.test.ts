@@ -4,7 +4,7 @@ import { insertTouchpoints, type StoredTouchpoint } from '@waymark/clickhouse';
 import { touchpointOf } from '@waymark/events';
 import { rawKeyOf } from '@waymark/journey';
 import { TOPICS } from '@waymark/kafka';
-import { testKafka, testLogger, uniqueProjectId } from '@waymark/testing';
+import { TEST_WEBHOOK_ENV, testKafka, testLogger, uniqueProjectId } from '@waymark/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestProject,
@@ -49,6 +49,7 @@ async function startTestAlerter(groupId: string, clickhouse: ClickHouseClient = 
       ALERTER_TRIGGER_DEBOUNCE: '200ms',
       ALERTER_RETRY_INITIAL: '1m',
       ALERTER_PUBLIC_QUERY_URL: stack.queryUrl,
+      ...TEST_WEBHOOK_ENV,
     }),
     logger: testLogger('alerter'),
     kafka: testKafka({ clientId: 'alerter-test' }),

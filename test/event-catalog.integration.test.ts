@@ -7,8 +7,8 @@ import {
 } from '@waymark/clickhouse';
 import { touchpointOf } from '@waymark/events';
 import { rawKeyOf } from '@waymark/journey';
-import { buildQueryApp } from '@waymark/query';
-import { openTestClickHouse, type TestClickHouse, testLogger } from '@waymark/testing';
+import { buildQueryApp, loadQueryEnv, webhooksFromEnv } from '@waymark/query';
+import { openTestClickHouse, TEST_WEBHOOK_ENV, type TestClickHouse, testLogger } from '@waymark/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /*
@@ -177,7 +177,12 @@ beforeAll(async () => {
     })),
   );
   const owners = Object.entries(KEYS).map(([projectId, key]) => ({ projectId, apiKeyHash: hashApiKey(key) }));
-  app = buildQueryApp({ logger: testLogger(), clickhouse: ch.client, apiKeyOwners: () => owners });
+  app = buildQueryApp({
+    logger: testLogger(),
+    clickhouse: ch.client,
+    webhooks: webhooksFromEnv(loadQueryEnv(TEST_WEBHOOK_ENV)),
+    apiKeyOwners: () => owners,
+  });
 });
 
 afterAll(async () => {

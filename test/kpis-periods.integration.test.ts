@@ -8,8 +8,14 @@ import {
   upsertProject,
 } from '@waymark/clickhouse';
 import { touchpointOf } from '@waymark/events';
-import { buildQueryApp } from '@waymark/query';
-import { openTestClickHouse, type TestClickHouse, testLogger, uniqueProjectId } from '@waymark/testing';
+import { buildQueryApp, loadQueryEnv, webhooksFromEnv } from '@waymark/query';
+import {
+  openTestClickHouse,
+  TEST_WEBHOOK_ENV,
+  type TestClickHouse,
+  testLogger,
+  uniqueProjectId,
+} from '@waymark/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /*
@@ -159,7 +165,12 @@ beforeAll(async () => {
     allowedOrigins: [],
   });
   const owners = [{ projectId, apiKeyHash: hashApiKey(API_KEY) }];
-  app = buildQueryApp({ logger: testLogger(), clickhouse: ch.client, apiKeyOwners: () => owners });
+  app = buildQueryApp({
+    logger: testLogger(),
+    clickhouse: ch.client,
+    webhooks: webhooksFromEnv(loadQueryEnv(TEST_WEBHOOK_ENV)),
+    apiKeyOwners: () => owners,
+  });
   const rows: StoredTouchpoint[] = touches.map((t, i) => ({
     touchpoint: touchpointOf({
       messageId: `p${i}`,

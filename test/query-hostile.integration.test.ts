@@ -8,8 +8,14 @@ import {
 } from '@waymark/clickhouse';
 import { type Touchpoint, touchpointOf } from '@waymark/events';
 import { INITIAL_ALERT_STATE, rawKeyOf } from '@waymark/journey';
-import { buildQueryApp, openApiDocument } from '@waymark/query';
-import { openTestClickHouse, type TestClickHouse, testLogger, uniqueProjectId } from '@waymark/testing';
+import { buildQueryApp, loadQueryEnv, openApiDocument, webhooksFromEnv } from '@waymark/query';
+import {
+  openTestClickHouse,
+  TEST_WEBHOOK_ENV,
+  type TestClickHouse,
+  testLogger,
+  uniqueProjectId,
+} from '@waymark/testing';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -226,6 +232,9 @@ async function validBody(route: Route): Promise<unknown> {
     case 'POST /alert-rules':
     case 'PUT /alert-rules/{ruleId}':
       return rule;
+    // Kept forever: a retention would delete the hostile rows the other routes are asked over.
+    case 'PUT /data-retention':
+      return { touchpointDays: null };
     case 'POST /alert-rules/backtest':
       return { rule, from: '2026-06-01', to: '2026-06-20' };
     case 'POST /alert-rules/{ruleId}/resolve': {
@@ -391,6 +400,7 @@ beforeAll(async () => {
   app = buildQueryApp({
     logger: testLogger(),
     clickhouse: ch.client,
+    webhooks: webhooksFromEnv(loadQueryEnv(TEST_WEBHOOK_ENV)),
     apiKeyOwners: () => owners,
     adminTokenHashes: () => [hashApiKey(ADMIN_TOKEN)],
   });

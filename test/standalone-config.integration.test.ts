@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
+const SECRETS_KEY = Buffer.alloc(32, 5).toString('base64');
+
 function runMain(service: string, env: Record<string, string>) {
   const result = spawnSync(
     process.execPath,
@@ -36,17 +38,35 @@ describe('standalone services refuse bad configuration', () => {
 
   it('says which external systems a standalone service needs', () => {
     for (const service of ['collector', 'processor', 'alerter']) {
-      const { status, stderr } = runMain(service, {});
+      const { status, stderr } = runMain(service, { WAYMARK_SECRETS_KEY: SECRETS_KEY });
       expect(status).toBe(1);
       expect(stderr).toMatch(/KAFKA_BROKERS and CLICKHOUSE_URL are required/);
     }
-    const query = runMain('query', {});
+    const query = runMain('query', { WAYMARK_SECRETS_KEY: SECRETS_KEY });
     expect(query.status).toBe(1);
     expect(query.stderr).toMatch(/CLICKHOUSE_URL is required/);
   });
 
+  it('refuses to start the services that keep webhook secrets without their key, or with a bad one', () => {
+    for (const service of ['query', 'alerter']) {
+      const missing = runMain(service, {
+        CLICKHOUSE_URL: 'http://127.0.0.1:1',
+        KAFKA_BROKERS: '127.0.0.1:1',
+      });
+      expect(missing.status).toBe(1);
+      expect(missing.stderr).toMatch(/WAYMARK_SECRETS_KEY: required: 32 random bytes in base64/);
+      const short = runMain(service, { WAYMARK_SECRETS_KEY: 'c2hvcnQ=', WAYMARK_WEBHOOK_ALLOW: 'intranet' });
+      expect(short.status).toBe(1);
+      expect(short.stderr).toMatch(/WAYMARK_SECRETS_KEY: expected 32 bytes/);
+      expect(short.stderr).toMatch(/WAYMARK_WEBHOOK_ALLOW: "intranet" is not an address range/);
+    }
+  });
+
   it('refuses a ClickHouse it cannot reach with the address in the message', () => {
-    const { status, stderr } = runMain('query', { CLICKHOUSE_URL: 'http://127.0.0.1:1' });
+    const { status, stderr } = runMain('query', {
+      CLICKHOUSE_URL: 'http://127.0.0.1:1',
+      WAYMARK_SECRETS_KEY: SECRETS_KEY,
+    });
     expect(status).toBe(1);
     expect(stderr).toMatch(/127\.0\.0\.1:1/);
   });

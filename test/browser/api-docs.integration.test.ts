@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 
-import { buildQueryApp } from '@waymark/query';
-import { openTestClickHouse, type TestClickHouse, testLogger } from '@waymark/testing';
+import { buildQueryApp, loadQueryEnv, webhooksFromEnv } from '@waymark/query';
+import { openTestClickHouse, TEST_WEBHOOK_ENV, type TestClickHouse, testLogger } from '@waymark/testing';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './support/chromium.ts';
@@ -11,7 +11,12 @@ let ch: TestClickHouse;
 let browser: Browser;
 let url: string;
 const app = () =>
-  buildQueryApp({ logger: testLogger('docs'), clickhouse: ch.client, apiKeyOwners: () => [] });
+  buildQueryApp({
+    logger: testLogger('docs'),
+    clickhouse: ch.client,
+    webhooks: webhooksFromEnv(loadQueryEnv(TEST_WEBHOOK_ENV)),
+    apiKeyOwners: () => [],
+  });
 let query: ReturnType<typeof app>;
 
 beforeAll(async () => {

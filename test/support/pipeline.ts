@@ -8,6 +8,7 @@ import { loadProcessorEnv, startProcessorService } from '@waymark/processor';
 import { loadQueryEnv, startQuery } from '@waymark/query';
 import {
   openTestClickHouse,
+  TEST_WEBHOOK_ENV,
   type TestClickHouse,
   testKafkaBrokers,
   testLogger,
@@ -64,6 +65,7 @@ export async function startPipeline(options: {
   const logger = options.logger ?? testLogger('pipeline');
   const kafka = createKafka({ brokers: options.brokers, clientId: 'waymark-test-pipeline', logger });
   const base = {
+    ...TEST_WEBHOOK_ENV,
     LOG_LEVEL: 'warn',
     COLLECTOR_WRITE_KEY_REFRESH: '200ms',
     QUERY_API_KEY_REFRESH: '200ms',

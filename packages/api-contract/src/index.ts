@@ -40,6 +40,7 @@ import { getBottlenecks, getCustomerTimeline, getStageFlow, getStageFunnelCustom
 import { getKpis, getRetention } from './kpis.ts';
 import { getLive } from './live.ts';
 import { getProject } from './projects.ts';
+import { getTouchpointRetention, putTouchpointRetention } from './retention.ts';
 import type { RouteContract } from './route-contract.ts';
 import { listSessions } from './sessions.ts';
 import { getStageFunnel, getStageFunnelTrend } from './stage-funnel.ts';
@@ -59,6 +60,7 @@ export { operationPaths } from './openapi.ts';
 export * from './problems.ts';
 export * from './projects.ts';
 export * from './request-fields.ts';
+export * from './retention.ts';
 export * from './route-contract.ts';
 export * from './sessions.ts';
 export * from './stage-funnel.ts';
@@ -124,4 +126,6 @@ export const QUERY_ROUTES = [
   exportCustomer,
   eraseCustomer,
   getErasure,
+  getTouchpointRetention,
+  putTouchpointRetention,
 ] as const satisfies readonly RouteContract[];

@@ -1,9 +1,10 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { hashApiKey, newAdminToken, runMigrations } from '@waymark/clickhouse';
 import { createLogger } from '@waymark/logger';
-import { buildQueryApp } from '@waymark/query';
+import { buildQueryApp, loadQueryEnv, webhooksFromEnv } from '@waymark/query';
 import { readCredentials } from './credentials.ts';
 import type { StartEnv } from './env.ts';
+import { ensureSecretsKey } from './secrets-key.ts';
 import { openClickHouse } from './start.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -62,6 +63,10 @@ async function inProcess(env: StartEnv, request: AdminRequest): Promise<AdminAns
   const app = buildQueryApp({
     logger: createLogger({ name: 'waymark', level: 'silent' }),
     clickhouse,
+    // The admin routes store no webhook; the app is built whole, with the key `waymark start` would use.
+    webhooks: webhooksFromEnv(
+      loadQueryEnv({ WAYMARK_SECRETS_KEY: await ensureSecretsKey(resolve(env.WAYMARK_HOME)) }),
+    ),
     apiKeyOwners: () => [],
     adminTokenHashes: () => [hashApiKey(token)],
   });

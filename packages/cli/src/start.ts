@@ -22,6 +22,7 @@ import { loadProcessorEnv, startProcessorService } from '@waymark/processor';
 import { loadQueryEnv, startQuery } from '@waymark/query';
 import { type Credentials, readCredentials, writeCredentials } from './credentials.ts';
 import type { StartEnv } from './env.ts';
+import { ensureSecretsKey } from './secrets-key.ts';
 
 export interface RunningStack {
   credentials: Credentials;
@@ -169,7 +170,10 @@ export async function startStack(
     };
     const credentials = await ensureDemoProject(clickhouse, join(home, 'credentials.json'), urls);
     const adminToken = await ensureAdminToken(clickhouse);
-    const shared = { LOG_LEVEL: env.LOG_LEVEL };
+    const shared = {
+      LOG_LEVEL: env.LOG_LEVEL,
+      WAYMARK_SECRETS_KEY: processEnv.WAYMARK_SECRETS_KEY || (await ensureSecretsKey(home)),
+    };
 
     // Started in the background, stopped after the collector and the query service (pushed before them).
     const consumers: Array<{ close(): Promise<void> }> = [];

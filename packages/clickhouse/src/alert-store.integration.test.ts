@@ -18,6 +18,7 @@ import {
 } from './alert-store.ts';
 import { createClickHouse } from './client.ts';
 import { runMigrations } from './migrations.ts';
+import { WebhookSecretBox } from './webhook-secrets.ts';
 
 let dir: string;
 let client: ClickHouseClient;
@@ -32,22 +33,72 @@ afterAll(async () => {
 });
 
 const rule = { kind: 'churn_risk', name: 'churn' } as const;
+const secrets = new WebhookSecretBox(Buffer.alloc(32, 9));
 
 describe('alert store', () => {
   it('keeps the latest rule version and hides deleted rules', async () => {
-    await saveAlertRule(client, { projectId: 'p1', id: 'ar_a', version: 1, input: rule });
-    await saveAlertRule(client, {
+    await saveAlertRule(client, secrets, { projectId: 'p1', id: 'ar_a', version: 1, input: rule });
+    await saveAlertRule(client, secrets, {
       projectId: 'p1',
       id: 'ar_a',
       version: 2,
       input: { ...rule, name: 'churn 2' },
     });
-    await saveAlertRule(client, { projectId: 'p1', id: 'ar_b', version: 1, input: rule });
-    await saveAlertRule(client, { projectId: 'p1', id: 'ar_b', version: 2, input: rule, deleted: true });
-    expect((await listAlertRules(client, 'p1')).map((r) => [r.id, r.version, r.input.name])).toEqual([
-      ['ar_a', 2, 'churn 2'],
-    ]);
-    expect(await getAlertRule(client, 'p1', 'ar_b')).toBeUndefined();
+    await saveAlertRule(client, secrets, { projectId: 'p1', id: 'ar_b', version: 1, input: rule });
+    await saveAlertRule(client, secrets, {
+      projectId: 'p1',
+      id: 'ar_b',
+      version: 2,
+      input: rule,
+      deleted: true,
+    });
+    expect((await listAlertRules(client, secrets, 'p1')).map((r) => [r.id, r.version, r.input.name])).toEqual(
+      [['ar_a', 2, 'churn 2']],
+    );
+    expect(await getAlertRule(client, secrets, 'p1', 'ar_b')).toBeUndefined();
+  });
+
+  it('stores webhook secrets encrypted and reads them back, and reads a secret stored before in plain text', async () => {
+    const secret = 'whsec_stored_at_rest_0123';
+    const notify = [{ type: 'webhook' as const, url: 'https://hooks.example/a', secret }];
+    await saveAlertRule(client, secrets, {
+      projectId: 'p2',
+      id: 'ar_s',
+      version: 1,
+      input: { ...rule, notify },
+    });
+    const raw = await client.query({
+      query: "SELECT rule FROM alert_rules WHERE project_id = 'p2' AND rule_id = 'ar_s'",
+      format: 'JSONEachRow',
+    });
+    const [stored] = await raw.json<{ rule: string }>();
+    expect(stored?.rule).not.toContain(secret);
+    expect(stored?.rule).toContain('wmsec:v1:');
+    const read = await getAlertRule(client, secrets, 'p2', 'ar_s');
+    expect(read?.input.notify?.[0]?.secret).toBe(secret);
+    expect(JSON.parse(read?.document ?? '{}').notify[0].secret).toBe(secret);
+    // A row written before encryption (as 0009's rows are): read as it is.
+    await client.insert({
+      table: 'alert_rules',
+      format: 'JSONEachRow',
+      values: [
+        {
+          project_id: 'p2',
+          rule_id: 'ar_plain',
+          version: 1,
+          rule: JSON.stringify({ ...rule, notify }),
+          deleted: 0,
+          updated_at: '2026-01-01 00:00:00.000',
+        },
+      ],
+    });
+    expect((await getAlertRule(client, secrets, 'p2', 'ar_plain'))?.input.notify?.[0]?.secret).toBe(secret);
+    // Another key cannot read them.
+    await expect(
+      listAlertRules(client, new WebhookSecretBox(Buffer.alloc(32, 1)), 'p2'),
+    ).rejects.toMatchObject({
+      code: 'CLICKHOUSE_SECRET_UNREADABLE',
+    });
   });
 
   it('reads the state of the latest slot', async () => {

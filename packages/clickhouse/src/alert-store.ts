@@ -7,6 +7,7 @@ import {
 } from '@waymark/journey';
 import { buildQuery, cte, type QueryParams } from './sql.ts';
 import { formatDateTime64, toNumber } from './values.ts';
+import type { WebhookSecretBox } from './webhook-secrets.ts';
 
 /*
  * Storage of alert rules, states, history and the delivery outbox (0009_alerting.sql). Every read takes the
@@ -30,17 +31,33 @@ export interface StoredProjectAlertRule extends StoredAlertRule {
   readonly document: string;
 }
 
-const toRule = (row: RuleRow): StoredProjectAlertRule => ({
-  projectId: row.project_id,
-  id: row.rule_id,
-  version: toNumber(row.latest_version, 'alert_rules.version'),
-  input: JSON.parse(row.latest_rule) as AlertRuleInput,
-  document: row.latest_rule,
-});
+/** The rule with its webhook secrets sealed (`seal`) or opened (`open`); other fields as they are. */
+function withSecrets(input: AlertRuleInput, change: (secret: string) => string): AlertRuleInput {
+  if (input.notify === undefined) return input;
+  return {
+    ...input,
+    notify: input.notify.map((target) =>
+      target.secret === undefined ? target : { ...target, secret: change(target.secret) },
+    ),
+  };
+}
+
+/** Secrets are opened here, so `input` and `document` read as the rule was sent; they are sealed only at rest. */
+const toRule = (row: RuleRow, secrets: WebhookSecretBox): StoredProjectAlertRule => {
+  const input = withSecrets(JSON.parse(row.latest_rule) as AlertRuleInput, (s) => secrets.open(s));
+  return {
+    projectId: row.project_id,
+    id: row.rule_id,
+    version: toNumber(row.latest_version, 'alert_rules.version'),
+    input,
+    document: JSON.stringify(input),
+  };
+};
 
 /** The current version of every rule that is not deleted: of one project, or of all (the alerter). */
 export async function listAlertRules(
   client: ClickHouseClient,
+  secrets: WebhookSecretBox,
   projectId?: string,
 ): Promise<StoredProjectAlertRule[]> {
   const { sql, params } = buildQuery(
@@ -54,12 +71,13 @@ export async function listAlertRules(
       ORDER BY project_id, rule_id`,
   );
   const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
-  return (await result.json<RuleRow>()).map(toRule);
+  return (await result.json<RuleRow>()).map((row) => toRule(row, secrets));
 }
 
 /** One rule's current version; undefined when it never existed or was deleted. */
 export async function getAlertRule(
   client: ClickHouseClient,
+  secrets: WebhookSecretBox,
   projectId: string,
   ruleId: string,
 ): Promise<StoredProjectAlertRule | undefined> {
@@ -74,12 +92,13 @@ export async function getAlertRule(
   );
   const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   const [row] = await result.json<RuleRow>();
-  return row === undefined ? undefined : toRule(row);
+  return row === undefined ? undefined : toRule(row, secrets);
 }
 
-/** Writes a rule version (`deleted` hides the rule from then on). */
+/** Writes a rule version (`deleted` hides the rule from then on), its webhook secrets sealed. */
 export async function saveAlertRule(
   client: ClickHouseClient,
+  secrets: WebhookSecretBox,
   rule: { projectId: string; id: string; version: number; input: AlertRuleInput; deleted?: boolean },
   now: Date = new Date(),
 ): Promise<void> {
@@ -91,7 +110,7 @@ export async function saveAlertRule(
         project_id: rule.projectId,
         rule_id: rule.id,
         version: rule.version,
-        rule: JSON.stringify(rule.input),
+        rule: JSON.stringify(withSecrets(rule.input, (secret) => secrets.seal(secret))),
         deleted: rule.deleted ? 1 : 0,
         updated_at: formatDateTime64(now),
       },

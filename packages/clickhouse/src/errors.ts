@@ -19,6 +19,8 @@ export const CLICKHOUSE_ERROR_CODES = {
   CLICKHOUSE_DOCUMENT_INVALID:
     'A stored project document (stage ruleset, customer model, alert rule) no longer parses with the current rules.',
   CLICKHOUSE_TOO_MANY_PERIODS: 'A calendar query spans more periods than one request may report.',
+  CLICKHOUSE_SECRET_UNREADABLE:
+    'A stored webhook secret does not decrypt with WAYMARK_SECRETS_KEY (another key, or the value was altered).',
 } as const;
 
 export type ClickHouseErrorCode = keyof typeof CLICKHOUSE_ERROR_CODES;

@@ -214,6 +214,7 @@ export {
   insertStageTransitions,
   lookupCustomerStages,
 } from './stage-transitions.ts';
+export { readTouchpointRetention, setTouchpointRetention } from './touchpoint-retention.ts';
 export {
   insertTouchpoints,
   recentTouchpoints,
@@ -221,3 +222,4 @@ export {
   toTouchpointRow,
 } from './touchpoints.ts';
 export { formatDateTime64, parseDateTime64, toNullableNumber, toNumber } from './values.ts';
+export { WebhookSecretBox } from './webhook-secrets.ts';

@@ -8,3 +8,4 @@ export {
   loadConfig,
   port,
 } from './env.ts';
+export { type Cidr, parseCidr, webhookEnv } from './webhook-env.ts';

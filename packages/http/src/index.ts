@@ -7,3 +7,11 @@ export {
   type ServiceAppOptions,
 } from './service-app.ts';
 export { type RunningService, runStandalone } from './standalone.ts';
+export {
+  type AddressKind,
+  type AllowedRange,
+  classifyAddress,
+  type EgressLookup,
+  WebhookEgress,
+  WebhookEgressError,
+} from './webhook-egress.ts';

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,16 @@ import './provided-context.ts';
 import { TEST_PARTITIONS } from './test-infrastructure.ts';
 
 /** A quiet logger for tests: warnings and errors only. */
+/**
+ * The webhook settings of the services under test (docs/operations.md, "Webhook secrets and egress"): one
+ * secrets key per test process, so a query service and an alerter of one file read each other's rules, and
+ * loopback allowed, where the suites' webhook receivers listen.
+ */
+export const TEST_WEBHOOK_ENV = {
+  WAYMARK_SECRETS_KEY: randomBytes(32).toString('base64'),
+  WAYMARK_WEBHOOK_ALLOW: '127.0.0.1/32',
+} as const;
+
 export function testLogger(name = 'waymark-test'): Logger {
   return createLogger({ name, level: 'warn' });
 }

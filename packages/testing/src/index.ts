@@ -2,6 +2,7 @@ export {
   openTestClickHouse,
   type PrivateKafka,
   startPrivateKafka,
+  TEST_WEBHOOK_ENV,
   type TestClickHouse,
   testKafka,
   testKafkaBrokers,

@@ -10,9 +10,11 @@ import {
   readAlertStates,
   readProjectDocument,
   type StoredProjectAlertRule,
+  type WebhookSecretBox,
   writeAlertDeliveries,
   writeAlertState,
 } from '@waymark/clickhouse';
+import type { WebhookEgress } from '@waymark/http';
 import {
   type AlertRule,
   advanceAlertState,
@@ -38,6 +40,10 @@ export interface AlerterOptions {
   maxAttempts: number;
   /** Base URL of the query API for links in notifications. */
   publicQueryUrl: string;
+  /** Which addresses webhooks may reach (WAYMARK_WEBHOOK_ALLOW). */
+  egress: WebhookEgress;
+  /** Opens the webhook secrets of stored rules (WAYMARK_SECRETS_KEY). */
+  secrets: WebhookSecretBox;
 }
 
 export interface AlerterDeps {
@@ -74,7 +80,7 @@ export async function runAlerterPass(
 
 async function activeRules(deps: AlerterDeps): Promise<Map<string, ActiveRule>> {
   const active = new Map<string, ActiveRule>();
-  for (const stored of await listAlertRules(deps.clickhouse)) {
+  for (const stored of await listAlertRules(deps.clickhouse, deps.options.secrets)) {
     let rule: AlertRule;
     try {
       rule = readAlertRule(stored);
@@ -284,12 +290,13 @@ async function deliverDue(
       idempotencyKey: delivery.eventId,
       nowSeconds: Math.floor(nowMs / 1000),
       timeoutMs: options.webhookTimeoutMs,
+      egress: options.egress,
     });
     if (result.ok) {
       metrics.deliveries.inc({ outcome: 'delivered' });
       log.info({ attempts, status: result.status }, 'notification delivered');
       await writeAlertDeliveries(clickhouse, [{ ...delivery, status: 'delivered', attempts, lastError: '' }]);
-    } else if (attempts >= options.maxAttempts) {
+    } else if (attempts >= options.maxAttempts || result.permanent) {
       metrics.deliveries.inc({ outcome: 'failed' });
       log.error({ attempts, error: result.error }, 'notification not delivered; giving up');
       await writeAlertDeliveries(clickhouse, [

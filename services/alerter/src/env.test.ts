@@ -2,9 +2,11 @@ import { ConfigError } from '@waymark/config';
 import { describe, expect, it } from 'vitest';
 import { loadAlerterEnv } from './env.ts';
 
+const KEY = Buffer.alloc(32, 3).toString('base64');
+
 describe('alerter environment', () => {
   it('has working defaults', () => {
-    expect(loadAlerterEnv({})).toMatchObject({
+    expect(loadAlerterEnv({ WAYMARK_SECRETS_KEY: KEY })).toMatchObject({
       ALERTER_PORT: 8083,
       ALERTER_TICK: 15_000,
       ALERTER_RETRY_INITIAL: 30_000,
@@ -14,7 +16,12 @@ describe('alerter environment', () => {
   });
   it('names every bad variable at once', () => {
     try {
-      loadAlerterEnv({ ALERTER_TICK: 'soon', ALERTER_MAX_ATTEMPTS: '0', ALERTER_PUBLIC_QUERY_URL: 'nope' });
+      loadAlerterEnv({
+        WAYMARK_SECRETS_KEY: KEY,
+        ALERTER_TICK: 'soon',
+        ALERTER_MAX_ATTEMPTS: '0',
+        ALERTER_PUBLIC_QUERY_URL: 'nope',
+      });
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
@@ -22,5 +29,8 @@ describe('alerter environment', () => {
       for (const name of ['ALERTER_TICK', 'ALERTER_MAX_ATTEMPTS', 'ALERTER_PUBLIC_QUERY_URL'])
         expect(text).toContain(name);
     }
+  });
+  it('refuses to start without the secrets key', () => {
+    expect(() => loadAlerterEnv({})).toThrow(/WAYMARK_SECRETS_KEY: required/);
   });
 });

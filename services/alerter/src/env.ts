@@ -1,4 +1,4 @@
-import { durationMs, infrastructureEnv, loadConfig, port } from '@waymark/config';
+import { durationMs, infrastructureEnv, loadConfig, port, webhookEnv } from '@waymark/config';
 import { z } from 'zod';
 
 export const AlerterEnv = z.object({
@@ -19,6 +19,7 @@ export const AlerterEnv = z.object({
   ALERTER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(15),
   /** Base URL of the query API, for the links in notifications. */
   ALERTER_PUBLIC_QUERY_URL: z.url().default('http://127.0.0.1:8081'),
+  ...webhookEnv,
 });
 export type AlerterEnv = z.infer<typeof AlerterEnv>;
 

@@ -1,4 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { WebhookSecretBox } from '@waymark/clickhouse';
+import { WebhookEgress } from '@waymark/http';
 import { TOPICS } from '@waymark/kafka';
 import type { Logger } from '@waymark/logger';
 import type { Kafka } from 'kafkajs';
@@ -48,6 +50,8 @@ export async function startAlerter(deps: {
         retryMaxMs: env.ALERTER_RETRY_MAX,
         maxAttempts: env.ALERTER_MAX_ATTEMPTS,
         publicQueryUrl: env.ALERTER_PUBLIC_QUERY_URL.replace(/\/$/, ''),
+        egress: new WebhookEgress(env.WAYMARK_WEBHOOK_ALLOW),
+        secrets: new WebhookSecretBox(env.WAYMARK_SECRETS_KEY),
       },
     },
     { tickMs: env.ALERTER_TICK, debounceMs: env.ALERTER_TRIGGER_DEBOUNCE },

@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebhookEgress } from '@waymark/http';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
+  postWebhook,
   retryDelayMs,
   urlForLogs,
   verifyWebhookSignature,
@@ -57,5 +61,60 @@ describe('delivery helpers', () => {
   });
   it('logs a webhook URL by origin only', () => {
     expect(urlForLogs('https://hooks.slack.com/services/T0/B0/secret-token')).toBe('https://hooks.slack.com');
+  });
+});
+
+describe('postWebhook', () => {
+  const servers: Server[] = [];
+  afterAll(async () => {
+    for (const server of servers) await new Promise((resolve) => server.close(resolve));
+  });
+  /** A local receiver answering `status` (or never, for null); resolves to its URL. */
+  async function receiver(status: number | null): Promise<string> {
+    const server = createServer((request, response) => {
+      request.resume();
+      if (status !== null) response.writeHead(status, { location: 'http://127.0.0.1:1/elsewhere' }).end();
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  }
+  const loopback = new WebhookEgress([{ network: '127.0.0.1', prefix: 32, family: 'ipv4' }]);
+  const attempt = (url: string, egress: WebhookEgress, timeoutMs = 2000) =>
+    postWebhook({
+      url,
+      secret: 'whsec_0123456789abcdef',
+      body: '{}',
+      idempotencyKey: 'k',
+      nowSeconds: 1,
+      timeoutMs,
+      egress,
+    });
+
+  it('delivers to an allowed receiver', async () => {
+    expect(await attempt(await receiver(204), loopback)).toEqual({ ok: true, status: 204 });
+  });
+
+  it('does not follow a redirect', async () => {
+    expect(await attempt(await receiver(302), loopback)).toEqual({
+      ok: false,
+      error: 'HTTP 302 (redirects are not followed)',
+    });
+  });
+
+  it('refuses for good an address and a name the policy refuses, before connecting', async () => {
+    const url = await receiver(204);
+    const refused = await attempt(url, new WebhookEgress());
+    expect(refused).toMatchObject({
+      ok: false,
+      permanent: true,
+      error: expect.stringMatching(/^refused: 127\.0\.0\.1 is a loopback/),
+    });
+    const byName = await attempt(url.replace('127.0.0.1', 'localhost'), new WebhookEgress());
+    expect(byName).toMatchObject({ ok: false, permanent: true });
+  });
+
+  it('gives up on a receiver that does not answer within the timeout', async () => {
+    expect(await attempt(await receiver(null), loopback, 200)).toEqual({ ok: false, error: 'timeout' });
   });
 });

@@ -1,4 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { type WebhookEgress, WebhookEgressError } from '@waymark/http';
 
 /*
  * The webhook contract (docs/alerting.md, "Delivery"): POST with a JSON body and
@@ -81,9 +84,14 @@ export function urlForLogs(url: string): string {
   }
 }
 
-export type DeliveryResult = { ok: true; status: number } | { ok: false; error: string };
+/** `permanent`: retrying cannot help (the target is refused by the egress policy). */
+export type DeliveryResult = { ok: true; status: number } | { ok: false; error: string; permanent?: true };
 
-/** One attempt; never throws. */
+/**
+ * One attempt; never throws. Sent with node:http(s) rather than fetch for `lookup`: the socket connects to the
+ * address the egress policy checked. An address literal is checked here (no lookup happens for it). Redirects
+ * are not followed: a 3xx is a failed attempt, so a public URL cannot bounce a delivery to a private one.
+ */
 export async function postWebhook(options: {
   url: string;
   secret: string;
@@ -91,29 +99,48 @@ export async function postWebhook(options: {
   idempotencyKey: string;
   nowSeconds: number;
   timeoutMs: number;
+  egress: WebhookEgress;
 }): Promise<DeliveryResult> {
-  try {
-    const response = await fetch(options.url, {
-      method: 'POST',
-      redirect: 'manual',
-      signal: AbortSignal.timeout(options.timeoutMs),
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'waymark-alerter/0.1',
-        'x-waymark-timestamp': String(options.nowSeconds),
-        'x-waymark-signature': webhookSignature(options.secret, options.nowSeconds, options.body),
-        'x-waymark-idempotency-key': options.idempotencyKey,
-        'idempotency-key': options.idempotencyKey,
+  const refused = options.egress.urlRefusal(options.url);
+  if (refused !== undefined) return { ok: false, error: `refused: ${refused}`, permanent: true };
+  const target = new URL(options.url);
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise<DeliveryResult>((resolve) => {
+    const request = send(
+      target,
+      {
+        method: 'POST',
+        lookup: options.egress.lookup,
+        signal: AbortSignal.timeout(options.timeoutMs),
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(options.body),
+          'user-agent': 'waymark-alerter/0.1',
+          'x-waymark-timestamp': String(options.nowSeconds),
+          'x-waymark-signature': webhookSignature(options.secret, options.nowSeconds, options.body),
+          'x-waymark-idempotency-key': options.idempotencyKey,
+          'idempotency-key': options.idempotencyKey,
+        },
       },
-      body: options.body,
+      (response) => {
+        // Only the status matters: the body is not read, so a receiver cannot keep the attempt busy.
+        response.destroy();
+        const status = response.statusCode ?? 0;
+        if (status >= 200 && status < 300) resolve({ ok: true, status });
+        else if (status >= 300 && status < 400)
+          resolve({ ok: false, error: `HTTP ${status} (redirects are not followed)` });
+        else resolve({ ok: false, error: `HTTP ${status}` });
+      },
+    );
+    request.on('error', (error: Error & { code?: string }) => {
+      if (error instanceof WebhookEgressError) {
+        resolve({ ok: false, error: `refused: ${error.message}`, permanent: true });
+      } else {
+        resolve({ ok: false, error: error.name === 'AbortError' ? 'timeout' : (error.code ?? error.name) });
+      }
     });
-    await response.body?.cancel();
-    if (response.status >= 200 && response.status < 300) return { ok: true, status: response.status };
-    return { ok: false, error: `HTTP ${response.status}` };
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code;
-    return { ok: false, error: cause ?? (error as Error).name ?? 'network error' };
-  }
+    request.end(options.body);
+  });
 }
 
 /** Exponential backoff: initial, 2×, 4× … capped. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { AlertsQuery, BacktestBody, ResolveBody } from '@waymark/api-contract';
+import type { WebhookSecretBox } from '@waymark/clickhouse';
 import {
   alertRuleKey,
   backtestAlertRule,
@@ -14,6 +15,7 @@ import {
   saveAlertRule,
   writeAlertDeliveries,
 } from '@waymark/clickhouse';
+import type { WebhookEgress } from '@waymark/http';
 import {
   type AlertRule,
   type AlertRuleInput,
@@ -29,6 +31,12 @@ import { currentCustomerModel } from './customer-model.ts';
 import { queryProblem } from './problems.ts';
 
 /** Alert rules CRUD, history and backtest (docs/alerting.md). */
+
+/** How webhook targets are kept (secrets encrypted at rest) and where they may point (egress). */
+export interface Webhooks {
+  readonly secrets: WebhookSecretBox;
+  readonly egress: WebhookEgress;
+}
 
 function validRule(input: unknown, field = ''): AlertRule {
   const parsed = parseAlertRule(input);
@@ -75,56 +83,87 @@ function requireSecrets(rule: AlertRule): void {
   });
 }
 
-export async function listRules(clickhouse: ClickHouseClient, projectId: string) {
-  const rules = await listAlertRules(clickhouse, projectId);
+/** A webhook URL the egress policy refuses is refused now, not at the first delivery (docs/alerting.md, "Egress"). */
+function requireReachable(rule: AlertRule, egress: WebhookEgress): void {
+  const errors = rule.notify.flatMap((target, i) => {
+    const refusal = egress.urlRefusal(target.url);
+    return refusal === undefined ? [] : [{ field: `notify.${i}.url`, message: refusal }];
+  });
+  if (errors.length === 0) return;
+  throw queryProblem('INVALID_REQUEST', errors.map((e) => `${e.field}: ${e.message}`).join('; '), {
+    extra: { errors },
+  });
+}
+
+export async function listRules(clickhouse: ClickHouseClient, webhooks: Webhooks, projectId: string) {
+  const rules = await listAlertRules(clickhouse, webhooks.secrets, projectId);
   const states = await readAlertStates(clickhouse, rules);
   return { rules: rules.map((rule) => answer(rule, states.get(alertRuleKey(projectId, rule.id)))) };
 }
 
-export async function getRule(clickhouse: ClickHouseClient, projectId: string, ruleId: string) {
-  const rule = await getAlertRule(clickhouse, projectId, ruleId);
+export async function getRule(
+  clickhouse: ClickHouseClient,
+  webhooks: Webhooks,
+  projectId: string,
+  ruleId: string,
+) {
+  const rule = await getAlertRule(clickhouse, webhooks.secrets, projectId, ruleId);
   if (rule === undefined) throw queryProblem('NOT_FOUND', `no alert rule ${ruleId} in this project`);
   const states = await readAlertStates(clickhouse, [rule]);
   return answer(rule, states.get(alertRuleKey(projectId, ruleId)));
 }
 
-export async function createRule(clickhouse: ClickHouseClient, projectId: string, body: unknown) {
+export async function createRule(
+  clickhouse: ClickHouseClient,
+  webhooks: Webhooks,
+  projectId: string,
+  body: unknown,
+) {
   const rule = validRule(body);
   requireSecrets(rule);
+  requireReachable(rule, webhooks.egress);
   const stored = {
     projectId,
     id: `ar_${randomBytes(12).toString('base64url')}`,
     version: 1,
     input: body as AlertRuleInput,
   };
-  await saveAlertRule(clickhouse, stored);
+  await saveAlertRule(clickhouse, webhooks.secrets, stored);
   return answer(stored);
 }
 
 export async function replaceRule(
   clickhouse: ClickHouseClient,
+  webhooks: Webhooks,
   projectId: string,
   ruleId: string,
   body: unknown,
 ) {
-  const current = await getAlertRule(clickhouse, projectId, ruleId);
+  const current = await getAlertRule(clickhouse, webhooks.secrets, projectId, ruleId);
   if (current === undefined) throw queryProblem('NOT_FOUND', `no alert rule ${ruleId} in this project`);
   validRule(body);
   const input = keepStoredSecrets(body as AlertRuleInput, current.input);
-  requireSecrets(validRule(input));
+  const rule = validRule(input);
+  requireSecrets(rule);
+  requireReachable(rule, webhooks.egress);
   const stored = { projectId, id: ruleId, version: current.version + 1, input };
-  await saveAlertRule(clickhouse, stored);
+  await saveAlertRule(clickhouse, webhooks.secrets, stored);
   return answer(stored);
 }
 
 export async function deleteRule(
   clickhouse: ClickHouseClient,
+  webhooks: Webhooks,
   projectId: string,
   ruleId: string,
 ): Promise<void> {
-  const current = await getAlertRule(clickhouse, projectId, ruleId);
+  const current = await getAlertRule(clickhouse, webhooks.secrets, projectId, ruleId);
   if (current === undefined) throw queryProblem('NOT_FOUND', `no alert rule ${ruleId} in this project`);
-  await saveAlertRule(clickhouse, { ...current, version: current.version + 1, deleted: true });
+  await saveAlertRule(clickhouse, webhooks.secrets, {
+    ...current,
+    version: current.version + 1,
+    deleted: true,
+  });
 }
 
 export async function alertHistory(
@@ -204,12 +243,13 @@ export async function backtestRule(
  */
 export async function resolveIncident(
   clickhouse: ClickHouseClient,
+  webhooks: Webhooks,
   projectId: string,
   ruleId: string,
   { incident }: z.output<typeof ResolveBody>,
   now: Date = new Date(),
 ) {
-  const stored = await getAlertRule(clickhouse, projectId, ruleId);
+  const stored = await getAlertRule(clickhouse, webhooks.secrets, projectId, ruleId);
   if (stored === undefined) throw queryProblem('NOT_FOUND', `no alert rule ${ruleId} in this project`);
   const state = (await readAlertStates(clickhouse, [stored])).get(alertRuleKey(projectId, ruleId));
   if (state === undefined || incident > state.incident) {
@@ -273,5 +313,5 @@ export async function resolveIncident(
       })),
     );
   }
-  return getRule(clickhouse, projectId, ruleId);
+  return getRule(clickhouse, webhooks, projectId, ruleId);
 }

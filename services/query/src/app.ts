@@ -4,6 +4,7 @@ import { apiKeyId, hashApiKey, shareLinkKey as loadShareLinkKey } from '@waymark
 import { createServiceApp } from '@waymark/http';
 import type { Logger } from '@waymark/logger';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Webhooks } from './alert-rules.ts';
 import { registerApiDocs } from './api-docs.ts';
 import { type ApiKeyOwner, checkAdminToken, checkApiKey } from './api-keys.ts';
 import { type ConsolePages, registerConsole } from './console.ts';
@@ -19,6 +20,7 @@ import { parse } from './validation.ts';
 export interface QueryDeps {
   logger: Logger;
   clickhouse: ClickHouseClient;
+  webhooks: Webhooks;
   /** The current API key hashes by project (kept fresh by the caller). */
   apiKeyOwners: () => readonly ApiKeyOwner[];
   /** Re-reads the owners after an unknown key (throttled by the caller), so new keys work at once. */
@@ -102,6 +104,7 @@ export function buildQueryApp(deps: QueryDeps): FastifyInstance {
   const context: RouteContext = {
     clickhouse: deps.clickhouse,
     erasures,
+    webhooks: deps.webhooks,
     authorize,
     authorizeAdmin,
     projectsChanged,

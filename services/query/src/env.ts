@@ -1,4 +1,4 @@
-import { durationMs, infrastructureEnv, loadConfig, port } from '@waymark/config';
+import { durationMs, infrastructureEnv, loadConfig, port, webhookEnv } from '@waymark/config';
 import { z } from 'zod';
 
 export const QueryEnv = z.object({
@@ -13,6 +13,7 @@ export const QueryEnv = z.object({
     .optional(),
   /** An erasure waits this long after suppressing its keys, for batches the processor had already checked. */
   QUERY_ERASURE_SETTLE: durationMs('5s'),
+  ...webhookEnv,
 });
 export type QueryEnv = z.infer<typeof QueryEnv>;
 

@@ -1,9 +1,11 @@
 import { hashApiKey, upsertProject } from '@waymark/clickhouse';
-import { openTestClickHouse, type TestClickHouse, testLogger } from '@waymark/testing';
+import { openTestClickHouse, TEST_WEBHOOK_ENV, type TestClickHouse, testLogger } from '@waymark/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildQueryApp } from './app.ts';
+import { loadQueryEnv } from './env.ts';
 import { openApiDocument } from './openapi.ts';
+import { webhooksFromEnv } from './start.ts';
 
 let ch: TestClickHouse;
 let app: FastifyInstance;
@@ -24,7 +26,12 @@ beforeAll(async () => {
     });
   }
   const owners = projects.map((p) => ({ projectId: p.projectId, apiKeyHash: hashApiKey(p.apiKey) }));
-  app = buildQueryApp({ logger: testLogger(), clickhouse: ch.client, apiKeyOwners: () => owners });
+  app = buildQueryApp({
+    logger: testLogger(),
+    clickhouse: ch.client,
+    webhooks: webhooksFromEnv(loadQueryEnv(TEST_WEBHOOK_ENV)),
+    apiKeyOwners: () => owners,
+  });
 });
 
 afterAll(async () => {

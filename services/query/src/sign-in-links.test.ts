@@ -1,8 +1,10 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { testLogger } from '@waymark/testing';
+import { TEST_WEBHOOK_ENV, testLogger } from '@waymark/testing';
 import { describe, expect, it } from 'vitest';
 import { buildQueryApp } from './app.ts';
+import { loadQueryEnv } from './env.ts';
 import { SIGN_IN_LINK_TTL_MS, SignInLinks } from './sign-in-links.ts';
+import { webhooksFromEnv } from './start.ts';
 
 const session = { projectId: 'shop', apiKey: 'wk_api_secret' };
 
@@ -37,6 +39,7 @@ describe('POST /console/sign-in', () => {
       logger: testLogger(),
       // Signing in reads no store.
       clickhouse: {} as ClickHouseClient,
+      webhooks: webhooksFromEnv(loadQueryEnv(TEST_WEBHOOK_ENV)),
       apiKeyOwners: () => [],
       signInLinks: links,
     });

@@ -1,6 +1,13 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { createProjectDirectory, createRefreshing, listAdminTokenHashes } from '@waymark/clickhouse';
+import {
+  createProjectDirectory,
+  createRefreshing,
+  listAdminTokenHashes,
+  WebhookSecretBox,
+} from '@waymark/clickhouse';
+import { WebhookEgress } from '@waymark/http';
 import type { Logger } from '@waymark/logger';
+import type { Webhooks } from './alert-rules.ts';
 import { buildQueryApp } from './app.ts';
 import type { QueryEnv } from './env.ts';
 import { ErasureRunner } from './erasures.ts';
@@ -12,6 +19,14 @@ export interface RunningQuery {
   signInLink(session: SignInSession): string;
   close(): Promise<void>;
 }
+
+/** The webhook settings of the environment: the secrets key and the egress allow-list. */
+export const webhooksFromEnv = (
+  env: Pick<QueryEnv, 'WAYMARK_SECRETS_KEY' | 'WAYMARK_WEBHOOK_ALLOW'>,
+): Webhooks => ({
+  secrets: new WebhookSecretBox(env.WAYMARK_SECRETS_KEY),
+  egress: new WebhookEgress(env.WAYMARK_WEBHOOK_ALLOW),
+});
 
 export async function startQuery(deps: {
   env: QueryEnv;
@@ -33,6 +48,7 @@ export async function startQuery(deps: {
     signInLinks,
     logger,
     clickhouse,
+    webhooks: webhooksFromEnv(env),
     apiKeyOwners: () => directory.projects(),
     refreshAfterMiss: directory.refreshAfterMiss,
     isReady: () => directory.loaded,

@@ -21,26 +21,28 @@ import {
 import { route } from './route.ts';
 
 export const alertRuleRoutes = [
-  route(listAlertRules, async ({ projectId }, { clickhouse }) => listRules(clickhouse, projectId)),
-  route(createAlertRule, async ({ projectId, body }, { clickhouse }) =>
-    createRule(clickhouse, projectId, body),
+  route(listAlertRules, async ({ projectId }, { clickhouse, webhooks }) =>
+    listRules(clickhouse, webhooks, projectId),
+  ),
+  route(createAlertRule, async ({ projectId, body }, { clickhouse, webhooks }) =>
+    createRule(clickhouse, webhooks, projectId, body),
   ),
   route(backtestAlertRule, async ({ projectId, body }, { clickhouse }) =>
     backtestRule(clickhouse, projectId, body),
   ),
-  route(getAlertRule, async ({ projectId, params }, { clickhouse }) =>
-    getRule(clickhouse, projectId, params.ruleId),
+  route(getAlertRule, async ({ projectId, params }, { clickhouse, webhooks }) =>
+    getRule(clickhouse, webhooks, projectId, params.ruleId),
   ),
-  route(replaceAlertRule, async ({ projectId, params, body }, { clickhouse }) =>
-    replaceRule(clickhouse, projectId, params.ruleId, body),
+  route(replaceAlertRule, async ({ projectId, params, body }, { clickhouse, webhooks }) =>
+    replaceRule(clickhouse, webhooks, projectId, params.ruleId, body),
   ),
-  route(deleteAlertRule, async ({ projectId, params }, { clickhouse }) =>
-    deleteRule(clickhouse, projectId, params.ruleId),
+  route(deleteAlertRule, async ({ projectId, params }, { clickhouse, webhooks }) =>
+    deleteRule(clickhouse, webhooks, projectId, params.ruleId),
   ),
   route(listAlerts, async ({ projectId, query }, { clickhouse }) =>
     alertHistory(clickhouse, projectId, query),
   ),
-  route(resolveAlertIncident, async ({ projectId, params, body }, { clickhouse }) =>
-    resolveIncident(clickhouse, projectId, params.ruleId, body),
+  route(resolveAlertIncident, async ({ projectId, params, body }, { clickhouse, webhooks }) =>
+    resolveIncident(clickhouse, webhooks, projectId, params.ruleId, body),
   ),
 ];

@@ -9,6 +9,7 @@ import { flowDrilldownRoutes } from './flow-drilldown.ts';
 import { kpiRoutes } from './kpis.ts';
 import { liveRoutes } from './live.ts';
 import { projectRoutes } from './projects.ts';
+import { retentionRoutes } from './retention.ts';
 import type { ServedRoute } from './route.ts';
 import { sessionRoutes } from './sessions.ts';
 import { stageFunnelRoutes } from './stage-funnel.ts';
@@ -30,4 +31,5 @@ export const API_ROUTES: readonly ServedRoute[] = [
   ...eventCatalogRoutes,
   ...adminRoutes,
   ...erasureRoutes,
+  ...retentionRoutes,
 ];

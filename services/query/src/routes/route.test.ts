@@ -3,9 +3,12 @@ import { getKpis, listAdminProjects } from '@waymark/api-contract';
 import { ClickHouseQueryRangeError } from '@waymark/clickhouse';
 import { createServiceApp } from '@waymark/http';
 import { createLogger } from '@waymark/logger';
+import { TEST_WEBHOOK_ENV } from '@waymark/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { loadQueryEnv } from '../env.ts';
 import { ErasureRunner } from '../erasures.ts';
 import { QUERY_ERRORS } from '../problems.ts';
+import { webhooksFromEnv } from '../start.ts';
 import { route } from './route.ts';
 
 // Never connected to: the handlers under test throw before they would query.
@@ -20,6 +23,7 @@ afterAll(() => clickhouse.close());
 
 /** The parts of the route context these routes do not use. */
 const UNUSED = {
+  webhooks: webhooksFromEnv(loadQueryEnv(TEST_WEBHOOK_ENV)),
   erasures: new ErasureRunner({
     clickhouse,
     logger: createLogger({ name: 'route-test', level: 'silent' }),

@@ -3,6 +3,7 @@ import type { ParsedRequest, RouteContract, RouteResponse } from '@waymark/api-c
 import { ClickHouseQueryRangeError } from '@waymark/clickhouse';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import type { Webhooks } from '../alert-rules.ts';
 import type { ErasureRunner } from '../erasures.ts';
 import { queryRangeProblem } from '../problems.ts';
 import type { ShareGrant } from '../share-links.ts';
@@ -18,6 +19,7 @@ export interface Authorized {
 export interface RouteContext {
   readonly clickhouse: ClickHouseClient;
   readonly erasures: ErasureRunner;
+  readonly webhooks: Webhooks;
   authorize(request: FastifyRequest): Promise<Authorized>;
   /** The share link of `Authorization: Share <token>`, checked (share-links.ts); a 401 problem otherwise. */
   authorizeShare(request: FastifyRequest): Promise<ShareGrant>;
