@@ -5,6 +5,7 @@ import { EventPicker, PropertyPicker, ValueInput } from './catalog-pickers.tsx';
 import { ExperimentChart } from './ExperimentChart.tsx';
 import { formatCount, formatDuration, formatPercent } from './format.ts';
 import { hrefOf, navigate, useLocation } from './router.tsx';
+import { STAGE_NAMES } from './stages.ts';
 import { Loading, ProblemView, RangeFields, SelectOptions, TableScroll } from './ui.tsx';
 import { lastThirtyDays, readSearch } from './url-state.ts';
 
@@ -13,16 +14,6 @@ type Answer = RouteResponse<typeof compareExperimentVariants>;
 type Variant = Answer['variants'][number];
 type StageName = Exclude<NonNullable<Request['steps'][number]['stage']>, number>;
 
-/** The stages a conversion can be, in funnel order (the contract's values stay out of the bundle). */
-const STAGES = [
-  'discovery',
-  'consideration',
-  'evaluation',
-  'selection',
-  'purchase',
-  'use',
-  'advocacy',
-] as const satisfies readonly StageName[];
 const CONVERSIONS: Record<string, string> = { stage: 'reaching a stage', event: 'an event' };
 
 /**
@@ -171,7 +162,7 @@ function ExperimentControls({
         <label>
           Conversion stage
           <select name="goal" value={state.goal} onChange={field('goal')}>
-            <SelectOptions values={STAGES} current={state.goal} />
+            <SelectOptions values={STAGE_NAMES} current={state.goal} />
           </select>
         </label>
       )}

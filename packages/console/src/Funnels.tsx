@@ -21,7 +21,6 @@ import {
   type Operator,
   ORDERS,
   readFunnel,
-  STAGES,
   stepLabel,
   valueInput,
 } from './funnel-definition.ts';
@@ -29,6 +28,7 @@ import { BREAKDOWN_GROUPS } from './journey-state.ts';
 import { customerHref } from './links.ts';
 import { Pager } from './paging.tsx';
 import { hrefOf, Link, navigate, useLocation } from './router.tsx';
+import { STAGE_NAMES } from './stages.ts';
 import { Duration, Loading, ProblemView, RangeFields, SelectOptions, TableScroll } from './ui.tsx';
 import { lastThirtyDays, readSearch } from './url-state.ts';
 
@@ -439,7 +439,7 @@ function MatchEditor({
                 onChange={(e) => onChange({ ...match, value: e.target.value })}
                 {...props}
               >
-                <SelectOptions values={STAGES} current={match.value} />
+                <SelectOptions values={STAGE_NAMES} current={match.value} />
               </select>
             )}
           </Field>

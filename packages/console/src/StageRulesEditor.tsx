@@ -1,7 +1,6 @@
 import type { UseQueryResult } from '@tanstack/react-query';
 import type {
   dryRunStageRules,
-  getCustomer,
   getStageRules,
   putStageRules,
   RouteRequest,
@@ -12,25 +11,13 @@ import { ApiProblem, useChangeRoute, usePostedRoute } from './api.ts';
 import { ConflictView } from './ConflictView.tsx';
 import { formatCount } from './format.ts';
 import { diffLines } from './line-diff.ts';
+import { STAGE_NAMES, type StageName } from './stages.ts';
 import { Loading, ProblemView, TableScroll } from './ui.tsx';
 
 type CurrentRuleset = RouteResponse<typeof getStageRules>;
 type DryRun = RouteResponse<typeof dryRunStageRules>;
 type RulesetBody = RouteRequest<typeof putStageRules>['body'];
 type MatchInput = RulesetBody['rules'][number]['match'];
-type StageName = NonNullable<RouteResponse<typeof getCustomer>['furthestStage']>;
-
-// The stages in order, as @waymark/journey defines them (the console imports only its types);
-// `satisfies` fails the typecheck if one is renamed, the browser test if the order changes.
-const STAGE_NAMES = [
-  'discovery',
-  'consideration',
-  'evaluation',
-  'selection',
-  'purchase',
-  'use',
-  'advocacy',
-] as const satisfies readonly StageName[];
 
 /** How many of the project's latest touchpoints the dry run stages. */
 const DRY_RUN_LIMIT = 1000;

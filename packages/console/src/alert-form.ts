@@ -1,4 +1,5 @@
 import type { createAlertRule, RouteRequest } from '@waymark/api-contract';
+import { STAGE_NAMES } from './stages.ts';
 
 /*
  * The alert rule form's model: the text of every field, turned into the rule JSON the API takes. The
@@ -20,16 +21,6 @@ export const KINDS = {
   churn_risk: 'Churn risk',
   complaint_surge: 'Complaint surge',
 } as const satisfies Record<AlertRuleKind, string>;
-type StageName = Extract<AlertRuleInput, { kind: 'stage_conversion_drop' }>['from'];
-const STAGES = [
-  'discovery',
-  'consideration',
-  'evaluation',
-  'selection',
-  'purchase',
-  'use',
-  'advocacy',
-] as const satisfies readonly StageName[];
 const METRICS = [
   'touchpoints',
   'active_customers',
@@ -99,8 +90,8 @@ const BASELINE: readonly FieldSpec[] = [
 /** Each kind's own fields after the common ones (docs/alerting.md, "Rules"). */
 export const KIND_FIELDS: Readonly<Record<AlertRuleKind, readonly FieldSpec[]>> = {
   stage_conversion_drop: [
-    select('from', 'From stage', optional(STAGES)),
-    select('to', 'To stage', optional(STAGES)),
+    select('from', 'From stage', optional(STAGE_NAMES)),
+    select('to', 'To stage', optional(STAGE_NAMES)),
     duration('window', 'Window', 'default 1h'),
     duration('conversionWindow', 'Conversion window', 'default: the window'),
     ...BASELINE,
@@ -116,14 +107,14 @@ export const KIND_FIELDS: Readonly<Record<AlertRuleKind, readonly FieldSpec[]>> 
     select('operator', 'Operator', optional(['below', 'above'])),
     number('value', 'Value', ''),
     duration('window', 'Window', 'default 1h'),
-    select('stage', 'Stage', optional(STAGES), 'for stage_customers'),
-    select('from', 'From stage', optional(STAGES), 'for conversion_rate'),
-    select('to', 'To stage', optional(STAGES), 'for conversion_rate'),
+    select('stage', 'Stage', optional(STAGE_NAMES), 'for stage_customers'),
+    select('from', 'From stage', optional(STAGE_NAMES), 'for conversion_rate'),
+    select('to', 'To stage', optional(STAGE_NAMES), 'for conversion_rate'),
     duration('conversionWindow', 'Conversion window', 'default: the window'),
     number('minSample', 'Min sample', 'default 30'),
   ],
   volume_anomaly: [
-    select('stage', 'Stage', optional(STAGES), 'a stage or an event'),
+    select('stage', 'Stage', optional(STAGE_NAMES), 'a stage or an event'),
     { name: 'event', label: 'Event', input: 'text', hint: 'track event or page name' },
     select('direction', 'Direction', optional(['below', 'above', 'both']), 'default both'),
     duration('window', 'Window', 'default 1h'),

@@ -28,16 +28,6 @@ export const ORDERS = ['ordered', 'strict', 'any'] as const satisfies readonly N
   FunnelBody['order']
 >[];
 
-export const STAGES = [
-  'discovery',
-  'consideration',
-  'evaluation',
-  'selection',
-  'purchase',
-  'use',
-  'advocacy',
-];
-
 export const MIN_STEPS = 2;
 export const MAX_STEPS = 20;
 
