@@ -1,7 +1,7 @@
 import type { getKpis, RouteResponse } from '@waymark/api-contract';
 import { useMemo } from 'react';
 import { useRoute } from './api.ts';
-import { formatCount, formatMoney, formatPercent } from './format.ts';
+import { formatCount, formatMoney, formatPercent, formatPeriodStart } from './format.ts';
 import { hrefOf, navigate, useLocation } from './router.tsx';
 import { Sparkline } from './Sparkline.tsx';
 import { TimeZoneField } from './TimeZoneField.tsx';
@@ -53,15 +53,6 @@ const signed = (value: number, format: (size: number) => string) =>
 const formatDelta = (kind: Kind, absolute: number) =>
   signed(absolute, (size) => (kind === 'rate' ? `${(size * 100).toFixed(1)} pp` : formatValue(kind, size)));
 
-/** The period's first day in the answer's time zone, as the API cut it. */
-const periodLabel = (start: string, timezone: string) =>
-  new Intl.DateTimeFormat('en-CA', {
-    timeZone: timezone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(new Date(start));
-
 /** KPIs per calendar period: the last period's cards with their changes and sparklines, and every period's table. */
 export function KpisScreen() {
   const location = useLocation();
@@ -109,7 +100,10 @@ function Controls({ state, onChange }: { state: KpisState; onChange: (next: Kpis
 }
 
 function KpisView({ answer }: { answer: Answer }) {
-  const labels = useMemo(() => answer.periods.map((p) => periodLabel(p.start, answer.timezone)), [answer]);
+  const labels = useMemo(
+    () => answer.periods.map((p) => formatPeriodStart(p.start, answer.timezone)),
+    [answer],
+  );
   const series = useMemo(
     () => Object.fromEntries(KPIS.map(({ key }) => [key, answer.periods.map((p) => p.kpis[key])])),
     [answer],

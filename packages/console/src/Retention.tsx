@@ -1,7 +1,7 @@
 import type { getRetention, RouteResponse } from '@waymark/api-contract';
 import { useMemo } from 'react';
 import { useRoute } from './api.ts';
-import { formatCount, formatPercent } from './format.ts';
+import { formatCount, formatPercent, formatPeriodStart } from './format.ts';
 import { BREAKDOWN_GROUPS } from './journey-state.ts';
 import { RetentionChart } from './RetentionChart.tsx';
 import { hrefOf, navigate, useLocation } from './router.tsx';
@@ -36,14 +36,6 @@ function withoutEmptyBreakdown(query: URLSearchParams): URLSearchParams {
   if (query.get('breakdown') === '') query.delete('breakdown');
   return query;
 }
-
-const cohortLabel = (start: string, timezone: string) =>
-  new Intl.DateTimeFormat('en-CA', {
-    timeZone: timezone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(new Date(start));
 
 /** Retention cohorts: customers by the period of their first touchpoint, and who was active each period after. */
 export function Retention() {
@@ -127,7 +119,7 @@ function RetentionView({ answer }: { answer: Answer }) {
   const rows = useMemo(
     () =>
       answer.cohorts.map((c) => ({
-        label: [cohortLabel(c.start, answer.timezone), c.segment, formatCount(c.customers)]
+        label: [formatPeriodStart(c.start, answer.timezone), c.segment, formatCount(c.customers)]
           .filter((part) => part !== undefined)
           .join(' · '),
         rates: c.rates,
@@ -164,7 +156,7 @@ function RetentionView({ answer }: { answer: Answer }) {
             {answer.cohorts.map((cohort) => (
               <tr key={`${cohort.start}/${cohort.segment ?? ''}`}>
                 <th scope="row">
-                  <time dateTime={cohort.start}>{cohortLabel(cohort.start, answer.timezone)}</time>
+                  <time dateTime={cohort.start}>{formatPeriodStart(cohort.start, answer.timezone)}</time>
                 </th>
                 {split && <td className="segment">{cohort.segment}</td>}
                 <td>{formatCount(cohort.customers)}</td>

@@ -1,7 +1,7 @@
 import type { getStageFunnelTrend, RouteResponse } from '@waymark/api-contract';
 import { useMemo } from 'react';
 import { useRoute } from './api.ts';
-import { formatCount, formatPercent } from './format.ts';
+import { formatCount, formatPercent, formatPeriodStart } from './format.ts';
 import { journeySearch, MODES, readJourneyState } from './journey-state.ts';
 import { hrefOf, navigate, useLocation } from './router.tsx';
 import { TrendChart } from './TrendChart.tsx';
@@ -90,17 +90,8 @@ function TrendControls({ state, onChange }: { state: TrendState; onChange: (next
   );
 }
 
-/** The period's first day in the answer's time zone, as the API cut it. */
-const periodLabel = (start: string, timezone: string) =>
-  new Intl.DateTimeFormat('en-CA', {
-    timeZone: timezone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(new Date(start));
-
 function TrendView({ trend }: { trend: Trend }) {
-  const labels = useMemo(() => trend.periods.map((p) => periodLabel(p.start, trend.timezone)), [trend]);
+  const labels = useMemo(() => trend.periods.map((p) => formatPeriodStart(p.start, trend.timezone)), [trend]);
   // Stage 1 is 100% of every non-empty cohort: the later stages are the lines worth reading.
   const lines = useMemo(
     () =>

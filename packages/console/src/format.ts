@@ -31,3 +31,12 @@ export const formatInstant = (iso: string): string => `${iso.slice(0, 16).replac
 /** A money amount with two decimals; currencies are not converted, so none is named. */
 export const formatMoney = (amount: number): string =>
   amount.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+/** A period's first day (YYYY-MM-DD) in the answer's time zone, as the API cut it. */
+export const formatPeriodStart = (start: string, timezone: string): string =>
+  new Intl.DateTimeFormat('en-CA', {
+    timeZone: timezone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(new Date(start));
