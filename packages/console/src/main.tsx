@@ -1,15 +1,17 @@
 import { QueryClient, QueryClientProvider, useQuery } from '@tanstack/react-query';
-import { StrictMode, Suspense, useEffect, useState } from 'react';
+import { lazy, StrictMode, Suspense, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { redeemSignInLink } from './api.ts';
 import { Link, useLocation } from './router.tsx';
 import { SaveView } from './SaveView.tsx';
-import { Shared } from './Shared.tsx';
 import { SignIn } from './SignIn.tsx';
 import { matchScreen, SCREENS } from './screens.tsx';
 import { clearSession, loadSession, type Session, SessionContext, saveSession } from './session.ts';
 import { Loading } from './ui.tsx';
 import './styles.css';
+
+// Loaded only by a share link's viewer: its tiles' charts stay out of the first screen's JavaScript.
+const Shared = lazy(async () => ({ default: (await import('./Shared.tsx')).Shared }));
 
 const queryClient = new QueryClient({
   defaultOptions: { queries: { retry: false, refetchOnWindowFocus: false } },
@@ -42,7 +44,13 @@ function App() {
   }, [link.data]);
   const location = useLocation();
   // A share link's page needs no session and shows nothing of one (Shared.tsx).
-  if (location.path === '/shared') return <Shared />;
+  if (location.path === '/shared') {
+    return (
+      <Suspense fallback={<Loading what="the shared dashboard" />}>
+        <Shared />
+      </Suspense>
+    );
+  }
   if (!session) {
     if (link.isPending && linkToken !== undefined) return <Loading what="your sign-in link" />;
     return <SignIn onSignIn={setSession} problem={link.error ?? undefined} />;
