@@ -1,7 +1,7 @@
 import { loadAlerterEnv, type RunningAlerter, startAlerter } from '@waymark/alerter';
 import { writeAlertState } from '@waymark/clickhouse';
 import { INITIAL_ALERT_STATE } from '@waymark/journey';
-import { testKafka, testLogger, uniqueProjectId } from '@waymark/testing';
+import { TEST_WEBHOOK_ENV, testKafka, testLogger, uniqueProjectId } from '@waymark/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestProject, eventually, queryApi, usePipeline } from './support/pipeline.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.ts';
@@ -24,6 +24,7 @@ beforeAll(async () => {
   receiver = await startWebhookReceiver(() => now);
   alerter = await startAlerter({
     env: loadAlerterEnv({
+      ...TEST_WEBHOOK_ENV,
       LOG_LEVEL: 'warn',
       ALERTER_PORT: '0',
       ALERTER_GROUP_ID: uniqueProjectId('alerter'),

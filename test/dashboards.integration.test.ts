@@ -13,7 +13,7 @@ import {
 import { touchpointOf } from '@waymark/events';
 import { rawKeyOf } from '@waymark/journey';
 import { loadQueryEnv, openApiDocument, type RunningQuery, signShareToken, startQuery } from '@waymark/query';
-import { testLogger } from '@waymark/testing';
+import { TEST_WEBHOOK_ENV, testLogger } from '@waymark/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestProject, type TestProject } from './support/pipeline.ts';
 
@@ -33,7 +33,12 @@ let other: TestProject;
 async function start() {
   clickhouse = await createClickHouse({ dataDir, logger });
   query = await startQuery({
-    env: loadQueryEnv({ LOG_LEVEL: 'warn', QUERY_PORT: '0', QUERY_API_KEY_REFRESH: '200ms' }),
+    env: loadQueryEnv({
+      ...TEST_WEBHOOK_ENV,
+      LOG_LEVEL: 'warn',
+      QUERY_PORT: '0',
+      QUERY_API_KEY_REFRESH: '200ms',
+    }),
     logger,
     clickhouse,
   });

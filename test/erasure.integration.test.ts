@@ -8,7 +8,7 @@ import {
   unfinishedErasures,
 } from '@waymark/clickhouse';
 import { loadQueryEnv, startQuery } from '@waymark/query';
-import { testLogger } from '@waymark/testing';
+import { TEST_WEBHOOK_ENV, testLogger } from '@waymark/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestProject,
@@ -472,7 +472,7 @@ describe('customer erasure', () => {
     });
 
     const query = await startQuery({
-      env: loadQueryEnv({ QUERY_PORT: '0', LOG_LEVEL: 'warn' }),
+      env: loadQueryEnv({ ...TEST_WEBHOOK_ENV, QUERY_PORT: '0', LOG_LEVEL: 'warn' }),
       logger: testLogger('restarted-query'),
       clickhouse: stack.clickhouse,
     });

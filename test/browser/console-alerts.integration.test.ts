@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 
 import { loadAlerterEnv, type RunningAlerter, startAlerter } from '@waymark/alerter';
-import { testKafka, testLogger, uniqueProjectId } from '@waymark/testing';
+import { TEST_WEBHOOK_ENV, testKafka, testLogger, uniqueProjectId } from '@waymark/testing';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -182,6 +182,7 @@ beforeAll(async () => {
   project = await createTestProject(stack.clickhouse, 'console-alerts');
   alerter = await startAlerter({
     env: loadAlerterEnv({
+      ...TEST_WEBHOOK_ENV,
       LOG_LEVEL: 'warn',
       ALERTER_PORT: '0',
       ALERTER_GROUP_ID: uniqueProjectId('alerter'),
