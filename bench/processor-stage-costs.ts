@@ -8,11 +8,16 @@
  * makes, so the steps follow the code as it changes.
  */
 import { Readable } from 'node:stream';
-import { type ClickHouseClient, insertTouchpoints, type StoredTouchpoint } from '@waymark/clickhouse';
+import {
+  activeSuppressions,
+  type ClickHouseClient,
+  insertTouchpoints,
+  type StoredTouchpoint,
+} from '@waymark/clickhouse';
 import { decodeTouchpoint, type Touchpoint } from '@waymark/events';
 import { classifyTouchpoint, compileRuleset, DEFAULT_STAGE_RULESET } from '@waymark/journey';
 import { TOPICS } from '@waymark/kafka';
-import { type KafkaRecord, processRecords, storedTouchpoint } from '@waymark/processor';
+import { type KafkaRecord, processRecords, storedTouchpoint, suppressedIndexes } from '@waymark/processor';
 import { createChdbConnection } from 'chdb/connection';
 import type { Kafka } from 'kafkajs';
 
@@ -155,6 +160,29 @@ export async function measureProcessorStageCosts(
     }),
   );
   const count = rows.reduce((sum, batch) => sum + batch.length, 0);
+  const projectsOf = (batch: readonly StoredTouchpoint[]) =>
+    batch.map((stored) => stored.touchpoint.projectId);
+  costs.push(
+    await timeAsync(
+      'erasure suppression check per batch, nobody erased (what every batch pays)',
+      count,
+      async () => {
+        for (const batch of rows)
+          suppressedIndexes(batch, await activeSuppressions(clickhouse, projectsOf(batch)));
+      },
+    ),
+    await timeAsync(
+      'erasure suppression check per batch, a project with an erased customer (every key hashed)',
+      count,
+      async () => {
+        const erased = new Set(['a key hash no touchpoint has']);
+        for (const batch of rows) {
+          await activeSuppressions(clickhouse, projectsOf(batch));
+          suppressedIndexes(batch, erased);
+        }
+      },
+    ),
+  );
   let calls: InsertCall[] = [];
   costs.push(
     await timeAsync(

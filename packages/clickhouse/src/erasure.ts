@@ -317,22 +317,20 @@ export async function runErasure(
 }
 
 /**
- * Which of the given raw keys are suppressed now, by project (the processor drops their touchpoints). One
- * primary-key lookup per batch.
+ * The key hashes suppressed now in these projects (the processor drops touchpoints naming one). Read whole
+ * rather than asked key by key: erasures are rare and their suppressions last 30 days, so the set is small
+ * (usually empty) and a batch need not hash its keys to be checked against an empty one.
  */
-export async function suppressedKeys(
+export async function activeSuppressions(
   client: ClickHouseClient,
-  keys: readonly { projectId: string; rawKey: string }[],
+  projectIds: readonly string[],
   now = Date.now(),
 ): Promise<Set<string>> {
-  if (keys.length === 0) return new Set();
-  const hashes = [...new Set(keys.map((k) => erasureKeyHash(k.projectId, k.rawKey)))];
-  const projects = [...new Set(keys.map((k) => k.projectId))];
+  if (projectIds.length === 0) return new Set();
   const result = await client.query({
     query: `SELECT DISTINCT key_hash FROM erasure_suppressions
-      WHERE project_id IN {projects:Array(String)} AND key_hash IN {hashes:Array(String)}
-        AND until > {now:DateTime64(3, 'UTC')}`,
-    query_params: { projects, hashes, now: formatDateTime64(now) },
+      WHERE project_id IN {projects:Array(String)} AND until > {now:DateTime64(3, 'UTC')}`,
+    query_params: { projects: [...new Set(projectIds)], now: formatDateTime64(now) },
     format: 'JSONEachRow',
   });
   return new Set((await result.json<{ key_hash: string }>()).map((r) => r.key_hash));

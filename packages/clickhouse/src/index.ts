@@ -82,6 +82,7 @@ export {
   shareLinkKey,
 } from './dashboard-store.ts';
 export {
+  activeSuppressions,
   apiKeyId,
   ERASURE_STEPS,
   type Erasure,
@@ -92,7 +93,6 @@ export {
   requestErasure,
   runErasure,
   SUPPRESSION_MS,
-  suppressedKeys,
   unfinishedErasures,
 } from './erasure.ts';
 export {

@@ -18,3 +18,4 @@ export {
 export { identityLinks, revenueOf, storedTouchpoint } from './rows.ts';
 export { createRulesetDirectory, DEFAULT_COMPILED_RULESET, type RulesetDirectory } from './rulesets.ts';
 export { type RunningProcessorService, startProcessorService } from './start.ts';
+export { suppressedIndexes } from './suppression.ts';

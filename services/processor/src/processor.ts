@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
+  activeSuppressions,
   insertStageTransitions,
   insertTouchpoints,
   linkIdentities,
@@ -8,7 +9,6 @@ import {
   type RejectionRecorder,
   refusedDataOf,
   type StoredTouchpoint,
-  suppressedKeys,
 } from '@waymark/clickhouse';
 import type { StageTransition } from '@waymark/events';
 import type { CompiledRuleset } from '@waymark/journey';
@@ -21,7 +21,7 @@ import { journeySends } from './journey-sends.ts';
 import type { ProcessorMetrics } from './metrics.ts';
 import { type DeadLetter, type KafkaRecord, processRecords } from './process-records.ts';
 import { identityLinks } from './rows.ts';
-import { keysOf, suppressedIndexes } from './suppression.ts';
+import { suppressedIndexes } from './suppression.ts';
 import { stageTransitions } from './transitions.ts';
 
 export interface ProcessorOptions {
@@ -235,10 +235,10 @@ export function startProcessor(deps: ProcessorDeps): RunningProcessor {
    * an erasure's suppression applies to every batch that starts after it was written.
    */
   const withoutSuppressed = async (touchpoints: StoredTouchpoint[], sources: KafkaRecord[]) => {
-    const keys = touchpoints.flatMap((stored) =>
-      keysOf(stored).map((rawKey) => ({ projectId: stored.touchpoint.projectId, rawKey })),
+    const projectIds = touchpoints.map((stored) => stored.touchpoint.projectId);
+    const suppressed = await withRetry('suppression lookup', 'store', () =>
+      activeSuppressions(clickhouse, projectIds),
     );
-    const suppressed = await withRetry('suppression lookup', 'store', () => suppressedKeys(clickhouse, keys));
     const dropped = suppressedIndexes(touchpoints, suppressed);
     if (dropped.size === 0) return { touchpoints, sources, suppressed: 0 };
     const kept = (_: unknown, index: number) => !dropped.has(index);
