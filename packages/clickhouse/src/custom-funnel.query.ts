@@ -355,6 +355,13 @@ function funnelCtes(query: CustomFunnelQuery): Cte[] {
   return [segments, chains];
 }
 
+/*
+ * What the selects read of a `chains` row: whether the customer is counted at step k (1-based) and when it
+ * reached it. Every count, quantile and drill-down goes through these two, so they agree by construction.
+ */
+export const countedAtSql = (k: number | string): string => `kept AND level >= ${k}`;
+export const reachedAtSql = (k: number): string => `r[${k}]`;
+
 /** The counts and time quantiles per step, overall and per breakdown value in one pass (GROUPING SETS). */
 function countsSql(query: CustomFunnelQuery): SqlText {
   const { steps } = query.funnel;
@@ -372,15 +379,15 @@ function countsSql(query: CustomFunnelQuery): SqlText {
   const aggregates = [
     'countIf(excluded AND NOT conflicting) AS excluded_customers',
     'countIf(conflicting) AS conflicting_customers',
-    ...steps.map((_, position) => `countIf(kept AND level >= ${position + 1}) AS n${position + 1}`),
+    ...steps.map((_, position) => `countIf(${countedAtSql(position + 1)}) AS n${position + 1}`),
     ...steps
       .slice(1)
       .map((_, position) =>
         stepQuantilesSql(
           position + 2,
-          `r[${position + 1}]`,
-          `r[${position + 2}]`,
-          `kept AND level >= ${position + 2}`,
+          reachedAtSql(position + 1),
+          reachedAtSql(position + 2),
+          countedAtSql(position + 2),
         ),
       ),
   ].join(',\n  ');
@@ -483,7 +490,7 @@ const customersSelect =
     const step = p.bind(query.step, 'UInt32');
     return `
 SELECT customer, entry FROM chains
-WHERE kept AND ${query.outcome === 'reached' ? `level >= ${step}` : `level + 1 = ${step}`}
+WHERE ${query.outcome === 'reached' ? countedAtSql(step) : `${countedAtSql(`${step} - 1`)} AND NOT (${countedAtSql(step)})`}
   AND customer > ${p.bind(query.after ?? '', 'String')}
 ORDER BY customer
 LIMIT ${p.bind(query.limit + 1, 'UInt32')}`;
