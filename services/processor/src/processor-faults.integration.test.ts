@@ -137,6 +137,7 @@ function startTestProcessor(
       retryBackoffMs: { initial: 100, max: 1000 },
       groupTiming: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000, rebalanceTimeoutMs: 10_000 },
       stallAfterMs: 30_000,
+      overlapWrites: true,
     },
   });
 }
