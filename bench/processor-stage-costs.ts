@@ -3,8 +3,9 @@
  * records: kafkajs fetching the topic with a no-op handler (the Kafka side's ceiling), `processRecords`
  * (Avro decode, stage rules, row), the JSONEachRow serialisation `@clickhouse/client` does for
  * `insertTouchpoints`, and the embedded ClickHouse parsing and writing the rows (the whole insert, and
- * the same body pre-serialised so that only chDB's part is timed), and a what-if: the same body through
- * chDB's own raw insert. Whatever format and columns `insertTouchpoints` uses are taken from the call it
+ * the same body pre-serialised so that only chDB's part is timed), the rest of a batch's write (identity links,
+ * the transition lookup and insert, publishing the transitions), and a what-if: the same body through chDB's own
+ * raw insert. Whatever format and columns `insertTouchpoints` uses are taken from the call it
  * makes, so the steps follow the code as it changes.
  */
 import { Readable } from 'node:stream';
