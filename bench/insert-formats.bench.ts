@@ -154,7 +154,7 @@ try {
   });
   const tables = ['touchpoints_Null', 'touchpoints_MergeTree', 'touchpoints'];
   const rows: string[][] = [
-    ['JSONCompactEachRow body alone (JavaScript)', formatNumber(bodyOnly, 1), '', ''],
+    ['JSONCompactEachRow body alone (JavaScript)', formatNumber(bodyOnly, 1), '—', '—'],
   ];
   const ways: Array<[string, (table: string) => () => Promise<void>]> = [
     ['JSONCompactEachRow, raw insert (the processor)', (table) => json(table)],

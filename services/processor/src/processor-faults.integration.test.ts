@@ -362,7 +362,7 @@ describe('a member stopped while its writes overlap the next batch', () => {
         ),
       );
       partition = sent.partition;
-      round.forEach((id, i) => offsetOf.set(id, sent.offsets[i] as bigint));
+      for (const [i, id] of round.entries()) offsetOf.set(id, sent.offsets[i] as bigint);
       ids.push(...round);
     };
     const admin = kafka.admin();
