@@ -134,3 +134,16 @@ export {
   twoProportionZTest,
   Z_95,
 } from './two-proportions.ts';
+export {
+  benjaminiHochberg,
+  chiSquarePValue,
+  FISHER_BELOW_EXPECTED,
+  type FactorCount,
+  type FactorStatistics,
+  type FactorTable,
+  factorStatistics,
+  fisherExactPValue,
+  type PValueTest,
+  type RankedFactor,
+  rankFactors,
+} from './why-drop.ts';
