@@ -223,3 +223,14 @@ export {
 } from './touchpoints.ts';
 export { formatDateTime64, parseDateTime64, toNullableNumber, toNumber } from './values.ts';
 export { WebhookSecretBox } from './webhook-secrets.ts';
+export {
+  type CustomFunnelWhyDropQuery,
+  queryCustomFunnelWhyDrop,
+  queryStageFunnelWhyDrop,
+  type StageFunnelWhyDropQuery,
+  type WhyDropCounts,
+  type WhyDropFactor,
+  type WhyDropLimits,
+  type WhyDropOptions,
+  type WhyDropPath,
+} from './why-drop.query.ts';
