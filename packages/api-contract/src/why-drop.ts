@@ -1,6 +1,6 @@
 import {
-  checkExclusionSteps,
   CustomerDimension,
+  checkExclusionSteps,
   FUNNEL_ORDERS,
   funnelShape,
   MAX_FUNNEL_STEPS,
@@ -46,7 +46,12 @@ const limitFields = (coerce: boolean) => {
     .max(MAX_DIMENSIONS, { message: `at most ${MAX_DIMENSIONS} dimensions` });
   return {
     factors: int(1, 500, 50, 'Factors returned, best ranked first'),
-    minSupport: int(1, 1_000_000, 20, 'Customers a factor needs (with it, both groups together) to be tested'),
+    minSupport: int(
+      1,
+      1_000_000,
+      20,
+      'Customers a factor needs (with it, both groups together) to be tested',
+    ),
     pathLength: int(1, 5, 3, 'Touchpoints per path after the drop-off'),
     paths: int(1, 100, 10, 'Paths returned, most common first'),
     dimensions: (coerce
@@ -123,7 +128,9 @@ export const StageFunnelWhyDropQuery = refusingUnknown(
 export type StageFunnelWhyDropQuery = z.infer<typeof StageFunnelWhyDropQuery>;
 
 const TouchpointLabel = z.object({
-  kind: z.enum(['event', 'page']).meta({ description: 'A track event by name, or a page (screen) view by path (name)' }),
+  kind: z
+    .enum(['event', 'page'])
+    .meta({ description: 'A track event by name, or a page (screen) view by path (name)' }),
   name: z.string(),
 });
 
@@ -149,10 +156,13 @@ const RankedFactor = z.object({
   confidenceInterval: z
     .object({ level: z.number(), lower: z.number(), upper: z.number() })
     .meta({ description: "95%, Woolf's log odds ratio ± 1.96 standard errors" }),
-  haldaneCorrected: z.boolean().meta({ description: 'A cell was 0: 0.5 added to every cell for the OR and CI' }),
+  haldaneCorrected: z
+    .boolean()
+    .meta({ description: 'A cell was 0: 0.5 added to every cell for the OR and CI' }),
   pValue: z.number(),
   test: z.enum(['chi-square', 'fisher']).meta({
-    description: "Pearson's chi-square (1 df, no continuity correction), Fisher's exact when an expected cell < 5",
+    description:
+      "Pearson's chi-square (1 df, no continuity correction), Fisher's exact when an expected cell < 5",
   }),
   qValue: z.number().meta({ description: 'Benjamini–Hochberg over every factor tested' }),
   significant: z.boolean().meta({ description: 'q ≤ 0.05' }),
@@ -214,11 +224,16 @@ export const postCustomFunnelWhyDrop = defineRoute({
   method: 'post',
   path: '/v1/projects/:projectId/funnels/why-drop',
   operationId: 'postCustomFunnelWhyDrop',
-  summary: 'Why did they drop at step k → k+1 of a custom funnel: what converters and droppers did differently',
+  summary:
+    'Why did they drop at step k → k+1 of a custom funnel: what converters and droppers did differently',
   description: `The funnel definition of \`POST /funnels\` (no breakdown) and \`step\` k; converters and droppers are exactly the funnel's counts at k + 1 and the difference. Touchpoints matching any step of the funnel are left out. ${FACTORS_DESCRIPTION}`,
   params: ProjectParams,
   body: CustomFunnelWhyDropRequest,
-  response: { status: 200, description: 'The ranked factors and the paths', schema: CustomFunnelWhyDropAnswer },
+  response: {
+    status: 200,
+    description: 'The ranked factors and the paths',
+    schema: CustomFunnelWhyDropAnswer,
+  },
   errors: [400, 401, 403],
 });
 
@@ -226,10 +241,15 @@ export const getStageFunnelWhyDrop = defineRoute({
   method: 'get',
   path: '/v1/projects/:projectId/funnel/stages/why-drop',
   operationId: 'getStageFunnelWhyDrop',
-  summary: 'Why did they drop at stage k → k+1 of the stage funnel: what converters and droppers did differently',
+  summary:
+    'Why did they drop at stage k → k+1 of the stage funnel: what converters and droppers did differently',
   description: `The cohort, mode and entry filters of \`GET /funnel/stages\` and \`stage\` k; converters and droppers are exactly the funnel's counts at the next stage and the difference. ${FACTORS_DESCRIPTION}`,
   params: ProjectParams,
   query: StageFunnelWhyDropQuery,
-  response: { status: 200, description: 'The ranked factors and the paths', schema: StageFunnelWhyDropAnswer },
+  response: {
+    status: 200,
+    description: 'The ranked factors and the paths',
+    schema: StageFunnelWhyDropAnswer,
+  },
   errors: [400, 401, 403],
 });

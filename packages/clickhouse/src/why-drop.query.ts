@@ -1,6 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { CustomerDimension, CustomerModel } from '@waymark/journey';
-import { customerDimensionSql, customersCte } from './customer-chain.ts';
 import {
   type CustomFunnelQuery,
   countedAtSql,
@@ -8,11 +7,12 @@ import {
   reachedAtSql,
   stepMatchSql,
 } from './custom-funnel.query.ts';
+import { customerDimensionSql, customersCte } from './customer-chain.ts';
 import { ClickHouseQueryRangeError } from './errors.ts';
 import { funnelPeriodParams } from './funnel-figures.ts';
 import { linkedCustomerSql, linksCte } from './identities.ts';
 import { buildQuery, type Cte, cte, type SqlText } from './sql.ts';
-import { stageCtes, type StageFunnelQuery } from './stage-funnel.query.ts';
+import { type StageFunnelQuery, stageCtes } from './stage-funnel.query.ts';
 import { toNumber } from './values.ts';
 
 /*
@@ -242,7 +242,12 @@ function countsOf(rows: readonly Row[]): WhyDropCounts {
       factors.push({ factor: { kind, dimension: key, value }, ...counts });
     } else if (kind === 'segment_touchpoint') {
       factors.push({
-        factor: { kind, dimension: key, value, touchpoint: touchpoint(row.touchpoint_name, row.touchpoint_kind) },
+        factor: {
+          kind,
+          dimension: key,
+          value,
+          touchpoint: touchpoint(row.touchpoint_name, row.touchpoint_kind),
+        },
         ...counts,
       });
     }

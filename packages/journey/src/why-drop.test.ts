@@ -8,7 +8,12 @@ import {
 } from './why-drop.ts';
 
 /** A 2×2 table written as rows (with the factor, without it) × columns (converted, dropped). */
-const table = (convertedWith: number, droppedWith: number, convertedWithout: number, droppedWithout: number) => ({
+const table = (
+  convertedWith: number,
+  droppedWith: number,
+  convertedWithout: number,
+  droppedWithout: number,
+) => ({
   convertedWith,
   droppedWith,
   convertedWithout,
@@ -72,13 +77,15 @@ describe('benjaminiHochberg', () => {
   it("matches R's p.adjust(method = 'BH') on a known list", () => {
     // p.adjust(c(0.01, 0.04, 0.03, 0.005), "BH") = 0.02 0.04 0.04 0.02
     const q = benjaminiHochberg([0.01, 0.04, 0.03, 0.005]);
-    [0.02, 0.04, 0.04, 0.02].forEach((expected, i) => expect(q[i]).toBeCloseTo(expected, 12));
+    for (const [i, expected] of [0.02, 0.04, 0.04, 0.02].entries()) expect(q[i]).toBeCloseTo(expected, 12);
   });
 
   it('is monotone in p and never above 1', () => {
     // p.adjust(c(0.5, 0.9, 0.02, 0.8, 0.001), "BH") = 0.8333 0.9 0.05 0.9 0.005
     const q = benjaminiHochberg([0.5, 0.9, 0.02, 0.8, 0.001]);
-    [0.5 * (5 / 3), 0.9, 0.05, 0.9, 0.005].forEach((expected, i) => expect(q[i]).toBeCloseTo(expected, 12));
+    for (const [i, expected] of [0.5 * (5 / 3), 0.9, 0.05, 0.9, 0.005].entries()) {
+      expect(q[i]).toBeCloseTo(expected, 12);
+    }
     expect(benjaminiHochberg([1, 1])).toEqual([1, 1]);
     expect(benjaminiHochberg([])).toEqual([]);
   });

@@ -172,8 +172,7 @@ export function rankFactors<F>(
         ...factor,
         qValue: qValues[index] as number,
         significant: (qValues[index] as number) <= SIGNIFICANCE_LEVEL,
-        overRepresentedIn:
-          factor.oddsRatio > 1 ? 'converted' : factor.oddsRatio < 1 ? 'dropped' : 'neither',
+        overRepresentedIn: factor.oddsRatio > 1 ? 'converted' : factor.oddsRatio < 1 ? 'dropped' : 'neither',
       }),
     )
     .sort(

@@ -1,15 +1,11 @@
-import {
-  getStageFunnelWhyDrop,
-  postCustomFunnelWhyDrop,
-  WHY_DROP_BOUNDS,
-} from '@waymark/api-contract';
+import { getStageFunnelWhyDrop, postCustomFunnelWhyDrop, WHY_DROP_BOUNDS } from '@waymark/api-contract';
 import {
   queryCustomFunnelWhyDrop,
   queryStageFunnelWhyDrop,
   type WhyDropCounts,
   type WhyDropLimits,
 } from '@waymark/clickhouse';
-import { type CustomerDimension, rankFactors, stageName, type StageIndex } from '@waymark/journey';
+import { type CustomerDimension, rankFactors, type StageIndex, stageName } from '@waymark/journey';
 import { currentCustomerModel } from '../customer-model.ts';
 import { route } from './route.ts';
 
@@ -41,7 +37,14 @@ function whyDropFigures(counts: WhyDropCounts, asked: AskedLimits) {
   return {
     converted: counts.converted,
     dropped: counts.dropped,
-    limits: { ...asked, dimensions: [...asked.dimensions], ...WHY_DROP_BOUNDS },
+    limits: {
+      factors: asked.factors,
+      minSupport: asked.minSupport,
+      pathLength: asked.pathLength,
+      paths: asked.paths,
+      dimensions: [...asked.dimensions],
+      ...WHY_DROP_BOUNDS,
+    },
     testedFactors: ranked.length,
     factors: ranked.slice(0, asked.factors).map(({ corrected, ...factor }) => ({
       ...factor,
