@@ -228,6 +228,7 @@ export {
   queryCustomFunnelWhyDrop,
   queryStageFunnelWhyDrop,
   type StageFunnelWhyDropQuery,
+  stageFunnelWhyDropSql,
   type WhyDropCounts,
   type WhyDropFactor,
   type WhyDropLimits,

@@ -11,7 +11,7 @@ import { customerDimensionSql, customersCte } from './customer-chain.ts';
 import { ClickHouseQueryRangeError } from './errors.ts';
 import { funnelPeriodParams } from './funnel-figures.ts';
 import { linkedCustomerSql, linksCte } from './identities.ts';
-import { buildQuery, type Cte, cte, type SqlText } from './sql.ts';
+import { type BuiltQuery, buildQuery, type Cte, cte, type SqlText } from './sql.ts';
 import { type StageFunnelQuery, stageCtes } from './stage-funnel.query.ts';
 import { toNumber } from './values.ts';
 
@@ -25,8 +25,8 @@ import { toNumber } from './values.ts';
  * 2. why_drop_touchpoints: the project's touchpoints of the period (FINAL: one row per message id), resolved
  *    to their customer, identity calls left out, and for a custom funnel the touchpoints matching any of its
  *    steps (they define the funnel, they do not explain it).
- * 3. why_drop_customers: the touchpoints joined to the population (the population is the hash table: it is
- *    the smaller side), one row per customer with its factors: the events and pages it had in the interval,
+ * 3. why_drop_customers: the touchpoints joined to the population on customer and interval (the population
+ *    is the hash table: it is the smaller side), one row per customer with its factors: the events and pages it had in the interval,
  *    the property values of those touchpoints, its customer dimensions, each dimension value paired with each
  *    event/page, and, for a dropper, the path of its first touchpoints in the interval.
  * 4. The factors counted among converters and droppers, bounded per kind, ranked in TypeScript
@@ -143,21 +143,22 @@ function customersCteOf(options: WhyDropOptions, uses: readonly Cte[]): Cte {
     'why_drop_customers',
     (p) => {
       const pathLength = p.bind(options.limits.pathLength, 'UInt32');
-      const inside = 'w.ts > s.start_ms AND w.ts <= s.until_ms';
+      // The interval is part of the join condition, so only the touchpoints considered reach the aggregation;
+      // a customer without any is still one row (RIGHT JOIN), its touchpoint columns empty ('' customer).
+      const inside = "w.customer != ''";
       return `
     SELECT customer, converted, labels, property_values, dimension_values, path
     FROM (
       SELECT s.customer AS customer, any(s.converted) AS converted,
         groupUniqArrayIf((w.label_kind, w.label), ${inside}) AS labels,
-        groupUniqArrayArrayIf(
-          arrayMap(key -> (leftUTF8(key, ${MAX_LABEL}), leftUTF8(if(JSONType(w.properties, key) = 'String',
-            JSONExtractString(w.properties, key), JSONExtractRaw(w.properties, key)), ${MAX_LABEL})),
-            if(${inside}, JSONExtractKeys(w.properties), [])),
-          ${inside}) AS property_values,
+        groupUniqArrayArray(arrayMap(key -> (leftUTF8(key, ${MAX_LABEL}), leftUTF8(if(JSONType(w.properties, key) = 'String',
+          JSONExtractString(w.properties, key), JSONExtractRaw(w.properties, key)), ${MAX_LABEL})),
+          JSONExtractKeys(w.properties))) AS property_values,
         arraySlice(arrayMap(x -> concat(x.2, ':', x.3), arraySort(groupArrayIf((w.ts, w.label_kind, w.label),
           ${inside} AND NOT s.converted))), 1, ${pathLength}) AS path
       FROM why_drop_touchpoints AS w
-      RIGHT JOIN why_drop_population AS s ON s.customer = w.customer
+      RIGHT JOIN why_drop_population AS s
+        ON s.customer = w.customer AND w.ts > s.start_ms AND w.ts <= s.until_ms
       GROUP BY s.customer
     ) AS c${
       withDimensions
@@ -309,12 +310,7 @@ export interface StageFunnelWhyDropQuery extends StageFunnelQuery {
   readonly stage: number;
 }
 
-/** Stage k → k+1 of the stage funnel, in any mode, with its entry filters. */
-export async function queryStageFunnelWhyDrop(
-  client: ClickHouseClient,
-  query: StageFunnelWhyDropQuery,
-  options: WhyDropOptions,
-): Promise<WhyDropCounts> {
+export function stageFunnelWhyDropSql(query: StageFunnelWhyDropQuery, options: WhyDropOptions): BuiltQuery {
   const k = query.stage;
   if (!Number.isInteger(k) || k < 1 || k > 6) {
     throw new ClickHouseQueryRangeError('CLICKHOUSE_QUERY_OUT_OF_RANGE', `stage must be 1…6, got ${k}`);
@@ -328,6 +324,15 @@ export async function queryStageFunnelWhyDrop(
     WHERE r${k} IS NOT NULL`,
   );
   const touchpoints = touchpointsCte(query.projectId, query, undefined);
-  const { sql, params } = whyDropSql(population, touchpoints, query.projectId, options);
+  return whyDropSql(population, touchpoints, query.projectId, options);
+}
+
+/** Stage k → k+1 of the stage funnel, in any mode, with its entry filters. */
+export async function queryStageFunnelWhyDrop(
+  client: ClickHouseClient,
+  query: StageFunnelWhyDropQuery,
+  options: WhyDropOptions,
+): Promise<WhyDropCounts> {
+  const { sql, params } = stageFunnelWhyDropSql(query, options);
   return run(client, sql, params);
 }
