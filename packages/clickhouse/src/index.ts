@@ -225,6 +225,7 @@ export { formatDateTime64, parseDateTime64, toNullableNumber, toNumber } from '.
 export { WebhookSecretBox } from './webhook-secrets.ts';
 export {
   type CustomFunnelWhyDropQuery,
+  customFunnelWhyDropSql,
   queryCustomFunnelWhyDrop,
   queryStageFunnelWhyDrop,
   type StageFunnelWhyDropQuery,

@@ -275,12 +275,8 @@ export interface CustomFunnelWhyDropQuery extends Omit<CustomFunnelQuery, 'break
   readonly step: number;
 }
 
-/** Step k → k+1 of a custom funnel: the factors of converters and droppers, and the droppers' paths. */
-export async function queryCustomFunnelWhyDrop(
-  client: ClickHouseClient,
-  query: CustomFunnelWhyDropQuery,
-  options: WhyDropOptions,
-): Promise<WhyDropCounts> {
+/** The query of {@link queryCustomFunnelWhyDrop}: every value of the request is a parameter. */
+export function customFunnelWhyDropSql(query: CustomFunnelWhyDropQuery, options: WhyDropOptions): BuiltQuery {
   const { step } = query;
   if (!Number.isInteger(step) || step < 1 || step >= query.funnel.steps.length) {
     throw new ClickHouseQueryRangeError(
@@ -301,7 +297,16 @@ export async function queryCustomFunnelWhyDrop(
     query,
     (p) => `(${query.funnel.steps.map((match) => stepMatchSql(match, p)).join(' OR ')})`,
   );
-  const { sql, params } = whyDropSql(population, touchpoints, query.projectId, options);
+  return whyDropSql(population, touchpoints, query.projectId, options);
+}
+
+/** Step k → k+1 of a custom funnel: the factors of converters and droppers, and the droppers' paths. */
+export async function queryCustomFunnelWhyDrop(
+  client: ClickHouseClient,
+  query: CustomFunnelWhyDropQuery,
+  options: WhyDropOptions,
+): Promise<WhyDropCounts> {
+  const { sql, params } = customFunnelWhyDropSql(query, options);
   return run(client, sql, params);
 }
 
@@ -310,6 +315,7 @@ export interface StageFunnelWhyDropQuery extends StageFunnelQuery {
   readonly stage: number;
 }
 
+/** The query of {@link queryStageFunnelWhyDrop}: every value of the request is a parameter. */
 export function stageFunnelWhyDropSql(query: StageFunnelWhyDropQuery, options: WhyDropOptions): BuiltQuery {
   const k = query.stage;
   if (!Number.isInteger(k) || k < 1 || k > 6) {
