@@ -137,10 +137,10 @@ export {
 export {
   benjaminiHochberg,
   chiSquarePValue,
-  FISHER_BELOW_EXPECTED,
   type FactorCount,
   type FactorStatistics,
   type FactorTable,
+  FISHER_BELOW_EXPECTED,
   factorStatistics,
   fisherExactPValue,
   type PValueTest,
