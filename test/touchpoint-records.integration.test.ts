@@ -1,6 +1,7 @@
 import { decodeTouchpoints, encodeTouchpoint, touchpointOf } from '@waymark/events';
 import { TOPICS } from '@waymark/kafka';
 import { testKafka } from '@waymark/testing';
+import { Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import {
   createTestProject,
@@ -75,7 +76,7 @@ describe('touchpoint records: one per customer of a request (decision 0037)', ()
 
     // A client retry of the whole batch, and a one-event record as the collector wrote them before.
     expect((await postBatch(stack.collectorUrl, project.writeKey, { batch })).status).toBe(200);
-    const producer = testKafka().producer();
+    const producer = testKafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     const old = touchpointOf({
       messageId: 'old-1',
