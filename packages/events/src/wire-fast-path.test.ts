@@ -93,10 +93,12 @@ const event = () => ({
 });
 
 describe('fastWireEvent', () => {
-  it('returns exactly what WireEvent.parse returns, or leaves the event to zod (20,000 generated events)', () => {
+  it('returns exactly what WireEvent.parse returns, or leaves the event to zod (10,000 generated events)', {
+    timeout: 60_000,
+  }, () => {
     let valid = 0;
     let fast = 0;
-    for (let i = 0; i < 20_000; i++) {
+    for (let i = 0; i < 10_000; i++) {
       const candidate = event();
       const parsed = WireEvent.safeParse(candidate);
       const result = fastWireEvent(candidate);
@@ -116,7 +118,7 @@ describe('fastWireEvent', () => {
       expect(JSON.stringify(result)).toBe(JSON.stringify(parsed.data));
     }
     // The generator reaches both sides often enough for the property to mean something.
-    expect(valid).toBeGreaterThan(1_000);
+    expect(valid).toBeGreaterThan(500);
     expect(fast).toBeGreaterThan(valid * 0.5);
   });
 
