@@ -45,6 +45,7 @@ import type { RouteContract } from './route-contract.ts';
 import { listSessions } from './sessions.ts';
 import { getStageFunnel, getStageFunnelTrend } from './stage-funnel.ts';
 import { dryRunStageRules, getStageRules, putStageRules } from './stage-rules.ts';
+import { getStageFunnelWhyDrop, postCustomFunnelWhyDrop } from './why-drop.ts';
 
 export * from './admin.ts';
 export * from './alert-rules.ts';
@@ -66,6 +67,7 @@ export * from './sessions.ts';
 export * from './stage-funnel.ts';
 export * from './stage-rules.ts';
 export { type TimelinePosition, timelineCursor } from './timeline-cursor.ts';
+export * from './why-drop.ts';
 
 /** Every route of the query API, in the order the OpenAPI document lists them. */
 export const QUERY_ROUTES = [
@@ -128,4 +130,6 @@ export const QUERY_ROUTES = [
   getErasure,
   getTouchpointRetention,
   putTouchpointRetention,
+  postCustomFunnelWhyDrop,
+  getStageFunnelWhyDrop,
 ] as const satisfies readonly RouteContract[];

@@ -60,7 +60,7 @@ const entryFilters = {
  * otherwise silently widen the cohort. They are looked for in the raw query, before parsing copies it into
  * a plain object (where a `__proto__` key would vanish).
  */
-const refusingUnknown = <S extends z.ZodType>(known: readonly string[], schema: S) => {
+export const refusingUnknown = <S extends z.ZodType>(known: readonly string[], schema: S) => {
   const names = new Set([...known, ...ENTRY_FILTER_DIMENSIONS]);
   return z.preprocess((input, ctx) => {
     if (typeof input === 'object' && input !== null) {
@@ -75,7 +75,7 @@ const refusingUnknown = <S extends z.ZodType>(known: readonly string[], schema: 
 };
 
 /** The cohort and counting every stage funnel endpoint shares. */
-const cohortFields = {
+export const cohortFields = {
   from: IsoInstant.meta({
     description: 'Start of the entry range, inclusive: ISO-8601 date (UTC midnight) or date-time with zone',
   }),
@@ -90,7 +90,7 @@ const cohortFields = {
   ...entryFilters,
 };
 
-const filtersOf = (q: Partial<Record<EntryFilterDimension, string[]>>): EntryFilters =>
+export const filtersOf = (q: Partial<Record<EntryFilterDimension, string[]>>): EntryFilters =>
   Object.fromEntries(
     ENTRY_FILTER_DIMENSIONS.flatMap((dimension) =>
       q[dimension] === undefined ? [] : [[dimension, q[dimension]]],
@@ -147,7 +147,7 @@ const Entered = z.int().meta({
 });
 
 /** What every stage funnel answer says it counted: the cohort as parsed. */
-const cohortAnswer = {
+export const cohortAnswer = {
   projectId: z.string(),
   from: DateTime,
   to: DateTime,

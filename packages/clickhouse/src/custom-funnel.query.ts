@@ -146,7 +146,7 @@ function propertySql(filter: PropertyFilter, params: QueryParams): string {
 }
 
 /** One step (or exclusion) as a condition over the touchpoint `t`. */
-function stepMatchSql(match: StepMatch, params: QueryParams): string {
+export function stepMatchSql(match: StepMatch, params: QueryParams): string {
   const conditions: string[] = [];
   if (match.type) conditions.push(`t.type IN ${params.bind(match.type, 'Array(String)')}`);
   if (match.event) conditions.push(`t.event IN ${params.bind(match.event, 'Array(String)')}`);
@@ -262,7 +262,7 @@ function excludedSql(exclusions: CustomFunnelDefinition['exclusions']): string {
 const ENTRY_ORDER = 'ts * 1048576 + toInt64(cityHash64(value) % 1048576)';
 
 /** The funnel's CTEs, up to `chains` (one row per cohort customer); a customer breakdown adds its segments. */
-function funnelCtes(query: CustomFunnelQuery): Cte[] {
+export function funnelCtes(query: CustomFunnelQuery): Cte[] {
   const { steps, order, exclusions } = query.funnel;
   const n = steps.length;
   if (n < 1 || n > MAX_FUNNEL_STEPS) {

@@ -224,3 +224,16 @@ export {
 } from './touchpoints.ts';
 export { formatDateTime64, parseDateTime64, toNullableNumber, toNumber } from './values.ts';
 export { WebhookSecretBox } from './webhook-secrets.ts';
+export {
+  type CustomFunnelWhyDropQuery,
+  customFunnelWhyDropSql,
+  queryCustomFunnelWhyDrop,
+  queryStageFunnelWhyDrop,
+  type StageFunnelWhyDropQuery,
+  stageFunnelWhyDropSql,
+  type WhyDropCounts,
+  type WhyDropFactor,
+  type WhyDropLimits,
+  type WhyDropOptions,
+  type WhyDropPath,
+} from './why-drop.query.ts';

@@ -245,7 +245,7 @@ const FUNNEL_AGGREGATES = `
   ${list((k) => stepQuantilesSql(k, `r${k - 1}`, `r${k}`, `r${k} IS NOT NULL`), laterStages, ',\n  ')}`;
 
 /** The funnel's CTEs: its customers (from `reachKeys`) and their stage times. */
-const stageCtes = (query: StageFunnelQuery, reachKeys?: Cte) =>
+export const stageCtes = (query: StageFunnelQuery, reachKeys?: Cte) =>
   funnelStagesCte(query, funnelCustomersCte(query, reachKeys));
 
 const stageFunnelSql = (query: StageFunnelQuery) =>

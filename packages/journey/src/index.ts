@@ -134,3 +134,16 @@ export {
   twoProportionZTest,
   Z_95,
 } from './two-proportions.ts';
+export {
+  benjaminiHochberg,
+  chiSquarePValue,
+  type FactorCount,
+  type FactorStatistics,
+  type FactorTable,
+  FISHER_BELOW_EXPECTED,
+  factorStatistics,
+  fisherExactPValue,
+  type PValueTest,
+  type RankedFactor,
+  rankFactors,
+} from './why-drop.ts';

@@ -14,6 +14,7 @@ import type { ServedRoute } from './route.ts';
 import { sessionRoutes } from './sessions.ts';
 import { stageFunnelRoutes } from './stage-funnel.ts';
 import { stageRuleRoutes } from './stage-rules.ts';
+import { whyDropRoutes } from './why-drop.ts';
 
 /** The route table: every contract of @waymark/api-contract with its handler; app.ts registers them. */
 export const API_ROUTES: readonly ServedRoute[] = [
@@ -32,4 +33,5 @@ export const API_ROUTES: readonly ServedRoute[] = [
   ...adminRoutes,
   ...erasureRoutes,
   ...retentionRoutes,
+  ...whyDropRoutes,
 ];
