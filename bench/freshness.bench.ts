@@ -245,7 +245,6 @@ async function runPhase(
       pid: process.pid,
     },
     { label: 'Kafka broker (JVM)', pid: services.brokerPid },
-    { label: 'load generator (child process)', pid: child.pid ?? 0 },
   ]);
   const phaseStarted = performance.now();
   let polls = 0;
