@@ -28,6 +28,8 @@ export type LoadMessage =
       shoppers: number;
       events: number;
       failed: number;
+      /** Requests answered 503 and sent again. */
+      retried: number;
       /** The first few failures, for the error message. */
       failures: string[];
       seconds: number;
@@ -39,6 +41,8 @@ export const LOAD_CONFIG_VARIABLE = 'WAYMARK_BENCH_LOAD';
 /** Requests in flight at most; a slower collector lowers the achieved rate, which the summary shows. */
 const MAX_IN_FLIGHT = 256;
 const SHOPPERS_PER_CHUNK = 2_000;
+const RETRIES = 10;
+const RETRY_AFTER_MS = 500;
 
 async function run(config: LoadConfig): Promise<void> {
   const send = (message: LoadMessage) => process.stdout.write(`${JSON.stringify(message)}\n`);
@@ -68,20 +72,31 @@ async function run(config: LoadConfig): Promise<void> {
   let shoppers = 0;
   let events = 0;
   let inFlight = 0;
+  let retried = 0;
   const started = performance.now();
   const post = async (index: number) => {
     const now = new Date().toISOString();
     const group = Array.from({ length: config.shoppersPerRequest }, nextShopper);
     const batch = group.flatMap((shopper) => shopper.events.map((event) => ({ ...event, timestamp: now })));
+    const body = JSON.stringify({ batch, sentAt: now });
     const sentAt = Date.now();
     inFlight++;
     try {
-      const response = await fetch(endpoint, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization },
-        body: JSON.stringify({ batch, sentAt: now }),
-      });
-      const answer = (await response.json()) as { accepted?: number };
+      let response: Response;
+      let answer: { accepted?: number };
+      // A 503 (Kafka did not acknowledge in time) is retried with the same body, as the SDK does: the
+      // events keep their message ids, so one that did reach Kafka the first time is stored once.
+      for (let attempt = 0; ; attempt++) {
+        response = await fetch(endpoint, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization },
+          body,
+        });
+        answer = (await response.json()) as { accepted?: number };
+        if (response.status !== 503 || attempt === RETRIES) break;
+        retried++;
+        await sleep(RETRY_AFTER_MS);
+      }
       const okAt = Date.now();
       if (response.status !== 200 || answer.accepted !== batch.length) {
         failures.push(`${response.status}: ${JSON.stringify(answer).slice(0, 200)}`);
@@ -115,6 +130,7 @@ async function run(config: LoadConfig): Promise<void> {
     shoppers,
     events,
     failed: failures.length,
+    retried,
     failures: failures.slice(0, 5),
     seconds: (performance.now() - started) / 1000,
     answerMs,

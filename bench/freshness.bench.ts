@@ -396,7 +396,8 @@ function report(phases: readonly Phase[], partitions: number): string[] {
         'p99 ms',
         'max ms',
         'poll ms',
-        'answer p50 / p99 ms',
+        'sent → 200 p50 / p99 ms',
+        'requests retried after 503',
       ],
       phases.map((p) => {
         const answers = [...p.summary.answerMs].sort((a, b) => a - b);
@@ -410,6 +411,7 @@ function report(phases: readonly Phase[], partitions: number): string[] {
           formatNumber(p.freshness.at(-1) ?? Number.NaN),
           formatNumber(p.pollMs, 1),
           `${ms(answers, 0.5)} / ${ms(answers, 0.99)}`,
+          formatNumber(p.summary.retried),
         ];
       }),
     ),
