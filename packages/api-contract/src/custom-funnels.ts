@@ -1,5 +1,5 @@
 import {
-  checkExclusionSteps,
+  checkFunnelSteps,
   FUNNEL_ORDERS,
   FunnelBreakdown,
   funnelShape,
@@ -50,7 +50,7 @@ export const CustomFunnelRequest = z
     /** At most this many breakdown values, those with the most customers at step 1. */
     breakdownLimit: z.int().min(1).max(500).default(50),
   })
-  .superRefine(checkExclusionSteps)
+  .superRefine(checkFunnelSteps)
   .refine(...fromBeforeTo);
 export type CustomFunnelRequest = z.infer<typeof CustomFunnelRequest>;
 
@@ -64,7 +64,7 @@ export const FunnelCustomersRequest = z
     limit: z.int().min(1).max(1000).default(100),
     after: PageCursor.optional(),
   })
-  .superRefine(checkExclusionSteps)
+  .superRefine(checkFunnelSteps)
   .refine(...fromBeforeTo)
   .refine((q) => q.step <= q.steps.length, { message: 'the funnel has no such step', path: ['step'] })
   .refine((q) => q.outcome === 'reached' || q.step >= 2, {
@@ -101,7 +101,7 @@ export const ExperimentRequest = z
     /** Each variant needs this many exposed customers for a verdict (as well as n·p ≥ 5 and n·(1−p) ≥ 5). */
     minimumSample: z.int().min(0).max(1_000_000_000).default(100),
   })
-  .superRefine(checkExclusionSteps)
+  .superRefine(checkFunnelSteps)
   .refine((q) => q.conversionStep === undefined || q.conversionStep <= q.steps.length, {
     message: 'conversionStep must name one of the steps',
     path: ['conversionStep'],
