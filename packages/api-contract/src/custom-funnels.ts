@@ -122,7 +122,9 @@ const Steps = z.array(
 
 const ExcludedCustomers = z
   .int()
-  .meta({ description: 'Cohort customers dropped by an exclusion step (counted at no step)' });
+  .meta({
+    description: 'Cohort customers all of whose attempts an exclusion step invalidated (counted at no step)',
+  });
 
 export const CustomFunnelAnswer = z.object({
   projectId: z.string(),
@@ -208,7 +210,7 @@ export const postCustomFunnel = defineRoute({
   operationId: 'postCustomFunnel',
   summary: 'Custom funnel: 2–20 ordered steps over any touchpoints, per identity-resolved customer',
   description:
-    'Cohort: customers whose first step-1 touchpoint is in [from, to). Steps count within `window` after that entry: `ordered` (other touchpoints allowed in between), `strict` (none), or `any` (after step 1, any order). Exclusion steps drop customers with a matching touchpoint between two steps. Breakdown by a step-1 touchpoint dimension or a customer dimension. docs/analytics/custom-funnels.md defines every figure.',
+    'Every step-1 touchpoint in [from, to) starts an attempt; steps count within `window` after its start, one touchpoint per step: `ordered` (other touchpoints allowed in between), `strict` (none but repeats of the step reached), or `unordered` (step i = any i of the steps; every step touchpoint starts an attempt). A customer counts once, at its furthest attempt. Optional steps may be skipped. Exclusion steps invalidate the attempt they fall in. Breakdown by a step-1 touchpoint dimension or a customer dimension. docs/analytics/custom-funnels.md defines every figure.',
   params: ProjectParams,
   body: CustomFunnelRequest,
   response: {

@@ -19,19 +19,21 @@ import { type BuiltQuery, buildQuery, type Cte, cte, type QueryParams, type SqlT
 import { toNumber } from './values.ts';
 
 /*
- * Custom funnels (docs/analytics/custom-funnels.md, docs/decisions/0015-custom-funnels-and-experiments.md).
+ * Custom funnels (docs/analytics/custom-funnels.md, docs/decisions/0015-custom-funnels-and-experiments.md,
+ * docs/decisions/0033-funnel-attempts-and-orders.md).
  *
  * Every step and exclusion compiles to a SQL condition over one touchpoint `t` whose values (event names,
  * globs, property keys and values) are all query parameters; the SQL text itself only ever holds our own
  * identifiers and numbers. One query:
- * 1. matched: the touchpoints that match any step or exclusion (all of a customer's touchpoints in strict
- *    mode), read with FINAL (one row per message id), resolved to their customer through the identity map,
- *    each with a bit mask of what it matches: bit k−1 for step k, bit 20+j for exclusion j.
- * 2. funnel_customers: per customer, the entry (first step-1 touchpoint) and its touchpoints' times and
- *    masks in time order; the cohort is the customers whose entry is in [from, to).
- * 3. chains: per customer, how far it got within [entry, entry + window] and when it reached each step
- *    (an arrayFold over its touchpoints for ordered and strict, first times for any), and whether an
- *    exclusion drops it.
+ * 1. matched: the touchpoints in [from, to + window) that match any step or exclusion (in strict mode every
+ *    touchpoint but identity calls that match nothing), read with FINAL (one row per message id), resolved to
+ *    their customer through the identity map, each with a bit mask of what it matches: bit k−1 for step k,
+ *    bit 20+j for exclusion j, bit 62 for an identity call (strict).
+ * 2. funnel_customers: per customer with an attempt (a step-1 touchpoint in [from, to); unordered: any step's),
+ *    its touchpoints' times and masks in the documented order (time, then step order within a millisecond).
+ * 3. chains: per customer, one fold per attempt, whether an exclusion invalidates it, and the counted attempt
+ *    (the furthest valid one, the earliest of those): its start (`entry`), `level`, the steps done (`done`)
+ *    and their times (`r`).
  * 4. the counts and time quantiles per step, overall and per breakdown value in one pass (GROUPING SETS).
  */
 
@@ -43,16 +45,17 @@ export interface CustomFunnelDefinition {
 }
 
 /**
- * Cohort: customers whose first step-1 touchpoint is in [from, to); the steps count within the window after
- * the entry (inclusive, millisecond precision).
+ * Cohort: customers with a step-1 touchpoint (unordered: any step's) in [from, to), each of which starts an
+ * attempt whose steps count within [start, start + window] (inclusive, millisecond precision).
  */
 export interface CustomFunnelQuery extends FunnelPeriod {
   readonly projectId: string;
   readonly funnel: CustomFunnelDefinition;
   readonly breakdown?: CustomFunnelBreakdown;
   /**
-   * With a touchpoint breakdown: customers whose step-1 touchpoints carry more than one value of it are
-   * left out and counted in `conflictingCustomers` (an experiment's customers exposed to two variants).
+   * With a touchpoint breakdown: customers whose step-1 touchpoints in [from, to) carry more than one value
+   * of it are left out and counted in `conflictingCustomers` (an experiment's customers exposed to two
+   * variants).
    */
   readonly oneValuePerCustomer?: boolean;
 }
@@ -71,7 +74,7 @@ export type CustomFunnelBreakdown =
 
 export interface CustomFunnelCounts {
   readonly steps: readonly FunnelStepFigures[];
-  /** Cohort customers dropped by an exclusion step (not counted at any step). */
+  /** Cohort customers all of whose attempts an exclusion step invalidated (not counted at any step). */
   readonly excludedCustomers: number;
   /** With `oneValuePerCustomer`: cohort customers left out for carrying several values. */
   readonly conflictingCustomers: number;

@@ -87,9 +87,9 @@ describe('CustomFunnel', () => {
     expect(CustomFunnel.safeParse({ steps: [step, optional, optional, step] }).success).toBe(true);
     expect(issues(CustomFunnel.safeParse({ steps: [optional, step, step] }))).toEqual(['steps.0.optional']);
     expect(issues(CustomFunnel.safeParse({ steps: [step, step, optional] }))).toEqual(['steps.2.optional']);
-    expect(
-      issues(CustomFunnel.safeParse({ steps: [step, optional, step], order: 'unordered' })),
-    ).toEqual(['steps.1.optional']);
+    expect(issues(CustomFunnel.safeParse({ steps: [step, optional, step], order: 'unordered' }))).toEqual([
+      'steps.1.optional',
+    ]);
     expect(issues(CustomFunnel.safeParse({ steps: [step, { ...step, optional: 'yes' }, step] }))).toEqual([
       'steps.1.optional',
     ]);
