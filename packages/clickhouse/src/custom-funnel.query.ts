@@ -53,9 +53,9 @@ export interface CustomFunnelQuery extends FunnelPeriod {
   readonly funnel: CustomFunnelDefinition;
   readonly breakdown?: CustomFunnelBreakdown;
   /**
-   * With a touchpoint breakdown: customers whose step-1 touchpoints in [from, to) carry more than one value
-   * of it are left out and counted in `conflictingCustomers` (an experiment's customers exposed to two
-   * variants).
+   * With a touchpoint breakdown: customers whose step-1 touchpoints in [from, to + window) carry more than
+   * one value of it are left out and counted in `conflictingCustomers` (an experiment's customers exposed to
+   * two variants).
    */
   readonly oneValuePerCustomer?: boolean;
 }
@@ -370,7 +370,7 @@ function funnelCtes(query: CustomFunnelQuery): Cte[] {
           : `${touchpointOrder}, mask, cityHash64(value), value`;
       return `
     SELECT customer,
-      ${oneValue ? 'uniqExactIf(value, bitTest(mask, 0) AND ts < {toMs:Int64}) > 1' : '0'} AS conflicting,
+      ${oneValue ? 'uniqExactIf(value, bitTest(mask, 0)) > 1' : '0'} AS conflicting,
       arraySort(groupArray((${tuple}))) AS sorted,
       arrayMap(x -> x.1, sorted) AS times,
       arrayMap(x -> x.5, sorted) AS masks${touchpointValue === undefined ? '' : ', arrayMap(x -> x.7, sorted) AS values'}
