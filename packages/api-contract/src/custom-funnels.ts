@@ -120,11 +120,9 @@ const Steps = z.array(
   }),
 );
 
-const ExcludedCustomers = z
-  .int()
-  .meta({
-    description: 'Cohort customers all of whose attempts an exclusion step invalidated (counted at no step)',
-  });
+const ExcludedCustomers = z.int().meta({
+  description: 'Cohort customers all of whose attempts an exclusion step invalidated (counted at no step)',
+});
 
 export const CustomFunnelAnswer = z.object({
   projectId: z.string(),
