@@ -56,6 +56,19 @@ ORDER BY period`;
   });
 
 /*
+ * The periods of a key's activity, with repeats: days and weeks from every slot; months, quarters and years from
+ * the UTC months of the slots that lie in the same month in every zone, and from the slots near a month boundary
+ * (0016 migration), so a month of activity costs one value instead of one per slot (2.4M values instead of 10M
+ * at 10M touchpoints).
+ */
+const activePeriodsSql = (interval: PeriodInterval) => {
+  if (interval === 'day' || interval === 'week') return `arrayMap(s -> ${periodOf(interval, 's')}, slots)`;
+  // A UTC month's first day is its month's key already.
+  const months = interval === 'month' ? 'months' : `arrayMap(m -> ${periodOfDay(interval, 'm')}, months)`;
+  return `arrayConcat(${months}, arrayMap(s -> ${periodOf(interval, 's')}, edge_slots))`;
+};
+
+/*
  * From kpi_activity (0016) alone, read with FINAL (the engine's merge of a key's rows at read time: one row per
  * raw key, exact before background merges and cheaper than a GROUP BY raw_key). Identity resolution costs only
  * where it can change something, as in the stage funnel: a raw key in no link (`linked` = 0) is a customer by
@@ -71,19 +84,6 @@ ORDER BY period`;
  * rows are summed per period. Periods run from `{first}` to `{last}` (period keys), each whole: from a year and
  * one period before the first period asked for, so every comparison has its data, to the last one asked for.
  */
-/*
- * The periods of a key's activity, with repeats: days and weeks from every slot; months, quarters and years from
- * the UTC months of the slots that lie in the same month in every zone, and from the slots near a month boundary
- * (0016 migration), so a month of activity costs one value instead of one per slot (2.4M values instead of 10M
- * at 10M touchpoints).
- */
-const activePeriodsSql = (interval: PeriodInterval) => {
-  if (interval === 'day' || interval === 'week') return `arrayMap(s -> ${periodOf(interval, 's')}, slots)`;
-  // A UTC month's first day is its month's key already.
-  const months = interval === 'month' ? 'months' : `arrayMap(m -> ${periodOfDay(interval, 'm')}, months)`;
-  return `arrayConcat(${months}, arrayMap(s -> ${periodOf(interval, 's')}, edge_slots))`;
-};
-
 const figuresSql = (query: KpiQuery, first: string, last: string) => {
   const interval = query.interval;
   const keys = cte('kpi_keys', (p) => {
