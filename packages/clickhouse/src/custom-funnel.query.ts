@@ -4,7 +4,6 @@ import {
   type CustomerModel,
   type FunnelOrder,
   type FunnelStepCount,
-  type FunnelStepFigures,
   funnelStepFigures,
   MAX_FUNNEL_STEPS,
   type PropertyFilter,
@@ -13,7 +12,15 @@ import {
 } from '@waymark/journey';
 import { customerDimensionSql, customersCte, jsonTextSql } from './customer-chain.ts';
 import { ClickHouseQueryRangeError, ClickHouseStorageError } from './errors.ts';
-import { type FunnelPeriod, funnelPeriodMs, stepCountOf, stepQuantilesSql } from './funnel-figures.ts';
+import {
+  type FunnelPeriod,
+  type FunnelStepWithHistogram,
+  funnelPeriodMs,
+  stepCountOf,
+  stepHistogramOf,
+  stepHistogramSql,
+  stepQuantilesSql,
+} from './funnel-figures.ts';
 import { linkedCustomerSql, linksCte } from './identities.ts';
 import { type BuiltQuery, buildQuery, type Cte, cte, type QueryParams, type SqlText } from './sql.ts';
 import { toNumber } from './values.ts';
@@ -69,7 +76,7 @@ export type CustomFunnelBreakdown =
     };
 
 export interface CustomFunnelCounts {
-  readonly steps: readonly FunnelStepFigures[];
+  readonly steps: readonly FunnelStepWithHistogram[];
   /** Cohort customers dropped by an exclusion step (not counted at any step). */
   readonly excludedCustomers: number;
   /** With `oneValuePerCustomer`: cohort customers left out for carrying several values. */
@@ -390,6 +397,17 @@ function countsSql(query: CustomFunnelQuery): SqlText {
           countedAtSql(position + 2),
         ),
       ),
+    ...steps
+      .slice(1)
+      .map((_, position) =>
+        stepHistogramSql(
+          position + 2,
+          query.windowSeconds,
+          reachedAtSql(position + 1),
+          reachedAtSql(position + 2),
+          countedAtSql(position + 2),
+        ),
+      ),
   ].join(',\n  ');
   return (p) =>
     breakdown === undefined
@@ -408,16 +426,27 @@ LIMIT ${
 
 type Row = Record<string, unknown>;
 
-function countsOf(row: Row, stepCount: number): CustomFunnelCounts {
+function countsOf(row: Row, stepCount: number, windowSeconds: number): CustomFunnelCounts {
   const counts = Array.from(
     { length: stepCount },
     (_, position): FunnelStepCount => stepCountOf(row, position + 1, 'custom funnel'),
   );
   return {
-    steps: funnelStepFigures(counts),
+    steps: funnelStepFigures(counts).map((figures, position) => ({
+      ...figures,
+      timeToConvert:
+        position === 0 ? null : stepHistogramOf(row, position + 1, windowSeconds, 'custom funnel'),
+    })),
     excludedCustomers: toNumber(row.excluded_customers, 'custom funnel excluded_customers'),
     conflictingCustomers: toNumber(row.conflicting_customers, 'custom funnel conflicting_customers'),
   };
+}
+
+/** The figures of no customers at all: zeros, no times, empty buckets. */
+function emptyCounts(stepCount: number, windowSeconds: number): CustomFunnelCounts {
+  const row: Row = { excluded_customers: 0, conflicting_customers: 0 };
+  for (let k = 1; k <= stepCount; k++) Object.assign(row, { [`n${k}`]: 0, [`q${k}`]: [null, null] });
+  return countsOf(row, stepCount, windowSeconds);
 }
 
 /**
@@ -437,33 +466,22 @@ export async function queryCustomFunnel(
   const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   const rows = await result.json<Row>();
   const stepCount = query.funnel.steps.length;
+  const windowSeconds = query.windowSeconds;
   if (query.breakdown === undefined) {
     const [row] = rows;
     if (!row)
       throw new ClickHouseStorageError('CLICKHOUSE_BAD_VALUE', 'the custom funnel query returned no row');
-    return countsOf(row, stepCount);
+    return countsOf(row, stepCount, windowSeconds);
   }
   const total = rows.find((row) => toNumber(row.position, 'custom funnel position') === 1);
   const values = rows.filter((row) => toNumber(row.position, 'custom funnel position') === 0);
   // Without any cohort customer there is no row at all, not even the total.
-  const overall = total
-    ? countsOf(total, stepCount)
-    : {
-        steps: funnelStepFigures(
-          Array.from({ length: stepCount }, () => ({
-            customers: 0,
-            medianSecondsFromPrevious: null,
-            p90SecondsFromPrevious: null,
-          })),
-        ),
-        excludedCustomers: 0,
-        conflictingCustomers: 0,
-      };
+  const overall = total ? countsOf(total, stepCount, windowSeconds) : emptyCounts(stepCount, windowSeconds);
   return {
     ...overall,
     segments: values
       .slice(0, query.breakdown.limit)
-      .map((row) => ({ value: String(row.segment), ...countsOf(row, stepCount) })),
+      .map((row) => ({ value: String(row.segment), ...countsOf(row, stepCount, windowSeconds) })),
     segmentsTruncated: values.length > query.breakdown.limit,
   };
 }

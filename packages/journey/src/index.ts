@@ -134,3 +134,8 @@ export {
   twoProportionZTest,
   Z_95,
 } from './two-proportions.ts';
+export {
+  TIME_TO_CONVERT_EDGES_SECONDS,
+  type TimeToConvertBucket,
+  timeToConvertBuckets,
+} from './time-to-convert.ts';

@@ -1,0 +1,164 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { touchpointOf } from '@waymark/events';
+import { rawKeyOf, type StepMatch } from '@waymark/journey';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClickHouse } from './client.ts';
+import { type CustomFunnelDefinition, type CustomFunnelQuery, queryCustomFunnel } from './custom-funnel.query.ts';
+import { runMigrations } from './migrations.ts';
+import { insertTouchpoints, type StoredTouchpoint } from './touchpoints.ts';
+
+/*
+ * The custom funnel's other views (decision 0034) on hand-built customers whose figures are worked out
+ * here from the definitions in docs/analytics/custom-funnels.md: the time-to-convert histogram, several
+ * breakdowns at once and the funnel per period of entry.
+ */
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const T0 = Date.UTC(2025, 2, 3);
+
+let dir: string;
+let client: ClickHouseClient;
+let projectSeq = 0;
+let messageSeq = 0;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'waymark-custom-funnel-views-'));
+  client = await createClickHouse({ dataDir: dir });
+  await runMigrations(client);
+});
+
+afterAll(async () => {
+  await client?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const newProject = () => `funnel_views_${++projectSeq}`;
+
+interface Tp {
+  customer: string;
+  at: number;
+  event: string;
+  source?: string;
+  device?: string;
+  properties?: Record<string, unknown>;
+}
+
+function stored(projectId: string, tp: Tp): StoredTouchpoint {
+  const ids = { anonymousId: tp.customer, userId: null };
+  return {
+    touchpoint: touchpointOf({
+      messageId: `m${++messageSeq}`,
+      projectId,
+      type: 'track',
+      event: tp.event,
+      ...ids,
+      timestamp: tp.at,
+      receivedAt: tp.at + 80,
+      campaignSource: tp.source ?? null,
+      deviceType: tp.device ?? null,
+      properties: JSON.stringify(tp.properties ?? {}),
+    }),
+    rawKey: rawKeyOf(ids),
+    stage: 0,
+    complaint: false,
+    revenue: 0,
+    currency: '',
+    rulesetVersion: 1,
+    channel: '',
+  };
+}
+
+async function insert(projectId: string, touchpoints: readonly Tp[]): Promise<void> {
+  await insertTouchpoints(
+    client,
+    touchpoints.map((tp) => stored(projectId, tp)),
+  );
+}
+
+const funnelOf = (...events: string[]): CustomFunnelDefinition => ({
+  steps: events.map((event): StepMatch => ({ event: [event] })),
+  order: 'ordered',
+  exclusions: [],
+});
+
+const cohort = (projectId: string, funnel: CustomFunnelDefinition, windowMs: number) =>
+  ({
+    projectId,
+    from: new Date(T0),
+    to: new Date(T0 + DAY),
+    windowSeconds: windowMs / 1000,
+    funnel,
+  }) satisfies CustomFunnelQuery;
+
+describe('the time-to-convert histogram', () => {
+  it('puts a time exactly at an edge in the bucket it opens, and the window end in the last one', async () => {
+    const projectId = newProject();
+    // Each customer: A at T0, then B after the given delay (null: never); C 1 h after B for some.
+    const delays: Array<[customer: string, toB: number | null, toC: number | null]> = [
+      ['zero', 0, null],
+      ['just-under-a-minute', MINUTE - 1, null],
+      ['a-minute', MINUTE, 59 * MINUTE],
+      ['six-hours', 6 * HOUR, HOUR],
+      ['the-window-end', DAY, null],
+      ['a-ms-too-late', DAY + 1, null],
+      ['never', null, null],
+    ];
+    await insert(
+      projectId,
+      delays.flatMap(([customer, toB, toC]) => [
+        { customer, at: T0 + HOUR, event: 'A' },
+        ...(toB === null ? [] : [{ customer, at: T0 + HOUR + toB, event: 'B' }]),
+        ...(toB === null || toC === null ? [] : [{ customer, at: T0 + HOUR + toB + toC, event: 'C' }]),
+      ]),
+    );
+    const result = await queryCustomFunnel(client, cohort(projectId, funnelOf('A', 'B', 'C'), DAY));
+    expect(result.steps.map((s) => s.customers)).toEqual([7, 5, 2]);
+    expect(result.steps[0]?.timeToConvert).toBeNull();
+    // A one-day window: 0, 1 m, 5 m, 15 m, 1 h, 6 h, and the last bucket [6 h, 1 d] includes the window end.
+    const bounds = [0, 60, 300, 900, 3600, 21_600, 86_400];
+    const buckets = (counts: number[]) =>
+      counts.map((customers, i) => ({
+        fromSeconds: bounds[i] as number,
+        toSeconds: bounds[i + 1] as number,
+        customers,
+      }));
+    expect(result.steps[1]?.timeToConvert).toEqual(buckets([2, 1, 0, 0, 0, 2]));
+    // From B, not from the entry: 59 m and exactly 1 h.
+    expect(result.steps[2]?.timeToConvert).toEqual(buckets([0, 0, 0, 1, 1, 0]));
+  });
+
+  it('adds up to each segment’s customers, and cuts a window between edges', async () => {
+    const projectId = newProject();
+    await insert(projectId, [
+      { customer: 'g1', at: T0, event: 'A', source: 'google' },
+      { customer: 'g1', at: T0 + 10 * MINUTE, event: 'B' },
+      { customer: 'g2', at: T0, event: 'A', source: 'google' },
+      { customer: 'g2', at: T0 + 90 * MINUTE, event: 'B' },
+      { customer: 'n1', at: T0, event: 'A', source: 'newsletter' },
+      { customer: 'n1', at: T0 + 2 * HOUR, event: 'B' },
+    ]);
+    const result = await queryCustomFunnel(client, {
+      ...cohort(projectId, funnelOf('A', 'B'), 2 * HOUR),
+      breakdown: { kind: 'touchpoint', dimension: 'utm_source', limit: 10 },
+    });
+    const counts = (steps: typeof result.steps) => steps[1]?.timeToConvert?.map((b) => b.customers);
+    // A two-hour window: 0, 1 m, 5 m, 15 m, 1 h, and [1 h, 2 h].
+    expect(result.steps[1]?.timeToConvert?.at(-1)).toEqual({ fromSeconds: 3600, toSeconds: 7200, customers: 2 });
+    expect(counts(result.steps)).toEqual([0, 0, 1, 0, 2]);
+    expect(result.segments?.map((s) => [s.value, counts(s.steps)])).toEqual([
+      ['google', [0, 0, 1, 0, 1]],
+      ['newsletter', [0, 0, 0, 0, 1]],
+    ]);
+  });
+
+  it('has every bucket empty for an empty cohort', async () => {
+    const result = await queryCustomFunnel(client, cohort(newProject(), funnelOf('A', 'B'), HOUR));
+    expect(result.steps[1]?.timeToConvert?.map((b) => b.customers)).toEqual([0, 0, 0, 0]);
+  });
+});
