@@ -9,6 +9,7 @@ import {
   TOUCHPOINT_DIMENSIONS,
 } from '@waymark/journey';
 import { z } from 'zod';
+import { TimeZone } from './kpis.ts';
 import {
   ConversionWindow,
   CUSTOMER_DIMENSION_NAMES,
@@ -261,5 +262,51 @@ export const compareExperimentVariants = defineRoute({
   params: ProjectParams,
   body: ExperimentRequest,
   response: { status: 200, description: 'The variants, control first', schema: ExperimentAnswer },
+  errors: [400, 401, 403],
+});
+
+/** `POST …/funnels/trend`: a funnel (no breakdown) per calendar period of entry. */
+export const CustomFunnelTrendRequest = z
+  .strictObject({
+    ...range,
+    ...funnelShape(2, MAX_FUNNEL_STEPS),
+    interval: z
+      .enum(['day', 'week', 'month'], { message: 'interval must be one of day, week, month' })
+      .default('week')
+      .meta({ description: 'The calendar period of entry each cohort is cut by (weeks start on Monday)' }),
+    timezone: TimeZone.default('UTC').meta({ description: 'IANA time zone the periods are cut in' }),
+  })
+  .superRefine(checkExclusionSteps)
+  .refine(...fromBeforeTo);
+export type CustomFunnelTrendRequest = z.infer<typeof CustomFunnelTrendRequest>;
+
+export const CustomFunnelTrendAnswer = z.object({
+  projectId: z.string(),
+  from: DateTime,
+  to: DateTime,
+  windowSeconds: z.int(),
+  order: z.enum(FUNNEL_ORDERS),
+  interval: z.enum(['day', 'week', 'month']),
+  timezone: z.string(),
+  periods: z.array(z.object({ start: DateTime, excludedCustomers: ExcludedCustomers, steps: Steps })).meta({
+    description:
+      'Every period overlapping [from, to), oldest first; the first and last may be partial, one without entries has zeros',
+  }),
+});
+
+export const postCustomFunnelTrend = defineRoute({
+  method: 'post',
+  path: '/v1/projects/:projectId/funnels/trend',
+  operationId: 'postCustomFunnelTrend',
+  summary: 'Conversion over time: a custom funnel per day, week or month of entry',
+  description:
+    "The funnel of `POST /funnels` (no breakdown), split by the calendar period (in `timezone`) of each customer's entry: each period's figures are the funnel of the customers who entered in it (and in [from, to)), conversion from start included. A period with no entry has zero customers and no times. At most 400 periods. docs/analytics/custom-funnels.md.",
+  params: ProjectParams,
+  body: CustomFunnelTrendRequest,
+  response: {
+    status: 200,
+    description: 'One entry per period, oldest first',
+    schema: CustomFunnelTrendAnswer,
+  },
   errors: [400, 401, 403],
 });

@@ -15,7 +15,12 @@ import {
   replaceAlertRule,
   resolveAlertIncident,
 } from './alert-rules.ts';
-import { compareExperimentVariants, postCustomFunnel, postCustomFunnelCustomers } from './custom-funnels.ts';
+import {
+  compareExperimentVariants,
+  postCustomFunnel,
+  postCustomFunnelCustomers,
+  postCustomFunnelTrend,
+} from './custom-funnels.ts';
 import { getCustomer, getCustomerModel, getSegments, listCustomers, putCustomerModel } from './customers.ts';
 import {
   createDashboard,
@@ -128,4 +133,5 @@ export const QUERY_ROUTES = [
   getErasure,
   getTouchpointRetention,
   putTouchpointRetention,
+  postCustomFunnelTrend,
 ] as const satisfies readonly RouteContract[];

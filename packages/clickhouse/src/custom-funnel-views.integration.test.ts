@@ -6,7 +6,13 @@ import { touchpointOf } from '@waymark/events';
 import { rawKeyOf, type StepMatch } from '@waymark/journey';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClickHouse } from './client.ts';
-import { type CustomFunnelDefinition, type CustomFunnelQuery, queryCustomFunnel } from './custom-funnel.query.ts';
+import {
+  type CustomFunnelDefinition,
+  type CustomFunnelQuery,
+  queryCustomFunnel,
+  queryCustomFunnelTrend,
+} from './custom-funnel.query.ts';
+import { TooManyPeriodsError } from './kpis.query.ts';
 import { runMigrations } from './migrations.ts';
 import { insertTouchpoints, type StoredTouchpoint } from './touchpoints.ts';
 
@@ -149,7 +155,11 @@ describe('the time-to-convert histogram', () => {
     });
     const counts = (steps: typeof result.steps) => steps[1]?.timeToConvert?.map((b) => b.customers);
     // A two-hour window: 0, 1 m, 5 m, 15 m, 1 h, and [1 h, 2 h].
-    expect(result.steps[1]?.timeToConvert?.at(-1)).toEqual({ fromSeconds: 3600, toSeconds: 7200, customers: 2 });
+    expect(result.steps[1]?.timeToConvert?.at(-1)).toEqual({
+      fromSeconds: 3600,
+      toSeconds: 7200,
+      customers: 2,
+    });
     expect(counts(result.steps)).toEqual([0, 0, 1, 0, 2]);
     expect(result.segments?.map((s) => [s.value, counts(s.steps)])).toEqual([
       ['google', [0, 0, 1, 0, 1]],
@@ -160,5 +170,90 @@ describe('the time-to-convert histogram', () => {
   it('has every bucket empty for an empty cohort', async () => {
     const result = await queryCustomFunnel(client, cohort(newProject(), funnelOf('A', 'B'), HOUR));
     expect(result.steps[1]?.timeToConvert?.map((b) => b.customers)).toEqual([0, 0, 0, 0]);
+  });
+});
+
+describe('the funnel per period of entry', () => {
+  const at = (iso: string) => Date.parse(iso);
+
+  it('cuts days at midnight in the time zone, with a zero period where nobody entered', async () => {
+    const projectId = newProject();
+    // America/New_York is UTC−5 until 9 March 2025: its days begin at 05:00 UTC.
+    await insert(projectId, [
+      { customer: 'first-instant', at: at('2025-03-03T05:00:00.000Z'), event: 'A' },
+      { customer: 'first-instant', at: at('2025-03-03T06:00:00.000Z'), event: 'B' },
+      { customer: 'last-instant', at: at('2025-03-04T04:59:59.999Z'), event: 'A' },
+      { customer: 'next-day', at: at('2025-03-04T05:00:00.000Z'), event: 'A' },
+      { customer: 'next-day', at: at('2025-03-05T06:00:00.000Z'), event: 'B' },
+      // Before `from` and at `to`: not in the cohort.
+      { customer: 'before', at: at('2025-03-02T23:00:00.000Z'), event: 'A' },
+      { customer: 'at-to', at: at('2025-03-06T05:00:00.000Z'), event: 'A' },
+    ]);
+    const periods = await queryCustomFunnelTrend(client, {
+      projectId,
+      from: new Date('2025-03-03T05:00:00.000Z'),
+      to: new Date('2025-03-06T05:00:00.000Z'),
+      windowSeconds: (2 * DAY) / 1000,
+      funnel: funnelOf('A', 'B'),
+      interval: 'day',
+      timezone: 'America/New_York',
+    });
+    expect(
+      periods.map((p) => [p.start, ...p.steps.map((s) => [s.customers, s.conversionFromStart])]),
+    ).toEqual([
+      ['2025-03-03T05:00:00.000Z', [2, 1], [1, 0.5]],
+      ['2025-03-04T05:00:00.000Z', [1, 1], [1, 1]],
+      ['2025-03-05T05:00:00.000Z', [0, 0], [0, 0]],
+    ]);
+    // The next day's customer took 25 h: the [1 d, 2 d] bucket of a two-day window.
+    expect(periods[1]?.steps[1]?.timeToConvert?.at(-1)).toEqual({
+      fromSeconds: 86_400,
+      toSeconds: 172_800,
+      customers: 1,
+    });
+    expect(periods[2]?.steps[1]).toMatchObject({
+      medianSecondsFromPrevious: null,
+      p90SecondsFromPrevious: null,
+    });
+    expect(periods[2]?.steps[1]?.timeToConvert?.every((b) => b.customers === 0)).toBe(true);
+    expect(periods.map((p) => p.excludedCustomers)).toEqual([0, 0, 0]);
+  });
+
+  it('cuts months in the zone across a change of its offset', async () => {
+    const projectId = newProject();
+    // Europe/Berlin: March begins at 23:00 UTC (CET), April at 22:00 UTC (CEST).
+    await insert(projectId, [
+      { customer: 'march-first', at: at('2025-02-28T23:00:00.000Z'), event: 'A' },
+      { customer: 'march-last', at: at('2025-03-31T21:59:59.999Z'), event: 'A' },
+      { customer: 'march-last', at: at('2025-03-31T22:30:00.000Z'), event: 'B' },
+      { customer: 'april-first', at: at('2025-03-31T22:00:00.000Z'), event: 'A' },
+    ]);
+    const periods = await queryCustomFunnelTrend(client, {
+      projectId,
+      from: new Date('2025-02-28T23:00:00.000Z'),
+      to: new Date('2025-04-30T22:00:00.000Z'),
+      windowSeconds: DAY / 1000,
+      funnel: funnelOf('A', 'B'),
+      interval: 'month',
+      timezone: 'Europe/Berlin',
+    });
+    expect(periods.map((p) => [p.start, ...p.steps.map((s) => s.customers)])).toEqual([
+      ['2025-02-28T23:00:00.000Z', 2, 1],
+      ['2025-03-31T22:00:00.000Z', 1, 0],
+    ]);
+  });
+
+  it('refuses more than 400 periods', async () => {
+    await expect(
+      queryCustomFunnelTrend(client, {
+        projectId: newProject(),
+        from: new Date('2024-01-01T00:00:00.000Z'),
+        to: new Date('2025-03-01T00:00:00.000Z'),
+        windowSeconds: 60,
+        funnel: funnelOf('A', 'B'),
+        interval: 'day',
+        timezone: 'UTC',
+      }),
+    ).rejects.toBeInstanceOf(TooManyPeriodsError);
   });
 });

@@ -22,6 +22,15 @@ import {
   stepQuantilesSql,
 } from './funnel-figures.ts';
 import { linkedCustomerSql, linksCte } from './identities.ts';
+import { TooManyPeriodsError } from './kpis.query.ts';
+import {
+  MAX_PERIODS,
+  type PeriodInterval,
+  periodKeysSql,
+  periodOf,
+  periodStartMs,
+  timezoneParam,
+} from './periods.ts';
 import { type BuiltQuery, buildQuery, type Cte, cte, type QueryParams, type SqlText } from './sql.ts';
 import { toNumber } from './values.ts';
 
@@ -369,21 +378,10 @@ function funnelCtes(query: CustomFunnelQuery): Cte[] {
 export const countedAtSql = (k: number | string): string => `kept AND level >= ${k}`;
 export const reachedAtSql = (k: number): string => `r[${k}]`;
 
-/** The counts and time quantiles per step, overall and per breakdown value in one pass (GROUPING SETS). */
-function countsSql(query: CustomFunnelQuery): SqlText {
+/** The counts, time quantiles and histograms per step, over the rows of `chains` in the group. */
+function aggregatesSql(query: CustomFunnelQuery): string {
   const { steps } = query.funnel;
-  const breakdown = query.breakdown;
-  const segments =
-    breakdown?.kind === 'customer'
-      ? "if(empty(customer_segments.segment_values), [''], customer_segments.segment_values)"
-      : breakdown?.kind === 'touchpoint'
-        ? '[chains.segment_value]'
-        : '';
-  const from =
-    breakdown?.kind === 'customer'
-      ? 'chains LEFT JOIN customer_segments ON customer_segments.customer = chains.customer'
-      : 'chains';
-  const aggregates = [
+  return [
     'countIf(excluded AND NOT conflicting) AS excluded_customers',
     'countIf(conflicting) AS conflicting_customers',
     ...steps.map((_, position) => `countIf(${countedAtSql(position + 1)}) AS n${position + 1}`),
@@ -409,6 +407,22 @@ function countsSql(query: CustomFunnelQuery): SqlText {
         ),
       ),
   ].join(',\n  ');
+}
+
+/** The counts and time quantiles per step, overall and per breakdown value in one pass (GROUPING SETS). */
+function countsSql(query: CustomFunnelQuery): SqlText {
+  const breakdown = query.breakdown;
+  const segments =
+    breakdown?.kind === 'customer'
+      ? "if(empty(customer_segments.segment_values), [''], customer_segments.segment_values)"
+      : breakdown?.kind === 'touchpoint'
+        ? '[chains.segment_value]'
+        : '';
+  const from =
+    breakdown?.kind === 'customer'
+      ? 'chains LEFT JOIN customer_segments ON customer_segments.customer = chains.customer'
+      : 'chains';
+  const aggregates = aggregatesSql(query);
   return (p) =>
     breakdown === undefined
       ? `SELECT ${aggregates} FROM ${from}`
@@ -484,6 +498,53 @@ export async function queryCustomFunnel(
       .map((row) => ({ value: String(row.segment), ...countsOf(row, stepCount, windowSeconds) })),
     segmentsTruncated: values.length > query.breakdown.limit,
   };
+}
+
+export interface CustomFunnelTrendQuery extends Omit<CustomFunnelQuery, 'breakdown' | 'oneValuePerCustomer'> {
+  readonly interval: Extract<PeriodInterval, 'day' | 'week' | 'month'>;
+  /** IANA time zone the calendar periods are cut in. */
+  readonly timezone: string;
+}
+
+export interface CustomFunnelTrendPeriod extends CustomFunnelCounts {
+  /** The period's first instant (midnight in the time zone), ISO 8601. */
+  readonly start: string;
+}
+
+/*
+ * The funnel's cohort split by the calendar period of each customer's entry, as the stage funnel's trend:
+ * every period overlapping [from, to) is a row (the periods are the left side, so one without entries
+ * reads zeros), its figures those of the customers who entered in it.
+ */
+const trendSelect =
+  (query: CustomFunnelTrendQuery): SqlText =>
+  (p) => {
+    timezoneParam(p, query.timezone);
+    return `
+SELECT ${periodStartMs('periods.period')} AS start_ms, figures.*
+FROM (${periodKeysSql(query.interval, '{fromMs:Int64}', '{toMs:Int64}')}) AS periods
+LEFT JOIN (
+  SELECT ${periodOf(query.interval, 'fromUnixTimestamp64Milli(entry)')} AS period, ${aggregatesSql(query)}
+  FROM chains
+  GROUP BY period
+) AS figures ON figures.period = periods.period
+ORDER BY periods.period
+SETTINGS join_use_nulls = 0`;
+  };
+
+/** The custom funnel per day, week or month of entry (docs/analytics/custom-funnels.md). */
+export async function queryCustomFunnelTrend(
+  client: ClickHouseClient,
+  query: CustomFunnelTrendQuery,
+): Promise<CustomFunnelTrendPeriod[]> {
+  const { sql, params } = customFunnelSql(query, trendSelect(query));
+  const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
+  const rows = await result.json<Row>();
+  if (rows.length > MAX_PERIODS) throw new TooManyPeriodsError(query.interval);
+  return rows.map((row) => ({
+    start: new Date(toNumber(row.start_ms, 'custom funnel trend start')).toISOString(),
+    ...countsOf(row, query.funnel.steps.length, query.windowSeconds),
+  }));
 }
 
 export type FunnelStepOutcome = 'reached' | 'dropped';

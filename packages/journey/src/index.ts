@@ -121,6 +121,11 @@ export {
   stageName,
 } from './stages.ts';
 export {
+  TIME_TO_CONVERT_EDGES_SECONDS,
+  type TimeToConvertBucket,
+  timeToConvertBuckets,
+} from './time-to-convert.ts';
+export {
   type ComparisonOptions,
   type ComparisonVerdict,
   compareProportions,
@@ -134,8 +139,3 @@ export {
   twoProportionZTest,
   Z_95,
 } from './two-proportions.ts';
-export {
-  TIME_TO_CONVERT_EDGES_SECONDS,
-  type TimeToConvertBucket,
-  timeToConvertBuckets,
-} from './time-to-convert.ts';

@@ -6,7 +6,8 @@
 
 /** The edges, in seconds: 1 min, 5 min, 15 min, 1 h, 6 h, 1 d, 3 d, 7 d, 14 d, 30 d, 60 d, 90 d, 180 d. */
 export const TIME_TO_CONVERT_EDGES_SECONDS = [
-  60, 300, 900, 3600, 21_600, 86_400, 259_200, 604_800, 1_209_600, 2_592_000, 5_184_000, 7_776_000, 15_552_000,
+  60, 300, 900, 3600, 21_600, 86_400, 259_200, 604_800, 1_209_600, 2_592_000, 5_184_000, 7_776_000,
+  15_552_000,
 ] as const;
 
 /** Bucket `[fromSeconds, toSeconds)`; the last one includes `toSeconds` (the window's end). */
@@ -24,5 +25,7 @@ export function timeToConvertBuckets(windowSeconds: number): TimeToConvertBucket
     throw new RangeError(`windowSeconds must be a non-negative number, got ${windowSeconds}`);
   }
   const bounds = [0, ...TIME_TO_CONVERT_EDGES_SECONDS.filter((edge) => edge < windowSeconds), windowSeconds];
-  return bounds.slice(1).map((toSeconds, position) => ({ fromSeconds: bounds[position] as number, toSeconds }));
+  return bounds
+    .slice(1)
+    .map((toSeconds, position) => ({ fromSeconds: bounds[position] as number, toSeconds }));
 }

@@ -3,12 +3,14 @@ import {
   MAX_VARIANTS,
   postCustomFunnel,
   postCustomFunnelCustomers,
+  postCustomFunnelTrend,
 } from '@waymark/api-contract';
 import {
   type CustomFunnelCounts,
   type CustomFunnelResult,
   queryCustomFunnel,
   queryCustomFunnelCustomers,
+  queryCustomFunnelTrend,
 } from '@waymark/clickhouse';
 import { compareVariants, experimentFunnel, variantCounts } from '@waymark/journey';
 import { currentCustomerModel } from '../customer-model.ts';
@@ -130,6 +132,33 @@ export const customFunnelRoutes = [
           steps: namedSteps(segment, names),
         };
       }),
+    };
+  }),
+
+  route(postCustomFunnelTrend, async ({ projectId, body }, { clickhouse }) => {
+    const periods = await queryCustomFunnelTrend(clickhouse, {
+      projectId,
+      from: body.from,
+      to: body.to,
+      windowSeconds: body.window,
+      funnel: body,
+      interval: body.interval,
+      timezone: body.timezone,
+    });
+    const names = body.steps.map((step) => step.name ?? null);
+    return {
+      projectId,
+      from: body.from.toISOString(),
+      to: body.to.toISOString(),
+      windowSeconds: body.window,
+      order: body.order,
+      interval: body.interval,
+      timezone: body.timezone,
+      periods: periods.map((period) => ({
+        start: period.start,
+        excludedCustomers: period.excludedCustomers,
+        steps: namedSteps(period, names),
+      })),
     };
   }),
 ];
