@@ -3,6 +3,7 @@ import {
   FUNNEL_ORDERS,
   FunnelBreakdown,
   funnelShape,
+  MAX_FUNNEL_BREAKDOWNS,
   MAX_FUNNEL_STEPS,
   PropertyKey,
   StepMatch,
@@ -35,20 +36,33 @@ const range = {
     .meta({ description: 'Conversion window after entry: seconds or <n>s|m|h|d, at most 366d' }),
 };
 
+const BreakdownName = z
+  .string()
+  .meta({ examples: ['utm_source', 'property:plan', 'type'] })
+  .pipe(FunnelBreakdown);
+
+/** One name or a list of different ones, read as the list either way. */
+const Breakdown = z
+  .union([
+    BreakdownName.transform((dimension) => [dimension]),
+    z
+      .array(BreakdownName)
+      .min(1, { message: 'name at least one dimension' })
+      .max(MAX_FUNNEL_BREAKDOWNS, { message: `at most ${MAX_FUNNEL_BREAKDOWNS} dimensions at once` }),
+  ])
+  .refine((dimensions) => new Set(dimensions.map((d) => d.dimension)).size === dimensions.length, {
+    message: 'a dimension appears twice',
+  });
+
 export const CustomFunnelRequest = z
   .strictObject({
     ...range,
     ...funnelShape(2, MAX_FUNNEL_STEPS),
-    /** A step-1 touchpoint dimension or a customer dimension: the funnel once per value. */
-    breakdown: z
-      .string()
-      .meta({ examples: ['utm_source', 'property:plan', 'type'] })
-      .pipe(FunnelBreakdown)
-      .optional()
-      .meta({
-        description: `A step-1 touchpoint dimension (${TOUCHPOINT_DIMENSIONS.join(', ')}, property:<key>) or a customer dimension: ${CUSTOMER_DIMENSION_NAMES}`,
-      }),
-    /** At most this many breakdown values, those with the most customers at step 1. */
+    /** 1–3 step-1 touchpoint or customer dimensions: the funnel once per combination of their values. */
+    breakdown: Breakdown.optional().meta({
+      description: `A step-1 touchpoint dimension (${TOUCHPOINT_DIMENSIONS.join(', ')}, property:<key>) or a customer dimension (${CUSTOMER_DIMENSION_NAMES}), or a list of up to ${MAX_FUNNEL_BREAKDOWNS} different ones: the funnel per combination of their values`,
+    }),
+    /** At most this many breakdown values (combinations), those with the most customers at step 1. */
     breakdownLimit: z.int().min(1).max(500).default(50),
   })
   .superRefine(checkExclusionSteps)
@@ -150,18 +164,24 @@ export const CustomFunnelAnswer = z.object({
   excludedCustomers: ExcludedCustomers,
   breakdown: z
     .object({
-      dimension: z.string(),
+      dimension: z.string().meta({ description: "The dimensions' names joined by ' / '" }),
+      dimensions: z.array(z.string()).meta({ description: 'The dimensions, in the order asked' }),
       truncated: z.boolean().meta({ description: 'More values than `breakdownLimit`' }),
       segments: z.array(
         z.object({
-          value: z.string().meta({ description: "'' when unknown" }),
+          value: z
+            .string()
+            .meta({ description: "The values joined by ' / ' (with one dimension, its value); '' when unknown" }),
+          values: z
+            .array(z.string())
+            .meta({ description: "The value of each dimension, in the order of `dimensions`; '' when unknown" }),
           excludedCustomers: ExcludedCustomers,
           steps: Steps,
         }),
       ),
     })
     .optional()
-    .meta({ description: 'The funnel once per value, most customers at step 1 first' }),
+    .meta({ description: 'The funnel once per value (combination), most customers at step 1 first' }),
 });
 
 export const FunnelCustomersAnswer = z.object({

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { touchpointOf } from '@waymark/events';
-import { rawKeyOf, type StepMatch } from '@waymark/journey';
+import { DEFAULT_CUSTOMER_MODEL, rawKeyOf, type StepMatch } from '@waymark/journey';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClickHouse } from './client.ts';
 import {
@@ -52,6 +52,7 @@ interface Tp {
   event: string;
   source?: string;
   device?: string;
+  country?: string;
   properties?: Record<string, unknown>;
 }
 
@@ -68,6 +69,7 @@ function stored(projectId: string, tp: Tp): StoredTouchpoint {
       receivedAt: tp.at + 80,
       campaignSource: tp.source ?? null,
       deviceType: tp.device ?? null,
+      country: tp.country ?? null,
       properties: JSON.stringify(tp.properties ?? {}),
     }),
     rawKey: rawKeyOf(ids),
@@ -151,7 +153,7 @@ describe('the time-to-convert histogram', () => {
     ]);
     const result = await queryCustomFunnel(client, {
       ...cohort(projectId, funnelOf('A', 'B'), 2 * HOUR),
-      breakdown: { kind: 'touchpoint', dimension: 'utm_source', limit: 10 },
+      breakdown: { dimensions: [{ kind: 'touchpoint', dimension: 'utm_source' }], limit: 10 },
     });
     const counts = (steps: typeof result.steps) => steps[1]?.timeToConvert?.map((b) => b.customers);
     // A two-hour window: 0, 1 m, 5 m, 15 m, 1 h, and [1 h, 2 h].
@@ -255,5 +257,100 @@ describe('the funnel per period of entry', () => {
         timezone: 'UTC',
       }),
     ).rejects.toBeInstanceOf(TooManyPeriodsError);
+  });
+});
+
+describe('several breakdowns at once', () => {
+  const people = [
+    { id: 'p1', source: 'google', device: 'mobile', country: 'DE', converts: true },
+    { id: 'p2', source: 'google', device: 'mobile', country: 'DE', converts: false },
+    { id: 'p3', source: 'google', device: 'desktop', country: 'DE', converts: true },
+    { id: 'p4', source: undefined, device: 'mobile', country: 'FR', converts: true },
+    { id: 'p5', source: 'newsletter', device: undefined, country: 'FR', converts: false },
+    { id: 'p6', source: 'google', device: 'mobile', country: 'FR', converts: true },
+  ];
+
+  /** The segments by a plain reading: group by the values in the asked order, most at step 1, then by values. */
+  function expectedSegments(key: (p: (typeof people)[number]) => string[]) {
+    const groups = new Map<string, { values: string[]; counts: [number, number] }>();
+    for (const p of people) {
+      const values = key(p);
+      const group = groups.get(JSON.stringify(values)) ?? { values, counts: [0, 0] };
+      group.counts = [group.counts[0] + 1, group.counts[1] + (p.converts ? 1 : 0)];
+      groups.set(JSON.stringify(values), group);
+    }
+    const compare = (a: string[], b: string[]) => {
+      for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return (a[i] as string) < (b[i] as string) ? -1 : 1;
+      return 0;
+    };
+    return [...groups.values()]
+      .sort((a, b) => b.counts[0] - a.counts[0] || compare(a.values, b.values))
+      .map((g) => [g.values, ...g.counts]);
+  }
+
+  let projectId: string;
+  beforeAll(async () => {
+    projectId = newProject();
+    await insert(
+      projectId,
+      people.flatMap((p) => [
+        { customer: p.id, at: T0 + HOUR, event: 'A', source: p.source, device: p.device, country: p.country },
+        // A later step-1 touchpoint from elsewhere: the touchpoint values are the entry's.
+        { customer: p.id, at: T0 + 2 * HOUR, event: 'A', source: 'bing', device: 'tablet', country: p.country },
+        ...(p.converts ? [{ customer: p.id, at: T0 + 3 * HOUR, event: 'B' }] : []),
+      ]),
+    );
+  });
+
+  it('splits by touchpoint and customer dimensions together, values in the asked order', async () => {
+    const result = await queryCustomFunnel(client, {
+      ...cohort(projectId, funnelOf('A', 'B'), DAY),
+      breakdown: {
+        dimensions: [
+          { kind: 'touchpoint', dimension: 'utm_source' },
+          { kind: 'customer', dimension: 'country' },
+          { kind: 'touchpoint', dimension: 'step1_device' },
+        ],
+        limit: 10,
+        model: DEFAULT_CUSTOMER_MODEL,
+      },
+    });
+    expect(result.steps.map((s) => s.customers)).toEqual([6, 4]);
+    expect(result.segments?.map((s) => [s.values, ...s.steps.map((step) => step.customers)])).toEqual(
+      expectedSegments((p) => [p.source ?? '', p.country, p.device ?? '']),
+    );
+    expect(result.segments?.[0]?.value).toBe('google / DE / mobile');
+    expect(result.segmentsTruncated).toBe(false);
+  });
+
+  it('keeps the combinations with most customers within the limit, and says it cut', async () => {
+    const result = await queryCustomFunnel(client, {
+      ...cohort(projectId, funnelOf('A', 'B'), DAY),
+      breakdown: {
+        dimensions: [
+          { kind: 'customer', dimension: 'country' },
+          { kind: 'touchpoint', dimension: 'step1_device' },
+        ],
+        limit: 2,
+        model: DEFAULT_CUSTOMER_MODEL,
+      },
+    });
+    const all = expectedSegments((p) => [p.country, p.device ?? '']);
+    expect(result.segments?.map((s) => [s.values, ...s.steps.map((step) => step.customers)])).toEqual(
+      all.slice(0, 2),
+    );
+    expect(result.segmentsTruncated).toBe(true);
+  });
+
+  it('answers one dimension as before: its value, and one value in `values`', async () => {
+    const result = await queryCustomFunnel(client, {
+      ...cohort(projectId, funnelOf('A', 'B'), DAY),
+      breakdown: { dimensions: [{ kind: 'touchpoint', dimension: 'utm_source' }], limit: 10 },
+    });
+    expect(result.segments?.map((s) => [s.value, s.values])).toEqual([
+      ['google', ['google']],
+      ['', ['']],
+      ['newsletter', ['newsletter']],
+    ]);
   });
 });

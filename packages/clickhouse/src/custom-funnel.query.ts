@@ -1,10 +1,11 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
-  type CustomerDimension,
   type CustomerModel,
+  type FunnelBreakdown,
   type FunnelOrder,
   type FunnelStepCount,
   funnelStepFigures,
+  MAX_FUNNEL_BREAKDOWNS,
   MAX_FUNNEL_STEPS,
   type PropertyFilter,
   type StepMatch,
@@ -72,17 +73,17 @@ export interface CustomFunnelQuery extends FunnelPeriod {
   readonly oneValuePerCustomer?: boolean;
 }
 
-/** The funnel once per value, at most `limit` values (those with the most customers at step 1). */
-export type CustomFunnelBreakdown =
-  | { readonly kind: 'touchpoint'; readonly dimension: TouchpointDimension; readonly limit: number }
-  | {
-      readonly kind: 'customer';
-      readonly dimension: CustomerDimension;
-      readonly limit: number;
-      /** The project's customer model, which defines types, tiers and RFM segments. */
-      readonly model: CustomerModel;
-      readonly asOf?: Date;
-    };
+/**
+ * The funnel once per combination of values of 1–3 dimensions (step-1 touchpoint or customer ones), at most
+ * `limit` combinations (those with the most customers at step 1).
+ */
+export interface CustomFunnelBreakdown {
+  readonly dimensions: readonly FunnelBreakdown[];
+  readonly limit: number;
+  /** With a customer dimension: the project's customer model, which defines types, tiers and RFM segments. */
+  readonly model?: CustomerModel;
+  readonly asOf?: Date;
+}
 
 export interface CustomFunnelCounts {
   readonly steps: readonly FunnelStepWithHistogram[];
@@ -93,7 +94,9 @@ export interface CustomFunnelCounts {
 }
 
 export interface CustomFunnelSegment extends CustomFunnelCounts {
-  /** The breakdown value; '' when unknown. */
+  /** The combination's value of each dimension, in the breakdown's order; '' when unknown. */
+  readonly values: readonly string[];
+  /** The values joined by ' / ': with one dimension, its value. */
   readonly value: string;
 }
 
@@ -277,6 +280,23 @@ function excludedSql(exclusions: CustomFunnelDefinition['exclusions']): string {
  */
 const ENTRY_ORDER = 'ts * 1048576 + toInt64(cityHash64(value) % 1048576)';
 
+/** A breakdown's dimensions by where their values come from, and each one's place in its list. */
+function breakdownDimensions(breakdown: CustomFunnelBreakdown | undefined) {
+  const dimensions = breakdown?.dimensions ?? [];
+  if (breakdown !== undefined && (dimensions.length === 0 || dimensions.length > MAX_FUNNEL_BREAKDOWNS)) {
+    throw new ClickHouseQueryRangeError(
+      'CLICKHOUSE_QUERY_OUT_OF_RANGE',
+      `a breakdown has 1–${MAX_FUNNEL_BREAKDOWNS} dimensions, got ${dimensions.length}`,
+    );
+  }
+  const touchpoint = dimensions.flatMap((d) => (d.kind === 'touchpoint' ? [d.dimension] : []));
+  const customer = dimensions.flatMap((d) => (d.kind === 'customer' ? [d.dimension] : []));
+  const place = dimensions.map((d, i) =>
+    dimensions.slice(0, i).filter((earlier) => earlier.kind === d.kind).length + 1,
+  );
+  return { dimensions, touchpoint, customer, place };
+}
+
 /** The funnel's CTEs, up to `chains` (one row per cohort customer); a customer breakdown adds its segments. */
 function funnelCtes(query: CustomFunnelQuery): Cte[] {
   const { steps, order, exclusions } = query.funnel;
@@ -289,10 +309,12 @@ function funnelCtes(query: CustomFunnelQuery): Cte[] {
   }
   const { fromMs, toMs, windowMs } = funnelPeriodMs(query);
   const breakdown = query.breakdown;
+  const { touchpoint, customer } = breakdownDimensions(breakdown);
+  // The entry's values of the touchpoint dimensions, as one array: one argMin picks them all from one touchpoint.
   const touchpointValue =
-    breakdown?.kind === 'touchpoint'
-      ? (p: QueryParams) => touchpointDimensionSql(breakdown.dimension, p)
-      : undefined;
+    touchpoint.length === 0
+      ? undefined
+      : (p: QueryParams) => `[${touchpoint.map((dimension) => touchpointDimensionSql(dimension, p)).join(', ')}]`;
   const oneValue = touchpointValue !== undefined && query.oneValuePerCustomer === true;
 
   const matched = cte(
@@ -354,12 +376,23 @@ function funnelCtes(query: CustomFunnelQuery): Cte[] {
     },
     [funnelCustomers],
   );
-  if (breakdown?.kind !== 'customer') return [chains];
-  const dimension = customerDimensionSql(breakdown.dimension);
-  // A multi-valued dimension (interest) gives a customer several values: one row per customer with all of them.
+  if (customer.length === 0) return [chains];
+  if (breakdown?.model === undefined) {
+    throw new ClickHouseQueryRangeError(
+      'CLICKHOUSE_QUERY_OUT_OF_RANGE',
+      'a customer breakdown needs the customer model',
+    );
+  }
+  const dimensions = customer.map(customerDimensionSql);
+  /*
+   * One row per customer with its combinations of values: a multi-valued dimension (interest) gives a
+   * customer several rows of `customers`, hence several combinations.
+   */
   const segments = cte(
     'customer_segments',
-    (p) => `SELECT customer, groupArray(${dimension(p)}) AS segment_values FROM customers GROUP BY customer`,
+    (p) =>
+      `SELECT customer, groupArray([${dimensions.map((dimension) => dimension(p)).join(', ')}]) AS segment_values
+    FROM customers GROUP BY customer`,
     [
       customersCte({
         projectId: query.projectId,
@@ -412,14 +445,23 @@ function aggregatesSql(query: CustomFunnelQuery): string {
 /** The counts and time quantiles per step, overall and per breakdown value in one pass (GROUPING SETS). */
 function countsSql(query: CustomFunnelQuery): SqlText {
   const breakdown = query.breakdown;
+  const { dimensions, touchpoint, customer, place } = breakdownDimensions(breakdown);
+  /*
+   * Each customer's segment keys: an Array(String) of the values in the breakdown's order, one key per
+   * combination of its customer values (its entry's touchpoint values are one combination).
+   */
+  const customerKeys = `if(empty(customer_segments.segment_values), [arrayWithConstant(${customer.length}, '')], customer_segments.segment_values)`;
+  const mixedKey = dimensions
+    .map((d, i) => (d.kind === 'touchpoint' ? `chains.segment_value[${place[i]}]` : `values[${place[i]}]`))
+    .join(', ');
   const segments =
-    breakdown?.kind === 'customer'
-      ? "if(empty(customer_segments.segment_values), [''], customer_segments.segment_values)"
-      : breakdown?.kind === 'touchpoint'
-        ? '[chains.segment_value]'
-        : '';
+    customer.length === 0
+      ? '[chains.segment_value]'
+      : touchpoint.length === 0
+        ? customerKeys
+        : `arrayMap(values -> [${mixedKey}], ${customerKeys})`;
   const from =
-    breakdown?.kind === 'customer'
+    customer.length > 0
       ? 'chains LEFT JOIN customer_segments ON customer_segments.customer = chains.customer'
       : 'chains';
   const aggregates = aggregatesSql(query);
@@ -491,11 +533,21 @@ export async function queryCustomFunnel(
   const values = rows.filter((row) => toNumber(row.position, 'custom funnel position') === 0);
   // Without any cohort customer there is no row at all, not even the total.
   const overall = total ? countsOf(total, stepCount, windowSeconds) : emptyCounts(stepCount, windowSeconds);
+  const dimensionCount = query.breakdown.dimensions.length;
   return {
     ...overall,
-    segments: values
-      .slice(0, query.breakdown.limit)
-      .map((row) => ({ value: String(row.segment), ...countsOf(row, stepCount, windowSeconds) })),
+    segments: values.slice(0, query.breakdown.limit).map((row) => {
+      const key = row.segment;
+      if (!Array.isArray(key) || key.length !== dimensionCount) {
+        throw new ClickHouseStorageError('CLICKHOUSE_BAD_VALUE', 'custom funnel segment: expected its values');
+      }
+      const segmentValues = key.map(String);
+      return {
+        values: segmentValues,
+        value: segmentValues.join(' / '),
+        ...countsOf(row, stepCount, windowSeconds),
+      };
+    }),
     segmentsTruncated: values.length > query.breakdown.limit,
   };
 }

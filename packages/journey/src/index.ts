@@ -16,6 +16,7 @@ export {
   type FunnelOrder,
   FunnelStep,
   funnelShape,
+  MAX_FUNNEL_BREAKDOWNS,
   MAX_FUNNEL_EXCLUSIONS,
   MAX_FUNNEL_STEPS,
   type NamedTouchpointDimension,

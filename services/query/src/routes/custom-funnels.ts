@@ -27,14 +27,14 @@ const namedSteps = (counts: CustomFunnelCounts, names: readonly (string | null)[
 
 export const customFunnelRoutes = [
   route(postCustomFunnel, async ({ projectId, body }, { clickhouse }) => {
-    const breakdown =
-      body.breakdown?.kind === 'customer'
-        ? {
-            ...body.breakdown,
-            limit: body.breakdownLimit,
-            model: (await currentCustomerModel(clickhouse, projectId)).model,
-          }
-        : body.breakdown && { ...body.breakdown, limit: body.breakdownLimit };
+    const dimensions = body.breakdown;
+    const breakdown = dimensions && {
+      dimensions,
+      limit: body.breakdownLimit,
+      ...(dimensions.some((d) => d.kind === 'customer') && {
+        model: (await currentCustomerModel(clickhouse, projectId)).model,
+      }),
+    };
     const result: CustomFunnelResult = await queryCustomFunnel(clickhouse, {
       projectId,
       from: body.from,
@@ -52,12 +52,14 @@ export const customFunnelRoutes = [
       order: body.order,
       steps: namedSteps(result, names),
       excludedCustomers: result.excludedCustomers,
-      ...(body.breakdown && {
+      ...(dimensions && {
         breakdown: {
-          dimension: body.breakdown.dimension,
+          dimension: dimensions.map((d) => d.dimension).join(' / '),
+          dimensions: dimensions.map((d) => d.dimension),
           truncated: result.segmentsTruncated ?? false,
           segments: (result.segments ?? []).map((segment) => ({
             value: segment.value,
+            values: segment.values,
             excludedCustomers: segment.excludedCustomers,
             steps: namedSteps(segment, names),
           })),
@@ -96,7 +98,10 @@ export const customFunnelRoutes = [
       to: body.to,
       windowSeconds: body.window,
       funnel: experimentFunnel(body),
-      breakdown: { kind: 'touchpoint', dimension: `property:${body.variantProperty}`, limit: MAX_VARIANTS },
+      breakdown: {
+        dimensions: [{ kind: 'touchpoint', dimension: `property:${body.variantProperty}` }],
+        limit: MAX_VARIANTS,
+      },
       oneValuePerCustomer: true,
     });
     const conversionStep = body.conversionStep ?? body.steps.length;
