@@ -102,8 +102,15 @@ async function time(run: () => Promise<unknown>): Promise<Timing> {
   return { p50: median(wall), min: Math.min(...wall), cpuP50: median(cpu) };
 }
 
-const utmSource: CustomFunnelBreakdown = { dimensions: [{ kind: 'touchpoint', dimension: 'utm_source' }], limit: 50 };
-const customerDevice: CustomFunnelBreakdown = { dimensions: [{ kind: 'customer', dimension: 'device' }], limit: 50, model: DEFAULT_CUSTOMER_MODEL };
+const utmSource: CustomFunnelBreakdown = {
+  dimensions: [{ kind: 'touchpoint', dimension: 'utm_source' }],
+  limit: 50,
+};
+const customerDevice: CustomFunnelBreakdown = {
+  dimensions: [{ kind: 'customer', dimension: 'device' }],
+  limit: 50,
+  model: DEFAULT_CUSTOMER_MODEL,
+};
 
 await withPopulation(
   'custom-funnel',

@@ -169,12 +169,12 @@ export const CustomFunnelAnswer = z.object({
       truncated: z.boolean().meta({ description: 'More values than `breakdownLimit`' }),
       segments: z.array(
         z.object({
-          value: z
-            .string()
-            .meta({ description: "The values joined by ' / ' (with one dimension, its value); '' when unknown" }),
-          values: z
-            .array(z.string())
-            .meta({ description: "The value of each dimension, in the order of `dimensions`; '' when unknown" }),
+          value: z.string().meta({
+            description: "The values joined by ' / ' (with one dimension, its value); '' when unknown",
+          }),
+          values: z.array(z.string()).meta({
+            description: "The value of each dimension, in the order of `dimensions`; '' when unknown",
+          }),
           excludedCustomers: ExcludedCustomers,
           steps: Steps,
         }),

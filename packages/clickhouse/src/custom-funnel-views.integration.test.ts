@@ -280,7 +280,8 @@ describe('several breakdowns at once', () => {
       groups.set(JSON.stringify(values), group);
     }
     const compare = (a: string[], b: string[]) => {
-      for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return (a[i] as string) < (b[i] as string) ? -1 : 1;
+      for (let i = 0; i < a.length; i++)
+        if (a[i] !== b[i]) return (a[i] as string) < (b[i] as string) ? -1 : 1;
       return 0;
     };
     return [...groups.values()]
@@ -296,7 +297,14 @@ describe('several breakdowns at once', () => {
       people.flatMap((p) => [
         { customer: p.id, at: T0 + HOUR, event: 'A', source: p.source, device: p.device, country: p.country },
         // A later step-1 touchpoint from elsewhere: the touchpoint values are the entry's.
-        { customer: p.id, at: T0 + 2 * HOUR, event: 'A', source: 'bing', device: 'tablet', country: p.country },
+        {
+          customer: p.id,
+          at: T0 + 2 * HOUR,
+          event: 'A',
+          source: 'bing',
+          device: 'tablet',
+          country: p.country,
+        },
         ...(p.converts ? [{ customer: p.id, at: T0 + 3 * HOUR, event: 'B' }] : []),
       ]),
     );

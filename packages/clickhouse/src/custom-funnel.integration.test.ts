@@ -644,7 +644,10 @@ describe('queryCustomFunnel', () => {
       ]),
     );
     const funnel = funnelOf('ordered', steps('A', 'B'));
-    const bySource = await run(projectId, funnel, day, { dimensions: [{ kind: 'touchpoint', dimension: 'utm_source' }], limit: 10 });
+    const bySource = await run(projectId, funnel, day, {
+      dimensions: [{ kind: 'touchpoint', dimension: 'utm_source' }],
+      limit: 10,
+    });
     expect(customersPerStep(bySource)).toEqual([5, 3]);
     expect(bySource.segments?.map((s) => [s.value, ...customersPerStep(s)])).toEqual([
       ['google', 3, 2],
@@ -652,10 +655,17 @@ describe('queryCustomFunnel', () => {
       ['newsletter', 1, 0],
     ]);
     expect(bySource.segmentsTruncated).toBe(false);
-    const limited = await run(projectId, funnel, day, { dimensions: [{ kind: 'touchpoint', dimension: 'utm_source' }], limit: 1 });
+    const limited = await run(projectId, funnel, day, {
+      dimensions: [{ kind: 'touchpoint', dimension: 'utm_source' }],
+      limit: 1,
+    });
     expect(limited.segments?.map((s) => s.value)).toEqual(['google']);
     expect(limited.segmentsTruncated).toBe(true);
-    const byCountry = await run(projectId, funnel, day, { dimensions: [{ kind: 'customer', dimension: 'country' }], limit: 10, model: DEFAULT_CUSTOMER_MODEL });
+    const byCountry = await run(projectId, funnel, day, {
+      dimensions: [{ kind: 'customer', dimension: 'country' }],
+      limit: 10,
+      model: DEFAULT_CUSTOMER_MODEL,
+    });
     expect(customersPerStep(byCountry)).toEqual([5, 3]);
     expect(byCountry.segments?.map((s) => [s.value, ...customersPerStep(s)])).toEqual([
       ['DE', 3, 2],
@@ -672,7 +682,10 @@ describe('queryCustomFunnel', () => {
         stored(projectId, { anonymousId: `tie${i}`, at: T0 + HOUR, event: 'A', source: `y${i % 4}` }),
       ]).flat(),
     );
-    const breakdown: CustomFunnelBreakdown = { dimensions: [{ kind: 'touchpoint', dimension: 'utm_source' }], limit: 10 };
+    const breakdown: CustomFunnelBreakdown = {
+      dimensions: [{ kind: 'touchpoint', dimension: 'utm_source' }],
+      limit: 10,
+    };
     const answers = await Promise.all(
       [1, 2, 3].map(() => run(projectId, funnelOf('ordered', steps('A', 'B')), day, breakdown)),
     );
@@ -717,7 +730,10 @@ describe('queryCustomFunnel', () => {
     const projectId = newProject();
     const funnel = funnelOf('ordered', steps('A', 'B'));
     expect(customersPerStep(await run(projectId, funnel, day))).toEqual([0, 0]);
-    const broken = await run(projectId, funnel, day, { dimensions: [{ kind: 'touchpoint', dimension: 'utm_source' }], limit: 5 });
+    const broken = await run(projectId, funnel, day, {
+      dimensions: [{ kind: 'touchpoint', dimension: 'utm_source' }],
+      limit: 5,
+    });
     expect(customersPerStep(broken)).toEqual([0, 0]);
     expect(broken.segments).toEqual([]);
   });
@@ -846,7 +862,10 @@ describe('queryCustomFunnel on a generated population', () => {
         const funnel = { ...definition, order };
         for (const range of ranges) {
           const outcomes = referenceOutcomes(inserted, links, funnel, range.from, range.to, range.windowMs);
-          const result = await run(projectId, funnel, range, { dimensions: [{ kind: 'touchpoint', dimension: 'utm_source' }], limit: 10 });
+          const result = await run(projectId, funnel, range, {
+            dimensions: [{ kind: 'touchpoint', dimension: 'utm_source' }],
+            limit: 10,
+          });
           const what = `${name} ${order} window ${range.windowMs / HOUR} h`;
           // The population must exercise the definition: somebody at the last step, exclusions that fire.
           const expected = expectedSteps(outcomes, funnel.steps.length);
@@ -876,7 +895,11 @@ describe('queryCustomFunnel on a generated population', () => {
     const funnel = { ...(definitions[0]?.[1] as CustomFunnelDefinition), order: 'ordered' as const };
     const range = ranges[1] as (typeof ranges)[number];
     const outcomes = referenceOutcomes(inserted, links, funnel, range.from, range.to, range.windowMs);
-    const result = await run(projectId, funnel, range, { dimensions: [{ kind: 'customer', dimension: 'country' }], limit: 10, model: DEFAULT_CUSTOMER_MODEL });
+    const result = await run(projectId, funnel, range, {
+      dimensions: [{ kind: 'customer', dimension: 'country' }],
+      limit: 10,
+      model: DEFAULT_CUSTOMER_MODEL,
+    });
     // Every touchpoint of a person carries the person's country.
     const byCountry = groupBy(outcomes, (o) => o.entryTouchpoint.touchpoint.country ?? '');
     expect(new Set(result.segments?.map((s) => s.value))).toEqual(new Set(byCountry.keys()));

@@ -65,7 +65,11 @@ describe('customFunnelSql', () => {
   it('binds the customer model of a customer breakdown as parameters too', () => {
     const { sql, params } = customFunnelSql({
       ...query('ordered'),
-      breakdown: { dimensions: [{ kind: 'customer', dimension: 'trait:plan' }], limit: 5, model: DEFAULT_CUSTOMER_MODEL },
+      breakdown: {
+        dimensions: [{ kind: 'customer', dimension: 'trait:plan' }],
+        limit: 5,
+        model: DEFAULT_CUSTOMER_MODEL,
+      },
     });
     expect(sql).not.toContain("'plan'");
     expect(Object.values(params)).toContain('plan');

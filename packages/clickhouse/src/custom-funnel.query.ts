@@ -291,8 +291,8 @@ function breakdownDimensions(breakdown: CustomFunnelBreakdown | undefined) {
   }
   const touchpoint = dimensions.flatMap((d) => (d.kind === 'touchpoint' ? [d.dimension] : []));
   const customer = dimensions.flatMap((d) => (d.kind === 'customer' ? [d.dimension] : []));
-  const place = dimensions.map((d, i) =>
-    dimensions.slice(0, i).filter((earlier) => earlier.kind === d.kind).length + 1,
+  const place = dimensions.map(
+    (d, i) => dimensions.slice(0, i).filter((earlier) => earlier.kind === d.kind).length + 1,
   );
   return { dimensions, touchpoint, customer, place };
 }
@@ -314,7 +314,8 @@ function funnelCtes(query: CustomFunnelQuery): Cte[] {
   const touchpointValue =
     touchpoint.length === 0
       ? undefined
-      : (p: QueryParams) => `[${touchpoint.map((dimension) => touchpointDimensionSql(dimension, p)).join(', ')}]`;
+      : (p: QueryParams) =>
+          `[${touchpoint.map((dimension) => touchpointDimensionSql(dimension, p)).join(', ')}]`;
   const oneValue = touchpointValue !== undefined && query.oneValuePerCustomer === true;
 
   const matched = cte(
@@ -539,7 +540,10 @@ export async function queryCustomFunnel(
     segments: values.slice(0, query.breakdown.limit).map((row) => {
       const key = row.segment;
       if (!Array.isArray(key) || key.length !== dimensionCount) {
-        throw new ClickHouseStorageError('CLICKHOUSE_BAD_VALUE', 'custom funnel segment: expected its values');
+        throw new ClickHouseStorageError(
+          'CLICKHOUSE_BAD_VALUE',
+          'custom funnel segment: expected its values',
+        );
       }
       const segmentValues = key.map(String);
       return {

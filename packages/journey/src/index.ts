@@ -89,7 +89,9 @@ export {
   type StageFunnel,
   type StageFunnelMode,
   type StageFunnelStage,
+  type StageRange,
   type StageReachCount,
+  WHOLE_JOURNEY,
 } from './stage-funnel.ts';
 export {
   type CompiledRuleset,
