@@ -76,7 +76,7 @@ const refusingUnknown = <S extends z.ZodType>(known: readonly string[], schema: 
 };
 
 /** A stage by name (`purchase`) or index (`5`). */
-const StageParam = (which: string, fallback: StageIndex) =>
+const StageParam = (which: string, fallback: StageIndex, examples: string[]) =>
   z
     .string()
     .transform((value, ctx): StageIndex => {
@@ -94,7 +94,7 @@ const StageParam = (which: string, fallback: StageIndex) =>
     .optional()
     .transform((index) => index ?? fallback)
     .meta({
-      examples: ['consideration', '2'],
+      examples,
       description: `The ${which} stage of the funnel, by name or index (default ${STAGE_NAMES[fallback - 1]})`,
     });
 
@@ -112,8 +112,8 @@ const cohortFields = {
     .default('reached')
     .meta({ description: 'How a customer counts at a stage: reached, ordered or strict' }),
   /** A funnel between two stages: the cohort enters at its first touchpoint staged at fromStage or later. */
-  fromStage: StageParam('first', 1),
-  toStage: StageParam('last', 7),
+  fromStage: StageParam('first', 1, ['consideration', '2']),
+  toStage: StageParam('last', 7, ['purchase', '5']),
   ...entryFilters,
 };
 
