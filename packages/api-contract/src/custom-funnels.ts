@@ -21,6 +21,7 @@ import {
   PageCursor,
   ProjectParams,
   stepFigures,
+  TimeToConvert,
 } from './request-fields.ts';
 import { defineRoute } from './route-contract.ts';
 
@@ -126,20 +127,6 @@ export type ExperimentRequest = z.infer<typeof ExperimentRequest>;
 
 /** At most this many variants are reported; an experiment with more is almost certainly mis-tracked. */
 export const MAX_VARIANTS = 50;
-
-const TimeToConvert = z
-  .array(
-    z.object({
-      fromSeconds: z.number(),
-      toSeconds: z.number(),
-      customers: z.int(),
-    }),
-  )
-  .nullable()
-  .meta({
-    description:
-      'Histogram of the time from the previous step over the customers counted at this step: buckets [fromSeconds, toSeconds) at 1m, 5m, 15m, 1h, 6h, 1d, 3d, 7d, 14d, 30d, 60d, 90d, 180d, cut at the window (the last bucket includes its end); the counts add up to `customers`. null on step 1',
-  });
 
 const Steps = z.array(
   z.object({

@@ -20,6 +20,7 @@ import {
   IsoInstant,
   ProjectParams,
   stepFigures,
+  TimeToConvert,
 } from './request-fields.ts';
 import { defineRoute } from './route-contract.ts';
 
@@ -169,6 +170,7 @@ const Stages = z
       stage: z.enum(STAGE_NAMES),
       index: z.int().min(1).max(7),
       ...stepFigures,
+      timeToConvert: TimeToConvert,
     }),
   )
   .min(2)

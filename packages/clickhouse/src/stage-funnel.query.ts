@@ -11,12 +11,21 @@ import {
   STAGES,
   type StageFunnel,
   type StageFunnelMode,
+  type StageFunnelStage,
   type StageRange,
   WHOLE_JOURNEY,
 } from '@waymark/journey';
 import { customerDimensionSql, customersCte } from './customer-chain.ts';
 import { ClickHouseQueryRangeError, ClickHouseStorageError } from './errors.ts';
-import { type FunnelPeriod, funnelPeriodParams, stepCountOf, stepQuantilesSql } from './funnel-figures.ts';
+import {
+  type FunnelPeriod,
+  funnelPeriodParams,
+  stepCountOf,
+  stepHistogramOf,
+  stepHistogramSql,
+  stepQuantilesSql,
+  type TimeToConvertHistogram,
+} from './funnel-figures.ts';
 import { TooManyPeriodsError } from './kpis.query.ts';
 import {
   MAX_PERIODS,
@@ -46,6 +55,10 @@ export interface StageFunnelQuery extends FunnelPeriod {
 export interface StageFunnelResult extends StageFunnel {
   /** The cohort: customers who entered in [from, to) and pass the filters, whatever the mode. */
   readonly entered: number;
+  /** Each stage with its time-to-convert histogram (null on the first stage counted). */
+  readonly stages: ReadonlyArray<
+    StageFunnelStage & { readonly timeToConvert: TimeToConvertHistogram | null }
+  >;
 }
 
 const STAGE_COUNT = STAGES.length;
@@ -273,7 +286,12 @@ const funnelAggregates = (query: StageFunnelQuery) => {
   return `
   count() AS entered,
   ${list((k) => `countIf(r${k} IS NOT NULL) AS n${k}`, counted, ',\n  ')},
-  ${list((k) => stepQuantilesSql(k, `r${k - 1}`, `r${k}`, `r${k} IS NOT NULL`), counted.slice(1), ',\n  ')}`;
+  ${list((k) => stepQuantilesSql(k, `r${k - 1}`, `r${k}`, `r${k} IS NOT NULL`), counted.slice(1), ',\n  ')},
+  ${list(
+    (k) => stepHistogramSql(k, query.windowSeconds, `r${k - 1}`, `r${k}`, `r${k} IS NOT NULL`),
+    counted.slice(1),
+    ',\n  ',
+  )}`;
 };
 
 /** The funnel's CTEs: its customers (from `reachKeys`) and their stage times. */
@@ -328,21 +346,26 @@ type StageFunnelRow = Record<string, unknown>;
 
 const funnelOf = (row: StageFunnelRow, query: StageFunnelQuery): StageFunnelResult => {
   const { first, counted } = countedStages(query);
+  const { stages } = buildStageFunnel(
+    // The range's first stage has no previous one: its count only.
+    counted.map((k) =>
+      k === first
+        ? {
+            customers: toNumber(row[`n${k}`], `stage funnel n${k}`),
+            medianSecondsFromPrevious: null,
+            p90SecondsFromPrevious: null,
+          }
+        : stepCountOf(row, k, 'stage funnel'),
+    ),
+    query.stages,
+  );
   return {
     entered: toNumber(row.entered, 'stage funnel entered'),
-    ...buildStageFunnel(
-      // The range's first stage has no previous one: its count only.
-      counted.map((k) =>
-        k === first
-          ? {
-              customers: toNumber(row[`n${k}`], `stage funnel n${k}`),
-              medianSecondsFromPrevious: null,
-              p90SecondsFromPrevious: null,
-            }
-          : stepCountOf(row, k, 'stage funnel'),
-      ),
-      query.stages,
-    ),
+    stages: stages.map((stage) => ({
+      ...stage,
+      timeToConvert:
+        stage.index === first ? null : stepHistogramOf(row, stage.index, query.windowSeconds, 'stage funnel'),
+    })),
   };
 };
 
