@@ -49,7 +49,8 @@ import { toNumber } from './values.ts';
  * 3. chains: per customer, how far it got within [entry, entry + window] and when it reached each step
  *    (an arrayFold over its touchpoints for ordered and strict, first times for any), and whether an
  *    exclusion drops it.
- * 4. the counts and time quantiles per step, overall and per breakdown value in one pass (GROUPING SETS).
+ * 4. the counts, time quantiles and time-to-convert histograms per step, overall and per breakdown
+ *    combination in one pass (GROUPING SETS), or per period of entry (the trend).
  */
 
 export interface CustomFunnelDefinition {
@@ -443,7 +444,7 @@ function aggregatesSql(query: CustomFunnelQuery): string {
   ].join(',\n  ');
 }
 
-/** The counts and time quantiles per step, overall and per breakdown value in one pass (GROUPING SETS). */
+/** The figures per step, overall and per breakdown combination in one pass (GROUPING SETS). */
 function countsSql(query: CustomFunnelQuery): SqlText {
   const breakdown = query.breakdown;
   const { dimensions, touchpoint, customer, place } = breakdownDimensions(breakdown);
