@@ -80,6 +80,7 @@ const refusingUnknown = <S extends z.ZodType>(known: readonly string[], schema: 
 const StageParam = (which: string, fallback: StageIndex, examples: string[]) =>
   z
     .string()
+    .meta({ examples })
     .transform((value, ctx): StageIndex => {
       const byName = (STAGE_NAMES as readonly string[]).indexOf(value) + 1;
       const index = byName > 0 ? byName : /^[1-7]$/.test(value) ? Number(value) : 0;
@@ -95,7 +96,6 @@ const StageParam = (which: string, fallback: StageIndex, examples: string[]) =>
     .optional()
     .transform((index) => index ?? fallback)
     .meta({
-      examples,
       description: `The ${which} stage of the funnel, by name or index (default ${STAGE_NAMES[fallback - 1]})`,
     });
 
