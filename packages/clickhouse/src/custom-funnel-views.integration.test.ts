@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { touchpointOf } from '@waymark/events';
-import { DEFAULT_CUSTOMER_MODEL, rawKeyOf, type StepMatch } from '@waymark/journey';
+import { DEFAULT_CUSTOMER_MODEL, rawKeyOf, type StepMatch, timeToConvertBuckets } from '@waymark/journey';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClickHouse } from './client.ts';
 import {
@@ -167,6 +167,59 @@ describe('the time-to-convert histogram', () => {
       ['google', [0, 0, 1, 0, 1]],
       ['newsletter', [0, 0, 0, 0, 1]],
     ]);
+  });
+
+  it('buckets a generated population as a plain reading of the edges does', async () => {
+    const projectId = newProject();
+    const windowMs = 3 * DAY;
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
+    // Delays at, just under and just over every edge, the window's end, past it, anywhere, or none.
+    const edgesMs = timeToConvertBuckets(windowMs / 1000).map((b) => b.toSeconds * 1000);
+    const delay = (): number | null => {
+      const edge = edgesMs[Math.floor(random() * edgesMs.length)] as number;
+      const pick = random();
+      if (pick < 0.15) return null;
+      if (pick < 0.35) return edge;
+      if (pick < 0.5) return edge - 1;
+      if (pick < 0.65) return edge + 1;
+      return Math.floor(random() * windowMs);
+    };
+    const customers = Array.from({ length: 240 }, (_, i) => ({
+      id: `c${i}`,
+      entry: T0 + i * 60_000,
+      toB: delay(),
+      toC: delay(),
+    }));
+    await insert(
+      projectId,
+      customers.flatMap((c) => [
+        { customer: c.id, at: c.entry, event: 'A' },
+        ...(c.toB === null ? [] : [{ customer: c.id, at: c.entry + c.toB, event: 'B' }]),
+        ...(c.toB === null || c.toC === null
+          ? []
+          : [{ customer: c.id, at: c.entry + c.toB + c.toC, event: 'C' }]),
+      ]),
+    );
+    const result = await queryCustomFunnel(client, cohort(projectId, funnelOf('A', 'B', 'C'), windowMs));
+    // Step 2 within the window of the entry; step 3 too (its time from B, the window still from the entry).
+    const atB = customers.filter((c) => c.toB !== null && c.toB <= windowMs);
+    const atC = atB.filter((c) => c.toC !== null && (c.toB as number) + c.toC <= windowMs);
+    const histogram = (times: number[]) =>
+      timeToConvertBuckets(windowMs / 1000).map((bucket, i, all) => ({
+        ...bucket,
+        customers: times.filter(
+          (ms) =>
+            ms >= bucket.fromSeconds * 1000 &&
+            (i === all.length - 1 ? ms <= bucket.toSeconds * 1000 : ms < bucket.toSeconds * 1000),
+        ).length,
+      }));
+    expect(result.steps.map((s) => s.customers)).toEqual([240, atB.length, atC.length]);
+    expect(result.steps[1]?.timeToConvert).toEqual(histogram(atB.map((c) => c.toB as number)));
+    expect(result.steps[2]?.timeToConvert).toEqual(histogram(atC.map((c) => c.toC as number)));
   });
 
   it('has every bucket empty for an empty cohort', async () => {
