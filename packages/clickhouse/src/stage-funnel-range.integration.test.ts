@@ -167,7 +167,10 @@ describe('a stage funnel from consideration to purchase', () => {
     // Into evaluation: enters_late 0 (both at its entry), straight and discovered_before 1 h, skips and
     // goes_back 2 h. A ten-day window: from 0, 1 m, 5 m, 15 m, 1 h, 6 h, 1 d, 3 d, and [7 d, 10 d].
     expect(funnel.stages[1]?.timeToConvert?.map((b) => b.customers)).toEqual([1, 0, 0, 0, 4, 0, 0, 0, 0]);
-    expect(funnel.stages[1]?.timeToConvert?.at(-1)).toMatchObject({ fromSeconds: 604_800, toSeconds: 864_000 });
+    expect(funnel.stages[1]?.timeToConvert?.at(-1)).toMatchObject({
+      fromSeconds: 604_800,
+      toSeconds: 864_000,
+    });
   });
 
   it('cuts the trend by the period of the range entry', async () => {
