@@ -37,22 +37,40 @@ const range = {
     .meta({ description: 'Conversion window after entry: seconds or <n>s|m|h|d, at most 366d' }),
 };
 
-const BreakdownName = z
-  .string()
-  .meta({ examples: ['utm_source', 'property:plan', 'type'] })
-  .pipe(FunnelBreakdown);
-
-/** One name or a list of different ones, read as the list either way. */
+/**
+ * One name or a list of up to three different ones, read as the list either way. Each name is checked
+ * here, so a refusal names the field (`breakdown`, or `breakdown.1` in a list) with the names it expects.
+ */
 const Breakdown = z
-  .union([
-    BreakdownName.transform((dimension) => [dimension]),
-    z
-      .array(BreakdownName)
-      .min(1, { message: 'name at least one dimension' })
-      .max(MAX_FUNNEL_BREAKDOWNS, { message: `at most ${MAX_FUNNEL_BREAKDOWNS} dimensions at once` }),
-  ])
-  .refine((dimensions) => new Set(dimensions.map((d) => d.dimension)).size === dimensions.length, {
-    message: 'a dimension appears twice',
+  .union(
+    [
+      z.string().meta({ examples: ['utm_source', 'property:plan', 'type'] }),
+      z.array(z.string()).meta({ examples: [['utm_source', 'step1_device']] }),
+    ],
+    { message: 'expected a dimension name or a list of them' },
+  )
+  .transform((value, ctx): FunnelBreakdown[] => {
+    const names = typeof value === 'string' ? [value] : value;
+    if (names.length === 0 || names.length > MAX_FUNNEL_BREAKDOWNS) {
+      ctx.addIssue({ code: 'custom', message: `name 1–${MAX_FUNNEL_BREAKDOWNS} dimensions` });
+      return z.NEVER;
+    }
+    if (new Set(names).size !== names.length) {
+      ctx.addIssue({ code: 'custom', message: 'a dimension appears twice' });
+      return z.NEVER;
+    }
+    const parsed = names.map((name, i) => {
+      const result = FunnelBreakdown.safeParse(name);
+      if (!result.success) {
+        ctx.addIssue({
+          code: 'custom',
+          message: result.error.issues[0]?.message ?? 'unknown dimension',
+          path: typeof value === 'string' ? [] : [i],
+        });
+      }
+      return result.data;
+    });
+    return parsed.every((dimension) => dimension !== undefined) ? parsed : z.NEVER;
   });
 
 export const CustomFunnelRequest = z
