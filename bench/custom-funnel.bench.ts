@@ -4,6 +4,7 @@ import {
   type CustomFunnelBreakdown,
   type CustomFunnelDefinition,
   queryCustomFunnel,
+  queryCustomFunnelTrend,
 } from '@waymark/clickhouse';
 import { DEFAULT_CUSTOMER_MODEL, type FunnelOrder } from '@waymark/journey';
 import { withPopulation } from './generate-population.ts';
@@ -81,6 +82,19 @@ async function customFunnel(
   return result.steps.map((step) => step.customers);
 }
 
+/** The funnel per week of entry; its counts are the periods' summed, the funnel's own by construction. */
+async function customFunnelByWeek(client: ClickHouseClient): Promise<number[]> {
+  const periods = await queryCustomFunnelTrend(client, {
+    projectId: PROJECT,
+    ...COHORT,
+    windowSeconds: WINDOW_SECONDS,
+    funnel: funnel('ordered'),
+    interval: 'week',
+    timezone: 'Europe/Berlin',
+  });
+  return STEPS.map((_, k) => periods.reduce((sum, period) => sum + (period.steps[k]?.customers ?? 0), 0));
+}
+
 interface Timing {
   p50: number;
   min: number;
@@ -102,10 +116,21 @@ async function time(run: () => Promise<unknown>): Promise<Timing> {
   return { p50: median(wall), min: Math.min(...wall), cpuP50: median(cpu) };
 }
 
-const utmSource: CustomFunnelBreakdown = { kind: 'touchpoint', dimension: 'utm_source', limit: 50 };
+const utmSource: CustomFunnelBreakdown = {
+  dimensions: [{ kind: 'touchpoint', dimension: 'utm_source' }],
+  limit: 50,
+};
+const threeDimensions: CustomFunnelBreakdown = {
+  dimensions: [
+    { kind: 'touchpoint', dimension: 'utm_source' },
+    { kind: 'touchpoint', dimension: 'step1_device' },
+    { kind: 'customer', dimension: 'device' },
+  ],
+  limit: 50,
+  model: DEFAULT_CUSTOMER_MODEL,
+};
 const customerDevice: CustomFunnelBreakdown = {
-  kind: 'customer',
-  dimension: 'device',
+  dimensions: [{ kind: 'customer', dimension: 'device' }],
   limit: 50,
   model: DEFAULT_CUSTOMER_MODEL,
 };
@@ -122,6 +147,11 @@ await withPopulation(
       ['`queryCustomFunnel` strict, by utm_source', () => customFunnel(ch, 'strict', utmSource)],
       ['`queryCustomFunnel` unordered, by utm_source', () => customFunnel(ch, 'unordered', utmSource)],
       ['`queryCustomFunnel` ordered, by customer device', () => customFunnel(ch, 'ordered', customerDevice)],
+      [
+        '`queryCustomFunnel` ordered, by utm_source × step1_device × customer device',
+        () => customFunnel(ch, 'ordered', threeDimensions),
+      ],
+      ['`queryCustomFunnelTrend` ordered, by week (Europe/Berlin)', () => customFunnelByWeek(ch)],
     ];
     const results: Array<{ name: string; counts: number[]; timing: Timing }> = [];
     for (const [name, run] of rows) {

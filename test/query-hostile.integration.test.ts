@@ -257,6 +257,8 @@ async function validBody(route: Route): Promise<unknown> {
       return { ...window, steps, step: 2 };
     case 'POST /funnels/why-drop':
       return { ...window, steps, step: 1, dimensions: ['country', 'trait:plan'] };
+    case 'POST /funnels/trend':
+      return { ...window, steps, interval: 'week', timezone: 'Asia/Kathmandu' };
     case 'POST /experiments/compare':
       return { ...window, experiment: HOSTILE_IDS[4], steps };
     case 'POST /views':

@@ -3,12 +3,14 @@ import {
   FUNNEL_ORDERS,
   FunnelBreakdown,
   funnelShape,
+  MAX_FUNNEL_BREAKDOWNS,
   MAX_FUNNEL_STEPS,
   PropertyKey,
   StepMatch,
   TOUCHPOINT_DIMENSIONS,
 } from '@waymark/journey';
 import { z } from 'zod';
+import { TimeZone } from './kpis.ts';
 import {
   ConversionWindow,
   CUSTOMER_DIMENSION_NAMES,
@@ -19,6 +21,7 @@ import {
   PageCursor,
   ProjectParams,
   stepFigures,
+  TimeToConvert,
 } from './request-fields.ts';
 import { defineRoute } from './route-contract.ts';
 
@@ -34,20 +37,51 @@ const range = {
     .meta({ description: 'Conversion window after entry: seconds or <n>s|m|h|d, at most 366d' }),
 };
 
+/**
+ * One name or a list of up to three different ones, read as the list either way. Each name is checked
+ * here, so a refusal names the field (`breakdown`, or `breakdown.1` in a list) with the names it expects.
+ */
+const Breakdown = z
+  .union(
+    [
+      z.string().meta({ examples: ['utm_source', 'property:plan', 'type'] }),
+      z.array(z.string()).meta({ examples: [['utm_source', 'step1_device']] }),
+    ],
+    { message: 'expected a dimension name or a list of them' },
+  )
+  .transform((value, ctx): FunnelBreakdown[] => {
+    const names = typeof value === 'string' ? [value] : value;
+    if (names.length === 0 || names.length > MAX_FUNNEL_BREAKDOWNS) {
+      ctx.addIssue({ code: 'custom', message: `name 1–${MAX_FUNNEL_BREAKDOWNS} dimensions` });
+      return z.NEVER;
+    }
+    if (new Set(names).size !== names.length) {
+      ctx.addIssue({ code: 'custom', message: 'a dimension appears twice' });
+      return z.NEVER;
+    }
+    const parsed = names.map((name, i) => {
+      const result = FunnelBreakdown.safeParse(name);
+      if (!result.success) {
+        ctx.addIssue({
+          code: 'custom',
+          message: result.error.issues[0]?.message ?? 'unknown dimension',
+          path: typeof value === 'string' ? [] : [i],
+        });
+      }
+      return result.data;
+    });
+    return parsed.every((dimension) => dimension !== undefined) ? parsed : z.NEVER;
+  });
+
 export const CustomFunnelRequest = z
   .strictObject({
     ...range,
     ...funnelShape(2, MAX_FUNNEL_STEPS),
-    /** A step-1 touchpoint dimension or a customer dimension: the funnel once per value. */
-    breakdown: z
-      .string()
-      .meta({ examples: ['utm_source', 'property:plan', 'type'] })
-      .pipe(FunnelBreakdown)
-      .optional()
-      .meta({
-        description: `A step-1 touchpoint dimension (${TOUCHPOINT_DIMENSIONS.join(', ')}, property:<key>) or a customer dimension: ${CUSTOMER_DIMENSION_NAMES}`,
-      }),
-    /** At most this many breakdown values, those with the most customers at step 1. */
+    /** 1–3 step-1 touchpoint or customer dimensions: the funnel once per combination of their values. */
+    breakdown: Breakdown.optional().meta({
+      description: `A step-1 touchpoint dimension (${TOUCHPOINT_DIMENSIONS.join(', ')}, property:<key>) or a customer dimension (${CUSTOMER_DIMENSION_NAMES}), or a list of up to ${MAX_FUNNEL_BREAKDOWNS} different ones: the funnel per combination of their values`,
+    }),
+    /** At most this many breakdown values (combinations), those with the most customers at step 1. */
     breakdownLimit: z.int().min(1).max(500).default(50),
   })
   .superRefine(checkFunnelSteps)
@@ -117,6 +151,7 @@ const Steps = z.array(
     step: z.int().min(1),
     name: z.string().nullable(),
     ...stepFigures,
+    timeToConvert: TimeToConvert,
   }),
 );
 
@@ -134,18 +169,24 @@ export const CustomFunnelAnswer = z.object({
   excludedCustomers: ExcludedCustomers,
   breakdown: z
     .object({
-      dimension: z.string(),
+      dimension: z.string().meta({ description: "The dimensions' names joined by ' / '" }),
+      dimensions: z.array(z.string()).meta({ description: 'The dimensions, in the order asked' }),
       truncated: z.boolean().meta({ description: 'More values than `breakdownLimit`' }),
       segments: z.array(
         z.object({
-          value: z.string().meta({ description: "'' when unknown" }),
+          value: z.string().meta({
+            description: "The values joined by ' / ' (with one dimension, its value); '' when unknown",
+          }),
+          values: z.array(z.string()).meta({
+            description: "The value of each dimension, in the order of `dimensions`; '' when unknown",
+          }),
           excludedCustomers: ExcludedCustomers,
           steps: Steps,
         }),
       ),
     })
     .optional()
-    .meta({ description: 'The funnel once per value, most customers at step 1 first' }),
+    .meta({ description: 'The funnel once per value (combination), most customers at step 1 first' }),
 });
 
 export const FunnelCustomersAnswer = z.object({
@@ -246,5 +287,51 @@ export const compareExperimentVariants = defineRoute({
   params: ProjectParams,
   body: ExperimentRequest,
   response: { status: 200, description: 'The variants, control first', schema: ExperimentAnswer },
+  errors: [400, 401, 403],
+});
+
+/** `POST …/funnels/trend`: a funnel (no breakdown) per calendar period of entry. */
+export const CustomFunnelTrendRequest = z
+  .strictObject({
+    ...range,
+    ...funnelShape(2, MAX_FUNNEL_STEPS),
+    interval: z
+      .enum(['day', 'week', 'month'], { message: 'interval must be one of day, week, month' })
+      .default('week')
+      .meta({ description: 'The calendar period of entry each cohort is cut by (weeks start on Monday)' }),
+    timezone: TimeZone.default('UTC').meta({ description: 'IANA time zone the periods are cut in' }),
+  })
+  .superRefine(checkFunnelSteps)
+  .refine(...fromBeforeTo);
+export type CustomFunnelTrendRequest = z.infer<typeof CustomFunnelTrendRequest>;
+
+export const CustomFunnelTrendAnswer = z.object({
+  projectId: z.string(),
+  from: DateTime,
+  to: DateTime,
+  windowSeconds: z.int(),
+  order: z.enum(FUNNEL_ORDERS),
+  interval: z.enum(['day', 'week', 'month']),
+  timezone: z.string(),
+  periods: z.array(z.object({ start: DateTime, excludedCustomers: ExcludedCustomers, steps: Steps })).meta({
+    description:
+      'Every period overlapping [from, to), oldest first; the first and last may be partial, one without entries has zeros',
+  }),
+});
+
+export const postCustomFunnelTrend = defineRoute({
+  method: 'post',
+  path: '/v1/projects/:projectId/funnels/trend',
+  operationId: 'postCustomFunnelTrend',
+  summary: 'Conversion over time: a custom funnel per day, week or month of entry',
+  description:
+    "The funnel of `POST /funnels` (no breakdown), split by the calendar period (in `timezone`) of each customer's entry: each period's figures are the funnel of the customers who entered in it (and in [from, to)), conversion from start included. A period with no entry has zero customers and no times. At most 400 periods. docs/analytics/custom-funnels.md.",
+  params: ProjectParams,
+  body: CustomFunnelTrendRequest,
+  response: {
+    status: 200,
+    description: 'One entry per period, oldest first',
+    schema: CustomFunnelTrendAnswer,
+  },
   errors: [400, 401, 403],
 });

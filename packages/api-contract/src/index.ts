@@ -15,7 +15,12 @@ import {
   replaceAlertRule,
   resolveAlertIncident,
 } from './alert-rules.ts';
-import { compareExperimentVariants, postCustomFunnel, postCustomFunnelCustomers } from './custom-funnels.ts';
+import {
+  compareExperimentVariants,
+  postCustomFunnel,
+  postCustomFunnelCustomers,
+  postCustomFunnelTrend,
+} from './custom-funnels.ts';
 import { getCustomer, getCustomerModel, getSegments, listCustomers, putCustomerModel } from './customers.ts';
 import {
   createDashboard,
@@ -132,4 +137,5 @@ export const QUERY_ROUTES = [
   putTouchpointRetention,
   postCustomFunnelWhyDrop,
   getStageFunnelWhyDrop,
+  postCustomFunnelTrend,
 ] as const satisfies readonly RouteContract[];

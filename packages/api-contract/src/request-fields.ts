@@ -128,3 +128,18 @@ export const stepFigures = {
   medianSecondsToNext: NullableNumber.optional(),
   p90SecondsToNext: NullableNumber.optional(),
 };
+
+/** A step's time-to-convert histogram (decision 0034), the same in every funnel answer. */
+export const TimeToConvert = z
+  .array(
+    z.object({
+      fromSeconds: z.number(),
+      toSeconds: z.number(),
+      customers: z.int(),
+    }),
+  )
+  .nullable()
+  .meta({
+    description:
+      'Histogram of the time from the previous step over the customers counted here: buckets [fromSeconds, toSeconds) at 1m, 5m, 15m, 1h, 6h, 1d, 3d, 7d, 14d, 30d, 60d, 90d, 180d, cut at the window (the last bucket includes its end); the counts add up to `customers`. null on the first step',
+  });

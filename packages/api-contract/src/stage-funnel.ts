@@ -7,6 +7,7 @@ import {
   type EntryFilters,
   STAGE_FUNNEL_MODES,
   STAGE_NAMES,
+  type StageIndex,
 } from '@waymark/journey';
 import { z } from 'zod';
 import { TimeZone } from './kpis.ts';
@@ -19,6 +20,7 @@ import {
   IsoInstant,
   ProjectParams,
   stepFigures,
+  TimeToConvert,
 } from './request-fields.ts';
 import { defineRoute } from './route-contract.ts';
 
@@ -74,6 +76,29 @@ export const refusingUnknown = <S extends z.ZodType>(known: readonly string[], s
   }, schema);
 };
 
+/** A stage by name (`purchase`) or index (`5`). */
+const StageParam = (which: string, fallback: StageIndex, examples: string[]) =>
+  z
+    .string()
+    .meta({ examples })
+    .transform((value, ctx): StageIndex => {
+      const byName = (STAGE_NAMES as readonly string[]).indexOf(value) + 1;
+      const index = byName > 0 ? byName : /^[1-7]$/.test(value) ? Number(value) : 0;
+      if (index === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a stage name (${STAGE_NAMES.join(', ')}) or index 1–7`,
+        });
+        return z.NEVER;
+      }
+      return index as StageIndex;
+    })
+    .optional()
+    .transform((index) => index ?? fallback)
+    .meta({
+      description: `The ${which} stage of the funnel, by name or index (default ${STAGE_NAMES[fallback - 1]})`,
+    });
+
 /** The cohort and counting every stage funnel endpoint shares. */
 export const cohortFields = {
   from: IsoInstant.meta({
@@ -87,8 +112,16 @@ export const cohortFields = {
     .enum(STAGE_FUNNEL_MODES, { message: `mode must be one of ${STAGE_FUNNEL_MODES.join(', ')}` })
     .default('reached')
     .meta({ description: 'How a customer counts at a stage: reached, ordered or strict' }),
+  /** A funnel between two stages: the cohort enters at its first touchpoint staged at fromStage or later. */
+  fromStage: StageParam('first', 1, ['consideration', '2']),
+  toStage: StageParam('last', 7, ['purchase', '5']),
   ...entryFilters,
 };
+
+const stagesInOrder: [
+  (q: { fromStage: StageIndex; toStage: StageIndex }) => boolean,
+  { message: string; path: string[] },
+] = [(q) => q.fromStage < q.toStage, { message: 'fromStage must come before toStage', path: ['toStage'] }];
 
 export const filtersOf = (q: Partial<Record<EntryFilterDimension, string[]>>): EntryFilters =>
   Object.fromEntries(
@@ -99,7 +132,7 @@ export const filtersOf = (q: Partial<Record<EntryFilterDimension, string[]>>): E
 
 /** `GET /v1/projects/:projectId/funnel/stages`. */
 export const StageFunnelQuery = refusingUnknown(
-  ['from', 'to', 'window', 'mode', 'breakdown'],
+  ['from', 'to', 'window', 'mode', 'breakdown', 'fromStage', 'toStage'],
   z
     .object({
       ...cohortFields,
@@ -118,11 +151,13 @@ export const StageFunnelQuery = refusingUnknown(
         }),
     })
     .refine(...fromBeforeTo)
+    .refine(...stagesInOrder)
     .transform((q) => ({
       from: q.from,
       to: q.to,
       window: q.window,
       mode: q.mode,
+      stages: { from: q.fromStage, to: q.toStage },
       breakdown: q.breakdown,
       filters: filtersOf(q),
     })),
@@ -135,10 +170,12 @@ const Stages = z
       stage: z.enum(STAGE_NAMES),
       index: z.int().min(1).max(7),
       ...stepFigures,
+      timeToConvert: TimeToConvert,
     }),
   )
-  .min(7)
-  .max(7);
+  .min(2)
+  .max(7)
+  .meta({ description: 'The stages from fromStage to toStage (all seven by default), in order' });
 
 const Entered = z.int().meta({
   description:
@@ -153,6 +190,8 @@ export const cohortAnswer = {
   to: DateTime,
   windowSeconds: z.int(),
   mode: z.enum(STAGE_FUNNEL_MODES),
+  fromStage: z.enum(STAGE_NAMES),
+  toStage: z.enum(STAGE_NAMES),
   filters: z
     .record(z.string(), z.array(z.string()))
     .meta({ description: 'The entry filters applied, by dimension' }),
@@ -192,7 +231,7 @@ export const getStageFunnel = defineRoute({
 
 /** `GET /v1/projects/:projectId/funnel/stages/trend`. */
 export const StageFunnelTrendQuery = refusingUnknown(
-  ['from', 'to', 'window', 'mode', 'interval', 'timezone'],
+  ['from', 'to', 'window', 'mode', 'interval', 'timezone', 'fromStage', 'toStage'],
   z
     .object({
       ...cohortFields,
@@ -203,11 +242,13 @@ export const StageFunnelTrendQuery = refusingUnknown(
       timezone: TimeZone.default('UTC').meta({ description: 'IANA time zone the periods are cut in' }),
     })
     .refine(...fromBeforeTo)
+    .refine(...stagesInOrder)
     .transform((q) => ({
       from: q.from,
       to: q.to,
       window: q.window,
       mode: q.mode,
+      stages: { from: q.fromStage, to: q.toStage },
       interval: q.interval,
       timezone: q.timezone,
       filters: filtersOf(q),

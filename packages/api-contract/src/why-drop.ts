@@ -206,8 +206,11 @@ export const CustomFunnelWhyDropAnswer = z.object({
   ...whyDropAnswerFields,
 });
 
+// Stage k → k+1 of the whole funnel: the stage range of the funnel answers does not apply.
+const { fromStage: _fromStage, toStage: _toStage, ...wholeFunnelCohort } = cohortAnswer;
+
 export const StageFunnelWhyDropAnswer = z.object({
-  ...cohortAnswer,
+  ...wholeFunnelCohort,
   stage: z.enum(STAGE_NAMES),
   nextStage: z.enum(STAGE_NAMES),
   ...whyDropAnswerFields,

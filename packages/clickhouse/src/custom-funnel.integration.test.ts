@@ -580,8 +580,7 @@ describe('queryCustomFunnel', () => {
       ].map((tp) => stored(projectId, tp)),
     );
     const result = await run(projectId, funnelOf('ordered', steps('A', 'B')), range, {
-      kind: 'touchpoint',
-      dimension: 'utm_source',
+      dimensions: [{ kind: 'touchpoint', dimension: 'utm_source' }],
       limit: 5,
     });
     expect(customersPerStep(result)).toEqual([3, 3]);
@@ -799,7 +798,7 @@ describe('queryCustomFunnel', () => {
         },
       ]),
       day,
-      { kind: 'touchpoint', dimension: 'property:a.b$-c', limit: 5 },
+      { dimensions: [{ kind: 'touchpoint', dimension: 'property:a.b$-c' }], limit: 5 },
     );
     expect(customersPerStep(result)).toEqual([1, 1]);
     expect(result.segments?.map((s) => s.value)).toEqual(['']);
@@ -857,8 +856,7 @@ describe('queryCustomFunnel', () => {
     );
     const funnel = funnelOf('ordered', steps('A', 'B'));
     const bySource = await run(projectId, funnel, day, {
-      kind: 'touchpoint',
-      dimension: 'utm_source',
+      dimensions: [{ kind: 'touchpoint', dimension: 'utm_source' }],
       limit: 10,
     });
     expect(customersPerStep(bySource)).toEqual([5, 3]);
@@ -869,15 +867,13 @@ describe('queryCustomFunnel', () => {
     ]);
     expect(bySource.segmentsTruncated).toBe(false);
     const limited = await run(projectId, funnel, day, {
-      kind: 'touchpoint',
-      dimension: 'utm_source',
+      dimensions: [{ kind: 'touchpoint', dimension: 'utm_source' }],
       limit: 1,
     });
     expect(limited.segments?.map((s) => s.value)).toEqual(['google']);
     expect(limited.segmentsTruncated).toBe(true);
     const byCountry = await run(projectId, funnel, day, {
-      kind: 'customer',
-      dimension: 'country',
+      dimensions: [{ kind: 'customer', dimension: 'country' }],
       limit: 10,
       model: DEFAULT_CUSTOMER_MODEL,
     });
@@ -897,7 +893,10 @@ describe('queryCustomFunnel', () => {
         stored(projectId, { anonymousId: `tie${i}`, at: T0 + HOUR, event: 'A', source: `y${i % 4}` }),
       ]).flat(),
     );
-    const breakdown: CustomFunnelBreakdown = { kind: 'touchpoint', dimension: 'utm_source', limit: 10 };
+    const breakdown: CustomFunnelBreakdown = {
+      dimensions: [{ kind: 'touchpoint', dimension: 'utm_source' }],
+      limit: 10,
+    };
     const answers = await Promise.all(
       [1, 2, 3].map(() => run(projectId, funnelOf('ordered', steps('A', 'B')), day, breakdown)),
     );
@@ -927,7 +926,7 @@ describe('queryCustomFunnel', () => {
       projectId,
       funnelOf('ordered', steps('seen', 'buy')),
       day,
-      { kind: 'touchpoint', dimension: 'property:variant', limit: 10 },
+      { dimensions: [{ kind: 'touchpoint', dimension: 'property:variant' }], limit: 10 },
       true,
     );
     expect(customersPerStep(result)).toEqual([2, 1]);
@@ -943,8 +942,7 @@ describe('queryCustomFunnel', () => {
     const funnel = funnelOf('ordered', steps('A', 'B'));
     expect(customersPerStep(await run(projectId, funnel, day))).toEqual([0, 0]);
     const broken = await run(projectId, funnel, day, {
-      kind: 'touchpoint',
-      dimension: 'utm_source',
+      dimensions: [{ kind: 'touchpoint', dimension: 'utm_source' }],
       limit: 5,
     });
     expect(customersPerStep(broken)).toEqual([0, 0]);
@@ -1089,8 +1087,7 @@ describe('queryCustomFunnel on a generated population', () => {
         for (const range of ranges) {
           const outcomes = referenceOutcomes(inserted, links, funnel, range.from, range.to, range.windowMs);
           const result = await run(projectId, funnel, range, {
-            kind: 'touchpoint',
-            dimension: 'utm_source',
+            dimensions: [{ kind: 'touchpoint', dimension: 'utm_source' }],
             limit: 10,
           });
           const what = `${name} ${order} window ${range.windowMs / HOUR} h`;
@@ -1123,8 +1120,7 @@ describe('queryCustomFunnel on a generated population', () => {
     const range = ranges[1] as (typeof ranges)[number];
     const outcomes = referenceOutcomes(inserted, links, funnel, range.from, range.to, range.windowMs);
     const result = await run(projectId, funnel, range, {
-      kind: 'customer',
-      dimension: 'country',
+      dimensions: [{ kind: 'customer', dimension: 'country' }],
       limit: 10,
       model: DEFAULT_CUSTOMER_MODEL,
     });

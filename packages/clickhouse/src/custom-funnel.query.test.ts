@@ -30,7 +30,7 @@ const query = (order: 'ordered' | 'strict' | 'unordered'): CustomFunnelQuery => 
     ],
     exclusions: [{ event: [HOSTILE[3] as string], afterStep: 1, beforeStep: 3 }],
   },
-  breakdown: { kind: 'touchpoint', dimension: 'property:utm-x.y', limit: 10 },
+  breakdown: { dimensions: [{ kind: 'touchpoint', dimension: 'property:utm-x.y' }], limit: 10 },
 });
 
 describe('customFunnelSql', () => {
@@ -65,10 +65,15 @@ describe('customFunnelSql', () => {
   it('binds the customer model of a customer breakdown as parameters too', () => {
     const { sql, params } = customFunnelSql({
       ...query('ordered'),
-      breakdown: { kind: 'customer', dimension: 'trait:plan', limit: 5, model: DEFAULT_CUSTOMER_MODEL },
+      breakdown: {
+        dimensions: [{ kind: 'customer', dimension: 'trait:plan' }],
+        limit: 5,
+        model: DEFAULT_CUSTOMER_MODEL,
+      },
     });
-    expect(sql).toContain('{traitName:String}');
-    expect(params).toMatchObject({ traitName: 'plan', segmentRows: 7 });
+    expect(sql).not.toContain("'plan'");
+    expect(Object.values(params)).toContain('plan');
+    expect(params).toMatchObject({ segmentRows: 7 });
   });
 
   it('refuses a negative window and invalid dates', () => {

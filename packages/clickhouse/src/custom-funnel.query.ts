@@ -1,11 +1,11 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
-  type CustomerDimension,
   type CustomerModel,
+  type FunnelBreakdown,
   type FunnelOrder,
   type FunnelStepCount,
-  type FunnelStepFigures,
   funnelStepFigures,
+  MAX_FUNNEL_BREAKDOWNS,
   MAX_FUNNEL_STEPS,
   type PropertyFilter,
   type StepMatch,
@@ -13,8 +13,25 @@ import {
 } from '@waymark/journey';
 import { customerDimensionSql, customersCte, jsonTextSql } from './customer-chain.ts';
 import { ClickHouseQueryRangeError, ClickHouseStorageError } from './errors.ts';
-import { type FunnelPeriod, funnelPeriodMs, stepCountOf, stepQuantilesSql } from './funnel-figures.ts';
+import {
+  type FunnelPeriod,
+  type FunnelStepWithHistogram,
+  funnelPeriodMs,
+  stepCountOf,
+  stepHistogramOf,
+  stepHistogramSql,
+  stepQuantilesSql,
+} from './funnel-figures.ts';
 import { linkedCustomerSql, linksCte } from './identities.ts';
+import { TooManyPeriodsError } from './kpis.query.ts';
+import {
+  MAX_PERIODS,
+  type PeriodInterval,
+  periodKeysSql,
+  periodOf,
+  periodStartMs,
+  timezoneParam,
+} from './periods.ts';
 import { type BuiltQuery, buildQuery, type Cte, cte, type QueryParams, type SqlText } from './sql.ts';
 import { toNumber } from './values.ts';
 
@@ -34,7 +51,8 @@ import { toNumber } from './values.ts';
  * 3. chains: per customer, one fold per attempt, whether an exclusion invalidates it, and the counted attempt
  *    (the furthest valid one, the earliest of those): its start (`entry`), `level`, the steps done (`done`)
  *    and their times (`r`).
- * 4. the counts and time quantiles per step, overall and per breakdown value in one pass (GROUPING SETS).
+ * 4. the counts, time quantiles and time-to-convert histograms per step, overall and per breakdown
+ *    combination in one pass (GROUPING SETS), or per period of entry (the trend).
  */
 
 export interface CustomFunnelDefinition {
@@ -60,20 +78,20 @@ export interface CustomFunnelQuery extends FunnelPeriod {
   readonly oneValuePerCustomer?: boolean;
 }
 
-/** The funnel once per value, at most `limit` values (those with the most customers at step 1). */
-export type CustomFunnelBreakdown =
-  | { readonly kind: 'touchpoint'; readonly dimension: TouchpointDimension; readonly limit: number }
-  | {
-      readonly kind: 'customer';
-      readonly dimension: CustomerDimension;
-      readonly limit: number;
-      /** The project's customer model, which defines types, tiers and RFM segments. */
-      readonly model: CustomerModel;
-      readonly asOf?: Date;
-    };
+/**
+ * The funnel once per combination of values of 1–3 dimensions (step-1 touchpoint or customer ones), at most
+ * `limit` combinations (those with the most customers at step 1).
+ */
+export interface CustomFunnelBreakdown {
+  readonly dimensions: readonly FunnelBreakdown[];
+  readonly limit: number;
+  /** With a customer dimension: the project's customer model, which defines types, tiers and RFM segments. */
+  readonly model?: CustomerModel;
+  readonly asOf?: Date;
+}
 
 export interface CustomFunnelCounts {
-  readonly steps: readonly FunnelStepFigures[];
+  readonly steps: readonly FunnelStepWithHistogram[];
   /** Cohort customers all of whose attempts an exclusion step invalidated (not counted at any step). */
   readonly excludedCustomers: number;
   /** With `oneValuePerCustomer`: cohort customers left out for carrying several values. */
@@ -81,7 +99,9 @@ export interface CustomFunnelCounts {
 }
 
 export interface CustomFunnelSegment extends CustomFunnelCounts {
-  /** The breakdown value; '' when unknown. */
+  /** The combination's value of each dimension, in the breakdown's order; '' when unknown. */
+  readonly values: readonly string[];
+  /** The values joined by ' / ': with one dimension, its value. */
   readonly value: string;
 }
 
@@ -305,6 +325,23 @@ const touchpointOrderSql = (stepBits: number) => {
   return `ts, ${steps} = 0, bitXor(${steps}, bitAnd(${steps}, ${steps} - 1)), ${steps}`;
 };
 
+/** A breakdown's dimensions by where their values come from, and each one's place in its list. */
+function breakdownDimensions(breakdown: CustomFunnelBreakdown | undefined) {
+  const dimensions = breakdown?.dimensions ?? [];
+  if (breakdown !== undefined && (dimensions.length === 0 || dimensions.length > MAX_FUNNEL_BREAKDOWNS)) {
+    throw new ClickHouseQueryRangeError(
+      'CLICKHOUSE_QUERY_OUT_OF_RANGE',
+      `a breakdown has 1–${MAX_FUNNEL_BREAKDOWNS} dimensions, got ${dimensions.length}`,
+    );
+  }
+  const touchpoint = dimensions.flatMap((d) => (d.kind === 'touchpoint' ? [d.dimension] : []));
+  const customer = dimensions.flatMap((d) => (d.kind === 'customer' ? [d.dimension] : []));
+  const place = dimensions.map(
+    (d, i) => dimensions.slice(0, i).filter((earlier) => earlier.kind === d.kind).length + 1,
+  );
+  return { dimensions, touchpoint, customer, place };
+}
+
 /** The funnel's CTEs, up to `chains` (one row per cohort customer); a customer breakdown adds its segments. */
 export function funnelCtes(query: CustomFunnelQuery): Cte[] {
   const { steps, order, exclusions } = query.funnel;
@@ -317,10 +354,13 @@ export function funnelCtes(query: CustomFunnelQuery): Cte[] {
   }
   const { fromMs, toMs, windowMs } = funnelPeriodMs(query);
   const breakdown = query.breakdown;
+  const { touchpoint, customer } = breakdownDimensions(breakdown);
+  // The entry's values of the touchpoint dimensions, as one array: one argMin picks them all from one touchpoint.
   const touchpointValue =
-    breakdown?.kind === 'touchpoint'
-      ? (p: QueryParams) => touchpointDimensionSql(breakdown.dimension, p)
-      : undefined;
+    touchpoint.length === 0
+      ? undefined
+      : (p: QueryParams) =>
+          `[${touchpoint.map((dimension) => touchpointDimensionSql(dimension, p)).join(', ')}]`;
   const oneValue = touchpointValue !== undefined && query.oneValuePerCustomer === true;
   const stepBits = bit(n) - 1;
 
@@ -392,12 +432,23 @@ export function funnelCtes(query: CustomFunnelQuery): Cte[] {
     },
     [funnelCustomers],
   );
-  if (breakdown?.kind !== 'customer') return [chains];
-  const dimension = customerDimensionSql(breakdown.dimension);
-  // A multi-valued dimension (interest) gives a customer several values: one row per customer with all of them.
+  if (customer.length === 0) return [chains];
+  if (breakdown?.model === undefined) {
+    throw new ClickHouseQueryRangeError(
+      'CLICKHOUSE_QUERY_OUT_OF_RANGE',
+      'a customer breakdown needs the customer model',
+    );
+  }
+  const dimensions = customer.map(customerDimensionSql);
+  /*
+   * One row per customer with its combinations of values: a multi-valued dimension (interest) gives a
+   * customer several rows of `customers`, hence several combinations.
+   */
   const segments = cte(
     'customer_segments',
-    (p) => `SELECT customer, groupArray(${dimension(p)}) AS segment_values FROM customers GROUP BY customer`,
+    (p) =>
+      `SELECT customer, groupArray([${dimensions.map((dimension) => dimension(p)).join(', ')}]) AS segment_values
+    FROM customers GROUP BY customer`,
     [
       customersCte({
         projectId: query.projectId,
@@ -418,21 +469,10 @@ export function funnelCtes(query: CustomFunnelQuery): Cte[] {
 export const countedAtSql = (k: number | string): string => `kept AND bitTest(done, (${k}) - 1)`;
 export const reachedAtSql = (k: number): string => `r[${k}]`;
 
-/** The counts and time quantiles per step, overall and per breakdown value in one pass (GROUPING SETS). */
-function countsSql(query: CustomFunnelQuery): SqlText {
+/** The counts, time quantiles and histograms per step, over the rows of `chains` in the group. */
+function aggregatesSql(query: CustomFunnelQuery): string {
   const { steps } = query.funnel;
-  const breakdown = query.breakdown;
-  const segments =
-    breakdown?.kind === 'customer'
-      ? "if(empty(customer_segments.segment_values), [''], customer_segments.segment_values)"
-      : breakdown?.kind === 'touchpoint'
-        ? '[chains.segment_value]'
-        : '';
-  const from =
-    breakdown?.kind === 'customer'
-      ? 'chains LEFT JOIN customer_segments ON customer_segments.customer = chains.customer'
-      : 'chains';
-  const aggregates = [
+  return [
     'countIf(excluded AND NOT conflicting) AS excluded_customers',
     'countIf(conflicting) AS conflicting_customers',
     ...steps.map((_, position) => `countIf(${countedAtSql(position + 1)}) AS n${position + 1}`),
@@ -446,7 +486,43 @@ function countsSql(query: CustomFunnelQuery): SqlText {
           countedAtSql(position + 2),
         ),
       ),
+    ...steps
+      .slice(1)
+      .map((_, position) =>
+        stepHistogramSql(
+          position + 2,
+          query.windowSeconds,
+          reachedAtSql(position + 1),
+          reachedAtSql(position + 2),
+          countedAtSql(position + 2),
+        ),
+      ),
   ].join(',\n  ');
+}
+
+/** The figures per step, overall and per breakdown combination in one pass (GROUPING SETS). */
+function countsSql(query: CustomFunnelQuery): SqlText {
+  const breakdown = query.breakdown;
+  const { dimensions, touchpoint, customer, place } = breakdownDimensions(breakdown);
+  /*
+   * Each customer's segment keys: an Array(String) of the values in the breakdown's order, one key per
+   * combination of its customer values (its entry's touchpoint values are one combination).
+   */
+  const customerKeys = `if(empty(customer_segments.segment_values), [arrayWithConstant(${customer.length}, '')], customer_segments.segment_values)`;
+  const mixedKey = dimensions
+    .map((d, i) => (d.kind === 'touchpoint' ? `chains.segment_value[${place[i]}]` : `values[${place[i]}]`))
+    .join(', ');
+  const segments =
+    customer.length === 0
+      ? '[chains.segment_value]'
+      : touchpoint.length === 0
+        ? customerKeys
+        : `arrayMap(values -> [${mixedKey}], ${customerKeys})`;
+  const from =
+    customer.length > 0
+      ? 'chains LEFT JOIN customer_segments ON customer_segments.customer = chains.customer'
+      : 'chains';
+  const aggregates = aggregatesSql(query);
   return (p) =>
     breakdown === undefined
       ? `SELECT ${aggregates} FROM ${from}`
@@ -464,7 +540,7 @@ LIMIT ${
 
 type Row = Record<string, unknown>;
 
-function countsOf(row: Row, funnel: CustomFunnelDefinition): CustomFunnelCounts {
+function countsOf(row: Row, funnel: CustomFunnelDefinition, windowSeconds: number): CustomFunnelCounts {
   const counts = funnel.steps.map(
     (_, position): FunnelStepCount => stepCountOf(row, position + 1, 'custom funnel'),
   );
@@ -472,10 +548,22 @@ function countsOf(row: Row, funnel: CustomFunnelDefinition): CustomFunnelCounts 
     steps: funnelStepFigures(
       counts,
       funnel.steps.map((step) => step.optional === true),
-    ),
+    ).map((figures, position) => ({
+      ...figures,
+      timeToConvert:
+        position === 0 ? null : stepHistogramOf(row, position + 1, windowSeconds, 'custom funnel'),
+    })),
     excludedCustomers: toNumber(row.excluded_customers, 'custom funnel excluded_customers'),
     conflictingCustomers: toNumber(row.conflicting_customers, 'custom funnel conflicting_customers'),
   };
+}
+
+/** The figures of no customers at all: zeros, no times, empty buckets. */
+function emptyCounts(funnel: CustomFunnelDefinition, windowSeconds: number): CustomFunnelCounts {
+  const row: Row = { excluded_customers: 0, conflicting_customers: 0 };
+  for (let k = 1; k <= funnel.steps.length; k++)
+    Object.assign(row, { [`n${k}`]: 0, [`q${k}`]: [null, null] });
+  return countsOf(row, funnel, windowSeconds);
 }
 
 /**
@@ -494,36 +582,86 @@ export async function queryCustomFunnel(
   const { sql, params } = customFunnelSql(query);
   const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   const rows = await result.json<Row>();
-  const stepCount = query.funnel.steps.length;
+  const windowSeconds = query.windowSeconds;
   if (query.breakdown === undefined) {
     const [row] = rows;
     if (!row)
       throw new ClickHouseStorageError('CLICKHOUSE_BAD_VALUE', 'the custom funnel query returned no row');
-    return countsOf(row, query.funnel);
+    return countsOf(row, query.funnel, windowSeconds);
   }
   const total = rows.find((row) => toNumber(row.position, 'custom funnel position') === 1);
   const values = rows.filter((row) => toNumber(row.position, 'custom funnel position') === 0);
   // Without any cohort customer there is no row at all, not even the total.
   const overall = total
-    ? countsOf(total, query.funnel)
-    : {
-        steps: funnelStepFigures(
-          Array.from({ length: stepCount }, () => ({
-            customers: 0,
-            medianSecondsFromPrevious: null,
-            p90SecondsFromPrevious: null,
-          })),
-        ),
-        excludedCustomers: 0,
-        conflictingCustomers: 0,
-      };
+    ? countsOf(total, query.funnel, windowSeconds)
+    : emptyCounts(query.funnel, windowSeconds);
+  const dimensionCount = query.breakdown.dimensions.length;
   return {
     ...overall,
-    segments: values
-      .slice(0, query.breakdown.limit)
-      .map((row) => ({ value: String(row.segment), ...countsOf(row, query.funnel) })),
+    segments: values.slice(0, query.breakdown.limit).map((row) => {
+      const key = row.segment;
+      if (!Array.isArray(key) || key.length !== dimensionCount) {
+        throw new ClickHouseStorageError(
+          'CLICKHOUSE_BAD_VALUE',
+          'custom funnel segment: expected its values',
+        );
+      }
+      const segmentValues = key.map(String);
+      return {
+        values: segmentValues,
+        value: segmentValues.join(' / '),
+        ...countsOf(row, query.funnel, windowSeconds),
+      };
+    }),
     segmentsTruncated: values.length > query.breakdown.limit,
   };
+}
+
+export interface CustomFunnelTrendQuery extends Omit<CustomFunnelQuery, 'breakdown' | 'oneValuePerCustomer'> {
+  readonly interval: Extract<PeriodInterval, 'day' | 'week' | 'month'>;
+  /** IANA time zone the calendar periods are cut in. */
+  readonly timezone: string;
+}
+
+export interface CustomFunnelTrendPeriod extends CustomFunnelCounts {
+  /** The period's first instant (midnight in the time zone), ISO 8601. */
+  readonly start: string;
+}
+
+/*
+ * The funnel's cohort split by the calendar period of each customer's entry, as the stage funnel's trend:
+ * every period overlapping [from, to) is a row (the periods are the left side, so one without entries
+ * reads zeros), its figures those of the customers who entered in it.
+ */
+const trendSelect =
+  (query: CustomFunnelTrendQuery): SqlText =>
+  (p) => {
+    timezoneParam(p, query.timezone);
+    return `
+SELECT ${periodStartMs('periods.period')} AS start_ms, figures.*
+FROM (${periodKeysSql(query.interval, '{fromMs:Int64}', '{toMs:Int64}')}) AS periods
+LEFT JOIN (
+  SELECT ${periodOf(query.interval, 'fromUnixTimestamp64Milli(entry)')} AS period, ${aggregatesSql(query)}
+  FROM chains
+  GROUP BY period
+) AS figures ON figures.period = periods.period
+ORDER BY periods.period
+SETTINGS join_use_nulls = 0`;
+  };
+
+/** The custom funnel per day, week or month of entry (docs/analytics/custom-funnels.md). */
+export async function queryCustomFunnelTrend(
+  client: ClickHouseClient,
+  query: CustomFunnelTrendQuery,
+): Promise<CustomFunnelTrendPeriod[]> {
+  const { sql, params } = customFunnelSql(query, trendSelect(query));
+  const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
+  const rows = await result.json<Row>();
+  if (rows.length > MAX_PERIODS) throw new TooManyPeriodsError(query.interval);
+  return rows.map((row) => ({
+    start: new Date(toNumber(row.start_ms, 'custom funnel trend start')).toISOString(),
+    ...countsOf(row, query.funnel, query.windowSeconds),
+  }));
 }
 
 export type FunnelStepOutcome = 'reached' | 'dropped';

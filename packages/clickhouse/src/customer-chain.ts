@@ -223,10 +223,11 @@ export const DIMENSION_SQL: Record<Exclude<CustomerDimension, `trait:${string}`>
   orders: "multiIf(orders = 0, '0', orders = 1, '1', orders = 2, '2', orders <= 5, '3-5', '6+')",
 };
 
-/** The SQL expression of a dimension over `customers`; a `trait:` name goes in `{traitName:String}`. */
+/** The SQL expression of a dimension over `customers`; a `trait:` name is a bound parameter. */
 export function customerDimensionSql(dimension: CustomerDimension): SqlText {
   if (dimension.startsWith('trait:')) {
-    return (p) => trait(p.named('traitName', dimension.slice('trait:'.length), 'String'));
+    // Bound, not named: a breakdown may have several trait dimensions.
+    return (p) => trait(p.bind(dimension.slice('trait:'.length), 'String'));
   }
   const sql = DIMENSION_SQL[dimension as keyof typeof DIMENSION_SQL];
   return () => sql;

@@ -1,4 +1,9 @@
-import type { FunnelStepCount } from '@waymark/journey';
+import {
+  type FunnelStepCount,
+  type FunnelStepFigures,
+  type TimeToConvertBucket,
+  timeToConvertBuckets,
+} from '@waymark/journey';
 import { ClickHouseQueryRangeError, ClickHouseStorageError } from './errors.ts';
 import type { QueryParams } from './sql.ts';
 import { toNullableNumber, toNumber } from './values.ts';
@@ -48,6 +53,61 @@ export function funnelPeriodParams(p: QueryParams, period: FunnelPeriod) {
  */
 export const stepQuantilesSql = (k: number, previousMs: string, reachedMs: string, counted: string) =>
   `quantilesExactInclusiveIf(0.5, 0.9)((${reachedMs} - ${previousMs}) / 1000, ${counted}) AS q${k}`;
+
+/**
+ * `h<k>`: the time-to-convert histogram of step k over the customers counted at k, as sumMap's (bucket
+ * positions, counts) of the non-empty buckets. A customer's bucket is the number of the window's inner edges
+ * (constants of ours, decision 0034) at or below its time from step k − 1, so a time exactly at an edge is in
+ * the bucket that edge opens.
+ */
+export function stepHistogramSql(
+  k: number,
+  windowSeconds: number,
+  previousMs: string,
+  reachedMs: string,
+  counted: string,
+): string {
+  const innerEdges = timeToConvertBuckets(windowSeconds)
+    .slice(1)
+    .map((bucket) => bucket.fromSeconds * 1000);
+  const bucket =
+    innerEdges.length === 0
+      ? '0'
+      : innerEdges.map((edgeMs) => `(${reachedMs} - ${previousMs} >= ${edgeMs})`).join(' + ');
+  return `sumMapIf([toUInt8(${bucket})], [toUInt64(1)], ${counted}) AS h${k}`;
+}
+
+/** A step's time-to-convert histogram: every bucket of the window, `customers` adding up to the step's. */
+export type TimeToConvertHistogram = ReadonlyArray<TimeToConvertBucket & { readonly customers: number }>;
+
+/** A funnel step's figures with its histogram (null on step 1, which has no previous step). */
+export interface FunnelStepWithHistogram extends FunnelStepFigures {
+  readonly timeToConvert: TimeToConvertHistogram | null;
+}
+
+/** Step k's histogram (`h<k>`) from a funnel row; a row without it (an empty period) has empty buckets. */
+export function stepHistogramOf(
+  row: Record<string, unknown>,
+  k: number,
+  windowSeconds: number,
+  what: string,
+): TimeToConvertHistogram {
+  const counts = new Map<number, number>();
+  const value = row[`h${k}`];
+  if (value !== undefined && value !== null) {
+    const [positions, customers] = Array.isArray(value) ? value : [];
+    if (!Array.isArray(positions) || !Array.isArray(customers) || positions.length !== customers.length) {
+      throw new ClickHouseStorageError('CLICKHOUSE_BAD_VALUE', `${what} h${k}: expected (positions, counts)`);
+    }
+    positions.forEach((position, i) => {
+      counts.set(toNumber(position, `${what} h${k} position`), toNumber(customers[i], `${what} h${k} count`));
+    });
+  }
+  return timeToConvertBuckets(windowSeconds).map((bucket, position) => ({
+    ...bucket,
+    customers: counts.get(position) ?? 0,
+  }));
+}
 
 /** Step k's count (`n<k>`) and times (`q<k>`, none for step 1) from a funnel row. */
 export function stepCountOf(row: Record<string, unknown>, k: number, what: string): FunnelStepCount {

@@ -48,9 +48,12 @@ export {
   type CustomFunnelQuery,
   type CustomFunnelResult,
   type CustomFunnelSegment,
+  type CustomFunnelTrendPeriod,
+  type CustomFunnelTrendQuery,
   type FunnelStepOutcome,
   queryCustomFunnel,
   queryCustomFunnelCustomers,
+  queryCustomFunnelTrend,
 } from './custom-funnel.query.ts';
 export { EXPORT_PAGE_ROWS, exportCustomer } from './customer-export.ts';
 export {
@@ -117,6 +120,7 @@ export {
   type FunnelOutcome,
   queryFunnelCustomers,
 } from './funnel-drilldown.query.ts';
+export type { FunnelStepWithHistogram, TimeToConvertHistogram } from './funnel-figures.ts';
 export { type IdentityLink, insertIdentityLinks, linkIdentities } from './identities.ts';
 export {
   type KpiComparison,

@@ -11,10 +11,21 @@ import {
   STAGES,
   type StageFunnel,
   type StageFunnelMode,
+  type StageFunnelStage,
+  type StageRange,
+  WHOLE_JOURNEY,
 } from '@waymark/journey';
 import { customerDimensionSql, customersCte } from './customer-chain.ts';
-import { ClickHouseStorageError } from './errors.ts';
-import { type FunnelPeriod, funnelPeriodParams, stepCountOf, stepQuantilesSql } from './funnel-figures.ts';
+import { ClickHouseQueryRangeError, ClickHouseStorageError } from './errors.ts';
+import {
+  type FunnelPeriod,
+  funnelPeriodParams,
+  stepCountOf,
+  stepHistogramOf,
+  stepHistogramSql,
+  stepQuantilesSql,
+  type TimeToConvertHistogram,
+} from './funnel-figures.ts';
 import { TooManyPeriodsError } from './kpis.query.ts';
 import {
   MAX_PERIODS,
@@ -34,18 +45,38 @@ export interface StageFunnelQuery extends FunnelPeriod {
   readonly mode?: StageFunnelMode;
   /** Only customers whose entry touchpoint matches (values of one dimension are alternatives). */
   readonly filters?: EntryFilters;
+  /**
+   * Only stages from … to (decision 0034): the cohort enters at its first touchpoint staged at `from` or
+   * later, and the window runs from there. The whole journey when omitted.
+   */
+  readonly stages?: StageRange;
 }
 
 export interface StageFunnelResult extends StageFunnel {
   /** The cohort: customers who entered in [from, to) and pass the filters, whatever the mode. */
   readonly entered: number;
+  /** Each stage with its time-to-convert histogram (null on the first stage counted). */
+  readonly stages: ReadonlyArray<
+    StageFunnelStage & { readonly timeToConvert: TimeToConvertHistogram | null }
+  >;
 }
 
 const STAGE_COUNT = STAGES.length;
 const stageNumbers = Array.from({ length: STAGE_COUNT }, (_, position) => position + 1);
-const laterStages = stageNumbers.slice(1);
-const list = (each: (k: number) => string, stages = stageNumbers, separator = ',\n      ') =>
+const list = (each: (k: number) => string, stages: readonly number[], separator = ',\n      ') =>
   stages.map(each).join(separator);
+
+/** The stage indexes a query counts, checked: 1 … 7 unless it names a range. */
+function countedStages(query: Pick<StageFunnelQuery, 'stages'>): { first: number; counted: number[] } {
+  const { from, to } = query.stages ?? WHOLE_JOURNEY;
+  if (!Number.isInteger(from) || !Number.isInteger(to) || from < 1 || to > STAGE_COUNT || from >= to) {
+    throw new ClickHouseQueryRangeError(
+      'CLICKHOUSE_QUERY_OUT_OF_RANGE',
+      `a stage range runs from a stage to a later one, got ${from}–${to}`,
+    );
+  }
+  return { first: from, counted: stageNumbers.slice(from - 1, to) };
+}
 
 /*
  * Everything is read from stage_reach, one row per raw key (0002 and 0010 migrations), with FINAL: the
@@ -124,32 +155,37 @@ export function funnelCustomersCte(query: StageFunnelQuery, reachKeys = reachKey
     ...(withEntry ? ['argMin(entry_matches, entry_order) AS entry_matches'] : []),
   ];
   const matching = withEntry ? ' AND entry_matches' : '';
+  // The entry: the first touchpoint staged at the range's first stage or later (t1 for the whole journey).
+  const entry = `t${countedStages(query).first}`;
   return cte(
     'funnel_customers',
     (p) => {
       const { fromMs, toMs, windowMs } = funnelPeriodParams(p, query);
       return `
-    SELECT raw_key AS customer, ${ownColumns.join(', ')}
+    SELECT raw_key AS customer, ${ownColumns.join(', ')}, ${entry} AS entry
     FROM reach_keys
-    WHERE linked = 0 AND t1 >= ${fromMs} AND t1 < ${toMs}${matching}
+    WHERE linked = 0 AND ${entry} >= ${fromMs} AND ${entry} < ${toMs}${matching}
     UNION ALL
-    SELECT customer, ${ownColumns.join(', ')} FROM (
+    SELECT customer, ${ownColumns.join(', ')}, ${entry} AS entry FROM (
       SELECT if(linked_customer = '', raw_key, linked_customer) AS customer, ${mergedColumns.join(', ')}
       FROM reach_keys
       -- A key first seen after to + window can change nothing: its times are all past the window.
       WHERE linked = 1 AND reach_keys.t1 <= ${toMs} + ${windowMs}
       GROUP BY customer
-      HAVING t1 >= ${fromMs} AND t1 < ${toMs}${matching})`;
+      HAVING ${entry} >= ${fromMs} AND ${entry} < ${toMs}${matching})`;
     },
     [reachKeys],
   );
 }
 
-/** `funnel_stages`: r1 … r7 per funnel customer, by the query's mode. */
+/** `funnel_stages`: r_k per funnel customer and counted stage k, by the query's mode, and its entry. */
 const funnelStagesCte = (query: StageFunnelQuery, customers: Cte) =>
-  cte('funnel_stages', (p) => stageTimesSql(query.mode ?? 'reached', funnelPeriodParams(p, query).windowMs), [
-    customers,
-  ]);
+  cte(
+    'funnel_stages',
+    (p) =>
+      stageTimesSql(query.mode ?? 'reached', funnelPeriodParams(p, query).windowMs, countedStages(query)),
+    [customers],
+  );
 
 /*
  * Ordered and strict modes walk the customer's path: the message times relative to entry, encoded as
@@ -162,9 +198,9 @@ const funnelStagesCte = (query: StageFunnelQuery, customers: Cte) =>
  * analyzer inline the whole chain again (the query tree doubles per stage), and lambdas that capture a column
  * copy it once per array element. Positions found with indexOf over array slices need neither.
  */
-const pathLayer = (windowMs: string) => `SELECT customer, t1, seq, arrayMap(x -> toInt8(x % 8), seq) AS st
-      FROM (SELECT customer, t1, arraySort(arrayFilter(x -> x <= ${windowMs} * 8 + 7,
-        arrayMap(x -> x - assumeNotNull(t1) * 8, path))) AS seq
+const pathLayer = (windowMs: string) => `SELECT customer, entry, seq, arrayMap(x -> toInt8(x % 8), seq) AS st
+      FROM (SELECT customer, entry, arraySort(arrayFilter(x -> x >= 0 AND x <= ${windowMs} * 8 + 7,
+        arrayMap(x -> x - assumeNotNull(entry) * 8, path))) AS seq
         FROM funnel_customers)`;
 
 type Column = readonly [expression: string, name: string];
@@ -181,30 +217,35 @@ function layered(base: string, baseColumns: readonly string[], layers: ReadonlyA
   return sql;
 }
 
-function stageTimesSql(mode: StageFunnelMode, windowMs: string): string {
+function stageTimesSql(
+  mode: StageFunnelMode,
+  windowMs: string,
+  { first, counted }: { first: number; counted: readonly number[] },
+): string {
   if (mode === 'reached') {
     return `
-    SELECT customer, t1, t1 AS r1,
-      ${list((k) => `if(t${k} - t1 <= ${windowMs}, t${k}, NULL) AS r${k}`, laterStages)}
+    SELECT customer, entry, entry AS r${first},
+      ${list((k) => `if(t${k} - entry <= ${windowMs}, t${k}, NULL) AS r${k}`, counted.slice(1))}
     FROM funnel_customers`;
   }
   const layers: ReadonlyArray<readonly Column[]> =
     mode === 'ordered'
       ? /*
-         * The earliest ordered path: the first discovery, then the first stage-k element after the
-         * stage-(k−1) one. Taking the earliest match at every step finds the longest path there is.
+         * The earliest ordered path: the first element of the range's first stage, then the first stage-k
+         * element after the stage-(k−1) one. Taking the earliest match at every step finds the longest path.
          */
-        stageNumbers.map((k) => [
+        counted.map((k) => [
           [
-            k === 1
-              ? 'indexOf(st, 1)'
+            k === first
+              ? `indexOf(st, ${first})`
               : `if(i${k - 1} = 0, 0, if((indexOf(arraySlice(st, i${k - 1} + 1), ${k}) AS found) = 0, 0, i${k - 1} + found))`,
             `i${k}`,
           ],
         ])
       : /*
          * Runs: a new run starts where the next staged touchpoint is neither the same stage nor the next one.
-         * A run that starts at discovery is a strict path; it counts up to its last stage (its level). Of the
+         * A run that starts at the range's first stage is a strict path; it counts up to its last stage (its
+         * level). Of the
          * runs that go furthest the first is the customer's path, starting at `path_start`; it counts at
          * stage k ≤ level at its first stage-k element.
          */
@@ -219,14 +260,14 @@ function stageTimesSql(mode: StageFunnelMode, windowMs: string): string {
           [
             ['arrayCumSum(starts)', 'run'],
             [
-              `arrayMap((s, first) -> if(first = 1, s, 0), st,
+              `arrayMap((s, first) -> if(first = ${first}, s, 0), st,
         arrayFill((v, start) -> start, arrayMap((s, start) -> s * start, st, starts), starts))`,
               'chain',
             ],
           ],
           [['arrayMax(chain)', 'level']],
           [['if(level = 0, 0, indexOf(run, run[indexOf(chain, level)]))', 'path_start']],
-          stageNumbers.map(
+          counted.map(
             (k): Column => [
               `if(level < ${k}, 0, path_start - 1 + indexOf(arraySlice(st, path_start), ${k}))`,
               `i${k}`,
@@ -234,22 +275,31 @@ function stageTimesSql(mode: StageFunnelMode, windowMs: string): string {
           ),
         ];
   return `
-    SELECT customer, t1,
-      ${list((k) => `if(i${k} = 0, NULL, t1 + intDiv(seq[i${k}], 8)) AS r${k}`)}
-    FROM (${layered(pathLayer(windowMs), ['customer', 't1', 'seq', 'st'], layers)})`;
+    SELECT customer, entry,
+      ${list((k) => `if(i${k} = 0, NULL, entry + intDiv(seq[i${k}], 8)) AS r${k}`, counted)}
+    FROM (${layered(pathLayer(windowMs), ['customer', 'entry', 'seq', 'st'], layers)})`;
 }
 
-const FUNNEL_AGGREGATES = `
+/** The cohort's size, and the count and times of each counted stage. */
+const funnelAggregates = (query: StageFunnelQuery) => {
+  const { counted } = countedStages(query);
+  return `
   count() AS entered,
-  ${list((k) => `countIf(r${k} IS NOT NULL) AS n${k}`, stageNumbers, ',\n  ')},
-  ${list((k) => stepQuantilesSql(k, `r${k - 1}`, `r${k}`, `r${k} IS NOT NULL`), laterStages, ',\n  ')}`;
+  ${list((k) => `countIf(r${k} IS NOT NULL) AS n${k}`, counted, ',\n  ')},
+  ${list((k) => stepQuantilesSql(k, `r${k - 1}`, `r${k}`, `r${k} IS NOT NULL`), counted.slice(1), ',\n  ')},
+  ${list(
+    (k) => stepHistogramSql(k, query.windowSeconds, `r${k - 1}`, `r${k}`, `r${k} IS NOT NULL`),
+    counted.slice(1),
+    ',\n  ',
+  )}`;
+};
 
 /** The funnel's CTEs: its customers (from `reachKeys`) and their stage times. */
 export const stageCtes = (query: StageFunnelQuery, reachKeys?: Cte) =>
   funnelStagesCte(query, funnelCustomersCte(query, reachKeys));
 
 const stageFunnelSql = (query: StageFunnelQuery) =>
-  buildQuery([stageCtes(query)], () => `SELECT ${FUNNEL_AGGREGATES} FROM funnel_stages`);
+  buildQuery([stageCtes(query)], () => `SELECT ${funnelAggregates(query)} FROM funnel_stages`);
 
 /*
  * With a breakdown, each funnel customer is joined to its value of a customer dimension (computed by the
@@ -262,10 +312,12 @@ const breakdownSql = (
   const segments = cte('segments', (p) => `SELECT customer, ${dimension(p)} AS segment FROM customers`, [
     customersCte({ projectId: query.projectId, model: query.model, asOf: query.asOf ?? new Date() }),
   ]);
-  return buildQuery([segments, stageCtes(query)], () => SEGMENTED_SELECT);
+  return buildQuery([segments, stageCtes(query)], () => segmentedSelect(query));
 };
 
-const SEGMENTED_SELECT = `SELECT segments.segment AS segment, ${FUNNEL_AGGREGATES}
+const segmentedSelect = (
+  query: StageFunnelQuery,
+) => `SELECT segments.segment AS segment, ${funnelAggregates(query)}
 FROM funnel_stages
 LEFT JOIN segments ON segments.customer = funnel_stages.customer
 GROUP BY segment
@@ -287,15 +339,35 @@ const entryBreakdownSql = (query: StageFunnelQuery, field: EntryFilterDimension)
     FROM reach_keys WHERE linked = 1 GROUP BY customer`,
     [reachKeys],
   );
-  return buildQuery([stageCtes(query, reachKeys), segments], () => SEGMENTED_SELECT);
+  return buildQuery([stageCtes(query, reachKeys), segments], () => segmentedSelect(query));
 };
 
 type StageFunnelRow = Record<string, unknown>;
 
-const funnelOf = (row: StageFunnelRow): StageFunnelResult => ({
-  entered: toNumber(row.entered, 'stage funnel entered'),
-  ...buildStageFunnel(stageNumbers.map((k) => stepCountOf(row, k, 'stage funnel'))),
-});
+const funnelOf = (row: StageFunnelRow, query: StageFunnelQuery): StageFunnelResult => {
+  const { first, counted } = countedStages(query);
+  const { stages } = buildStageFunnel(
+    // The range's first stage has no previous one: its count only.
+    counted.map((k) =>
+      k === first
+        ? {
+            customers: toNumber(row[`n${k}`], `stage funnel n${k}`),
+            medianSecondsFromPrevious: null,
+            p90SecondsFromPrevious: null,
+          }
+        : stepCountOf(row, k, 'stage funnel'),
+    ),
+    query.stages,
+  );
+  return {
+    entered: toNumber(row.entered, 'stage funnel entered'),
+    stages: stages.map((stage) => ({
+      ...stage,
+      timeToConvert:
+        stage.index === first ? null : stepHistogramOf(row, stage.index, query.windowSeconds, 'stage funnel'),
+    })),
+  };
+};
 
 /** The stage funnel of a project (docs/design.md §3) from `stage_reach`, in any mode, optionally filtered. */
 export async function queryStageFunnel(
@@ -307,7 +379,7 @@ export async function queryStageFunnel(
   const [row] = await result.json<StageFunnelRow>();
   if (!row)
     throw new ClickHouseStorageError('CLICKHOUSE_BAD_VALUE', 'the stage funnel query returned no row');
-  return funnelOf(row);
+  return funnelOf(row, query);
 }
 
 export interface StageFunnelSegment extends StageFunnelResult {
@@ -337,7 +409,7 @@ export async function queryStageFunnelBreakdown(
   const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   return (await result.json<StageFunnelRow>()).map((row) => ({
     value: String(row.segment),
-    ...funnelOf(row),
+    ...funnelOf(row, query),
   }));
 }
 
@@ -361,12 +433,12 @@ const stageFunnelTrendSql = (query: StageFunnelTrendQuery) =>
   buildQuery([stageCtes(query)], (p) => {
     timezoneParam(p, query.timezone);
     const { fromMs, toMs } = funnelPeriodParams(p, query);
-    const entryPeriod = periodOf(query.interval, 'fromUnixTimestamp64Milli(t1)');
+    const entryPeriod = periodOf(query.interval, 'fromUnixTimestamp64Milli(entry)');
     return `
 SELECT ${periodStartMs('periods.period')} AS start_ms, figures.*
 FROM (${periodKeysSql(query.interval, fromMs, toMs)}) AS periods
 LEFT JOIN (
-  SELECT ${entryPeriod} AS period, ${FUNNEL_AGGREGATES}
+  SELECT ${entryPeriod} AS period, ${funnelAggregates(query)}
   FROM funnel_stages
   GROUP BY period
 ) AS figures ON figures.period = periods.period
@@ -385,6 +457,6 @@ export async function queryStageFunnelTrend(
   if (rows.length > MAX_PERIODS) throw new TooManyPeriodsError(query.interval);
   return rows.map((row) => ({
     start: new Date(toNumber(row.start_ms, 'stage funnel trend start')).toISOString(),
-    ...funnelOf(row),
+    ...funnelOf(row, query),
   }));
 }

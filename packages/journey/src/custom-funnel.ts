@@ -226,6 +226,9 @@ export type FunnelBreakdown =
   | { readonly kind: 'customer'; readonly dimension: CustomerDimension }
   | { readonly kind: 'touchpoint'; readonly dimension: TouchpointDimension };
 
+/** A funnel is broken down by at most this many dimensions at once (their combinations multiply). */
+export const MAX_FUNNEL_BREAKDOWNS = 3;
+
 /** A breakdown name: a touchpoint dimension of the step-1 touchpoint or a customer dimension. */
 export const FunnelBreakdown = z.string().transform((name, ctx): FunnelBreakdown => {
   if (TouchpointDimension.safeParse(name).success) {

@@ -16,6 +16,7 @@ export {
   type FunnelOrder,
   FunnelStep,
   funnelShape,
+  MAX_FUNNEL_BREAKDOWNS,
   MAX_FUNNEL_EXCLUSIONS,
   MAX_FUNNEL_STEPS,
   type NamedTouchpointDimension,
@@ -88,7 +89,9 @@ export {
   type StageFunnel,
   type StageFunnelMode,
   type StageFunnelStage,
+  type StageRange,
   type StageReachCount,
+  WHOLE_JOURNEY,
 } from './stage-funnel.ts';
 export {
   type CompiledRuleset,
@@ -120,6 +123,11 @@ export {
   stageIndex,
   stageName,
 } from './stages.ts';
+export {
+  TIME_TO_CONVERT_EDGES_SECONDS,
+  type TimeToConvertBucket,
+  timeToConvertBuckets,
+} from './time-to-convert.ts';
 export {
   type ComparisonOptions,
   type ComparisonVerdict,

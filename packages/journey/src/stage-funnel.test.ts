@@ -86,4 +86,15 @@ describe('buildStageFunnel', () => {
     expect(() => buildStageFunnel(counts([1, 1, 1, 1, 1, 1, -1]))).toThrow(RangeError);
     expect(() => buildStageFunnel(counts([1.5, 1, 1, 1, 1, 1, 1]))).toThrow(RangeError);
   });
+
+  it('builds the stages of a range, conversion from its first stage', () => {
+    const funnel = buildStageFunnel(counts([40, 10, 5]), { from: 3, to: 5 });
+    expect(funnel.stages.map((s) => [s.stage, s.index, s.customers, s.conversionFromStart])).toEqual([
+      ['evaluation', 3, 40, 1],
+      ['selection', 4, 10, 0.25],
+      ['purchase', 5, 5, 0.125],
+    ]);
+    expect(() => buildStageFunnel(counts([1, 1]), { from: 3, to: 5 })).toThrow(RangeError);
+    expect(() => buildStageFunnel(counts([1]), { from: 3, to: 3 })).toThrow(RangeError);
+  });
 });

@@ -41,18 +41,32 @@ export interface StageFunnelStage extends FunnelStepFigures {
 }
 
 export interface StageFunnel {
-  /** All seven stages, in funnel order. */
+  /** The stages counted, in funnel order: all seven, or those of a stage range. */
   readonly stages: readonly StageFunnelStage[];
 }
 
-/** The stage funnel's ratios and shape from per-stage counts (docs/design.md §3). */
-export function buildStageFunnel(counts: readonly StageReachCount[]): StageFunnel {
-  if (counts.length !== STAGES.length) {
-    throw new RangeError(`a stage funnel needs ${STAGES.length} stage counts, got ${counts.length}`);
+/** A funnel over stages `from` … `to` (indexes, from < to); the whole journey is 1 … 7. */
+export interface StageRange {
+  readonly from: StageIndex;
+  readonly to: StageIndex;
+}
+
+export const WHOLE_JOURNEY: StageRange = { from: 1, to: STAGES.length as StageIndex };
+
+/** The stage funnel's ratios and shape from per-stage counts of `range`'s stages (docs/design.md §3). */
+export function buildStageFunnel(
+  counts: readonly StageReachCount[],
+  range: StageRange = WHOLE_JOURNEY,
+): StageFunnel {
+  const stages = STAGES.slice(range.from - 1, range.to);
+  if (range.from >= range.to || counts.length !== stages.length) {
+    throw new RangeError(
+      `a stage funnel of stages ${range.from}–${range.to} needs ${stages.length} stage counts, got ${counts.length}`,
+    );
   }
   const figures = funnelStepFigures(counts);
   return {
-    stages: STAGES.map((stage, position) => ({
+    stages: stages.map((stage, position) => ({
       stage: stage.name,
       index: stage.index,
       ...(figures[position] as FunnelStepFigures),

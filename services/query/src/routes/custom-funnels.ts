@@ -3,12 +3,14 @@ import {
   MAX_VARIANTS,
   postCustomFunnel,
   postCustomFunnelCustomers,
+  postCustomFunnelTrend,
 } from '@waymark/api-contract';
 import {
   type CustomFunnelCounts,
   type CustomFunnelResult,
   queryCustomFunnel,
   queryCustomFunnelCustomers,
+  queryCustomFunnelTrend,
 } from '@waymark/clickhouse';
 import { compareVariants, experimentFunnel, variantCounts } from '@waymark/journey';
 import { currentCustomerModel } from '../customer-model.ts';
@@ -25,14 +27,14 @@ const namedSteps = (counts: CustomFunnelCounts, names: readonly (string | null)[
 
 export const customFunnelRoutes = [
   route(postCustomFunnel, async ({ projectId, body }, { clickhouse }) => {
-    const breakdown =
-      body.breakdown?.kind === 'customer'
-        ? {
-            ...body.breakdown,
-            limit: body.breakdownLimit,
-            model: (await currentCustomerModel(clickhouse, projectId)).model,
-          }
-        : body.breakdown && { ...body.breakdown, limit: body.breakdownLimit };
+    const dimensions = body.breakdown;
+    const breakdown = dimensions && {
+      dimensions,
+      limit: body.breakdownLimit,
+      ...(dimensions.some((d) => d.kind === 'customer') && {
+        model: (await currentCustomerModel(clickhouse, projectId)).model,
+      }),
+    };
     const result: CustomFunnelResult = await queryCustomFunnel(clickhouse, {
       projectId,
       from: body.from,
@@ -50,12 +52,14 @@ export const customFunnelRoutes = [
       order: body.order,
       steps: namedSteps(result, names),
       excludedCustomers: result.excludedCustomers,
-      ...(body.breakdown && {
+      ...(dimensions && {
         breakdown: {
-          dimension: body.breakdown.dimension,
+          dimension: dimensions.map((d) => d.dimension).join(' / '),
+          dimensions: dimensions.map((d) => d.dimension),
           truncated: result.segmentsTruncated ?? false,
           segments: (result.segments ?? []).map((segment) => ({
             value: segment.value,
+            values: segment.values,
             excludedCustomers: segment.excludedCustomers,
             steps: namedSteps(segment, names),
           })),
@@ -94,7 +98,10 @@ export const customFunnelRoutes = [
       to: body.to,
       windowSeconds: body.window,
       funnel: experimentFunnel(body),
-      breakdown: { kind: 'touchpoint', dimension: `property:${body.variantProperty}`, limit: MAX_VARIANTS },
+      breakdown: {
+        dimensions: [{ kind: 'touchpoint', dimension: `property:${body.variantProperty}` }],
+        limit: MAX_VARIANTS,
+      },
       oneValuePerCustomer: true,
     });
     const conversionStep = body.conversionStep ?? body.steps.length;
@@ -130,6 +137,33 @@ export const customFunnelRoutes = [
           steps: namedSteps(segment, names),
         };
       }),
+    };
+  }),
+
+  route(postCustomFunnelTrend, async ({ projectId, body }, { clickhouse }) => {
+    const periods = await queryCustomFunnelTrend(clickhouse, {
+      projectId,
+      from: body.from,
+      to: body.to,
+      windowSeconds: body.window,
+      funnel: body,
+      interval: body.interval,
+      timezone: body.timezone,
+    });
+    const names = body.steps.map((step) => step.name ?? null);
+    return {
+      projectId,
+      from: body.from.toISOString(),
+      to: body.to.toISOString(),
+      windowSeconds: body.window,
+      order: body.order,
+      interval: body.interval,
+      timezone: body.timezone,
+      periods: periods.map((period) => ({
+        start: period.start,
+        excludedCustomers: period.excludedCustomers,
+        steps: namedSteps(period, names),
+      })),
     };
   }),
 ];

@@ -1,9 +1,10 @@
 import { getStageFunnel, getStageFunnelTrend, type StageFunnelQuery } from '@waymark/api-contract';
 import { queryStageFunnel, queryStageFunnelBreakdown, queryStageFunnelTrend } from '@waymark/clickhouse';
+import { stageName } from '@waymark/journey';
 import { currentCustomerModel } from '../customer-model.ts';
 import { route } from './route.ts';
 
-type Cohort = Pick<StageFunnelQuery, 'from' | 'to' | 'window' | 'mode' | 'filters'>;
+type Cohort = Pick<StageFunnelQuery, 'from' | 'to' | 'window' | 'mode' | 'stages' | 'filters'>;
 
 /** The cohort both funnel endpoints count, as the store reads it and as the answers repeat it. */
 const cohortOf = (projectId: string, query: Cohort) => ({
@@ -13,6 +14,7 @@ const cohortOf = (projectId: string, query: Cohort) => ({
     to: query.to,
     windowSeconds: query.window,
     mode: query.mode,
+    stages: query.stages,
     filters: query.filters,
   },
   answer: {
@@ -21,6 +23,8 @@ const cohortOf = (projectId: string, query: Cohort) => ({
     to: query.to.toISOString(),
     windowSeconds: query.window,
     mode: query.mode,
+    fromStage: stageName(query.stages.from),
+    toStage: stageName(query.stages.to),
     filters: query.filters,
   },
 });
