@@ -457,6 +457,8 @@ describe('GET /funnel/stages/why-drop', () => {
         'dimensions.0',
       ],
       [`${base}&stage=selection&dimensions=${'os,'.repeat(8)}os`, 'dimensions'],
+      [`${base}&stage=selection&dimensions=os,os`, 'dimensions'],
+      [`${base}&stage=selection&dimensions=trait:plan,trait:tier`, 'dimensions'],
       [`${base}&stage=selection&mode=sideways`, 'mode'],
       [`${base}&stage=selection&__proto__=1`, '__proto__'],
     ];

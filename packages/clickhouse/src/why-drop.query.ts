@@ -26,8 +26,8 @@ import { toNumber } from './values.ts';
  *    to their customer, identity calls left out, and for a custom funnel the touchpoints matching any of its
  *    steps (they define the funnel, they do not explain it).
  * 3. why_drop_customers: the touchpoints joined to the population on customer and interval (the population
- *    is the hash table: it is the smaller side), one row per customer with its factors: the events and pages it had in the interval,
- *    the property values of those touchpoints, its customer dimensions, each dimension value paired with each
+ *    is the hash table: it is the smaller side), one row per customer with its factors: the events and pages
+ *    of its interval, their property values, its customer dimensions, each dimension value paired with each
  *    event/page, and, for a dropper, the path of its first touchpoints in the interval.
  * 4. The factors counted among converters and droppers, bounded per kind, ranked in TypeScript
  *    (packages/journey/src/why-drop.ts).
