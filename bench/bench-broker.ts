@@ -2,6 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findFreePorts, startLocalKafka } from '@waymark/devstack';
+import { decodeTouchpoints } from '@waymark/events';
 import { createKafka, ensureTopics, TOPICS } from '@waymark/kafka';
 import { createLogger } from '@waymark/logger';
 import type { Kafka } from 'kafkajs';
@@ -15,6 +16,11 @@ export interface BenchBroker {
   partitions: number;
   /** Sum of the events topic's high watermarks: every record ever appended to it. */
   eventsTopicRecords(): Promise<number>;
+  /**
+   * Reads the events topic from the beginning to its current end and counts the touchpoints its records
+   * hold (a record holds one, or one customer's of a request) and the records that do not decode.
+   */
+  eventsTopicTouchpoints(): Promise<{ records: number; touchpoints: number; undecodable: number }>;
 }
 
 /**
@@ -54,6 +60,43 @@ export async function startBenchBroker(
       } finally {
         await admin.disconnect();
       }
+    },
+    async eventsTopicTouchpoints() {
+      const admin = kafka.admin();
+      await admin.connect();
+      const ends = new Map(
+        (await admin.fetchTopicOffsets(TOPICS.events)).map((p) => [p.partition, Number(p.high)]),
+      );
+      await admin.disconnect();
+      const counts = { records: 0, touchpoints: 0, undecodable: 0 };
+      const remaining = new Set([...ends].filter(([, high]) => high > 0).map(([partition]) => partition));
+      if (remaining.size === 0) return counts;
+      const consumer = kafka.consumer({ groupId: `bench-count-${process.pid}-${Date.now()}` });
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topic: TOPICS.events, fromBeginning: true });
+        await new Promise<void>((done, fail) => {
+          consumer
+            .run({
+              eachBatch: async ({ batch }) => {
+                for (const message of batch.messages) {
+                  if (Number(message.offset) >= (ends.get(batch.partition) ?? 0)) continue;
+                  counts.records++;
+                  const decoded = message.value ? decodeTouchpoints(message.value) : undefined;
+                  if (decoded?.ok) counts.touchpoints += decoded.value.length;
+                  else counts.undecodable++;
+                }
+                const last = Number(batch.lastOffset());
+                if (last + 1 >= (ends.get(batch.partition) ?? 0)) remaining.delete(batch.partition);
+                if (remaining.size === 0) done();
+              },
+            })
+            .catch(fail);
+        });
+      } finally {
+        await consumer.disconnect();
+      }
+      return counts;
     },
   };
 }

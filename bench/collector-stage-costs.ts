@@ -1,18 +1,27 @@
 /**
  * Where a collector request's CPU goes, stage by stage, measured in this process on the benchmark's own
- * bodies: the same steps `/v1/batch` runs (JSON parse, per-event size check, zod validation, enrichment,
- * Avro encoding, kafkajs produce at acks=all), each timed alone, in CPU µs per event. The produce stage
- * is also run with ten requests' messages per `send`, which is what batching across requests (a linger)
- * would buy.
+ * bodies: the same steps `/v1/batch` runs (JSON parse, per-event depth walk, zod validation, enrichment,
+ * Avro encoding, kafkajs produce at acks=all), each timed alone, in CPU µs per event. The levers of
+ * decision 0037 are rows of their own: one record per event (before) against one per customer of the
+ * request (now), ten requests' records per `send` (what a linger across requests would buy), and gzip.
  */
-import { toTouchpoint } from '@waymark/collector';
-import { encodeTouchpoint, type Touchpoint, WireBatch, WireEvent } from '@waymark/events';
+import { ingestEvents, jsonExtent, partitionKey, toTouchpoint, touchpointRecords } from '@waymark/collector';
+import {
+  encodeTouchpoint,
+  fastWireEvent,
+  MAX_EVENT_DEPTH,
+  type Touchpoint,
+  WireBatch,
+  WireEvent,
+} from '@waymark/events';
 import { TOPICS } from '@waymark/kafka';
-import { type Kafka, Partitioners } from 'kafkajs';
+import { CompressionTypes, type Kafka, type Message, Partitioners } from 'kafkajs';
 import type { BatchBodies } from './batch-bodies.ts';
 
 export interface StageCost {
   stage: string;
+  /** Part of what a request costs now (the rows that add up to the request's parse-to-encode CPU). */
+  inRequest: boolean;
   /** CPU time of this process (all threads) per event. */
   cpuMicrosPerEvent: number;
   /** Events/s this stage alone sustained (for the produce stages: against the real broker). */
@@ -27,6 +36,7 @@ const cpuMicros = () => {
 /** Runs `pass` (which handles `eventsPerPass` events) until `seconds` have passed; returns its cost. */
 function timeSync(
   stage: string,
+  inRequest: boolean,
   seconds: number,
   eventsPerPass: number,
   pass: (i: number) => void,
@@ -43,17 +53,25 @@ function timeSync(
   const wallSeconds = (performance.now() - start) / 1000;
   return {
     stage,
+    inRequest,
     cpuMicrosPerEvent: (cpuMicros() - cpuStart) / events,
     eventsPerSecond: events / wallSeconds,
   };
+}
+
+/** A `send`'s records and how many events they hold. */
+interface MessageSet {
+  messages: Message[];
+  events: number;
 }
 
 async function timeProduce(
   kafka: Kafka,
   stage: string,
   seconds: number,
-  messageSets: ReadonlyArray<ReadonlyArray<{ key: string; value: Buffer }>>,
+  messageSets: readonly MessageSet[],
   concurrency: number,
+  compression = CompressionTypes.None,
 ): Promise<StageCost> {
   const producer = kafka.producer({
     createPartitioner: Partitioners.DefaultPartitioner,
@@ -66,9 +84,9 @@ async function timeProduce(
     let deadline = 0;
     const worker = async () => {
       while (performance.now() < deadline) {
-        const messages = messageSets[next++ % messageSets.length] as Array<{ key: string; value: Buffer }>;
-        await producer.send({ topic: TOPICS.events, acks: -1, messages });
-        events += messages.length;
+        const set = messageSets[next++ % messageSets.length] as MessageSet;
+        await producer.send({ topic: TOPICS.events, acks: -1, compression, messages: set.messages });
+        events += set.events;
       }
     };
     deadline = performance.now() + 1000;
@@ -81,6 +99,7 @@ async function timeProduce(
     const wallSeconds = (performance.now() - start) / 1000;
     return {
       stage,
+      inRequest: false,
       cpuMicrosPerEvent: (cpuMicros() - cpuStart) / events,
       eventsPerSecond: events / wallSeconds,
     };
@@ -88,6 +107,16 @@ async function timeProduce(
     await producer.disconnect();
   }
 }
+
+const requestFacts = (projectId: string, batchSentAt: number | undefined) => ({
+  projectId,
+  receivedAt: Date.now(),
+  batchSentAt,
+  requestIp: '203.0.113.7',
+  requestUserAgent: 'bench',
+  anonymizeIp: true,
+  newMessageId: () => 'unused',
+});
 
 export async function measureCollectorStageCosts(
   kafka: Kafka,
@@ -99,15 +128,7 @@ export async function measureCollectorStageCosts(
     (text) => JSON.parse(text) as { batch: unknown[]; sentAt?: string; context?: object },
   );
   const perBody = bodies.eventsPerBody;
-  const facts = (sentAt: number | undefined) => ({
-    projectId: options.projectId,
-    receivedAt: Date.now(),
-    batchSentAt: sentAt,
-    requestIp: '203.0.113.7',
-    requestUserAgent: 'bench',
-    anonymizeIp: true,
-    newMessageId: () => 'unused',
-  });
+  const facts = (sentAt: number | undefined) => requestFacts(options.projectId, sentAt);
   // The events as ingestEvents validates them: the envelope's context merged under each event's own.
   const candidates = envelopes.map((envelope) =>
     envelope.batch.map((raw) => {
@@ -121,64 +142,138 @@ export async function measureCollectorStageCosts(
   const touchpoints: Touchpoint[][] = validated.map((events, i) =>
     events.map((event) => toTouchpoint(event, facts(Date.parse(envelopes[i]?.sentAt ?? '')))),
   );
-  const messageSets = touchpoints.map((set) =>
-    set.map((t) => ({
-      key: `${t.projectId}:${t.anonymousId ?? t.userId ?? ''}`,
-      value: encodeTouchpoint(t),
-    })),
-  );
+  const perEvent: MessageSet[] = touchpoints.map((set) => ({
+    messages: set.map((t) => ({ key: partitionKey(t), value: encodeTouchpoint(t) })),
+    events: set.length,
+  }));
+  const perCustomer: MessageSet[] = touchpoints.map((set) => ({
+    messages: touchpointRecords(set),
+    events: set.length,
+  }));
   const pick = <T>(items: readonly T[], i: number) => items[i % items.length] as T;
   let sink = 0;
 
   const costs: StageCost[] = [
-    timeSync('JSON.parse of the body', options.seconds, perBody, (i) => {
+    timeSync('JSON.parse of the body', true, options.seconds, perBody, (i) => {
       sink += (JSON.parse(pick(texts, i)) as { batch: unknown[] }).batch.length;
     }),
-    timeSync('WireBatch envelope validation (zod)', options.seconds, perBody, (i) => {
+    timeSync('WireBatch envelope validation (zod)', true, options.seconds, perBody, (i) => {
       sink += WireBatch.safeParse(pick(envelopes, i)).success ? 1 : 0;
     }),
-    timeSync('per-event size check (JSON.stringify + byteLength)', options.seconds, perBody, (i) => {
-      for (const event of pick(envelopes, i).batch) sink += Buffer.byteLength(JSON.stringify(event));
+    timeSync('part of ingestEvents: depth walk (jsonExtent)', false, options.seconds, perBody, (i) => {
+      for (const event of pick(candidates, i)) sink += jsonExtent(event, { maxDepth: MAX_EVENT_DEPTH }).depth;
     }),
-    timeSync('per-event context merge + WireEvent validation (zod)', options.seconds, perBody, (i) => {
-      const envelope = pick(envelopes, i);
-      for (const raw of envelope.batch) {
-        const event = raw as Record<string, unknown>;
-        const merged = envelope.context
-          ? { ...event, context: { ...envelope.context, ...(event.context as object) } }
-          : event;
-        sink += WireEvent.safeParse(merged).success ? 1 : 0;
-      }
+    timeSync('part of ingestEvents: WireEvent validation (zod)', false, options.seconds, perBody, (i) => {
+      for (const event of pick(candidates, i)) sink += WireEvent.safeParse(event).success ? 1 : 0;
     }),
-    timeSync('enrichment (toTouchpoint)', options.seconds, perBody, (i) => {
+    timeSync(
+      'part of ingestEvents: fastWireEvent (the zod-equal fast path)',
+      false,
+      options.seconds,
+      perBody,
+      (i) => {
+        for (const event of pick(candidates, i)) sink += fastWireEvent(event) === undefined ? 0 : 1;
+      },
+    ),
+    timeSync('part of ingestEvents: enrichment (toTouchpoint)', false, options.seconds, perBody, (i) => {
       const f = facts(undefined);
       for (const event of pick(validated, i)) sink += toTouchpoint(event, f).timestamp & 1;
     }),
-    timeSync('Avro encoding (encodeTouchpoint)', options.seconds, perBody, (i) => {
-      for (const t of pick(touchpoints, i)) sink += encodeTouchpoint(t).length;
-    }),
+    timeSync(
+      'ingestEvents (merge, walk, fast path else zod, enrichment) as the route runs it',
+      true,
+      options.seconds,
+      perBody,
+      (i) => {
+        const envelope = pick(envelopes, i);
+        const context = envelope.context as Record<string, unknown> | undefined;
+        sink += ingestEvents(envelope.batch, facts(undefined), { context }, 11_000).touchpoints.length;
+      },
+    ),
+    timeSync(
+      'before: Avro encoding, one record per event (encodeTouchpoint)',
+      false,
+      options.seconds,
+      perBody,
+      (i) => {
+        for (const t of pick(touchpoints, i)) sink += encodeTouchpoint(t).length;
+      },
+    ),
+    timeSync(
+      'now: one record per customer of the request (touchpointRecords)',
+      true,
+      options.seconds,
+      perBody,
+      (i) => {
+        sink += touchpointRecords(pick(touchpoints, i)).length;
+      },
+    ),
   ];
-  costs.push(
-    await timeProduce(
-      kafka,
-      `kafkajs send, ${perBody} messages per send (one request), ${options.connections} in flight, acks=all`,
-      options.seconds,
-      messageSets,
-      options.connections,
-    ),
-  );
-  const tenRequests = Array.from({ length: Math.floor(messageSets.length / 10) }, (_, i) =>
-    messageSets.slice(i * 10, i * 10 + 10).flat(),
-  );
-  costs.push(
-    await timeProduce(
-      kafka,
-      `kafkajs send, ${perBody * 10} messages per send (ten requests lingered), ${Math.max(1, Math.round(options.connections / 10))} in flight, acks=all`,
-      options.seconds,
-      tenRequests,
-      Math.max(1, Math.round(options.connections / 10)),
-    ),
-  );
+  const inFlight = options.connections;
+  const lingered = Math.max(1, Math.round(inFlight / 10));
+  const tenRequests = (sets: readonly MessageSet[]) =>
+    Array.from({ length: Math.floor(sets.length / 10) }, (_, i) => {
+      const ten = sets.slice(i * 10, i * 10 + 10);
+      return {
+        messages: ten.flatMap((set) => set.messages),
+        events: ten.reduce((sum, set) => sum + set.events, 0),
+      };
+    });
+  const produce: Array<[string, readonly MessageSet[], number, CompressionTypes?]> = [
+    [
+      `before: kafkajs send, one record per event, one request per send, ${inFlight} in flight`,
+      perEvent,
+      inFlight,
+    ],
+    [
+      `now: kafkajs send, one record per customer, one request per send, ${inFlight} in flight`,
+      perCustomer,
+      inFlight,
+    ],
+    [
+      `linger: one record per customer, ten requests per send, ${lingered} in flight`,
+      tenRequests(perCustomer),
+      lingered,
+    ],
+    [
+      `gzip: one record per customer, one request per send, ${inFlight} in flight`,
+      perCustomer,
+      inFlight,
+      CompressionTypes.GZIP,
+    ],
+  ];
+  for (const [stage, sets, concurrency, compression] of produce) {
+    costs.push(
+      await timeProduce(kafka, `${stage}, acks=all`, options.seconds, sets, concurrency, compression),
+    );
+  }
   if (sink === -1) console.error(sink);
   return costs;
+}
+
+/** Mean bytes of a record the collector writes now (one per customer) and wrote before (one per event). */
+export function recordSizes(
+  bodies: BatchBodies,
+  projectId: string,
+): { perEvent: number; perCustomer: number; eventsPerRecord: number } {
+  let eventBytes = 0;
+  let events = 0;
+  let customerBytes = 0;
+  let records = 0;
+  for (let i = 0; i < bodies.templates; i++) {
+    const envelope = JSON.parse(bodies.body(i)) as { batch: unknown[]; context?: Record<string, unknown> };
+    const { touchpoints } = ingestEvents(envelope.batch, requestFacts(projectId, undefined), {
+      context: envelope.context,
+    });
+    for (const t of touchpoints) eventBytes += encodeTouchpoint(t).length;
+    events += touchpoints.length;
+    const perCustomer = touchpointRecords(touchpoints);
+    for (const record of perCustomer) customerBytes += (record.value as Buffer).length;
+    records += perCustomer.length;
+  }
+  return {
+    perEvent: eventBytes / events,
+    perCustomer: customerBytes / records,
+    eventsPerRecord: events / records,
+  };
 }

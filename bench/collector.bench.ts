@@ -8,21 +8,29 @@
  * Every service is its own process (`service-host.ts`), as in production; the collector's per-key and
  * per-IP rate limits are lifted (one key and one IP send everything here). autocannon runs in this
  * process and shares the two cores with what it measures, which is why only the ratio travels.
+ * Last, Kafka's own ProducerPerformance writes records of the sizes the collector writes into the same
+ * broker: the ceiling of any producer here (`--producer-records 0` skips it; it needs Maven and Java).
  *
  *   pnpm exec tsx bench/collector.bench.ts [--seconds 10] [--warmup 3] [--rounds 3] [--connections 32]
- *     [--body compact|full] [--partitions 3] [--profile <dir>]
+ *     [--body compact|full] [--partitions 3] [--profile <dir>] [--producer-records 500000]
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { type BodyShape, createBatchBodies } from './batch-bodies.ts';
 import { startBenchBroker } from './bench-broker.ts';
-import { measureCollectorStageCosts } from './collector-stage-costs.ts';
+import { measureCollectorStageCosts, recordSizes } from './collector-stage-costs.ts';
 import { formatProfileSummary, summarizeProfileFile } from './cpu-profile.ts';
 import { type ProcessUsage, sampleUsage, threadSummary } from './process-usage.ts';
+import {
+  type ProducerPerformanceResult,
+  producerPerformance,
+  resolveKafkaToolsClasspath,
+} from './producer-performance.ts';
 import { commandLine, formatNumber, markdownTable, median, megabytes, runContext } from './report.ts';
 import { type ServiceProcess, startServiceProcess } from './service-process.ts';
 import type { BenchProject } from './service-protocol.ts';
@@ -38,6 +46,7 @@ const { values: args } = parseArgs({
     partitions: { type: 'string', default: '3' },
     profile: { type: 'string' },
     'stage-seconds': { type: 'string', default: '2' },
+    'producer-records': { type: 'string', default: '500000' },
   },
 });
 const SECONDS = Number(args.seconds);
@@ -47,12 +56,14 @@ const CONNECTIONS = Number(args.connections);
 const SHAPE = args.body as BodyShape;
 const EVENTS_PER_BODY = 50;
 const TARGET_RATIO = 0.25;
+const TARGET_EVENTS_PER_SECOND = 100_000;
+const PRODUCER_RECORDS = Number(args['producer-records']);
 if (SHAPE !== 'compact' && SHAPE !== 'full') throw new Error('--body is compact or full');
 
 const context = runContext();
 const teardown = createTeardown({
   name: 'collector.bench',
-  limitSeconds: 240 + (ROUNDS * 2 + 1) * (SECONDS + WARMUP + 5),
+  limitSeconds: 360 + (ROUNDS * 2 + 1) * (SECONDS + WARMUP + 5),
 });
 
 interface Phase {
@@ -167,7 +178,7 @@ try {
   // Nothing was lost between the 200s and Kafka: every accepted event is a record in the topic. The topic
   // may hold more: autocannon stops with a request in flight on each connection, which the collector
   // still writes but autocannon never counts.
-  const recordsInTopic = await broker.eventsTopicRecords();
+  const inTopic = await broker.eventsTopicTouchpoints();
   const autocannonRuns = (ROUNDS + 1) * 2;
   const inFlightAtStops = autocannonRuns * CONNECTIONS * EVENTS_PER_BODY;
 
@@ -182,6 +193,29 @@ try {
           connections: CONNECTIONS,
         })
       : [];
+
+  // Kafka's own producer into the same broker, with records of the sizes the collector writes.
+  const sizes = recordSizes(bodies, project.projectId);
+  const ceilings: Array<{ name: string; eventsPerRecord: number; result: ProducerPerformanceResult }> = [];
+  if (PRODUCER_RECORDS > 0) {
+    console.error('Kafka ProducerPerformance …');
+    const scratch = await mkdtemp(join(tmpdir(), 'waymark-bench-kafka-tools-'));
+    teardown.deleteLater(scratch);
+    const classpath = await resolveKafkaToolsClasspath(scratch);
+    for (const [name, bytes, eventsPerRecord] of [
+      ['one record per event (before)', sizes.perEvent, 1],
+      ['one record per customer of a request (now)', sizes.perCustomer, sizes.eventsPerRecord],
+    ] as const) {
+      const result = await producerPerformance(broker.kafka, {
+        classpath,
+        brokers: broker.brokers,
+        partitions: broker.partitions,
+        records: PRODUCER_RECORDS,
+        recordBytes: Math.round(bytes),
+      });
+      ceilings.push({ name, eventsPerRecord, result });
+    }
+  }
 
   // --- report ---------------------------------------------------------------------------------------
   const eventsPerSecond = (phase: Phase) => (phase.result['2xx'] * EVENTS_PER_BODY) / phase.result.duration;
@@ -256,10 +290,14 @@ try {
       ],
     ),
     '',
+    `Collector events/s (median of rounds): ${formatNumber(collectorRate)} ` +
+      `(target ≥ ${formatNumber(TARGET_EVENTS_PER_SECOND)}: ${collectorRate >= TARGET_EVENTS_PER_SECOND ? 'met' : 'missed'}).`,
+    '',
     `Accepted events (2xx × ${EVENTS_PER_BODY}, warm-ups included): ${formatNumber(collectorAccepted)}; ` +
-      `records in \`waymark.events.v1\`: ${formatNumber(recordsInTopic)} ` +
-      (recordsInTopic >= collectorAccepted && recordsInTopic - collectorAccepted <= inFlightAtStops
-        ? `(the ${formatNumber(recordsInTopic - collectorAccepted)} more are requests in flight when autocannon stopped, ` +
+      `touchpoints in \`waymark.events.v1\`: ${formatNumber(inTopic.touchpoints)} in ${formatNumber(inTopic.records)} records` +
+      `${inTopic.undecodable > 0 ? ` (**${formatNumber(inTopic.undecodable)} records do not decode**)` : ''} ` +
+      (inTopic.touchpoints >= collectorAccepted && inTopic.touchpoints - collectorAccepted <= inFlightAtStops
+        ? `(the ${formatNumber(inTopic.touchpoints - collectorAccepted)} more are requests in flight when autocannon stopped, ` +
           `at most ${autocannonRuns} runs × ${CONNECTIONS} connections × ${EVENTS_PER_BODY}: nothing accepted is missing).`
         : '(**mismatch: accepted events are missing from the topic**).'),
     '',
@@ -293,7 +331,9 @@ try {
         .filter((p) => p.name.startsWith('bare'))
         .map((p) => (serverUsage(p).cpuSeconds * 1e6) / (eventsPerSecond(p) * p.wallSeconds)),
     );
-    const inRequest = stageCosts.slice(0, 6).reduce((sum, cost) => sum + cost.cpuMicrosPerEvent, 0);
+    const inRequest = stageCosts
+      .filter((cost) => cost.inRequest)
+      .reduce((sum, cost) => sum + cost.cpuMicrosPerEvent, 0);
     lines.push(
       '',
       "#### Where a request's CPU goes: the collector's steps timed one by one (this process, services stopped)",
@@ -313,6 +353,42 @@ try {
     );
   }
 
+  if (ceilings.length > 0) {
+    lines.push(
+      '',
+      `#### The ceiling: Kafka's ProducerPerformance (kafka-tools 4.1.1, Java client defaults, acks=all) into the same broker`,
+      '',
+      `Record sizes are the collector's own on these bodies: ${formatNumber(sizes.perEvent)} B per event record, ` +
+        `${formatNumber(sizes.perCustomer)} B per customer record holding ${formatNumber(sizes.eventsPerRecord, 2)} events on average. ` +
+        `JVM CPU includes its start-up.`,
+      '',
+      markdownTable(
+        [
+          'records',
+          'record bytes',
+          'records/s',
+          'events/s',
+          'MB/s',
+          'avg latency ms',
+          'p99 ms',
+          'JVM CPU (cores)',
+          'collector ÷ this',
+        ],
+        ceilings.map(({ name, eventsPerRecord, result }) => [
+          `${name}, ${formatNumber(result.records)}`,
+          formatNumber(result.recordBytes),
+          formatNumber(result.recordsPerSecond),
+          formatNumber(result.recordsPerSecond * eventsPerRecord),
+          formatNumber(result.megabytesPerSecond, 1),
+          formatNumber(result.avgLatencyMs, 1),
+          formatNumber(result.p99LatencyMs),
+          formatNumber(result.cpuCores, 2),
+          formatNumber(collectorRate / (result.recordsPerSecond * eventsPerRecord), 3),
+        ]),
+      ),
+    );
+  }
+
   await teardown.run();
   if (profileDir) {
     // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile; thread 0 is the main thread (1 is tsx's loader).
@@ -327,7 +403,7 @@ try {
             'ingestEvents',
             'safeParse',
             'toTouchpoint',
-            'encodeTouchpoint',
+            'touchpointRecords',
             'publish',
             'send',
           ]),

@@ -120,7 +120,7 @@ await withPopulation(
       ['`queryCustomFunnel` ordered, by utm_source', () => customFunnel(ch, 'ordered', utmSource)],
       ['`queryCustomFunnel` ordered, no breakdown', () => customFunnel(ch, 'ordered')],
       ['`queryCustomFunnel` strict, by utm_source', () => customFunnel(ch, 'strict', utmSource)],
-      ['`queryCustomFunnel` any order, by utm_source', () => customFunnel(ch, 'any', utmSource)],
+      ['`queryCustomFunnel` unordered, by utm_source', () => customFunnel(ch, 'unordered', utmSource)],
       ['`queryCustomFunnel` ordered, by customer device', () => customFunnel(ch, 'ordered', customerDevice)],
     ];
     const results: Array<{ name: string; counts: number[]; timing: Timing }> = [];
@@ -137,7 +137,7 @@ await withPopulation(
       `### Custom funnel, 5 steps, ${fmt(population.touchpoints)} touchpoints / ${fmt(CUSTOMERS)} customers ` +
         `(${fmt(population.rawKeys)} raw keys, ${fmt(population.identityLinks)} identity links), chDB ${version}`,
       '',
-      `Steps: ${STEPS.join(' → ')}; cohort: first step-1 touchpoint in ` +
+      `Steps: ${STEPS.join(' → ')}; attempts: step-1 touchpoints in ` +
         `[${COHORT.from.toISOString().slice(0, 10)}, ${COHORT.to.toISOString().slice(0, 10)}), window 30 days; ` +
         `${RUNS} warm runs after one warm-up. CPU: the process's user + system time during the query.`,
       '',

@@ -14,6 +14,11 @@ export interface ProcessUsage {
   /** Highest VmRSS seen while sampling, bytes. */
   peakRssBytes: number;
   /**
+   * Median VmRSS over the second half of the samples, bytes: the level a sustained load settles at, where
+   * the peak also holds start-up and one-off spikes (a merge, a large batch).
+   */
+  steadyRssBytes: number;
+  /**
    * Highest RssAnon (heaps, buffers) seen while sampling, bytes. The rest of RSS is file pages, mostly
    * shared libraries: chDB's alone maps a few hundred MB into any process that loads it.
    */
@@ -79,9 +84,12 @@ export function sampleUsage(
   const start = processes.map((p) => threadTicks(p.pid));
   const peaks = processes.map((p) => statusField(p.pid, 'VmRSS'));
   const anonPeaks = processes.map((p) => statusField(p.pid, 'RssAnon'));
+  const rssSamples = processes.map((): number[] => []);
   const sample = () =>
     processes.forEach((p, i) => {
-      peaks[i] = Math.max(peaks[i] ?? 0, statusField(p.pid, 'VmRSS'));
+      const rss = statusField(p.pid, 'VmRSS');
+      rssSamples[i]?.push(rss);
+      peaks[i] = Math.max(peaks[i] ?? 0, rss);
       anonPeaks[i] = Math.max(anonPeaks[i] ?? 0, statusField(p.pid, 'RssAnon'));
     });
   const timer = setInterval(sample, intervalMs);
@@ -107,6 +115,7 @@ export function sampleUsage(
           label: p.label,
           pid: p.pid,
           peakRssBytes: peaks[i] ?? 0,
+          steadyRssBytes: secondHalfMedian(rssSamples[i] ?? []),
           peakAnonBytes: anonPeaks[i] ?? 0,
           lifetimePeakRssBytes: statusField(p.pid, 'VmHWM'),
           cpuSeconds: threads.reduce((sum, t) => sum + t.cpuSeconds, 0),
@@ -115,6 +124,11 @@ export function sampleUsage(
       });
     },
   };
+}
+
+function secondHalfMedian(samples: readonly number[]): number {
+  const late = samples.slice(Math.floor(samples.length / 2)).sort((a, b) => a - b);
+  return late[Math.floor(late.length / 2)] ?? 0;
 }
 
 /** Short "main 0.9, QueryPipelineEx 0.4" style summary of where a process's CPU went. */

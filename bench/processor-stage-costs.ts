@@ -3,21 +3,33 @@
  * records: kafkajs fetching the topic with a no-op handler (the Kafka side's ceiling), `processRecords`
  * (Avro decode, stage rules, row), the JSONEachRow serialisation `@clickhouse/client` does for
  * `insertTouchpoints`, and the embedded ClickHouse parsing and writing the rows (the whole insert, and
- * the same body pre-serialised so that only chDB's part is timed), and a what-if: the same body through
- * chDB's own raw insert. Whatever format and columns `insertTouchpoints` uses are taken from the call it
+ * the same body pre-serialised so that only chDB's part is timed), the rest of a batch's write (identity links,
+ * the transition lookup and insert, publishing the transitions), and a what-if: the same body through chDB's own
+ * raw insert. Whatever format and columns `insertTouchpoints` uses are taken from the call it
  * makes, so the steps follow the code as it changes.
  */
 import { Readable } from 'node:stream';
 import {
   activeSuppressions,
   type ClickHouseClient,
+  insertStageTransitions,
   insertTouchpoints,
+  linkIdentities,
+  lookupCustomerStages,
   type StoredTouchpoint,
 } from '@waymark/clickhouse';
-import { decodeTouchpoint, type Touchpoint } from '@waymark/events';
+import { decodeTouchpoint, type StageTransition, type Touchpoint } from '@waymark/events';
 import { classifyTouchpoint, compileRuleset, DEFAULT_STAGE_RULESET } from '@waymark/journey';
 import { TOPICS } from '@waymark/kafka';
-import { type KafkaRecord, processRecords, storedTouchpoint, suppressedIndexes } from '@waymark/processor';
+import {
+  identityLinks,
+  journeySends,
+  type KafkaRecord,
+  processRecords,
+  stageTransitions,
+  storedTouchpoint,
+  suppressedIndexes,
+} from '@waymark/processor';
 import { createChdbConnection } from 'chdb/connection';
 import type { Kafka } from 'kafkajs';
 
@@ -62,7 +74,7 @@ async function timeAsync(
 }
 
 /** Reads the whole events topic with a fresh group and a handler that does nothing; keeps a sample. */
-async function consumeTopic(
+export async function consumeTopic(
   kafka: Kafka,
   total: number,
   keep: number,
@@ -217,6 +229,52 @@ export async function measureProcessorStageCosts(
       },
     ),
   );
+
+  // The rest of a batch's write, on the rows just stored (docs/design.md §3, decision 0012): identity links,
+  // the transition lookup and insert, and publishing the transitions, as the processor does them.
+  const links = rows.map((batch) => batch.flatMap((stored) => identityLinks(stored.touchpoint)));
+  costs.push(
+    await timeAsync('linkIdentities per batch (2 lookups, 2 inserts)', count, async () => {
+      for (const batchLinks of links) await linkIdentities(clickhouse, batchLinks);
+    }),
+  );
+  let transitions: StageTransition[][] = [];
+  costs.push(
+    await timeAsync('lookupCustomerStages per batch + stageTransitions', count, async () => {
+      transitions = [];
+      for (const batch of rows)
+        transitions.push(stageTransitions(batch, await lookupCustomerStages(clickhouse, batch)));
+    }),
+  );
+  const transitionCount = transitions.reduce((sum, batch) => sum + batch.length, 0);
+  costs.push(
+    await timeAsync(
+      `insertStageTransitions (${Math.round((100 * transitionCount) / count)} % of touchpoints are transitions here)`,
+      count,
+      async () => {
+        for (const batch of transitions) await insertStageTransitions(clickhouse, batch, Date.now());
+      },
+    ),
+  );
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    costs.push(
+      await timeAsync(
+        'publishing the transitions (journeySends, kafkajs send, acks=all)',
+        count,
+        async () => {
+          for (const batch of transitions) {
+            for (const messages of journeySends(batch)) {
+              await producer.send({ topic: TOPICS.journey, acks: -1, messages });
+            }
+          }
+        },
+      ),
+    );
+  } finally {
+    await producer.disconnect();
+  }
 
   // The parts of processRecords.
   let decoded: Touchpoint[] = [];

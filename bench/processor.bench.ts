@@ -7,8 +7,12 @@
  * and how long they took; /proc tells how its CPU split between the Node main thread and chDB's threads.
  * Finally the steps are timed one by one in this process (see processor-stage-costs.ts).
  *
+ * Then, in the same run, the engine's own cost of the same rows (processor-insert-costs.ts): a "bare INSERT"
+ * of what the processor stores, with every view, which the processor's rate is divided by, and its variants
+ * (views dropped, batch sizes, parallel parsing).
+ *
  *   pnpm exec tsx bench/processor.bench.ts [--touchpoints 200000] [--partitions 3]
- *     [--configs default,concurrent-3,...|KEY=VALUE+KEY=VALUE] [--profile <dir>] [--stages true]
+ *     [--configs default,concurrent-3,...|KEY=VALUE+KEY=VALUE] [--profile <dir>] [--stages true] [--bare true]
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir } from 'node:fs/promises';
@@ -23,7 +27,14 @@ import { Partitioners } from 'kafkajs';
 import { startBenchBroker } from './bench-broker.ts';
 import { formatProfileSummary, summarizeProfileFile } from './cpu-profile.ts';
 import { type ProcessUsage, sampleUsage, threadSummary } from './process-usage.ts';
-import { measureProcessorStageCosts } from './processor-stage-costs.ts';
+import {
+  type BareInsertResult,
+  type BareInsertVariant,
+  measureBareInserts,
+  mergeBatches,
+  prepareBareInserts,
+} from './processor-insert-costs.ts';
+import { consumeTopic, measureProcessorStageCosts } from './processor-stage-costs.ts';
 import { commandLine, formatNumber, markdownTable, megabytes, runContext } from './report.ts';
 import { startServiceProcess } from './service-process.ts';
 import { shopperTouchpoints } from './shopper-touchpoints.ts';
@@ -32,6 +43,7 @@ import { createTeardown } from './teardown.ts';
 /** Named configurations of the knobs in services/processor/src/env.ts ({} = the defaults). */
 const CONFIGS: Record<string, Record<string, string>> = {
   default: {},
+  'no-overlap': { PROCESSOR_OVERLAP_WRITES: 'false' },
   'concurrent-3': { PROCESSOR_PARTITIONS_CONCURRENTLY: '3' },
   'fetch-1mib': { PROCESSOR_MAX_BYTES_PER_PARTITION: String(1 << 20) },
   'fetch-64mib': { PROCESSOR_MAX_BYTES_PER_PARTITION: String(64 << 20) },
@@ -52,6 +64,7 @@ const { values: args } = parseArgs({
     },
     profile: { type: 'string' },
     stages: { type: 'string', default: 'true' },
+    bare: { type: 'string', default: 'true' },
     'time-limit': { type: 'string', default: '900' },
   },
 });
@@ -172,6 +185,35 @@ try {
     }
   }
 
+  let bare: BareInsertResult[] = [];
+  if (args.bare === 'true') {
+    console.error('bare inserts of the same rows …');
+    const { records } = await consumeTopic(broker.kafka, TOUCHPOINTS, TOUCHPOINTS, 16 << 20);
+    // The processor's own batch size: what one of its inserts held, on average, in the first run.
+    const first = runs[0];
+    const batchSize = first ? Math.round(TOUCHPOINTS / Math.max(1, first.inserts)) : 10_000;
+    const batches = await prepareBareInserts(records, batchSize);
+    const viewsDropped = (views: string[]): BareInsertVariant => ({
+      name: `${views.join(' and ')} dropped`,
+      dropViews: views,
+      batches,
+    });
+    bare = await measureBareInserts([
+      { name: 'every view (what the processor writes)', batches },
+      viewsDropped(['customer_profiles_mv']),
+      viewsDropped(['stage_reach_mv']),
+      viewsDropped(['customer_profiles_mv', 'stage_reach_mv']),
+      {
+        name: 'every view, input_format_parallel_parsing=0',
+        settings: { input_format_parallel_parsing: 0 },
+        batches,
+      },
+      { name: 'every view, 2 batches per insert', batches: mergeBatches(batches, 2) },
+      { name: 'every view, 5 batches per insert', batches: mergeBatches(batches, 5) },
+      { name: 'every view (again, for the drift)', batches },
+    ]);
+  }
+
   let stageCosts: Awaited<ReturnType<typeof measureProcessorStageCosts>> = [];
   if (args.stages === 'true') {
     console.error('timing the steps one by one …');
@@ -190,6 +232,7 @@ try {
 
   // --- report ---------------------------------------------------------------------------------------
   const rate = (run: Run) => TOUCHPOINTS / run.storedSeconds;
+  const cpuMicrosPerEvent = (run: Run) => (run.usage.cpuSeconds * 1e6) / TOUCHPOINTS;
   const best = runs.reduce((a, b) => (rate(b) > rate(a) ? b : a));
   const defaults = runs.find((run) => run.name === 'default');
   const knobs = (env: Record<string, string>) =>
@@ -221,6 +264,7 @@ try {
         'rows/insert',
         'time in inserts',
         'CPU (cores)',
+        'CPU µs/event',
         'busiest threads (cores)',
         'peak RSS',
       ],
@@ -234,6 +278,7 @@ try {
         formatNumber(TOUCHPOINTS / Math.max(1, run.inserts)),
         `${formatNumber((100 * run.insertSeconds) / run.wallSeconds)} %`,
         formatNumber(run.usage.cpuSeconds / run.wallSeconds, 2),
+        formatNumber(cpuMicrosPerEvent(run), 1),
         threadSummary(run.usage, run.wallSeconds),
         megabytes(run.usage.peakRssBytes),
       ]),
@@ -244,6 +289,39 @@ try {
       `. Target ≥ ${formatNumber(TARGET)} events/s: ${rate(best) >= TARGET ? 'met' : '**missed**'}` +
       (defaults ? ` (defaults: ${rate(defaults) >= TARGET ? 'met' : 'missed'}).` : '.'),
   ];
+  if (bare.length > 0) {
+    const ceiling = bare[0] as BareInsertResult;
+    lines.push(
+      '',
+      '#### The same rows as a bare INSERT (this process, fresh embedded ClickHouse each, no Kafka or decoding)',
+      '',
+      'Touchpoints, identity links and stage transitions of each batch, serialised as the processor serialises ' +
+        "them, inserted one after another through chDB's raw insert.",
+      '',
+      markdownTable(
+        ['bare INSERT', 'touchpoints/insert', 's', 'touchpoints/s', 'CPU µs/touchpoint', '÷ every view'],
+        bare.map((result) => [
+          result.name,
+          formatNumber(result.touchpointsPerInsert),
+          formatNumber(result.seconds, 1),
+          formatNumber(result.touchpointsPerSecond),
+          formatNumber(result.cpuMicrosPerTouchpoint, 1),
+          formatNumber(result.touchpointsPerSecond / ceiling.touchpointsPerSecond, 2),
+        ]),
+      ),
+      '',
+      `Processor ÷ bare INSERT with every view, events/s (target ≥ 0.8): ${runs
+        .map((run) => `${run.name} **${formatNumber(rate(run) / ceiling.touchpointsPerSecond, 2)}**`)
+        .join(', ')}. ` +
+        'CPU per event, bare INSERT ÷ processor (the same ratio in CPU, which other load on the machine moves ' +
+        `less): ${runs
+          .map(
+            (run) =>
+              `${run.name} ${formatNumber(ceiling.cpuMicrosPerTouchpoint / cpuMicrosPerEvent(run), 2)}`,
+          )
+          .join(', ')}.`,
+    );
+  }
   if (stageCosts.length > 0) {
     lines.push(
       '',

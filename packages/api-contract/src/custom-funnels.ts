@@ -1,5 +1,5 @@
 import {
-  checkExclusionSteps,
+  checkFunnelSteps,
   FUNNEL_ORDERS,
   FunnelBreakdown,
   funnelShape,
@@ -50,7 +50,7 @@ export const CustomFunnelRequest = z
     /** At most this many breakdown values, those with the most customers at step 1. */
     breakdownLimit: z.int().min(1).max(500).default(50),
   })
-  .superRefine(checkExclusionSteps)
+  .superRefine(checkFunnelSteps)
   .refine(...fromBeforeTo);
 export type CustomFunnelRequest = z.infer<typeof CustomFunnelRequest>;
 
@@ -64,7 +64,7 @@ export const FunnelCustomersRequest = z
     limit: z.int().min(1).max(1000).default(100),
     after: PageCursor.optional(),
   })
-  .superRefine(checkExclusionSteps)
+  .superRefine(checkFunnelSteps)
   .refine(...fromBeforeTo)
   .refine((q) => q.step <= q.steps.length, { message: 'the funnel has no such step', path: ['step'] })
   .refine((q) => q.outcome === 'reached' || q.step >= 2, {
@@ -101,7 +101,7 @@ export const ExperimentRequest = z
     /** Each variant needs this many exposed customers for a verdict (as well as n·p ≥ 5 and n·(1−p) ≥ 5). */
     minimumSample: z.int().min(0).max(1_000_000_000).default(100),
   })
-  .superRefine(checkExclusionSteps)
+  .superRefine(checkFunnelSteps)
   .refine((q) => q.conversionStep === undefined || q.conversionStep <= q.steps.length, {
     message: 'conversionStep must name one of the steps',
     path: ['conversionStep'],
@@ -120,9 +120,9 @@ const Steps = z.array(
   }),
 );
 
-const ExcludedCustomers = z
-  .int()
-  .meta({ description: 'Cohort customers dropped by an exclusion step (counted at no step)' });
+const ExcludedCustomers = z.int().meta({
+  description: 'Cohort customers all of whose attempts an exclusion step invalidated (counted at no step)',
+});
 
 export const CustomFunnelAnswer = z.object({
   projectId: z.string(),
@@ -208,7 +208,7 @@ export const postCustomFunnel = defineRoute({
   operationId: 'postCustomFunnel',
   summary: 'Custom funnel: 2–20 ordered steps over any touchpoints, per identity-resolved customer',
   description:
-    'Cohort: customers whose first step-1 touchpoint is in [from, to). Steps count within `window` after that entry: `ordered` (other touchpoints allowed in between), `strict` (none), or `any` (after step 1, any order). Exclusion steps drop customers with a matching touchpoint between two steps. Breakdown by a step-1 touchpoint dimension or a customer dimension. docs/analytics/custom-funnels.md defines every figure.',
+    'Every step-1 touchpoint in [from, to) starts an attempt; steps count within `window` after its start, one touchpoint per step: `ordered` (other touchpoints allowed in between), `strict` (none but repeats of the step reached), or `unordered` (step i = any i of the steps; every step touchpoint starts an attempt). A customer counts once, at its furthest attempt. Optional steps may be skipped. Exclusion steps invalidate the attempt they fall in. Breakdown by a step-1 touchpoint dimension or a customer dimension. docs/analytics/custom-funnels.md defines every figure.',
   params: ProjectParams,
   body: CustomFunnelRequest,
   response: {

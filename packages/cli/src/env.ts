@@ -1,4 +1,4 @@
-import { infrastructureEnv, loadConfig, port } from '@waymark/config';
+import { byteSize, infrastructureEnv, loadConfig, port } from '@waymark/config';
 import { z } from 'zod';
 
 /** `waymark start`: everything on one machine; the services' own variables apply too. */
@@ -17,6 +17,12 @@ export const StartEnv = z.object({
   KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(256).default(3),
   /** For topics created on an external cluster (`waymark migrate --with-topics`). */
   KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(7).default(1),
+  /**
+   * The embedded ClickHouse's memory bound (`512MiB`, `2GB`; its max_server_memory_usage): queries, inserts
+   * and merges past it fail instead of growing the process. Unset → chDB's default, 90 % of the RAM
+   * (decision 0039). Ignored with CLICKHOUSE_URL.
+   */
+  CLICKHOUSE_EMBEDDED_MAX_MEMORY: byteSize({ min: 128 * 1024 ** 2, max: 1024 ** 4 }).optional(),
   /** Log file of `waymark start` (JSON lines); `-` logs to stdout. Default: $WAYMARK_HOME/waymark.log. */
   WAYMARK_LOG_FILE: z.string().optional(),
   /**

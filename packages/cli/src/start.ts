@@ -72,6 +72,9 @@ export async function openClickHouse(env: StartEnv, logger?: Logger): Promise<Cl
   return createClickHouse({
     ...clickHouseConfigFromEnv(env),
     dataDir: join(resolve(env.WAYMARK_HOME), 'clickhouse'),
+    ...(env.CLICKHOUSE_EMBEDDED_MAX_MEMORY === undefined
+      ? {}
+      : { embeddedMaxMemoryBytes: env.CLICKHOUSE_EMBEDDED_MAX_MEMORY }),
     ...(logger === undefined ? {} : { logger }),
   });
 }

@@ -73,6 +73,31 @@ describe('createClickHouse, embedded (chDB)', () => {
     }
   });
 
+  it('bounds the engine by the memory limit it was opened with, and refuses another limit later', async () => {
+    const limit = 256 * 1024 * 1024;
+    const client = await createClickHouse({ dataDir: join(dir, 'limited'), embeddedMaxMemoryBytes: limit });
+    try {
+      expect(
+        await one(client, "SELECT toString(getServerSetting('max_server_memory_usage')) AS bytes"),
+      ).toEqual({
+        bytes: String(limit),
+      });
+      // 100M UInt64 in one array is 800 MB: refused by the engine instead of grown into.
+      await expect(
+        one(client, 'SELECT length(groupArray(number)) AS n FROM numbers(100000000)'),
+      ).rejects.toThrow(/MEMORY_LIMIT_EXCEEDED|memory limit exceeded/i);
+      expect(await one(client, 'SELECT 1 AS ok')).toEqual({ ok: 1 });
+      await expect(
+        createClickHouse({ dataDir: join(dir, 'limited'), embeddedMaxMemoryBytes: 2 * limit }),
+      ).rejects.toMatchObject({
+        code: 'CLICKHOUSE_EMBEDDED_UNAVAILABLE',
+        message: expect.stringMatching(/already open in this process with max_server_memory_usage 268435456/),
+      });
+    } finally {
+      await client.close();
+    }
+  });
+
   it('creates and uses the configured database', async () => {
     const client = await createClickHouse({ dataDir: join(dir, 'db'), database: 'waymark' });
     try {

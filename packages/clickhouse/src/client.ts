@@ -45,6 +45,13 @@ export interface ClickHouseConfig {
    * every unset-dataDir client of the process and deleted when the last of them closes.
    */
   dataDir?: string;
+  /**
+   * Embedded mode with a `dataDir`: the engine's `max_server_memory_usage`, the bound on all it allocates
+   * (queries, inserts, merges, caches); beyond it a query fails instead of the process growing. Unset →
+   * chDB's default, 90 % of the machine's RAM. An engine setting, not a session one: it applies when the
+   * first client of the process opens the directory, so a later client asking for another value is refused.
+   */
+  embeddedMaxMemoryBytes?: number;
   logger?: Logger;
 }
 
@@ -94,7 +101,17 @@ export async function createClickHouse(config: ClickHouseConfig): Promise<ClickH
     if (config.dataDir) mkdirSync(config.dataDir, { recursive: true });
     // Loaded only here: a service pointed at a ClickHouse server never maps chDB's library into memory.
     const chdb = await import('chdb/connection');
-    connection = chdb.createChdbConnection({ path: config.dataDir ?? ':memory:' });
+    // chDB starts its engine with the arguments of the first session on a directory and shares it with the
+    // later ones, which createChdbConnection cannot pass: a short-lived session opens it with them first.
+    const opener =
+      config.embeddedMaxMemoryBytes !== undefined && config.dataDir
+        ? await openEngine(config.dataDir, [`--max_server_memory_usage=${config.embeddedMaxMemoryBytes}`])
+        : undefined;
+    try {
+      connection = chdb.createChdbConnection({ path: config.dataDir ?? ':memory:' });
+    } finally {
+      opener?.close();
+    }
   } catch (error) {
     throw new ClickHouseStorageError(
       'CLICKHOUSE_EMBEDDED_UNAVAILABLE',
@@ -116,6 +133,8 @@ export async function createClickHouse(config: ClickHouseConfig): Promise<ClickH
       await client.command({ query: `USE ${database}` });
     }
     const version = await checkVersion(client, undefined);
+    if (config.embeddedMaxMemoryBytes !== undefined)
+      await checkMemoryLimit(client, config.embeddedMaxMemoryBytes);
     config.logger?.info({ clickhouse: 'embedded', version, dataDir: config.dataDir }, 'clickhouse ready');
     embeddedConnections.set(client, connection);
     return client;
@@ -155,6 +174,27 @@ export async function insertRaw(
     columns: insert.columns,
     values: Buffer.from(body),
   });
+}
+
+async function openEngine(dataDir: string, connectionArgs: string[]): Promise<{ close(): void }> {
+  const { Session } = await import('chdb');
+  return new Session(dataDir, { connectionArgs });
+}
+
+/** The engine was already running (another client of this process opened it first) with another limit. */
+async function checkMemoryLimit(client: ClickHouseClient, requested: number): Promise<void> {
+  const result = await client.query({
+    query: "SELECT toString(getServerSetting('max_server_memory_usage')) AS bytes",
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ bytes: string }>();
+  if (Number(row?.bytes) !== requested) {
+    throw new ClickHouseStorageError(
+      'CLICKHOUSE_EMBEDDED_UNAVAILABLE',
+      `the embedded ClickHouse is already open in this process with max_server_memory_usage ${row?.bytes}, ` +
+        `not the ${requested} bytes asked for: the limit applies when the first client opens the data directory`,
+    );
+  }
 }
 
 async function checkVersion(client: ClickHouseClient, url: string | undefined): Promise<string> {

@@ -151,16 +151,26 @@ function matches(step: StepMatch, t: StoredTouchpoint): boolean {
 
 interface CustomerOutcome {
   customer: string;
+  /** The counted attempt's start. */
   entry: number;
-  /** Steps reached (not counting an exclusion). */
+  /** The furthest step the counted attempt filled. */
   level: number;
-  /** When each step was reached. */
+  /** The steps it filled (1-based). */
+  done: Set<number>;
+  /** reached[k − 1]: when it filled step k, or for a skipped optional step when it filled the step before. */
   reached: number[];
+  /** Every attempt was invalidated by an exclusion. */
   excluded: boolean;
   entryTouchpoint: StoredTouchpoint;
 }
 
-/** Per cohort customer: how far it got, when, and whether an exclusion drops it. */
+const NOT_ACTIONS = ['identify', 'alias', 'group'];
+
+/**
+ * Per cohort customer, read from docs/analytics/custom-funnels.md: every touchpoint that may start an attempt
+ * does; an attempt walks the touchpoints after its start, each filling at most one step; the customer counts
+ * at its best attempt that no exclusion invalidated.
+ */
 function referenceOutcomes(
   inserted: readonly StoredTouchpoint[],
   links: readonly IdentityLink[],
@@ -183,73 +193,94 @@ function referenceOutcomes(
     byCustomer.set(customer, [...(byCustomer.get(customer) ?? []), t]);
   }
   const n = funnel.steps.length;
+  const optional = (k: number) => funnel.steps[k - 1]?.optional === true;
+  const time = (t: StoredTouchpoint) => t.touchpoint.timestamp;
   const outcomes: CustomerOutcome[] = [];
   for (const [customer, all] of byCustomer) {
-    const time = (t: StoredTouchpoint) => t.touchpoint.timestamp;
-    const firstSteps = all.filter((t) => matches(funnel.steps[0] as StepMatch, t));
-    if (firstSteps.length === 0) continue;
-    const entry = Math.min(...firstSteps.map(time));
-    if (entry < from || entry >= to) continue;
-    const inWindow = all.filter((t) => time(t) >= entry && time(t) <= entry + windowMs);
-    const reached: number[] = [entry];
-    if (funnel.order === 'any') {
-      // Step k is reached once steps 1..k have all happened in the window, in any order.
-      for (let k = 2; k <= n; k++) {
-        const times = inWindow.filter((t) => matches(funnel.steps[k - 1] as StepMatch, t)).map(time);
-        if (times.length === 0) break;
-        reached.push(Math.max(reached[k - 2] as number, Math.min(...times)));
-      }
-    } else {
-      // The earliest step-k touchpoint at or after step k−1 (the same millisecond counts).
-      for (let k = 2; k <= n; k++) {
-        const previous = reached[k - 2] as number;
-        const times = inWindow
-          .filter((t) => time(t) >= previous && matches(funnel.steps[k - 1] as StepMatch, t))
-          .map(time);
-        if (times.length === 0) break;
-        const at = Math.min(...times);
-        if (funnel.order === 'strict') {
-          // Strictly between the two steps only repeats of steps already reached (1..k−1) may happen;
-          // identify/alias/group calls that match no step do not count.
-          const stepsMatched = (t: StoredTouchpoint) =>
-            funnel.steps.flatMap((step, position) => (matches(step, t) ? [position + 1] : []));
-          const interrupted = inWindow.some((t) => {
-            if (time(t) <= previous || time(t) >= at) return false;
-            const own = stepsMatched(t);
-            if (own.length === 0) return !['identify', 'alias', 'group'].includes(t.touchpoint.type);
-            return own.some((step) => step >= k);
-          });
-          if (interrupted) break;
+    // Each touchpoint with the steps it matches, in the documented order: time, then within a millisecond
+    // the lowest step matched, then the steps matched read as a binary number; no step last.
+    const sequence = all
+      .map((t) => {
+        const own = funnel.steps.flatMap((step, position) => (matches(step, t) ? [position + 1] : []));
+        const number = own.reduce((sum, k) => sum + 2 ** (k - 1), 0);
+        return { t, at: time(t), own, number, lowest: own.length === 0 ? Infinity : Math.min(...own) };
+      })
+      .sort((x, y) => x.at - y.at || x.lowest - y.lowest || x.number - y.number);
+    type Attempt = { start: number; level: number; done: Set<number>; reached: number[]; excluded: boolean };
+    const attempts: Attempt[] = [];
+    sequence.forEach((first, index) => {
+      if (first.at < from || first.at >= to) return;
+      if (funnel.order === 'unordered' ? first.own.length === 0 : !first.own.includes(1)) return;
+      const deadline = first.at + windowMs;
+      const done = new Set<number>();
+      const reached: number[] = [];
+      let level = 0;
+      for (const next of sequence.slice(index)) {
+        if (next.at > deadline) break;
+        if (funnel.order === 'unordered') {
+          const open = next.own.filter((k) => !done.has(k));
+          if (open.length === 0) continue;
+          done.add(Math.min(...open));
+          level++;
+          reached.push(next.at);
+          continue;
         }
-        reached.push(at);
+        // The steps it may fill: the next one and, past optional ones, up to the next that is not optional.
+        const fillable: number[] = [];
+        for (let k = level + 1; k <= n; k++) {
+          fillable.push(k);
+          if (!optional(k)) break;
+        }
+        const step = fillable.find((k) => next.own.includes(k));
+        if (step !== undefined) {
+          // Skipped optional steps take the time of the step before them.
+          while (reached.length < step - 1) reached.push(reached.at(-1) as number);
+          reached.push(next.at);
+          done.add(step);
+          level = step;
+          continue;
+        }
+        if (funnel.order !== 'strict') continue;
+        const repeat = level > 0 && next.own.includes(level);
+        const notAnAction = next.own.length === 0 && NOT_ACTIONS.includes(next.t.touchpoint.type);
+        if (!repeat && !notAnAction) break;
       }
-    }
-    const level = reached.length;
-    const excluded = funnel.exclusions.some(
-      (exclusion) =>
-        level >= exclusion.afterStep &&
-        inWindow.some(
-          (t) =>
-            matches(exclusion, t) &&
-            time(t) > (reached[exclusion.afterStep - 1] as number) &&
-            (level >= exclusion.beforeStep
-              ? time(t) < (reached[exclusion.beforeStep - 1] as number)
-              : time(t) <= entry + windowMs),
-        ),
-    );
-    // Simultaneous step-1 touchpoints at the entry must agree on the breakdown value: which one the query
+      const excluded = funnel.exclusions.some(
+        (exclusion) =>
+          level >= exclusion.afterStep &&
+          sequence.some(
+            ({ t, at }) =>
+              matches(exclusion, t) &&
+              at > (reached[exclusion.afterStep - 1] as number) &&
+              (level >= exclusion.beforeStep
+                ? at < (reached[exclusion.beforeStep - 1] as number)
+                : at <= deadline),
+          ),
+      );
+      // Unordered, step i is "any i of the steps": counted at steps 1 … level.
+      const counted =
+        funnel.order === 'unordered' ? new Set(Array.from({ length: level }, (_, i) => i + 1)) : done;
+      attempts.push({ start: index, level, done: counted, reached, excluded });
+    });
+    if (attempts.length === 0) continue;
+    // The furthest valid attempt, the earliest of those; the first attempt when all were invalidated.
+    const valid = attempts.filter((a) => !a.excluded);
+    const best =
+      valid.length === 0 ? (attempts[0] as Attempt) : valid.reduce((x, y) => (y.level > x.level ? y : x));
+    const start = sequence[best.start] as (typeof sequence)[number];
+    // Step-1 touchpoints of the start's millisecond must agree on the breakdown value: which one the query
     // takes among different values is only defined as "the same every time".
-    const atEntry = firstSteps.filter((t) => time(t) === entry);
-    const sources = new Set(atEntry.map((t) => t.touchpoint.campaignSource ?? ''));
+    const alike = sequence.filter((s) => s.at === start.at && s.number === start.number);
+    const sources = new Set(alike.map((s) => s.t.touchpoint.campaignSource ?? ''));
     if (sources.size > 1) throw new Error(`the test data has an ambiguous entry for ${customer}`);
-    const entryTouchpoint = atEntry[0] as StoredTouchpoint;
     outcomes.push({
       customer,
-      entry,
-      level,
-      reached,
-      excluded,
-      entryTouchpoint,
+      entry: start.at,
+      level: best.level,
+      done: best.done,
+      reached: best.reached,
+      excluded: valid.length === 0,
+      entryTouchpoint: start.t,
     });
   }
   return outcomes;
@@ -270,16 +301,27 @@ function percentile(values: number[], p: number): number | null {
   return low + ((sorted[Math.ceil(position)] as number) - low) * (position - Math.floor(position));
 }
 
-function expectedSteps(outcomes: readonly CustomerOutcome[], stepCount: number): FunnelStepFigures[] {
+function expectedSteps(
+  outcomes: readonly CustomerOutcome[],
+  funnel: Pick<CustomFunnelDefinition, 'steps'>,
+): FunnelStepFigures[] {
+  const stepCount = funnel.steps.length;
   const kept = outcomes.filter((o) => !o.excluded);
-  const counts = Array.from({ length: stepCount }, (_, i) => kept.filter((o) => o.level > i).length);
+  const counts = Array.from({ length: stepCount }, (_, i) => kept.filter((o) => o.done.has(i + 1)).length);
+  // Time from the step before (or, past a skipped optional step, from the last step done) to step k.
   const seconds = (k: number) =>
     kept
-      .filter((o) => o.level >= k)
+      .filter((o) => o.done.has(k))
       .map((o) => ((o.reached[k - 1] as number) - (o.reached[k - 2] as number)) / 1000);
+  // Conversion from the nearest earlier step that is not optional.
+  const previousOf = (k: number) => {
+    let p = k - 1;
+    while (p > 1 && funnel.steps[p - 1]?.optional === true) p--;
+    return p;
+  };
   return counts.map((customers, i) => {
-    const previous = i === 0 ? customers : (counts[i - 1] as number);
     const k = i + 1;
+    const previous = k === 1 ? customers : (counts[previousOf(k) - 1] as number);
     return {
       customers,
       conversionFromStart: counts[0] === 0 ? 0 : customers / (counts[0] as number),
@@ -337,7 +379,7 @@ async function run(
 const steps = (...events: string[]): StepMatch[] => events.map((event) => ({ event: [event] }));
 const funnelOf = (
   order: FunnelOrder,
-  stepMatches: StepMatch[],
+  stepMatches: CustomFunnelDefinition['steps'],
   exclusions: CustomFunnelDefinition['exclusions'] = [],
 ): CustomFunnelDefinition => ({ steps: stepMatches, order, exclusions });
 const customersPerStep = (result: CustomFunnelCounts) => result.steps.map((s) => s.customers);
@@ -377,9 +419,9 @@ describe('queryCustomFunnel', () => {
     expect(ordered.steps[1]).toMatchObject({ medianSecondsFromPrevious: 7200, conversionFromPrevious: 0.75 });
     expect(ordered.steps[2]).toMatchObject({ medianSecondsFromPrevious: 1800 });
     expect(ordered.steps[2]?.dropOff).toBeCloseTo(1 / 3, 12);
-    // Any order: c-first reaches C too, b-before still not (B happened before its entry).
-    expect(customersPerStep(await run(projectId, funnelOf('any', steps('A', 'B', 'C')), day))).toEqual([
-      4, 3, 3,
+    // Unordered: c-first reaches C too, and b-before has done two of the steps (no step comes first).
+    expect(customersPerStep(await run(projectId, funnelOf('unordered', steps('A', 'B', 'C')), day))).toEqual([
+      4, 4, 3,
     ]);
   });
 
@@ -392,14 +434,14 @@ describe('queryCustomFunnel', () => {
         { anonymousId: 'on-time', at: T0 + DAY, event: 'B' },
         { anonymousId: 'late', at: T0, event: 'A' },
         { anonymousId: 'late', at: T0 + DAY + 1, event: 'B' },
-        // A second A restarts nothing: the window runs from the entry.
+        // A second A after `to` starts no attempt: the window runs from the one A in range.
         { anonymousId: 'again', at: T0, event: 'A' },
         { anonymousId: 'again', at: T0 + 20 * HOUR, event: 'A' },
         { anonymousId: 'again', at: T0 + 30 * HOUR, event: 'B' },
       ].map((tp) => stored(projectId, tp)),
     );
     const range = { from: T0, to: T0 + 1, windowMs: DAY };
-    for (const order of ['ordered', 'strict', 'any'] as const) {
+    for (const order of ['ordered', 'strict', 'unordered'] as const) {
       expect(customersPerStep(await run(projectId, funnelOf(order, steps('A', 'B')), range)), order).toEqual([
         3, 1,
       ]);
@@ -410,7 +452,7 @@ describe('queryCustomFunnel', () => {
     ).toEqual([3, 0]);
   });
 
-  it('takes the cohort by first step-1 touchpoint in [from, to), after identity resolution', async () => {
+  it('takes the cohort by any step-1 touchpoint in [from, to), after identity resolution', async () => {
     const projectId = newProject();
     const touchpoints = [
       { anonymousId: 'phone', at: T0 - HOUR, event: 'A' },
@@ -424,12 +466,12 @@ describe('queryCustomFunnel', () => {
     expect(customersPerStep(await run(projectId, funnelOf('ordered', steps('A', 'B')), day))).toEqual([2, 0]);
     await insertIdentityLinks(client, [link(projectId, 'a:laptop', 'u:ada', T0 + 2 * HOUR)]);
     expect(customersPerStep(await run(projectId, funnelOf('ordered', steps('A', 'B')), day))).toEqual([2, 1]);
-    // The phone too: ada's entry moves before `from`, out of the cohort.
+    // The phone too: its A before `from` starts no attempt and changes nothing.
     await insertIdentityLinks(client, [link(projectId, 'a:phone', 'u:ada', T0 + 2 * HOUR)]);
-    expect(customersPerStep(await run(projectId, funnelOf('ordered', steps('A', 'B')), day))).toEqual([1, 0]);
+    expect(customersPerStep(await run(projectId, funnelOf('ordered', steps('A', 'B')), day))).toEqual([2, 1]);
   });
 
-  it('strict: a touchpoint between two steps breaks the chain unless it repeats a step reached', async () => {
+  it('strict: any other touchpoint between two steps ends the attempt, but a repeat of the step reached', async () => {
     const projectId = newProject();
     await insertTouchpoints(
       client,
@@ -441,28 +483,186 @@ describe('queryCustomFunnel', () => {
         { anonymousId: 'noise', at: T0 + 2 * HOUR, event: 'B' },
         { anonymousId: 'noise', at: T0 + 150 * 60 * SECOND, event: 'noise' },
         { anonymousId: 'noise', at: T0 + 3 * HOUR, event: 'C' },
-        // Repeats of reached steps and an identify call do not interrupt.
+        // Repeats of the step reached keep the attempt (and its first time); an identify call is no action.
         { anonymousId: 'repeats', at: T0 + HOUR, event: 'A' },
-        { anonymousId: 'repeats', at: T0 + 90 * 60 * SECOND, event: 'A' },
         { anonymousId: 'repeats', at: T0 + 2 * HOUR, event: 'B' },
-        { anonymousId: 'repeats', at: T0 + 150 * 60 * SECOND, type: 'identify' as const },
-        { anonymousId: 'repeats', at: T0 + 160 * 60 * SECOND, event: 'A' },
-        { anonymousId: 'repeats', at: T0 + 3 * HOUR, event: 'C' },
-        // C (a later step) before B interrupts; noise at the same millisecond as a step does not.
+        { anonymousId: 'repeats', at: T0 + 150 * 60 * SECOND, event: 'B' },
+        { anonymousId: 'repeats', at: T0 + 160 * 60 * SECOND, type: 'identify' as const },
+        { anonymousId: 'repeats', at: T0 + 5 * HOUR, event: 'C' },
+        // A repeat of an earlier step ends the attempt; that A starts one of its own, which C then ends.
+        { anonymousId: 'earlier', at: T0 + HOUR, event: 'A' },
+        { anonymousId: 'earlier', at: T0 + 2 * HOUR, event: 'B' },
+        { anonymousId: 'earlier', at: T0 + 150 * 60 * SECOND, event: 'A' },
+        { anonymousId: 'earlier', at: T0 + 3 * HOUR, event: 'C' },
+        // C (a later step) before B ends it.
         { anonymousId: 'skip', at: T0 + HOUR, event: 'A' },
         { anonymousId: 'skip', at: T0 + 2 * HOUR, event: 'C' },
         { anonymousId: 'skip', at: T0 + 3 * HOUR, event: 'B' },
-        { anonymousId: 'simultaneous', at: T0 + HOUR, event: 'A' },
-        { anonymousId: 'simultaneous', at: T0 + 2 * HOUR, event: 'B' },
-        { anonymousId: 'simultaneous', at: T0 + 2 * HOUR, event: 'noise' },
-        { anonymousId: 'simultaneous', at: T0 + 3 * HOUR, event: 'C' },
+        // Noise of B's millisecond is taken after B (touchpoints matching no step come last): between B and C.
+        { anonymousId: 'same-ms', at: T0 + HOUR, event: 'A' },
+        { anonymousId: 'same-ms', at: T0 + 2 * HOUR, event: 'noise' },
+        { anonymousId: 'same-ms', at: T0 + 2 * HOUR, event: 'B' },
+        { anonymousId: 'same-ms', at: T0 + 3 * HOUR, event: 'C' },
+        // The first attempt is ended by noise; the second A's attempt is clean.
+        { anonymousId: 'second', at: T0 + HOUR, event: 'A' },
+        { anonymousId: 'second', at: T0 + 2 * HOUR, event: 'noise' },
+        { anonymousId: 'second', at: T0 + 4 * HOUR, event: 'A' },
+        { anonymousId: 'second', at: T0 + 5 * HOUR, event: 'B' },
+        { anonymousId: 'second', at: T0 + 6 * HOUR, event: 'C' },
       ].map((tp) => stored(projectId, tp)),
     );
     const strict = await run(projectId, funnelOf('strict', steps('A', 'B', 'C')), day);
-    expect(customersPerStep(strict)).toEqual([5, 4, 3]);
+    // clean, repeats, second reach C; noise, earlier and same-ms stop at B; skip at A.
+    expect(customersPerStep(strict)).toEqual([7, 6, 3]);
+    // B → C: 1 h (clean), 3 h (repeats: from the first B), 1 h (second).
+    expect(strict.steps[2]?.medianSecondsFromPrevious).toBe(3600);
+    expect(strict.steps[2]?.p90SecondsFromPrevious).toBeCloseTo(3600 + 0.8 * 7200, 6);
     expect(customersPerStep(await run(projectId, funnelOf('ordered', steps('A', 'B', 'C')), day))).toEqual([
-      5, 5, 4,
+      7, 7, 6,
     ]);
+  });
+
+  it('fills each step with its own touchpoint, the same millisecond allowed for a different one', async () => {
+    const projectId = newProject();
+    await insertTouchpoints(
+      client,
+      [
+        { anonymousId: 'one-view', at: T0 + HOUR, path: '/a' },
+        { anonymousId: 'two-views', at: T0 + HOUR, path: '/a' },
+        { anonymousId: 'two-views', at: T0 + 2 * HOUR, path: '/b' },
+        { anonymousId: 'same-ms', at: T0 + HOUR, path: '/a' },
+        { anonymousId: 'same-ms', at: T0 + HOUR, path: '/b' },
+      ].map((tp) => stored(projectId, tp)),
+    );
+    const pageviews: StepMatch[] = [{ type: ['page'] }, { type: ['page'] }];
+    for (const order of ['ordered', 'strict', 'unordered'] as const) {
+      expect(customersPerStep(await run(projectId, funnelOf(order, pageviews), day)), order).toEqual([3, 2]);
+    }
+    // One touchpoint matching both of A, B counts once; B of the same millisecond fills the other step.
+    const both = newProject();
+    await insertTouchpoints(
+      client,
+      [
+        { anonymousId: 'alone', at: T0 + HOUR, event: 'A', properties: { b: true } },
+        { anonymousId: 'with-b', at: T0 + HOUR, event: 'A', properties: { b: true } },
+        { anonymousId: 'with-b', at: T0 + HOUR, event: 'B' },
+      ].map((tp) => stored(both, tp)),
+    );
+    const overlapping: StepMatch[] = [
+      { event: ['A'] },
+      { properties: [{ property: 'b', eq: true }] },
+      { event: ['B'] },
+    ];
+    // with-b, ordered: A{1,2} fills 1, B{3} is no step 2 (the lowest step of a millisecond goes first).
+    expect(customersPerStep(await run(both, funnelOf('ordered', overlapping), day))).toEqual([2, 0, 0]);
+    // Unordered: A fills step 1 (its lowest), B another: two steps done.
+    expect(customersPerStep(await run(both, funnelOf('unordered', overlapping), day))).toEqual([2, 1, 0]);
+  });
+
+  it('counts a customer at its best attempt, each with its own window', async () => {
+    const projectId = newProject();
+    const range = { from: T0, to: T0 + 2 * DAY, windowMs: DAY };
+    await insertTouchpoints(
+      client,
+      [
+        // The first attempt times out; the second converts in 1 h.
+        { anonymousId: 'retry', at: T0 + HOUR, event: 'A', source: 'first' },
+        { anonymousId: 'retry', at: T0 + 30 * HOUR, event: 'A', source: 'second' },
+        { anonymousId: 'retry', at: T0 + 31 * HOUR, event: 'B' },
+        // Both attempts convert: the earliest start counts (its 3 h, its source).
+        { anonymousId: 'twice', at: T0 + HOUR, event: 'A', source: 'first' },
+        { anonymousId: 'twice', at: T0 + 2 * HOUR, event: 'A', source: 'second' },
+        { anonymousId: 'twice', at: T0 + 4 * HOUR, event: 'B' },
+        // Exactly at the second attempt's start + window.
+        { anonymousId: 'edge', at: T0 + HOUR, event: 'A', source: 'first' },
+        { anonymousId: 'edge', at: T0 + 3 * HOUR, event: 'A', source: 'second' },
+        { anonymousId: 'edge', at: T0 + 27 * HOUR, event: 'B' },
+      ].map((tp) => stored(projectId, tp)),
+    );
+    const result = await run(projectId, funnelOf('ordered', steps('A', 'B')), range, {
+      kind: 'touchpoint',
+      dimension: 'utm_source',
+      limit: 5,
+    });
+    expect(customersPerStep(result)).toEqual([3, 3]);
+    // A → B: 1 h (retry), 3 h (twice), 24 h (edge).
+    expect(result.steps[1]?.medianSecondsFromPrevious).toBe(3 * 3600);
+    expect(result.segments?.map((s) => [s.value, ...customersPerStep(s)])).toEqual([
+      ['second', 2, 2],
+      ['first', 1, 1],
+    ]);
+    // One millisecond past the second attempt's window: edge drops.
+    await insertTouchpoints(client, [
+      stored(projectId, { anonymousId: 'late', at: T0 + HOUR, event: 'A' }),
+      stored(projectId, { anonymousId: 'late', at: T0 + 3 * HOUR, event: 'A' }),
+      stored(projectId, { anonymousId: 'late', at: T0 + 27 * HOUR + 1, event: 'B' }),
+    ]);
+    expect(customersPerStep(await run(projectId, funnelOf('ordered', steps('A', 'B')), range))).toEqual([
+      4, 3,
+    ]);
+  });
+
+  it('unordered: step i is any i of the steps within the window of the first of them', async () => {
+    const projectId = newProject();
+    await insertTouchpoints(
+      client,
+      [
+        { anonymousId: 'backwards', at: T0 + HOUR, event: 'C' },
+        { anonymousId: 'backwards', at: T0 + 2 * HOUR, event: 'B' },
+        { anonymousId: 'backwards', at: T0 + 3 * HOUR, event: 'A' },
+        // B, B: one step done twice is still one step.
+        { anonymousId: 'repeat', at: T0 + HOUR, event: 'B' },
+        { anonymousId: 'repeat', at: T0 + 2 * HOUR, event: 'B' },
+        // C then (a day and an hour later) A, B: the later attempt from A does two steps.
+        { anonymousId: 'apart', at: T0 + HOUR, event: 'C' },
+        { anonymousId: 'apart', at: T0 + 26 * HOUR, event: 'A' },
+        { anonymousId: 'apart', at: T0 + 27 * HOUR, event: 'B' },
+      ].map((tp) => stored(projectId, tp)),
+    );
+    const result = await run(projectId, funnelOf('unordered', steps('A', 'B', 'C')), {
+      from: T0,
+      to: T0 + 2 * DAY,
+      windowMs: DAY,
+    });
+    expect(customersPerStep(result)).toEqual([3, 2, 1]);
+    // Second step done after 1 h (backwards, apart); third after another hour (backwards).
+    expect(result.steps[1]?.medianSecondsFromPrevious).toBe(3600);
+    expect(result.steps[2]?.medianSecondsFromPrevious).toBe(3600);
+  });
+
+  it('optional steps: counted only when done, never needed by the steps after them', async () => {
+    const projectId = newProject();
+    await insertTouchpoints(
+      client,
+      [
+        { anonymousId: 'skipped', at: T0 + HOUR, event: 'A' },
+        { anonymousId: 'skipped', at: T0 + 3 * HOUR, event: 'C' },
+        { anonymousId: 'done', at: T0 + HOUR, event: 'A' },
+        { anonymousId: 'done', at: T0 + 2 * HOUR, event: 'B' },
+        { anonymousId: 'done', at: T0 + 4 * HOUR, event: 'C' },
+        { anonymousId: 'only-b', at: T0 + HOUR, event: 'A' },
+        { anonymousId: 'only-b', at: T0 + 2 * HOUR, event: 'B' },
+        // B after C is no step B: the funnel has passed it.
+        { anonymousId: 'b-late', at: T0 + HOUR, event: 'A' },
+        { anonymousId: 'b-late', at: T0 + 2 * HOUR, event: 'C' },
+        { anonymousId: 'b-late', at: T0 + 3 * HOUR, event: 'B' },
+        { anonymousId: 'a-only', at: T0 + HOUR, event: 'A' },
+      ].map((tp) => stored(projectId, tp)),
+    );
+    const funnel = funnelOf('ordered', [
+      { event: ['A'] },
+      { event: ['B'], optional: true },
+      { event: ['C'] },
+    ]);
+    const result = await run(projectId, funnel, day);
+    expect(customersPerStep(result)).toEqual([5, 2, 3]);
+    // Both step 2 and step 3 convert from step 1, the last step that is not optional.
+    expect(result.steps[1]).toMatchObject({ conversionFromPrevious: 2 / 5, medianSecondsFromPrevious: 3600 });
+    expect(result.steps[2]).toMatchObject({ conversionFromPrevious: 3 / 5 });
+    // Into C: 2 h from A (skipped), 2 h from B (done), 1 h from A (b-late).
+    expect(result.steps[2]?.medianSecondsFromPrevious).toBe(7200);
+    // Strict: skipping the optional step is no break (b-late's B after C comes after the last step).
+    expect(customersPerStep(await run(projectId, { ...funnel, order: 'strict' }, day))).toEqual([5, 2, 3]);
   });
 
   it('drops customers with an exclusion touchpoint between the two steps', async () => {
@@ -482,17 +682,29 @@ describe('queryCustomFunnel', () => {
         { anonymousId: 'at-step', at: T0 + 2 * HOUR, event: 'B' },
         // Never reached B: an exclusion in the rest of the window still drops it.
         { anonymousId: 'stuck', at: T0 + HOUR, event: 'A' },
-        { anonymousId: 'stuck', at: T0 + 5 * HOUR, event: 'X' },
+        { anonymousId: 'stuck', at: T0 + 150 * 60 * SECOND, event: 'X' },
         { anonymousId: 'plain', at: T0 + HOUR, event: 'A' },
+        // X invalidates the first attempt only; the second, after it, converts.
+        { anonymousId: 'again', at: T0 + HOUR, event: 'A' },
+        { anonymousId: 'again', at: T0 + 2 * HOUR, event: 'X' },
+        { anonymousId: 'again', at: T0 + 3 * HOUR, event: 'A' },
+        { anonymousId: 'again', at: T0 + 4 * HOUR, event: 'B' },
+        // X after the window of the first attempt closed: that attempt stands, the second is invalidated.
+        { anonymousId: 'closed', at: T0 + HOUR, event: 'A' },
+        { anonymousId: 'closed', at: T0 + 2 * HOUR, event: 'A' },
+        { anonymousId: 'closed', at: T0 + HOUR + 2 * HOUR + 30 * 60 * SECOND, event: 'X' },
       ].map((tp) => stored(projectId, tp)),
     );
     const result = await run(
       projectId,
       funnelOf('ordered', steps('A', 'B'), [{ event: ['X'], afterStep: 1, beforeStep: 2 }]),
-      day,
+      { ...day, windowMs: 2 * HOUR },
     );
-    expect(customersPerStep(result)).toEqual([3, 2]);
+    // after, at-step, plain, again, closed are counted; between and stuck are excluded.
+    expect(customersPerStep(result)).toEqual([5, 3]);
     expect(result.excludedCustomers).toBe(2);
+    // again converted in 1 h from its second attempt.
+    expect(result.steps[1]?.medianSecondsFromPrevious).toBe(3600);
   });
 
   it('matches property filters with every operator, exactly typed', async () => {
@@ -842,6 +1054,18 @@ describe('queryCustomFunnel on a generated population', () => {
       },
     ],
     [
+      'optional steps',
+      {
+        steps: [
+          { event: ['A'] },
+          { event: ['B'], optional: true },
+          { pagePath: ['/pricing*'], optional: true },
+          { event: ['C', 'D'] },
+        ],
+        exclusions: [],
+      },
+    ],
+    [
       'exclusions',
       {
         steps: steps('A', 'B', 'C'),
@@ -858,7 +1082,8 @@ describe('queryCustomFunnel on a generated population', () => {
   ];
 
   for (const [name, definition] of definitions) {
-    for (const order of ['ordered', 'strict', 'any'] as const) {
+    for (const order of ['ordered', 'strict', 'unordered'] as const) {
+      if (order === 'unordered' && definition.steps.some((step) => step.optional)) continue;
       it(`${name}, ${order}`, async () => {
         const funnel = { ...definition, order };
         for (const range of ranges) {
@@ -870,7 +1095,7 @@ describe('queryCustomFunnel on a generated population', () => {
           });
           const what = `${name} ${order} window ${range.windowMs / HOUR} h`;
           // The population must exercise the definition: somebody at the last step, exclusions that fire.
-          const expected = expectedSteps(outcomes, funnel.steps.length);
+          const expected = expectedSteps(outcomes, funnel);
           expect(expected.at(-1)?.customers, what).toBeGreaterThan(0);
           if (funnel.exclusions.length > 0)
             expect(
@@ -884,7 +1109,7 @@ describe('queryCustomFunnel on a generated population', () => {
           for (const segment of result.segments ?? []) {
             expectSteps(
               segment.steps,
-              expectedSteps(bySource.get(segment.value) ?? [], funnel.steps.length),
+              expectedSteps(bySource.get(segment.value) ?? [], funnel),
               `${what} ${segment.value}`,
             );
           }
@@ -907,11 +1132,7 @@ describe('queryCustomFunnel on a generated population', () => {
     const byCountry = groupBy(outcomes, (o) => o.entryTouchpoint.touchpoint.country ?? '');
     expect(new Set(result.segments?.map((s) => s.value))).toEqual(new Set(byCountry.keys()));
     for (const segment of result.segments ?? []) {
-      expectSteps(
-        segment.steps,
-        expectedSteps(byCountry.get(segment.value) ?? [], funnel.steps.length),
-        segment.value,
-      );
+      expectSteps(segment.steps, expectedSteps(byCountry.get(segment.value) ?? [], funnel), segment.value);
     }
   });
 });

@@ -4,7 +4,7 @@ import { type CustomFunnelQuery, customFunnelSql } from './custom-funnel.query.t
 
 const HOSTILE = ["x'); DROP TABLE touchpoints; --", 'a\\\'b"c', '{x:String}', '`rm -rf`', '%_*'];
 
-const query = (order: 'ordered' | 'strict' | 'any'): CustomFunnelQuery => ({
+const query = (order: 'ordered' | 'strict' | 'unordered'): CustomFunnelQuery => ({
   projectId: "p'1",
   from: new Date('2025-01-01T00:00:00Z'),
   to: new Date('2025-02-01T00:00:00Z'),
@@ -34,7 +34,7 @@ const query = (order: 'ordered' | 'strict' | 'any'): CustomFunnelQuery => ({
 });
 
 describe('customFunnelSql', () => {
-  it.each(['ordered', 'strict', 'any'] as const)(
+  it.each(['ordered', 'strict', 'unordered'] as const)(
     'puts every value in a parameter, never in the SQL (%s)',
     (order) => {
       const { sql, params } = customFunnelSql(query(order));

@@ -19,39 +19,43 @@ import { type BuiltQuery, buildQuery, type Cte, cte, type QueryParams, type SqlT
 import { toNumber } from './values.ts';
 
 /*
- * Custom funnels (docs/analytics/custom-funnels.md, docs/decisions/0015-custom-funnels-and-experiments.md).
+ * Custom funnels (docs/analytics/custom-funnels.md, docs/decisions/0015-custom-funnels-and-experiments.md,
+ * docs/decisions/0033-funnel-attempts-and-orders.md).
  *
  * Every step and exclusion compiles to a SQL condition over one touchpoint `t` whose values (event names,
  * globs, property keys and values) are all query parameters; the SQL text itself only ever holds our own
  * identifiers and numbers. One query:
- * 1. matched: the touchpoints that match any step or exclusion (all of a customer's touchpoints in strict
- *    mode), read with FINAL (one row per message id), resolved to their customer through the identity map,
- *    each with a bit mask of what it matches: bit k−1 for step k, bit 20+j for exclusion j.
- * 2. funnel_customers: per customer, the entry (first step-1 touchpoint) and its touchpoints' times and
- *    masks in time order; the cohort is the customers whose entry is in [from, to).
- * 3. chains: per customer, how far it got within [entry, entry + window] and when it reached each step
- *    (an arrayFold over its touchpoints for ordered and strict, first times for any), and whether an
- *    exclusion drops it.
+ * 1. matched: the touchpoints in [from, to + window) that match any step or exclusion (in strict mode every
+ *    touchpoint but identity calls that match nothing), read with FINAL (one row per message id), resolved to
+ *    their customer through the identity map, each with a bit mask of what it matches: bit k−1 for step k,
+ *    bit 20+j for exclusion j, bit 62 for an identity call (strict).
+ * 2. funnel_customers: per customer with an attempt (a step-1 touchpoint in [from, to); unordered: any step's),
+ *    its touchpoints' times and masks in the documented order (time, then step order within a millisecond).
+ * 3. chains: per customer, one fold per attempt, whether an exclusion invalidates it, and the counted attempt
+ *    (the furthest valid one, the earliest of those): its start (`entry`), `level`, the steps done (`done`)
+ *    and their times (`r`).
  * 4. the counts and time quantiles per step, overall and per breakdown value in one pass (GROUPING SETS).
  */
 
 export interface CustomFunnelDefinition {
-  readonly steps: readonly StepMatch[];
+  /** `optional`: a step the customer may skip (never the first or the last; not in unordered funnels). */
+  readonly steps: readonly (StepMatch & { readonly optional?: boolean | undefined })[];
   readonly order: FunnelOrder;
   readonly exclusions: readonly (StepMatch & { afterStep: number; beforeStep: number })[];
 }
 
 /**
- * Cohort: customers whose first step-1 touchpoint is in [from, to); the steps count within the window after
- * the entry (inclusive, millisecond precision).
+ * Cohort: customers with a step-1 touchpoint (unordered: any step's) in [from, to), each of which starts an
+ * attempt whose steps count within [start, start + window] (inclusive, millisecond precision).
  */
 export interface CustomFunnelQuery extends FunnelPeriod {
   readonly projectId: string;
   readonly funnel: CustomFunnelDefinition;
   readonly breakdown?: CustomFunnelBreakdown;
   /**
-   * With a touchpoint breakdown: customers whose step-1 touchpoints carry more than one value of it are
-   * left out and counted in `conflictingCustomers` (an experiment's customers exposed to two variants).
+   * With a touchpoint breakdown: customers whose step-1 touchpoints in [from, to + window) carry more than
+   * one value of it are left out and counted in `conflictingCustomers` (an experiment's customers exposed to
+   * two variants).
    */
   readonly oneValuePerCustomer?: boolean;
 }
@@ -70,7 +74,7 @@ export type CustomFunnelBreakdown =
 
 export interface CustomFunnelCounts {
   readonly steps: readonly FunnelStepFigures[];
-  /** Cohort customers dropped by an exclusion step (not counted at any step). */
+  /** Cohort customers all of whose attempts an exclusion step invalidated (not counted at any step). */
   readonly excludedCustomers: number;
   /** With `oneValuePerCustomer`: cohort customers left out for carrying several values. */
   readonly conflictingCustomers: number;
@@ -88,6 +92,8 @@ export interface CustomFunnelResult extends CustomFunnelCounts {
 }
 
 const EXCLUSION_BIT = MAX_FUNNEL_STEPS;
+/** In strict mode: the touchpoint is an identity call (identify, alias, group), not something the customer did. */
+const NOT_ACTION_BIT = 62;
 /** Identity plumbing rather than something the customer did: never a break in a strict funnel. */
 const NOT_ACTIONS = "('identify', 'alias', 'group')";
 
@@ -184,82 +190,120 @@ function touchpointDimensionSql(dimension: TouchpointDimension, params: QueryPar
 }
 
 /*
- * How far a customer got and when (times `r`, one per step reached), by order. Touchpoints outside
- * [entry, entry + window] are skipped. Touchpoints at the same millisecond count as simultaneous: their
- * masks are OR-ed as they arrive, so the result does not depend on their order, and they may fill several
- * consecutive steps at once (windowFunnel does the same).
- *
- * `advance(g, level)` is how many steps, from level + 1 on, a millisecond's mask g fills in a row: the
- * trailing ones of the step bits above `level` (x ^ (x + 1) has one bit more than x has trailing ones).
+ * Attempts (decision 0033). Every touchpoint that can start an attempt (step 1 in [from, to); for unordered any
+ * step) starts one, evaluated by one fold over the customer's touchpoints from that one on, each touchpoint
+ * filling at most one step. Every fold state starts with (level, done, r, …, deadline): the furthest step
+ * filled, the steps filled as a bit mask (bit k−1 for step k), the time each step up to `level` was filled
+ * (a skipped optional step holds the time of the step filled before it, so "time from the previous step" is
+ * from the last step done), and the attempt's deadline, start + window (inclusive).
  */
-const advance = (mask: string, level: string, stepBits: number) =>
-  `(bitCount(bitXor(bitShiftRight(bitAnd(${mask}, ${stepBits}), ${level}), bitShiftRight(bitAnd(${mask}, ${stepBits}), ${level}) + 1)) - 1)`;
-const IN_WINDOW = 't >= entry AND t <= entry + {windowMs:Int64}';
+const bit = (k: number) => 2 ** k;
 
-function orderedChainSql(stepBits: number): string {
-  const group = 'if(t = acc.2, bitOr(acc.3, m), m)';
-  const steps = advance(group, 'acc.1', stepBits);
-  return `arrayFold((acc, t, m) -> if(NOT (${IN_WINDOW}), acc,
-      (toUInt8(acc.1 + ${steps}), t, ${group}, arrayConcat(acc.4, arrayWithConstant(${steps}, t)))),
-    times, masks, (toUInt8(0), toInt64(-1), toUInt64(0), CAST([], 'Array(Int64)')))`;
+/*
+ * FILLABLE[level + 1]: the steps a touchpoint may fill next, as a mask: the next step and, while that one is
+ * optional, the one after it, up to the first step that is not optional. The last step never is.
+ */
+function fillableSql(steps: CustomFunnelDefinition['steps']): string {
+  const masks = steps.map((_, level) => {
+    let mask = 0;
+    for (let k = level; k < steps.length; k++) {
+      mask += bit(k);
+      if (steps[k]?.optional !== true) break;
+    }
+    return mask;
+  });
+  return `CAST([${[...masks, 0].join(', ')}], 'Array(UInt64)')`;
+}
+
+/** The lowest set bit of a mask, 1-based (the lowest step it holds). */
+const lowestStep = (mask: string) => `bitCount(bitXor(${mask}, ${mask} - 1))`;
+
+/*
+ * Ordered and strict: a touchpoint fills the lowest step it matches among the fillable ones. Strict also ends
+ * the attempt (`stop`) at any other touchpoint, except a repeat of the step it is at (which keeps that step's
+ * first time) and identity calls that match no step.
+ */
+function orderedAttemptSql(definition: CustomFunnelDefinition, startIndex: string): string {
+  const stepBits = bit(definition.steps.length) - 1;
+  const hit = `bitAnd(m, arrayElement(${fillableSql(definition.steps)}, acc.1 + 1))`;
+  const j = lowestStep(hit);
+  const fill = `(toUInt8(${j}), toUInt64(bitOr(acc.2, bitShiftLeft(toUInt64(1), ${j} - 1))),
+        arrayConcat(acc.3, arrayWithConstant(${j} - acc.1 - 1, acc.3[-1]), [t]), acc.4, acc.5)`;
+  const other =
+    definition.order === 'strict'
+      ? `if(bitAnd(m, bitShiftRight(bitShiftLeft(toUInt64(1), acc.1), 1)) != 0 OR (bitAnd(m, ${stepBits}) = 0 AND bitTest(m, ${NOT_ACTION_BIT})),
+        acc, (acc.1, acc.2, acc.3, toUInt8(1), acc.5))`
+      : 'acc';
+  return `arrayFold((acc, t, m) -> if(acc.4 OR t > acc.5, acc, if(${hit} != 0, ${fill}, ${other})),
+      arraySlice(times, ${startIndex}), arraySlice(masks, ${startIndex}),
+      (toUInt8(0), toUInt64(0), CAST([], 'Array(Int64)'), toUInt8(0), times[${startIndex}] + {windowMs:Int64}))`;
 }
 
 /*
- * Strict: state (level, millisecond, its mask, times, level when the millisecond began, whether it holds a
- * touchpoint that is no repeat of a step already reached, broken). When a new millisecond begins, the
- * previous one breaks the chain if it did not advance it and held such a touchpoint.
+ * Unordered: a touchpoint fills the lowest step it matches that the attempt has not done yet; step i is
+ * reached when i steps are done, so `done` becomes the first `level` bits once the fold is over.
  */
-function strictChainSql(stepBits: number): string {
-  const isNew = 't != acc.2';
-  const broken = `acc.7 OR (${isNew} AND acc.1 = acc.5 AND acc.6)`;
-  const group = `if(${isNew}, m, bitOr(acc.3, m))`;
-  const groupStart = `if(${isNew}, acc.1, acc.5)`;
-  const own = `bitAnd(m, ${stepBits})`;
-  const noRepeat = `(${own} = 0 OR bitShiftRight(${own}, ${groupStart}) != 0)`;
-  const steps = advance(group, 'acc.1', stepBits);
-  return `arrayFold((acc, t, m) -> multiIf(NOT (${IN_WINDOW}), acc,
-      ${broken}, (acc.1, acc.2, acc.3, acc.4, acc.5, acc.6, toUInt8(1)),
-      (toUInt8(acc.1 + ${steps}), t, ${group}, arrayConcat(acc.4, arrayWithConstant(${steps}, t)),
-        toUInt8(${groupStart}), toUInt8(if(${isNew}, ${noRepeat}, acc.6 OR ${noRepeat})), toUInt8(0))),
-    times, masks,
-    (toUInt8(0), toInt64(-1), toUInt64(0), CAST([], 'Array(Int64)'), toUInt8(0), toUInt8(0), toUInt8(0)))`;
-}
-
-/** The chain columns by order: `level` (steps reached) and `r` (the time each was reached). */
-function chainColumns(order: FunnelOrder, stepCount: number): string {
-  const stepBits = 2 ** stepCount - 1;
-  if (order === 'any') {
-    // The first time of each step in the window; step k is reached once steps 1..k have all happened.
-    return `arrayMap(k -> arrayFirstIndex((t, m) -> bitTest(m, k) AND ${IN_WINDOW}, times, masks), range(${stepCount})) AS first_index,
-    toUInt8(if(has(first_index, 0), indexOf(first_index, 0) - 1, ${stepCount})) AS level,
-    arrayMap(k -> arrayMax(arraySlice(arrayMap(i -> times[i], first_index), 1, k)), range(1, ${stepCount + 1})) AS r`;
-  }
-  const fold = order === 'strict' ? strictChainSql(stepBits) : orderedChainSql(stepBits);
-  return `${fold} AS chain, chain.1 AS level, chain.4 AS r`;
+function unorderedAttemptSql(stepCount: number, startIndex: string): string {
+  const hit = `bitAnd(bitAnd(m, ${bit(stepCount) - 1}), bitNot(acc.2))`;
+  return `arrayFold((acc, t, m) -> if(t > acc.5 OR ${hit} = 0, acc,
+        (toUInt8(acc.1 + 1), toUInt64(bitOr(acc.2, bitShiftLeft(toUInt64(1), ${lowestStep(hit)} - 1))),
+          arrayConcat(acc.3, [t]), acc.4, acc.5)),
+      arraySlice(times, ${startIndex}), arraySlice(masks, ${startIndex}),
+      (toUInt8(0), toUInt64(0), CAST([], 'Array(Int64)'), toUInt8(0), times[${startIndex}] + {windowMs:Int64}))`;
 }
 
 /**
- * A customer is dropped by exclusion j when, after reaching step a, it has a matching touchpoint before
- * reaching step b (strictly between the two times) or, if it never reached b, before its window closes.
+ * An attempt `a` is invalidated by exclusion j when, after reaching step a, it has a matching touchpoint
+ * before reaching step b (strictly between the two times) or, if it never reached b, before its deadline.
  */
 function excludedSql(exclusions: CustomFunnelDefinition['exclusions']): string {
   if (exclusions.length === 0) return '0';
   return exclusions
     .map(
       ({ afterStep: a, beforeStep: b }, j) =>
-        `(level >= ${a} AND arrayExists((t, m) -> bitTest(m, ${EXCLUSION_BIT + j}) AND t > r[${a}]
-          AND if(level >= ${b}, t < r[${b}], t <= entry + {windowMs:Int64}), times, masks))`,
+        `(a.1 >= ${a} AND arrayExists((t, m) -> bitTest(m, ${EXCLUSION_BIT + j}) AND t > a.3[${a}]
+          AND if(a.1 >= ${b}, t < a.3[${b}], t <= a.5), times, masks))`,
     )
     .join(' OR ');
 }
 
+/** Whether the touchpoint of mask `m` starts an attempt (its time being in [from, to) is checked besides). */
+const startsAttemptSql = (order: FunnelOrder, stepCount: number, m: string) =>
+  order === 'unordered' ? `bitAnd(${m}, ${bit(stepCount) - 1}) != 0` : `bitTest(${m}, 0)`;
+
 /*
- * Which step-1 touchpoint's value is the entry's: the earliest, and among touchpoints of the same
- * millisecond the one with the smallest hash of its value, so the answer never depends on the order rows
- * are aggregated in. Comparing a (time, value) tuple instead cost a quarter of the query's CPU time.
- * Milliseconds times 2^20 stay within Int64 until the year 2248.
+ * The counted attempt: of those no exclusion invalidated, the furthest, and of those the earliest start.
+ * When every attempt was invalidated the customer is `excluded` (counted at no step).
  */
-const ENTRY_ORDER = 'ts * 1048576 + toInt64(cityHash64(value) % 1048576)';
+function chainColumns(definition: CustomFunnelDefinition): string {
+  const n = definition.steps.length;
+  const attempt =
+    definition.order === 'unordered' ? unorderedAttemptSql(n, 'i') : orderedAttemptSql(definition, 'i');
+  const done = definition.order === 'unordered' ? 'bitShiftLeft(toUInt64(1), a.1) - 1' : 'a.2';
+  return `arrayFilter(i -> times[i] < {toMs:Int64} AND ${startsAttemptSql(definition.order, n, 'masks[i]')},
+      arrayEnumerate(times)) AS starts,
+    arrayMap(i -> ${attempt}, starts) AS folded,
+    arrayMap(a -> (a.1, ${done}, a.3, toUInt8(${excludedSql(definition.exclusions)})), folded) AS attempts,
+    arrayMap(a -> toUInt16(NOT a.4) * 256 + a.1, attempts) AS ranks,
+    indexOf(ranks, arrayMax(ranks)) AS best,
+    times[starts[best]] AS entry,
+    attempts[best].1 AS level,
+    attempts[best].2 AS done,
+    attempts[best].3 AS r,
+    attempts[best].4 AS excluded`;
+}
+
+/*
+ * The order in which a customer's touchpoints are taken (four tuple elements): by time, and within one
+ * millisecond those that match a step first, by the lowest step they match, then by the steps they match as a
+ * number (bit k−1 for step k); touchpoints that match no step last. Touchpoints alike but for their breakdown
+ * value follow a hash of it (then the value), so which one starts the counted attempt never depends on the
+ * order rows arrive in.
+ */
+const touchpointOrderSql = (stepBits: number) => {
+  const steps = `bitAnd(mask, ${stepBits})`;
+  return `ts, ${steps} = 0, bitXor(${steps}, bitAnd(${steps}, ${steps} - 1)), ${steps}`;
+};
 
 /** The funnel's CTEs, up to `chains` (one row per cohort customer); a customer breakdown adds its segments. */
 export function funnelCtes(query: CustomFunnelQuery): Cte[] {
@@ -278,16 +322,23 @@ export function funnelCtes(query: CustomFunnelQuery): Cte[] {
       ? (p: QueryParams) => touchpointDimensionSql(breakdown.dimension, p)
       : undefined;
   const oneValue = touchpointValue !== undefined && query.oneValuePerCustomer === true;
+  const stepBits = bit(n) - 1;
 
   const matched = cte(
     'matched',
     (p) => {
       const mask = [
-        ...steps.map((step, k) => `toUInt64(${stepMatchSql(step, p)}) * ${2 ** k}`),
+        ...steps.map((step, k) => `toUInt64(${stepMatchSql(step, p)}) * ${bit(k)}`),
         ...exclusions.map(
-          (exclusion, j) => `toUInt64(${stepMatchSql(exclusion, p)}) * ${2 ** (EXCLUSION_BIT + j)}`,
+          (exclusion, j) => `toUInt64(${stepMatchSql(exclusion, p)}) * ${bit(EXCLUSION_BIT + j)}`,
         ),
+        ...(order === 'strict' ? [`toUInt64(t.type IN ${NOT_ACTIONS}) * ${bit(NOT_ACTION_BIT)}`] : []),
       ].join(' + ');
+      // Strict reads every touchpoint (any of them may break an attempt) but identity calls that match nothing.
+      const matching =
+        order === 'strict'
+          ? `bitAnd(mask, ${bit(NOT_ACTION_BIT) - 1}) != 0 OR NOT bitTest(mask, ${NOT_ACTION_BIT})`
+          : 'mask != 0';
       return `
     SELECT
       ${linkedCustomerSql('t.raw_key')} AS customer,
@@ -301,28 +352,32 @@ export function funnelCtes(query: CustomFunnelQuery): Cte[] {
     FROM touchpoints AS t FINAL
     LEFT JOIN links ON links.alias_key = t.raw_key
     WHERE t.project_id = ${p.named('projectId', query.projectId, 'String')}
+      AND t.timestamp >= fromUnixTimestamp64Milli(${p.named('fromMs', fromMs, 'Int64')})
       AND t.timestamp < fromUnixTimestamp64Milli(${p.named('endMs', toMs + windowMs, 'Int64')})
-      AND ${order === 'strict' ? `(mask != 0 OR t.type NOT IN ${NOT_ACTIONS})` : 'mask != 0'}
-      AND (t.timestamp >= fromUnixTimestamp64Milli(${p.named('fromMs', fromMs, 'Int64')}) OR bitTest(mask, 0))`;
+      AND (${matching})`;
     },
     [linksCte(query.projectId)],
   );
+  const startsAttempt = `${startsAttemptSql(order, n, 'mask')} AND ts < {toMs:Int64}`;
+  const touchpointOrder = touchpointOrderSql(stepBits);
   const funnelCustomers = cte(
     'funnel_customers',
-    (p) => `
-    SELECT customer,
-      minIf(ts, bitTest(mask, 0)) AS entry,${
+    (p) => {
+      p.named('toMs', toMs, 'Int64');
+      const tuple =
         touchpointValue === undefined
-          ? ''
-          : `
-      argMinIf(value, ${ENTRY_ORDER}, bitTest(mask, 0)) AS segment_value,`
-      }
+          ? `${touchpointOrder}, mask`
+          : `${touchpointOrder}, mask, cityHash64(value), value`;
+      return `
+    SELECT customer,
       ${oneValue ? 'uniqExactIf(value, bitTest(mask, 0)) > 1' : '0'} AS conflicting,
-      arraySort(groupArray(ts)) AS times,
-      arraySort((m, t) -> t, groupArray(mask), groupArray(ts)) AS masks
+      arraySort(groupArray((${tuple}))) AS sorted,
+      arrayMap(x -> x.1, sorted) AS times,
+      arrayMap(x -> x.5, sorted) AS masks${touchpointValue === undefined ? '' : ', arrayMap(x -> x.7, sorted) AS values'}
     FROM matched
     GROUP BY customer
-    HAVING bitTest(groupBitOr(mask), 0) AND entry >= {fromMs:Int64} AND entry < ${p.named('toMs', toMs, 'Int64')}`,
+    HAVING countIf(${startsAttempt}) > 0`;
+    },
     [matched],
   );
   const chains = cte(
@@ -331,8 +386,7 @@ export function funnelCtes(query: CustomFunnelQuery): Cte[] {
       p.named('windowMs', windowMs, 'Int64');
       return `
     SELECT *,
-      ${chainColumns(order, n)},
-      ${excludedSql(exclusions)} AS excluded,
+      ${chainColumns(query.funnel)},${touchpointValue === undefined ? '' : '\n      values[starts[best]] AS segment_value,'}
       NOT excluded AND NOT conflicting AS kept
     FROM funnel_customers`;
     },
@@ -358,8 +412,10 @@ export function funnelCtes(query: CustomFunnelQuery): Cte[] {
 /*
  * What the selects read of a `chains` row: whether the customer is counted at step k (1-based) and when it
  * reached it. Every count, quantile and drill-down goes through these two, so they agree by construction.
+ * `reachedAtSql(k)` is only meaningful where `countedAtSql(k)` holds, and for a step right after an optional
+ * one the customer skipped, `reachedAtSql(k − 1)` is the time of the step it did before (decision 0033).
  */
-export const countedAtSql = (k: number | string): string => `kept AND level >= ${k}`;
+export const countedAtSql = (k: number | string): string => `kept AND bitTest(done, (${k}) - 1)`;
 export const reachedAtSql = (k: number): string => `r[${k}]`;
 
 /** The counts and time quantiles per step, overall and per breakdown value in one pass (GROUPING SETS). */
@@ -408,13 +464,15 @@ LIMIT ${
 
 type Row = Record<string, unknown>;
 
-function countsOf(row: Row, stepCount: number): CustomFunnelCounts {
-  const counts = Array.from(
-    { length: stepCount },
+function countsOf(row: Row, funnel: CustomFunnelDefinition): CustomFunnelCounts {
+  const counts = funnel.steps.map(
     (_, position): FunnelStepCount => stepCountOf(row, position + 1, 'custom funnel'),
   );
   return {
-    steps: funnelStepFigures(counts),
+    steps: funnelStepFigures(
+      counts,
+      funnel.steps.map((step) => step.optional === true),
+    ),
     excludedCustomers: toNumber(row.excluded_customers, 'custom funnel excluded_customers'),
     conflictingCustomers: toNumber(row.conflicting_customers, 'custom funnel conflicting_customers'),
   };
@@ -441,13 +499,13 @@ export async function queryCustomFunnel(
     const [row] = rows;
     if (!row)
       throw new ClickHouseStorageError('CLICKHOUSE_BAD_VALUE', 'the custom funnel query returned no row');
-    return countsOf(row, stepCount);
+    return countsOf(row, query.funnel);
   }
   const total = rows.find((row) => toNumber(row.position, 'custom funnel position') === 1);
   const values = rows.filter((row) => toNumber(row.position, 'custom funnel position') === 0);
   // Without any cohort customer there is no row at all, not even the total.
   const overall = total
-    ? countsOf(total, stepCount)
+    ? countsOf(total, query.funnel)
     : {
         steps: funnelStepFigures(
           Array.from({ length: stepCount }, () => ({
@@ -463,7 +521,7 @@ export async function queryCustomFunnel(
     ...overall,
     segments: values
       .slice(0, query.breakdown.limit)
-      .map((row) => ({ value: String(row.segment), ...countsOf(row, stepCount) })),
+      .map((row) => ({ value: String(row.segment), ...countsOf(row, query.funnel) })),
     segmentsTruncated: values.length > query.breakdown.limit,
   };
 }
@@ -473,7 +531,10 @@ export type FunnelStepOutcome = 'reached' | 'dropped';
 export interface CustomFunnelCustomersQuery extends Omit<CustomFunnelQuery, 'breakdown'> {
   /** 1-based step. */
   readonly step: number;
-  /** `reached`: counted at the step; `dropped`: counted at the step before, not at this one. */
+  /**
+   * `reached`: counted at the step; `dropped`: counted at the step before (the nearest earlier one that is not
+   * optional, as conversionFromPrevious reads it), not at this one.
+   */
   readonly outcome: FunnelStepOutcome;
   readonly limit: number;
   /** Keyset paging: customers after this customer key. */
@@ -482,15 +543,18 @@ export interface CustomFunnelCustomersQuery extends Omit<CustomFunnelQuery, 'bre
 
 /*
  * The funnel's own chains select the customers, so a page agrees with the funnel's counts by construction:
- * `kept` customers (not excluded) whose level is at least the step, or exactly the step before.
+ * `kept` customers (not excluded) counted at the step, or at the step before and not at this one.
  */
 const customersSelect =
   (query: CustomFunnelCustomersQuery): SqlText =>
   (p) => {
     const step = p.bind(query.step, 'UInt32');
+    let previous = query.step - 1;
+    while (previous > 1 && query.funnel.steps[previous - 1]?.optional === true) previous--;
+    const reached = countedAtSql(step);
     return `
 SELECT customer, entry FROM chains
-WHERE ${query.outcome === 'reached' ? countedAtSql(step) : `${countedAtSql(`${step} - 1`)} AND NOT (${countedAtSql(step)})`}
+WHERE ${query.outcome === 'reached' ? reached : `${countedAtSql(p.bind(previous, 'UInt32'))} AND NOT (${reached})`}
   AND customer > ${p.bind(query.after ?? '', 'String')}
 ORDER BY customer
 LIMIT ${p.bind(query.limit + 1, 'UInt32')}`;

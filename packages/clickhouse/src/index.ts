@@ -219,6 +219,7 @@ export {
   insertTouchpoints,
   recentTouchpoints,
   type StoredTouchpoint,
+  TOUCHPOINT_COLUMNS,
   toTouchpointRow,
 } from './touchpoints.ts';
 export { formatDateTime64, parseDateTime64, toNullableNumber, toNumber } from './values.ts';

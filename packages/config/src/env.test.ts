@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { booleanFlag, ConfigError, commaList, durationMs, loadConfig, port } from './env.ts';
+import { booleanFlag, byteSize, ConfigError, commaList, durationMs, loadConfig, port } from './env.ts';
 
 const Schema = z.object({
   PORT: port(8080),
@@ -44,5 +44,28 @@ describe('loadConfig', () => {
   it('refuses hostile values instead of passing them on', () => {
     expect(() => loadConfig(Schema, { PORT: '80; rm -rf /' })).toThrow(ConfigError);
     expect(() => loadConfig(Schema, { TIMEOUT: '1e400' })).toThrow(ConfigError);
+  });
+});
+
+describe('byteSize', () => {
+  const Sizes = z.object({ LIMIT: byteSize({ min: 64 * 1024 ** 2, max: 1024 ** 4 }).optional() });
+  const limit = (value: string) => loadConfig(Sizes, { LIMIT: value }).LIMIT;
+
+  it('reads decimal and binary units and bare bytes', () => {
+    expect(limit('512MiB')).toBe(512 * 1024 * 1024);
+    expect(limit('1.5GB')).toBe(1_500_000_000);
+    expect(limit(' 2 GiB ')).toBe(2 * 1024 * 1024 * 1024);
+    expect(limit('800000000')).toBe(800_000_000);
+    expect(loadConfig(Sizes, {}).LIMIT).toBeUndefined();
+  });
+  it('names the variable and the accepted range for sizes out of range', () => {
+    expect(() => limit('1MiB')).toThrow(/LIMIT: 1MiB is outside 64 MiB … 1024 GiB/);
+    expect(() => limit('2TiB')).toThrow(/LIMIT: 2TiB is outside/);
+    expect(() => limit(`9${'9'.repeat(400)}`)).toThrow(/LIMIT: .* is outside/);
+  });
+  it('refuses malformed and hostile values', () => {
+    for (const value of ['-512MiB', '512 megabytes', '0x20000000', '1e9', '512MiB; --path=/', 'NaN', '∞']) {
+      expect(() => limit(value), value).toThrow(/LIMIT: .* is not a size like 512MiB/);
+    }
   });
 });

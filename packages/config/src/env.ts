@@ -52,6 +52,44 @@ export const durationMs = (fallback: string) =>
       return Number(m[1]) * UNIT_MS[(m[2] ?? 'ms') as keyof typeof UNIT_MS];
     });
 
+const BYTE_SIZE = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?$/;
+const UNIT_BYTES = {
+  B: 1,
+  KB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  TB: 1e12,
+  KiB: 1024,
+  MiB: 1024 ** 2,
+  GiB: 1024 ** 3,
+  TiB: 1024 ** 4,
+} as const;
+
+/** `512MiB`, `1.5GB`, `800000000`: a whole number of bytes in [min, max] (decimal and binary units). */
+export const byteSize = (limits: { min: number; max: number }) =>
+  z.string().transform((value, ctx) => {
+    const m = BYTE_SIZE.exec(value.trim());
+    if (!m) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${value.slice(0, 40)}" is not a size like 512MiB, 2GB or 800000000`,
+      });
+      return z.NEVER;
+    }
+    const bytes = Math.round(Number(m[1]) * UNIT_BYTES[(m[2] ?? 'B') as keyof typeof UNIT_BYTES]);
+    if (!(bytes >= limits.min && bytes <= limits.max)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${value.trim()} is outside ${formatBytes(limits.min)} … ${formatBytes(limits.max)}`,
+      });
+      return z.NEVER;
+    }
+    return bytes;
+  });
+
+const formatBytes = (bytes: number) =>
+  bytes >= 1024 ** 3 ? `${bytes / 1024 ** 3} GiB` : `${bytes / 1024 ** 2} MiB`;
+
 export const commaList = () =>
   z.string().transform((value) =>
     value

@@ -1,5 +1,6 @@
 export {
   booleanFlag,
+  byteSize,
   ConfigError,
   commaList,
   durationMs,

@@ -21,6 +21,7 @@ import {
   type Operator,
   ORDERS,
   readFunnel,
+  type StepDraft,
   stepLabel,
   valueInput,
 } from './funnel-definition.ts';
@@ -145,11 +146,11 @@ function FunnelBuilder({
   const [range, setRange] = useState(initialRange);
   const [draft, setDraft] = useState(initial);
   const set = (patch: Partial<FunnelDraft>) => setDraft({ ...draft, ...patch });
-  const setStep = (i: number, step: MatchDraft) =>
+  const setStep = (i: number, step: StepDraft) =>
     set({ steps: draft.steps.map((s, j) => (j === i ? step : s)) });
   const move = (i: number, by: -1 | 1) => {
     const steps = [...draft.steps];
-    [steps[i], steps[i + by]] = [steps[i + by] as MatchDraft, steps[i] as MatchDraft];
+    [steps[i], steps[i + by]] = [steps[i + by] as StepDraft, steps[i] as StepDraft];
     set({ steps });
   };
   const submit = (event: FormEvent) => {
@@ -207,8 +208,17 @@ function FunnelBuilder({
                 match={step}
                 field={`steps.${i}`}
                 errors={errorsUnder(errors, `steps.${i}`)}
-                onChange={(next) => setStep(i, next)}
+                onChange={(next) => setStep(i, { ...next, ...(step.optional && { optional: true }) })}
               />
+              <label>
+                <input
+                  type="checkbox"
+                  name={`steps.${i}.optional`}
+                  checked={step.optional === true}
+                  onChange={(e) => setStep(i, { ...step, optional: e.target.checked })}
+                />{' '}
+                Optional (may be skipped)
+              </label>
               <div className="step-actions">
                 <button
                   type="button"

@@ -21,7 +21,7 @@ describe('the custom funnel definition in the URL', () => {
           value: 'Product Viewed',
           properties: [{ property: 'plan', operator: 'eq', value: 'pro' }],
         },
-        { kind: 'page', value: '/checkout/*', properties: [] },
+        { kind: 'page', value: '/checkout/*', properties: [], optional: true },
         { kind: 'stage', value: 'purchase', properties: [] },
       ],
       order: 'strict',
@@ -109,5 +109,19 @@ describe('the custom funnel definition in the URL', () => {
       exclusions: [{ kind: 'page', value: '/help/*', properties: [], afterStep: 1, beforeStep: 2 }],
     });
     expect(excluding.exclusions).toEqual([{ pagePath: '/help/*', afterStep: 1, beforeStep: 2 }]);
+  });
+
+  it('sends an optional step as optional, and the unordered order by its name', () => {
+    const body = funnelBody(range, {
+      ...DEFAULT_FUNNEL,
+      order: 'unordered',
+      steps: [
+        { kind: 'event', value: 'A', properties: [] },
+        { kind: 'event', value: 'B', properties: [], optional: true },
+        { kind: 'event', value: 'C', properties: [] },
+      ],
+    });
+    expect(body.order).toBe('unordered');
+    expect(body.steps.map((step) => step.optional)).toEqual([undefined, true, undefined]);
   });
 });

@@ -24,7 +24,7 @@ export const OPERATORS = {
 } as const satisfies Record<Exclude<keyof PropertyFilter, 'property'>, string>;
 export type Operator = keyof typeof OPERATORS;
 
-export const ORDERS = ['ordered', 'strict', 'any'] as const satisfies readonly NonNullable<
+export const ORDERS = ['ordered', 'strict', 'unordered'] as const satisfies readonly NonNullable<
   FunnelBody['order']
 >[];
 
@@ -45,13 +45,18 @@ export interface MatchDraft {
   readonly properties: readonly FilterDraft[];
 }
 
+/** A step may be skipped when optional (never the first or the last; the API says so by the field). */
+export interface StepDraft extends MatchDraft {
+  readonly optional?: boolean;
+}
+
 export interface ExclusionDraft extends MatchDraft {
   readonly afterStep: number;
   readonly beforeStep: number;
 }
 
 export interface FunnelDraft {
-  readonly steps: readonly MatchDraft[];
+  readonly steps: readonly StepDraft[];
   readonly order: string;
   readonly window: string;
   readonly exclusions: readonly ExclusionDraft[];
@@ -111,7 +116,9 @@ export function readFunnel(search: URLSearchParams): { funnel: FunnelDraft; unre
     return { funnel: DEFAULT_FUNNEL, unreadable: true };
   }
   const funnel = record(parsed);
-  const steps = list(funnel.steps).map(readMatch);
+  const steps = list(funnel.steps).map(
+    (s): StepDraft => ({ ...readMatch(s), ...(record(s).optional === true && { optional: true }) }),
+  );
   return {
     funnel: {
       steps: steps.length > 0 ? steps : DEFAULT_FUNNEL.steps,
@@ -191,7 +198,11 @@ export function funnelBody(range: { from: string; to: string }, funnel: FunnelDr
     ...range,
     window: funnel.window,
     order: funnel.order as NonNullable<FunnelBody['order']>,
-    steps: funnel.steps.map((step, i) => ({ ...matchBody(step), name: stepLabel(step, i) })),
+    steps: funnel.steps.map((step, i) => ({
+      ...matchBody(step),
+      name: stepLabel(step, i),
+      ...(step.optional === true && { optional: true }),
+    })),
     exclusions: funnel.exclusions.map(({ afterStep, beforeStep, ...match }) => ({
       ...matchBody(match),
       afterStep,

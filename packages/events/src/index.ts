@@ -6,3 +6,4 @@ export * from './touchpoint.ts';
 export * from './touchpoint-builder.ts';
 export * from './touchpoint-codec.ts';
 export * from './wire.ts';
+export * from './wire-fast-path.ts';

@@ -8,7 +8,7 @@ import { z } from 'zod';
 const MAX_ID_LENGTH = 256;
 // A lone UTF-16 surrogate (`"\ud800"` in JSON) has no UTF-8 form: stored, it becomes U+FFFD, so two
 // different ids would collide and the id a sender knows could never be looked up again.
-const LONE_SURROGATE = /\p{Cs}/u;
+export const LONE_SURROGATE = /\p{Cs}/u;
 const wellFormed = (what: string) =>
   z.string().refine((s) => !LONE_SURROGATE.test(s), `${what} contains a lone UTF-16 surrogate`);
 const Id = z.union([wellFormed('id').min(1).max(MAX_ID_LENGTH), z.number().finite()]).transform(String);
@@ -129,6 +129,14 @@ function amountOf(value: unknown): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
+/** The amount properties of an event whose |amount| exceeds MAX_AMOUNT. */
+export function amountsOutOfRange(properties: Record<string, unknown>): string[] {
+  return AMOUNT_PROPERTIES.filter((key) => {
+    const amount = amountOf(properties[key]);
+    return amount !== undefined && Math.abs(amount) > MAX_AMOUNT;
+  });
+}
+
 /** Every event must say who it is about; Segment refuses events without either id as well. */
 export const WireEvent = z
   .discriminatedUnion('type', [TrackEvent, PageEvent, ScreenEvent, IdentifyEvent, GroupEvent, AliasEvent])
@@ -138,15 +146,12 @@ export const WireEvent = z
   })
   .superRefine((e, ctx) => {
     if (e.properties === undefined) return;
-    for (const key of AMOUNT_PROPERTIES) {
-      const amount = amountOf(e.properties[key]);
-      if (amount !== undefined && Math.abs(amount) > MAX_AMOUNT) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `must be between -${MAX_AMOUNT} and ${MAX_AMOUNT}`,
-          path: ['properties', key],
-        });
-      }
+    for (const key of amountsOutOfRange(e.properties)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be between -${MAX_AMOUNT} and ${MAX_AMOUNT}`,
+        path: ['properties', key],
+      });
     }
   });
 export type WireEvent = z.infer<typeof WireEvent>;

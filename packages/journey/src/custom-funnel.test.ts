@@ -74,6 +74,34 @@ describe('CustomFunnel', () => {
     expect(issues(funnel(1, 4))).toEqual(['exclusions.0.beforeStep']);
     expect(issues(funnel(0, 2))).toEqual(['exclusions.0.afterStep']);
   });
+
+  it("refuses the old 'any' order by name, pointing to 'unordered'", () => {
+    const result = CustomFunnel.safeParse({ steps: [step, step], order: 'any' });
+    expect(issues(result)).toEqual(['order']);
+    expect(result.error?.issues[0]?.message).toContain("'unordered'");
+    expect(CustomFunnel.parse({ steps: [step, step], order: 'unordered' }).order).toBe('unordered');
+  });
+
+  it('takes optional steps between the first and the last, never in unordered funnels or exclusions', () => {
+    const optional = { ...step, optional: true };
+    expect(CustomFunnel.safeParse({ steps: [step, optional, optional, step] }).success).toBe(true);
+    expect(issues(CustomFunnel.safeParse({ steps: [optional, step, step] }))).toEqual(['steps.0.optional']);
+    expect(issues(CustomFunnel.safeParse({ steps: [step, step, optional] }))).toEqual(['steps.2.optional']);
+    expect(issues(CustomFunnel.safeParse({ steps: [step, optional, step], order: 'unordered' }))).toEqual([
+      'steps.1.optional',
+    ]);
+    expect(issues(CustomFunnel.safeParse({ steps: [step, { ...step, optional: 'yes' }, step] }))).toEqual([
+      'steps.1.optional',
+    ]);
+    expect(
+      issues(
+        CustomFunnel.safeParse({
+          steps: [step, optional, step],
+          exclusions: [{ event: 'X', afterStep: 2, beforeStep: 3 }],
+        }),
+      ),
+    ).toEqual(['exclusions.0.afterStep']);
+  });
 });
 
 describe('FunnelBreakdown', () => {

@@ -89,7 +89,16 @@ export const StepMatch = z.strictObject(matchShape).refine(hasCondition, needsCo
 export type StepMatch = z.infer<typeof StepMatch>;
 
 export const FunnelStep = z
-  .strictObject({ ...matchShape, /** A label for the answer. */ name: z.string().max(200).optional() })
+  .strictObject({
+    ...matchShape,
+    /** A label for the answer. */
+    name: z.string().max(200).optional(),
+    /** A step the customer may skip (docs/analytics/custom-funnels.md#optional-steps); never the first or last. */
+    optional: z.boolean().optional().meta({
+      description:
+        'The customer may skip this step; not the first or the last step, not in an unordered funnel',
+    }),
+  })
   .refine(hasCondition, needsCondition)
   .meta(allConditions);
 export type FunnelStep = z.infer<typeof FunnelStep>;
@@ -106,20 +115,28 @@ export const FunnelExclusion = z
 export type FunnelExclusion = z.infer<typeof FunnelExclusion>;
 
 /**
- * `ordered`: the steps in order, other touchpoints allowed in between (windowFunnel); `strict`: no other
- * touchpoint between two steps; `any`: after step 1, the other steps in any order.
+ * `ordered`: the steps in order, other touchpoints allowed in between; `strict`: no other touchpoint between
+ * two steps but repeats of the step reached; `unordered`: step i is any i of the steps, in any order
+ * (docs/analytics/custom-funnels.md, decision 0033). `any` meant something else before and is refused.
  */
-export const FUNNEL_ORDERS = ['ordered', 'strict', 'any'] as const;
+export const FUNNEL_ORDERS = ['ordered', 'strict', 'unordered'] as const;
 export type FunnelOrder = (typeof FUNNEL_ORDERS)[number];
+
+const FunnelOrderSchema = z.enum(FUNNEL_ORDERS, {
+  error: (issue) =>
+    issue.input === 'any'
+      ? "'any' is now 'unordered', which has no fixed first step (decision 0033)"
+      : `expected one of ${FUNNEL_ORDERS.join(', ')}`,
+});
 
 /**
  * The fields of a funnel definition (steps, how they must follow each other, exclusions), for request schemas
- * that embed it; pair with {@link checkExclusionSteps}. Experiments use the same definition with fewer steps.
+ * that embed it; pair with {@link checkFunnelSteps}. Experiments use the same definition with fewer steps.
  */
 export function funnelShape(minSteps: number, maxSteps: number) {
   return {
     steps: z.array(FunnelStep).min(minSteps).max(maxSteps),
-    order: z.enum(FUNNEL_ORDERS).default('ordered'),
+    order: FunnelOrderSchema.default('ordered'),
     exclusions: z.array(FunnelExclusion).max(MAX_FUNNEL_EXCLUSIONS).default([]).meta({
       description:
         'Customers with a matching touchpoint after `afterStep` and before `beforeStep` leave the funnel',
@@ -127,11 +144,20 @@ export function funnelShape(minSteps: number, maxSteps: number) {
   };
 }
 
-/** Every exclusion's `beforeStep` names one of the funnel's steps. */
-export function checkExclusionSteps(
-  funnel: { readonly steps: readonly unknown[]; readonly exclusions: readonly FunnelExclusion[] },
+/**
+ * What the schema of one step cannot say: every exclusion's `beforeStep` names one of the funnel's steps and
+ * neither of its steps is optional; an optional step is neither the first nor the last, and unordered funnels
+ * have none (every step there is already "any of them").
+ */
+export function checkFunnelSteps(
+  funnel: {
+    readonly steps: readonly { readonly optional?: boolean | undefined }[];
+    readonly order: FunnelOrder;
+    readonly exclusions: readonly FunnelExclusion[];
+  },
   ctx: z.RefinementCtx,
 ): void {
+  const optional = (step: number) => funnel.steps[step - 1]?.optional === true;
   funnel.exclusions.forEach((exclusion, position) => {
     if (exclusion.beforeStep > funnel.steps.length) {
       ctx.addIssue({
@@ -140,10 +166,31 @@ export function checkExclusionSteps(
         path: ['exclusions', position, 'beforeStep'],
       });
     }
+    for (const field of ['afterStep', 'beforeStep'] as const) {
+      if (optional(exclusion[field])) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${field} must name a step that is not optional`,
+          path: ['exclusions', position, field],
+        });
+      }
+    }
+  });
+  funnel.steps.forEach((step, position) => {
+    if (step.optional !== true) return;
+    const problem =
+      funnel.order === 'unordered'
+        ? 'an unordered funnel has no optional steps'
+        : position === 0
+          ? 'the first step cannot be optional'
+          : position === funnel.steps.length - 1
+            ? 'the last step cannot be optional'
+            : undefined;
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['steps', position, 'optional'] });
   });
 }
 
-export const CustomFunnel = z.strictObject(funnelShape(2, MAX_FUNNEL_STEPS)).superRefine(checkExclusionSteps);
+export const CustomFunnel = z.strictObject(funnelShape(2, MAX_FUNNEL_STEPS)).superRefine(checkFunnelSteps);
 export type CustomFunnel = z.infer<typeof CustomFunnel>;
 
 /**

@@ -48,4 +48,14 @@ describe('funnelStepFigures', () => {
     ).toBe(true);
     expect(() => funnelStepFigures(counts([3, -1]))).toThrow(RangeError);
   });
+
+  it('measures an optional step and the step after it from the last step that is not optional', () => {
+    // 10 at step 1, 4 did the optional step 2 (and 3 of them went on), 6 reached step 3, 2 step 4.
+    const figures = funnelStepFigures(counts([10, 4, 6, 2]), [false, true, false, false]);
+    expect(figures.map((s) => s.conversionFromPrevious)).toEqual([1, 0.4, 0.6, 2 / 6]);
+    expect(figures.map((s) => s.dropOff)).toEqual([0, 0.6, 0.4, 1 - 2 / 6]);
+    // Two optional steps in a row both go back to step 1.
+    const two = funnelStepFigures(counts([10, 4, 5, 6]), [false, true, true, false]);
+    expect(two.map((s) => s.conversionFromPrevious)).toEqual([1, 0.4, 0.5, 0.6]);
+  });
 });

@@ -15,7 +15,10 @@ export interface FunnelStepFigures {
   readonly customers: number;
   /** n_k / n_1; 0 when n_1 is 0. */
   readonly conversionFromStart: number;
-  /** n_k / n_(k−1), 1 for the first step; 0 when the denominator is 0. */
+  /**
+   * n_k / n_p, 1 for the first step; 0 when the denominator is 0. p is the previous step, or with optional
+   * steps the nearest earlier step that is not optional (a customer may skip the ones in between).
+   */
   readonly conversionFromPrevious: number;
   /** 1 − conversionFromPrevious; 0 when the denominator is 0 (nobody to lose). */
   readonly dropOff: number;
@@ -29,9 +32,13 @@ export interface FunnelStepFigures {
 
 /**
  * The ratios and times of a funnel from its per-step counts. Empty cohorts give all zeros and null times
- * rather than NaN, and a step nobody reached has no drop-off to report from it onwards.
+ * rather than NaN, and a step nobody reached has no drop-off to report from it onwards. `optional[k]` marks
+ * step k + 1 as one the customer may skip (custom funnels, decision 0033).
  */
-export function funnelStepFigures(counts: readonly FunnelStepCount[]): FunnelStepFigures[] {
+export function funnelStepFigures(
+  counts: readonly FunnelStepCount[],
+  optional: readonly boolean[] = [],
+): FunnelStepFigures[] {
   for (const count of counts) {
     if (!Number.isInteger(count.customers) || count.customers < 0) {
       throw new RangeError(`step customer counts are non-negative integers, got ${count.customers}`);
@@ -46,7 +53,9 @@ export function funnelStepFigures(counts: readonly FunnelStepCount[]): FunnelSte
     };
   });
   return counts.map((count, position) => {
-    const previous = position === 0 ? count.customers : (counts[position - 1] as FunnelStepCount).customers;
+    let p = position - 1;
+    while (p > 0 && optional[p] === true) p--;
+    const previous = position === 0 ? count.customers : (counts[p] as FunnelStepCount).customers;
     const conversionFromPrevious = ratio(count.customers, previous);
     const next = fromPrevious[position + 1];
     return {

@@ -9,7 +9,7 @@ export {
 export { CHANNELS, type Channel, channelOf } from './channel.ts';
 export {
   CustomFunnel,
-  checkExclusionSteps,
+  checkFunnelSteps,
   FUNNEL_ORDERS,
   FunnelBreakdown,
   FunnelExclusion,

@@ -16,7 +16,8 @@ export type Dependency = 'store' | 'kafka';
  * out) lets lag grow without progress, which a joined-only check would call ready.
  */
 export class ConsumerHealth {
-  private readonly inFlight = new Map<number, number>();
+  /** When each batch in flight started, by a token of its own: a partition can have two (one being written). */
+  private readonly inFlight = new Map<symbol, number>();
   private readonly failingSince = new Map<Dependency, number>();
 
   constructor(
@@ -24,12 +25,15 @@ export class ConsumerHealth {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  batchStarted(partition: number): void {
-    this.inFlight.set(partition, this.clock());
+  /** Returns the token to end it with. */
+  batchStarted(): symbol {
+    const batch = Symbol('batch');
+    this.inFlight.set(batch, this.clock());
+    return batch;
   }
 
-  batchEnded(partition: number): void {
-    this.inFlight.delete(partition);
+  batchEnded(batch: symbol): void {
+    this.inFlight.delete(batch);
   }
 
   failed(dependency: Dependency): void {

@@ -1,4 +1,4 @@
-import { durationMs, infrastructureEnv, loadConfig, port } from '@waymark/config';
+import { booleanFlag, durationMs, infrastructureEnv, loadConfig, port } from '@waymark/config';
 import { z } from 'zod';
 
 export const ProcessorEnv = z.object({
@@ -14,6 +14,11 @@ export const ProcessorEnv = z.object({
     .min(65_536)
     .default(16 * 1024 * 1024),
   PROCESSOR_MAX_WAIT: durationMs('200ms'),
+  /**
+   * A batch's write (insert, publish, commit) runs while the next batch is fetched and decoded
+   * (docs/decisions/0038-processor-throughput.md); `false` writes each batch before fetching the next.
+   */
+  PROCESSOR_OVERLAP_WRITES: booleanFlag(true),
   /** How soon a new stage ruleset version applies to the touchpoints processed. */
   PROCESSOR_RULESET_REFRESH: durationMs('5s'),
   /**

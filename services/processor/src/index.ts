@@ -1,6 +1,7 @@
 export { buildProcessorApp } from './app.ts';
 export { ConsumerHealth, type ConsumerHealthChecks } from './consumer-health.ts';
 export { loadProcessorEnv, ProcessorEnv } from './env.ts';
+export { journeySends } from './journey-sends.ts';
 export { createProcessorMetrics, type ProcessorMetrics } from './metrics.ts';
 export {
   type DeadLetter,
@@ -19,3 +20,4 @@ export { identityLinks, revenueOf, storedTouchpoint } from './rows.ts';
 export { createRulesetDirectory, DEFAULT_COMPILED_RULESET, type RulesetDirectory } from './rulesets.ts';
 export { type RunningProcessorService, startProcessorService } from './start.ts';
 export { suppressedIndexes } from './suppression.ts';
+export { stageTransitions } from './transitions.ts';

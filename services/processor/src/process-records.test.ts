@@ -1,4 +1,4 @@
-import { encodeTouchpoint, type Touchpoint, touchpointOf } from '@waymark/events';
+import { encodeTouchpoint, encodeTouchpoints, type Touchpoint, touchpointOf } from '@waymark/events';
 import { compileRuleset, DEFAULT_STAGE_RULESET } from '@waymark/journey';
 import { describe, expect, it } from 'vitest';
 import { processRecords } from './process-records.ts';
@@ -70,6 +70,32 @@ describe('processRecords', () => {
     const same = encodeTouchpoint(touchpoint({ messageId: 'same', event: 'Product Viewed' }));
     const out = processRecords([record(same), record(same)], ruleset, 0);
     expect(out.touchpoints).toHaveLength(1);
+    expect(out.duplicates).toBe(1);
+  });
+
+  it('reads one-touchpoint and batch records side by side, and refuses a broken batch whole', () => {
+    const batch = encodeTouchpoints([
+      touchpoint({ messageId: 'b1', event: 'Product Viewed' }),
+      touchpoint({ messageId: 'b2', event: 'Order Completed', properties: '{"revenue":12.5}' }),
+    ]);
+    const broken = encodeTouchpoints([
+      touchpoint({ messageId: 'lost' }),
+      touchpoint({ messageId: 'lost-2' }),
+    ]);
+    const records = [
+      record(encodeTouchpoint(touchpoint({ messageId: 'old', event: 'Signed Up' }))),
+      record(batch),
+      record(broken.subarray(0, broken.length - 3)),
+      record(encodeTouchpoints([touchpoint({ messageId: 'b1' }), touchpoint({ messageId: 'b3' })])),
+    ];
+    const out = processRecords(records, ruleset, 0);
+    expect(out.touchpoints.map((t) => t.touchpoint.messageId)).toEqual(['old', 'b1', 'b2', 'b3']);
+    // Each row points at the record it came from, so a refused row dead-letters its own record.
+    expect(out.sources.map((s) => s.offset)).toEqual([0, 1, 1, 3].map((i) => records[i]?.offset));
+    expect(out.touchpoints[2]?.revenue).toBe(12.5);
+    expect(out.deadLetters.map((l) => [l.record.offset, l.reason])).toEqual([
+      [records[2]?.offset, 'truncated'],
+    ]);
     expect(out.duplicates).toBe(1);
   });
 

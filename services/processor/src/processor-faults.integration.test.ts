@@ -62,12 +62,15 @@ function touchpoint(projectId: string, messageId: string, over: Record<string, u
   });
 }
 
+/** Returns the offset of each record (one key, so one partition and consecutive offsets). */
 async function produce(projectId: string, values: Buffer[]) {
-  await producer.send({
+  const [sent] = await producer.send({
     topic: TOPICS.events,
     acks: -1,
     messages: values.map((value) => ({ key: `${projectId}:shopper`, value })),
   });
+  const base = BigInt(sent?.baseOffset ?? '0');
+  return { partition: sent?.partition ?? 0, offsets: values.map((_, i) => base + BigInt(i)) };
 }
 
 /** message_id → rows as every query counts them (FINAL: dedup by messageId), so a set of ids once each. */
@@ -117,6 +120,7 @@ function startTestProcessor(
   metrics: ProcessorMetrics,
   rulesetFor: (projectId: string) => typeof DEFAULT_COMPILED_RULESET = () => DEFAULT_COMPILED_RULESET,
   rejections?: RejectionRecorder,
+  groupId = uniqueProjectId('group'),
 ): RunningProcessor {
   return startProcessor({
     kafka,
@@ -127,7 +131,7 @@ function startTestProcessor(
     logger: testLogger('processor-faults'),
     metrics,
     options: {
-      groupId: uniqueProjectId('group'),
+      groupId,
       topic: TOPICS.events,
       dlqTopic: TOPICS.eventsDlq,
       journeyTopic: TOPICS.journey,
@@ -137,6 +141,7 @@ function startTestProcessor(
       retryBackoffMs: { initial: 100, max: 1000 },
       groupTiming: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000, rebalanceTimeoutMs: 10_000 },
       stallAfterMs: 30_000,
+      overlapWrites: true,
     },
   });
 }
@@ -331,6 +336,79 @@ describe('a store that is unavailable', () => {
       await eventually(async () => expect((await ready()).status).toBe(200));
     } finally {
       await service.close();
+    }
+  });
+});
+
+describe('a member stopped while its writes overlap the next batch', () => {
+  it('has committed only offsets whose records are stored, and the next member stores the rest once', async () => {
+    const projectId = uniqueProjectId('overlap');
+    const groupId = uniqueProjectId('group');
+    const first = startTestProcessor(createProcessorMetrics(), undefined, undefined, groupId);
+    const ids: string[] = [];
+    const offsetOf = new Map<string, bigint>();
+    let partition = 0;
+    const round = async (r: number) => {
+      const round = Array.from({ length: 5 }, (_, i) => `r${r}-${i}`);
+      const sent = await produce(
+        projectId,
+        round.map((id, i) =>
+          encodeTouchpoint(
+            touchpoint(projectId, id, {
+              event: (r * 5 + i) % 2 === 0 ? 'Product Viewed' : 'Checkout Started',
+              timestamp: Date.now() - DAY + r * 10 + i,
+            }),
+          ),
+        ),
+      );
+      partition = sent.partition;
+      for (const [i, id] of round.entries()) offsetOf.set(id, sent.offsets[i] as bigint);
+      ids.push(...round);
+    };
+    const admin = kafka.admin();
+    await admin.connect();
+    // Offsets first, rows second: rows only grow, so every record below an offset committed after its insert is
+    // among them; a commit ahead of its insert would show here as a committed record not stored.
+    const committedAreStored = async () => {
+      const [topic] = await admin.fetchOffsets({ groupId, topics: [TOPICS.events] });
+      const committed = BigInt(topic?.partitions.find((p) => p.partition === partition)?.offset ?? '-1');
+      const stored = await storedCounts(ch.client, 'touchpoints', projectId);
+      const committedIds = ids.filter((id) => (offsetOf.get(id) as bigint) < committed);
+      for (const id of committedIds) expect(stored[id]).toBe(1);
+      return committedIds.length;
+    };
+    try {
+      try {
+        await round(0);
+        await eventually(async () =>
+          expect(Object.keys(await storedCounts(ch.client, 'touchpoints', projectId))).toHaveLength(5),
+        );
+        // Later rounds arrive as separate batches while earlier ones are still being written.
+        for (let r = 1; r < 6; r++) {
+          await round(r);
+          await committedAreStored();
+          await new Promise((resolve) => setTimeout(resolve, 150));
+          await committedAreStored();
+        }
+      } finally {
+        await first.stop();
+      }
+      expect(await committedAreStored()).toBeGreaterThanOrEqual(5);
+    } finally {
+      await admin.disconnect();
+    }
+
+    const second = startTestProcessor(createProcessorMetrics(), undefined, undefined, groupId);
+    try {
+      await eventually(async () =>
+        expect(await storedCounts(ch.client, 'touchpoints', projectId)).toEqual(once(ids)),
+      );
+      // One customer alternating two stages: every touchpoint is a transition, each stored once.
+      await eventually(async () =>
+        expect(await storedCounts(ch.client, 'stage_transitions', projectId)).toEqual(once(ids)),
+      );
+    } finally {
+      await second.stop();
     }
   });
 });

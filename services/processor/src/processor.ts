@@ -19,7 +19,12 @@ import { ConsumerHealth, type ConsumerHealthChecks, type Dependency } from './co
 import { writeIsolatingRefusals } from './isolate-refusals.ts';
 import { journeySends } from './journey-sends.ts';
 import type { ProcessorMetrics } from './metrics.ts';
-import { type DeadLetter, type KafkaRecord, processRecords } from './process-records.ts';
+import {
+  type DeadLetter,
+  type KafkaRecord,
+  type ProcessedRecords,
+  processRecords,
+} from './process-records.ts';
 import { identityLinks } from './rows.ts';
 import { suppressedIndexes } from './suppression.ts';
 import { stageTransitions } from './transitions.ts';
@@ -39,6 +44,8 @@ export interface ProcessorOptions {
   groupTiming: ConsumerGroupTiming;
   /** A batch in flight (or a store failing) this long makes the processor not ready. */
   stallAfterMs: number;
+  /** A batch's write runs while the next batch is fetched and decoded; false writes each before the next fetch. */
+  overlapWrites: boolean;
 }
 
 export interface ProcessorDeps {
@@ -217,14 +224,8 @@ export function startProcessor(deps: ProcessorDeps): RunningProcessor {
     }
   };
 
-  const commit = async (
-    consumer: Consumer,
-    batch: Batch,
-    resolveOffset: (offset: string) => void,
-    lastOffset: string,
-  ) => {
-    // Resolving moves the member's fetch position; committing makes it survive the member.
-    resolveOffset(lastOffset);
+  // Committing makes the fetch position the handler resolved survive the member.
+  const commit = async (consumer: Consumer, batch: Batch, lastOffset: string) => {
     await consumer.commitOffsets([
       { topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() },
     ]);
@@ -245,20 +246,71 @@ export function startProcessor(deps: ProcessorDeps): RunningProcessor {
     return { touchpoints: touchpoints.filter(kept), sources: sources.filter(kept), suppressed: dropped.size };
   };
 
-  const handleBatch = async (batch: Batch, resolveOffset: (offset: string) => void, consumer: Consumer) => {
-    const last = batch.messages.at(-1);
-    if (last === undefined) return;
-    const decoded = processRecords(batch.messages, rulesetFor, Date.now());
+  /**
+   * Everything after decoding, for one batch: suppression check, store, publish, dead-letter, commit. Runs in
+   * the write pipeline below, so that the next batch is fetched and decoded meanwhile.
+   */
+  const writeBatch = async (
+    batch: Batch,
+    decoded: ProcessedRecords,
+    consumer: Consumer,
+    lastOffset: string,
+  ) => {
     const kept = await withoutSuppressed(decoded.touchpoints, decoded.sources);
     const stored = await storeIsolatingRefusals(kept.touchpoints, kept.sources);
     await publishTransitions(stored.transitions);
     const deadLetters = [...decoded.deadLetters, ...stored.refused];
     await publishDeadLetters(batch, deadLetters);
-    await commit(consumer, batch, resolveOffset, last.offset);
+    await commit(consumer, batch, lastOffset);
     metrics.records.inc({ outcome: 'stored' }, kept.touchpoints.length - stored.refused.length);
     metrics.records.inc({ outcome: 'suppressed' }, kept.suppressed);
     metrics.records.inc({ outcome: 'duplicate' }, decoded.duplicates);
     metrics.records.inc({ outcome: 'dlq' }, deadLetters.length);
+  };
+
+  /**
+   * A one-deep write pipeline (docs/decisions/0038-processor-throughput.md): a batch's handler decodes it while
+   * the previous batch is being written, waits for that write (and its commit) to end, queues its own write
+   * and returns, so kafkajs fetches the next batch while this one is inserted. Writes run one at a time in
+   * the order they were queued, so each partition's commits only move forward and an offset is committed only
+   * once everything before it is written. A write that fails (the member is stopping, a commit refused in a
+   * rebalance) skips the writes queued behind it on the same consumer and fails the handler that waits for
+   * it, so the consumer goes back to its committed offsets: those batches are redelivered, never lost. A
+   * failure of a consumer that has since been replaced is moot (the new one starts from the committed offsets).
+   * Stopping (or `overlapWrites` false) turns the overlap off, so the last write and its commit end before the
+   * member leaves.
+   */
+  let writes: Promise<WriteOutcome> = Promise.resolve({ ok: true });
+
+  const handleBatch = async (batch: Batch, resolveOffset: (offset: string) => void, consumer: Consumer) => {
+    const last = batch.messages.at(-1);
+    if (last === undefined) return;
+    const decoded = processRecords(batch.messages, rulesetFor, Date.now());
+    const inFlight = health.batchStarted();
+    const failedHere = (outcome: WriteOutcome) => !outcome.ok && outcome.consumer === consumer;
+    const previous = writes;
+    const write = previous.then(async (prior): Promise<WriteOutcome> => {
+      try {
+        if (failedHere(prior)) return prior;
+        await writeBatch(batch, decoded, consumer, last.offset);
+        return { ok: true };
+      } catch (error) {
+        return { ok: false, error, consumer };
+      } finally {
+        health.batchEnded(inFlight);
+      }
+    });
+    writes = write;
+    const report = (outcome: WriteOutcome) => {
+      if (outcome.ok || !failedHere(outcome)) return;
+      // Reported once: what comes after the redelivered batches starts a fresh pipeline.
+      if (writes === write) writes = Promise.resolve({ ok: true });
+      throw outcome.error;
+    };
+    report(await previous);
+    // Moves the member's fetch position past this batch, which is not committed until its write ends.
+    resolveOffset(last.offset);
+    if (stopping || !options.overlapWrites) report(await write);
   };
 
   const consumer = runResilientConsumer({
@@ -271,14 +323,7 @@ export function startProcessor(deps: ProcessorDeps): RunningProcessor {
     fetch: { maxBytesPerPartition: options.maxBytesPerPartition, maxWaitTimeInMs: options.maxWaitTimeMs },
     autoCommit: false,
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
-    eachBatch: async ({ batch, resolveOffset }, current) => {
-      health.batchStarted(batch.partition);
-      try {
-        await handleBatch(batch, resolveOffset, current);
-      } finally {
-        health.batchEnded(batch.partition);
-      }
-    },
+    eachBatch: ({ batch, resolveOffset }, current) => handleBatch(batch, resolveOffset, current),
     onRestart: () => metrics.consumerRestarts.inc(),
   });
 
@@ -286,10 +331,14 @@ export function startProcessor(deps: ProcessorDeps): RunningProcessor {
     health: () => health.checks(consumer.state === 'joined' && !stopping),
     async stop() {
       stopping = true;
+      await writes;
       await consumer.stop();
     },
   };
 }
+
+/** How a queued write ended; a failure names the consumer whose batches it stops. */
+type WriteOutcome = { ok: true } | { ok: false; error: unknown; consumer: Consumer };
 
 /** Both settle before either's error is thrown: a refused write is split only once nothing else runs. */
 async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {

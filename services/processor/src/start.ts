@@ -48,6 +48,7 @@ export async function startProcessorService(deps: {
       partitionsConsumedConcurrently: env.PROCESSOR_PARTITIONS_CONCURRENTLY,
       maxBytesPerPartition: env.PROCESSOR_MAX_BYTES_PER_PARTITION,
       maxWaitTimeMs: env.PROCESSOR_MAX_WAIT,
+      overlapWrites: env.PROCESSOR_OVERLAP_WRITES,
       retryBackoffMs: { initial: 200, max: 10_000 },
       groupTiming: {
         ...DEFAULT_CONSUMER_GROUP_TIMING,
