@@ -1,6 +1,6 @@
 import {
   CustomerDimension,
-  checkExclusionSteps,
+  checkFunnelSteps,
   FUNNEL_ORDERS,
   funnelShape,
   MAX_FUNNEL_STEPS,
@@ -94,7 +94,7 @@ export const CustomFunnelWhyDropRequest = z
       .meta({ description: 'k, 1-based: customers counted at step k, converted when counted at k + 1' }),
     ...limitFields(false),
   })
-  .superRefine(checkExclusionSteps)
+  .superRefine(checkFunnelSteps)
   .refine(...fromBeforeTo)
   .refine((q) => q.step < q.steps.length, {
     message: 'step k needs a step k + 1: at most the second-to-last step',
