@@ -167,7 +167,7 @@ WHERE identified`,
   };
 }
 
-const MERGED_TABLES = ['touchpoints', 'stage_reach', 'customer_profiles', 'identities'];
+const MERGED_TABLES = ['touchpoints', 'stage_reach', 'customer_profiles', 'identities', 'kpi_activity'];
 
 /**
  * A fresh embedded ClickHouse in a temporary directory holding a generated population, its tables merged

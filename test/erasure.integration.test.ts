@@ -117,6 +117,7 @@ async function countKeys(projectId: string, keys: readonly string[], ids: readon
   return {
     touchpoints: await count(`touchpoints FINAL WHERE ${byRawKey}`),
     customer_profiles: await count(`customer_profiles WHERE ${byRawKey}`),
+    kpi_activity: await count(`kpi_activity WHERE ${byRawKey}`),
     stage_reach: await count(`stage_reach WHERE ${byRawKey}`),
     identities: await count(
       'identities WHERE project_id = {projectId:String} AND (alias_key IN {keys:Array(String)} OR customer_key IN {keys:Array(String)})',
@@ -137,6 +138,7 @@ async function countKeys(projectId: string, keys: readonly string[], ids: readon
 const ZERO = {
   touchpoints: 0,
   customer_profiles: 0,
+  kpi_activity: 0,
   stage_reach: 0,
   identities: 0,
   stage_transitions: 0,
@@ -331,6 +333,7 @@ describe('customer erasure', () => {
     expect(before.identities).toBe(target.anonymousIds.length);
     for (const table of [
       'customer_profiles',
+      'kpi_activity',
       'stage_reach',
       'stage_transitions',
       'recent_rejections',
@@ -370,6 +373,7 @@ describe('customer erasure', () => {
       'stage_transitions',
       'stage_reach',
       'customer_profiles',
+      'kpi_activity',
       'touchpoints',
       'identities',
       'forget_keys',

@@ -23,6 +23,7 @@ export const ERASURE_STEPS = [
   'stage_transitions',
   'stage_reach',
   'customer_profiles',
+  'kpi_activity',
   'touchpoints',
   'identities',
   'forget_keys',
@@ -269,6 +270,7 @@ async function runStep(
       return deleteWhere(client, step, `${byRawKey} OR customer_key IN {keys:Array(String)}`, params);
     case 'stage_reach':
     case 'customer_profiles':
+    case 'kpi_activity':
     case 'touchpoints':
       return deleteWhere(client, step, byRawKey, params);
     case 'identities':

@@ -37,6 +37,9 @@ export const timezoneParam = (p: QueryParams, timezone: string) => p.named('time
 export const periodOf = (interval: PeriodInterval, time: string) =>
   START_OF[interval](`toDate32(${time}, {timezone:String})`);
 
+/** The key of the period that contains the calendar day `day` (a Date or Date32). */
+export const periodOfDay = (interval: PeriodInterval, day: string) => START_OF[interval](`toDate32(${day})`);
+
 /** The key `n` periods after (or, negative, before) the key `period`. */
 export const periodPlus = (interval: PeriodInterval, period: string, n: number | string) =>
   `${ADD[interval]}(${period}, ${n})`;
