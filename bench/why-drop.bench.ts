@@ -53,6 +53,9 @@ const OPTIONS: WhyDropOptions = {
   model: DEFAULT_CUSTOMER_MODEL,
 };
 
+/** A derived dimension: the customer model's classification over every profile (the profile fields alone do not). */
+const WITH_TYPE: WhyDropOptions = { ...OPTIONS, dimensions: [...OPTIONS.dimensions, 'type'] };
+
 const ranked = (counts: WhyDropCounts) => ({
   counts,
   factors: rankFactors(counts.factors, counts, OPTIONS.limits.minimumSupport),
@@ -64,13 +67,18 @@ await withPopulation(
   async (ch: ClickHouseClient, population) => {
     const rows: Array<[string, () => Promise<unknown>]> = [
       [
-        '`queryStageFunnel` reached (baseline of the next row)',
+        '`queryStageFunnel` reached (baseline of the next two rows)',
         () => queryStageFunnel(ch, { projectId: PROJECT, ...COHORT }),
       ],
       [
         'why-drop, stage funnel selection → purchase',
         async () =>
           ranked(await queryStageFunnelWhyDrop(ch, { projectId: PROJECT, ...COHORT, stage: 4 }, OPTIONS)),
+      ],
+      [
+        'why-drop, stage funnel selection → purchase, dimensions + type (the customer model)',
+        async () =>
+          ranked(await queryStageFunnelWhyDrop(ch, { projectId: PROJECT, ...COHORT, stage: 4 }, WITH_TYPE)),
       ],
       [
         '`queryCustomFunnel` 5 steps, ordered (baseline of the next row)',
@@ -117,10 +125,10 @@ await withPopulation(
         '|---|---:|---:|---:|',
         ...rows.map(
           ([name], i) =>
-            `| ${name} | ${fmt(p50[i] as number)} | ${fmt(min[i] as number)} | ${i % 2 === 0 ? '1.00×' : `${fmt((p50[i] as number) / (p50[i - 1] as number), 2)}×`} |`,
+            `| ${name} | ${fmt(p50[i] as number)} | ${fmt(min[i] as number)} | ${fmt((p50[i] as number) / (p50[i < 3 ? 0 : 3] as number), 2)}× |`,
         ),
         '',
-        `Stage funnel why-drop: ${shape(1)}. Custom funnel why-drop: ${shape(3)}.`,
+        `Stage funnel why-drop: ${shape(1)}. Custom funnel why-drop: ${shape(4)}.`,
       ].join('\n'),
     );
   },

@@ -433,6 +433,14 @@ describe('GET /funnel/stages/why-drop', () => {
       const response = await getStage(`${stageQuery}&mode=${mode}`);
       expect(response.statusCode, response.body).toBe(200);
     }
+    // A derived dimension goes through the customer model, asked now: buyers of January 2026 have been silent for
+    // more than 90 days, so they are `lost`, the others `potential` (docs/customers.md).
+    const typed = await getStage(
+      `${new URLSearchParams({ ...PERIOD, stage: 'selection', dimensions: 'type' })}&factors=500`,
+    );
+    expect(typed.statusCode, typed.body).toBe(200);
+    const types = (typed.json() as Answer).factors.filter((f) => f.factor.kind === 'customer');
+    expect(types.map((f) => keyOf(f)).sort()).toEqual(['type=lost', 'type=potential']);
     const android = await getStage(`${stageQuery}&os=Android`);
     expect(android.statusCode, android.body).toBe(200);
     const androidCustomers = CUSTOMER_LIST.filter((c) => c.os === 'Android');
@@ -457,6 +465,8 @@ describe('GET /funnel/stages/why-drop', () => {
         'dimensions.0',
       ],
       [`${base}&stage=selection&dimensions=${'os,'.repeat(8)}os`, 'dimensions'],
+      [`${base}&stage=selection&dimensions=os,os`, 'dimensions'],
+      [`${base}&stage=selection&dimensions=trait:plan,trait:tier`, 'dimensions'],
       [`${base}&stage=selection&mode=sideways`, 'mode'],
       [`${base}&stage=selection&__proto__=1`, '__proto__'],
     ];

@@ -43,7 +43,12 @@ const limitFields = (coerce: boolean) => {
       .meta({ description: `${description} (${min}–${max}, default ${fallback})` });
   const dimensions = z
     .array(SingleValuedDimension)
-    .max(MAX_DIMENSIONS, { message: `at most ${MAX_DIMENSIONS} dimensions` });
+    .max(MAX_DIMENSIONS, { message: `at most ${MAX_DIMENSIONS} dimensions` })
+    // A customer is counted once per factor: a dimension named twice would count it twice.
+    .refine((names) => new Set(names).size === names.length, { message: 'a dimension is named twice' })
+    .refine((names) => names.filter((name) => name.startsWith('trait:')).length <= 1, {
+      message: 'at most one trait: dimension',
+    });
   return {
     factors: int(1, 500, 50, 'Factors returned, best ranked first'),
     minSupport: int(

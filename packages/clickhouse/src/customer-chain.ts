@@ -64,7 +64,8 @@ export interface CustomerChain {
   readonly scope?: SqlText;
 }
 
-const merged = (chain: CustomerChain) =>
+/** `merged`: the raw-key profiles merged per customer, before any classification (step 2 above). */
+export const mergedCte = (chain: CustomerChain) =>
   cte(
     'merged',
     (p) => `
@@ -113,7 +114,7 @@ const facts = (chain: CustomerChain) =>
       length(arrayFilter(m -> toUnixTimestamp64Milli(m.2) >= ${asOfMs} - ${loyalOrdersWithinMs}, order_rows)) AS recent_orders
     FROM merged`;
     },
-    [merged(chain)],
+    [mergedCte(chain)],
   );
 
 const scored = (chain: CustomerChain) =>

@@ -7,7 +7,7 @@ import {
   reachedAtSql,
   stepMatchSql,
 } from './custom-funnel.query.ts';
-import { customerDimensionSql, customersCte } from './customer-chain.ts';
+import { customerDimensionSql, customersCte, mergedCte } from './customer-chain.ts';
 import { ClickHouseQueryRangeError } from './errors.ts';
 import { funnelPeriodParams } from './funnel-figures.ts';
 import { linkedCustomerSql, linksCte } from './identities.ts';
@@ -26,8 +26,8 @@ import { toNumber } from './values.ts';
  *    to their customer, identity calls left out, and for a custom funnel the touchpoints matching any of its
  *    steps (they define the funnel, they do not explain it).
  * 3. why_drop_customers: the touchpoints joined to the population on customer and interval (the population
- *    is the hash table: it is the smaller side), one row per customer with its factors: the events and pages it had in the interval,
- *    the property values of those touchpoints, its customer dimensions, each dimension value paired with each
+ *    is the hash table: it is the smaller side), one row per customer with its factors: the events and pages
+ *    of its interval, their property values, its customer dimensions, each dimension value paired with each
  *    event/page, and, for a dropper, the path of its first touchpoints in the interval.
  * 4. The factors counted among converters and droppers, bounded per kind, ranked in TypeScript
  *    (packages/journey/src/why-drop.ts).
@@ -120,18 +120,34 @@ const touchpointsCte = (projectId: string, period: StageFunnelQuery, excluded: S
     [linksCte(projectId)],
   );
 
-const dimensionsCte = (projectId: string, options: WhyDropOptions) =>
-  cte(
+/*
+ * Dimensions that are fields of the merged profile are read from it; the classification chain (types, RFM and
+ * tiers, ranked over the whole population) is only paid for when a dimension needs it. It was half of the
+ * query's time for five profile fields (bench/RESULTS.md, "Why did they drop").
+ */
+const PROFILE_DIMENSIONS: ReadonlySet<string> = new Set([
+  ...['country', 'region', 'city', 'device', 'os', 'browser', 'channel'],
+  ...['gender', 'age', 'income', 'education', 'occupation', 'marital_status'],
+]);
+
+const dimensionsCte = (projectId: string, options: WhyDropOptions) => {
+  const chain = { projectId, model: options.model, asOf: options.asOf ?? new Date() };
+  const fromProfiles = options.dimensions.every(
+    (dimension) => dimension.startsWith('trait:') || PROFILE_DIMENSIONS.has(dimension),
+  );
+  const source = fromProfiles ? mergedCte(chain) : customersCte(chain);
+  return cte(
     'why_drop_dimensions',
     (p) => {
       const values = options.dimensions.map(
         (dimension) =>
           `(${p.bind(dimension, 'String')}, leftUTF8(toString(${customerDimensionSql(dimension)(p)}), ${MAX_LABEL}))`,
       );
-      return `SELECT customer, arrayFilter(d -> d.2 != '', [${values.join(', ')}]) AS dimension_values FROM customers`;
+      return `SELECT customer, arrayFilter(d -> d.2 != '', [${values.join(', ')}]) AS dimension_values FROM ${source.name}`;
     },
-    [customersCte({ projectId, model: options.model, asOf: options.asOf ?? new Date() })],
+    [source],
   );
+};
 
 /*
  * A factor is a tuple (kind, key, value, touchpoint kind, touchpoint name); `total` counts the population and
