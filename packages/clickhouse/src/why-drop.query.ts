@@ -341,7 +341,7 @@ export function stageFunnelWhyDropSql(query: StageFunnelWhyDropQuery, options: W
     stageCtes(query),
     (p) => `
     SELECT customer, r${k + 1} IS NOT NULL AS converted, assumeNotNull(r${k}) AS start_ms,
-      if(converted, assumeNotNull(r${k + 1}) - 1, t1 + ${funnelPeriodParams(p, query).windowMs}) AS until_ms
+      if(converted, assumeNotNull(r${k + 1}) - 1, entry + ${funnelPeriodParams(p, query).windowMs}) AS until_ms
     FROM funnel_stages
     WHERE r${k} IS NOT NULL`,
   );
