@@ -102,12 +102,16 @@ export const CustomFunnelWhyDropRequest = z
   });
 export type CustomFunnelWhyDropRequest = z.infer<typeof CustomFunnelWhyDropRequest>;
 
+// Stage k → k+1 of the whole journey: the stage funnel's stage range (fromStage, toStage) does not apply.
+const { fromStage: _fromField, toStage: _toField, ...wholeJourneyFields } = cohortFields;
+const { fromStage: _fromAnswer, toStage: _toAnswer, ...wholeJourneyCohort } = cohortAnswer;
+
 /** `GET …/funnel/stages/why-drop`: the stage funnel's cohort and mode, and the stage k of k → k+1. */
 export const StageFunnelWhyDropQuery = refusingUnknown(
   ['from', 'to', 'window', 'mode', 'stage', 'factors', 'minSupport', 'pathLength', 'paths', 'dimensions'],
   z
     .object({
-      ...cohortFields,
+      ...wholeJourneyFields,
       stage: z
         .enum(STAGE_NAMES.slice(0, -1) as [string, ...string[]], {
           message: `stage must be one of ${STAGE_NAMES.slice(0, -1).join(', ')} (the stage before the next one)`,
@@ -211,11 +215,8 @@ export const CustomFunnelWhyDropAnswer = z.object({
   ...whyDropAnswerFields,
 });
 
-// Stage k → k+1 of the whole funnel: the stage range of the funnel answers does not apply.
-const { fromStage: _fromStage, toStage: _toStage, ...wholeFunnelCohort } = cohortAnswer;
-
 export const StageFunnelWhyDropAnswer = z.object({
-  ...wholeFunnelCohort,
+  ...wholeJourneyCohort,
   stage: z.enum(STAGE_NAMES),
   nextStage: z.enum(STAGE_NAMES),
   ...whyDropAnswerFields,
