@@ -31,9 +31,7 @@ import { toNumber } from './values.ts';
  *    bit 20+j for exclusion j, bit 62 for an identity call (strict).
  * 2. funnel_customers: per customer with an attempt (a step-1 touchpoint in [from, to); unordered: any step's),
  *    its touchpoints' times and masks in the documented order (time, then step order within a millisecond).
- * 3. chains: per customer, one fold per attempt (ordered and strict without optional steps: the first attempt by
- *    one arrayFirstIndex per step, the others folded only where one could get further), whether an exclusion
- *    invalidates it, and the counted attempt
+ * 3. chains: per customer, one fold per attempt, whether an exclusion invalidates it, and the counted attempt
  *    (the furthest valid one, the earliest of those): its start (`entry`), `level`, the steps done (`done`)
  *    and their times (`r`).
  * 4. the counts and time quantiles per step, overall and per breakdown value in one pass (GROUPING SETS).
