@@ -256,14 +256,13 @@ function unorderedAttemptSql(stepCount: number, startIndex: string): string {
  * An attempt `a` is invalidated by exclusion j when, after reaching step a, it has a matching touchpoint
  * before reaching step b (strictly between the two times) or, if it never reached b, before its deadline.
  */
-function excludedSql(exclusions: CustomFunnelDefinition['exclusions'], attempt: string): string {
+function excludedSql(exclusions: CustomFunnelDefinition['exclusions']): string {
   if (exclusions.length === 0) return '0';
-  const x = attempt;
   return exclusions
     .map(
       ({ afterStep: a, beforeStep: b }, j) =>
-        `(${x}.1 >= ${a} AND arrayExists((t, m) -> bitTest(m, ${EXCLUSION_BIT + j}) AND t > ${x}.3[${a}]
-          AND if(${x}.1 >= ${b}, t < ${x}.3[${b}], t <= ${x}.5), exclusion_times, exclusion_masks))`,
+        `(a.1 >= ${a} AND arrayExists((t, m) -> bitTest(m, ${EXCLUSION_BIT + j}) AND t > a.3[${a}]
+          AND if(a.1 >= ${b}, t < a.3[${b}], t <= a.5), exclusion_times, exclusion_masks))`,
     )
     .join(' OR ');
 }
@@ -275,77 +274,16 @@ const startsAttemptSql = (order: FunnelOrder, stepCount: number, m: string) =>
 /*
  * The counted attempt: of those no exclusion invalidated, the furthest, and of those the earliest start.
  * When every attempt was invalidated the customer is `excluded` (counted at no step).
- *
- * Most customers need one attempt evaluated, not one per start: in an ordered or strict funnel without
- * optional steps, a later attempt cannot get further than the first one when the first is valid, not ended by
- * a strict break, and no touchpoint of its next step comes after its deadline. (Ordered: a later attempt fills
- * each step at or after the first one's touchpoint for it, so it needs a next-step touchpoint the first one did
- * not reach, i.e. one past that deadline. Strict: up to the first's deadline a later attempt sees the same
- * touchpoints and never gets ahead of it, and past it there is no next step to take.) Ties go to the earliest
- * start, so then the first attempt is the counted one and the others are not folded at all.
  */
-/*
- * The first attempt of an ordered or strict funnel without optional steps, without a fold: each step is then
- * the first touchpoint after the previous step's that matches it (strict: the first that matches it or breaks
- * the attempt), found by one vectorised arrayFirstIndex per step, far cheaper than arrayFold's row-by-row
- * iterations. One nested select per step, so that each step reads the previous one's index as a column (as
- * aliases they would be inlined into each other, the expression doubling at every step). `first_attempt` has
- * the fold's state type and meaning (level, done, r, stopped, deadline).
- */
-function firstAttemptSource(definition: CustomFunnelDefinition, source: string): string {
-  const n = definition.steps.length;
-  let from = `(SELECT *, starts[1] AS first_at_1, times[first_at_1] + {windowMs:Int64} AS first_deadline,
-      toUInt8(0) AS first_stop_1 FROM ${source})`;
-  for (let k = 1; k < n; k++) {
-    // Step k + 1 is bit k.
-    const next =
-      definition.order === 'strict'
-        ? `bitTest(m, ${k}) OR NOT (bitTest(m, ${k - 1}) OR (bitAnd(m, ${bit(n) - 1}) = 0 AND bitTest(m, ${NOT_ACTION_BIT})))`
-        : `bitTest(m, ${k})`;
-    const seen = `first_seen_${k + 1}`;
-    const within = `first_within_${k + 1}`;
-    from = `(SELECT *,
-      first_at_${k} + arrayFirstIndex(m -> ${next}, arraySlice(masks, first_at_${k} + 1)) AS ${seen},
-      first_at_${k} > 0 AND ${seen} > first_at_${k} AND times[${seen}] <= first_deadline AS ${within},
-      if(${within} AND bitTest(masks[${seen}], ${k}), ${seen}, 0) AS first_at_${k + 1},
-      toUInt8(first_stop_${k} OR (${within} AND first_at_${k + 1} = 0)) AS first_stop_${k + 1}
-    FROM ${from})`;
-  }
-  const steps = Array.from({ length: n }, (_, k) => k + 1);
-  return `(SELECT *,
-      toUInt8(${steps.map((k) => `(first_at_${k} > 0)`).join(' + ')}) AS first_level,
-      (first_level, toUInt64(bitShiftLeft(toUInt64(1), first_level) - 1),
-        arraySlice([${steps.map((k) => `times[first_at_${k}]`).join(', ')}], 1, first_level),
-        first_stop_${n}, first_deadline) AS first_attempt
-    FROM ${from})`;
-}
-
-/** Where the chain columns read from: `funnel_customers` with the attempts' `starts` (and the first attempt). */
-function chainSource(definition: CustomFunnelDefinition): string {
-  const n = definition.steps.length;
-  const withStarts = `(SELECT *,
-      arrayFilter(i -> times[i] < {toMs:Int64} AND ${startsAttemptSql(definition.order, n, 'masks[i]')},
-        arrayEnumerate(times)) AS starts
-    FROM funnel_customers)`;
-  return firstSuffices(definition) ? firstAttemptSource(definition, withStarts) : withStarts;
-}
-
-const firstSuffices = (definition: CustomFunnelDefinition) =>
-  definition.order !== 'unordered' && !definition.steps.some((step) => step.optional === true);
-
 function chainColumns(definition: CustomFunnelDefinition): string {
   const n = definition.steps.length;
-  const attemptAt = (start: string) =>
-    definition.order === 'unordered' ? unorderedAttemptSql(n, start) : orderedAttemptSql(definition, start);
+  const attempt =
+    definition.order === 'unordered' ? unorderedAttemptSql(n, 'i') : orderedAttemptSql(definition, 'i');
   const done = definition.order === 'unordered' ? 'bitShiftLeft(toUInt64(1), a.1) - 1' : 'a.2';
-  const folded = firstSuffices(definition)
-    ? `${excludedSql(definition.exclusions, 'first_attempt')} OR first_attempt.4
-      OR arrayExists((t, m) -> t > first_attempt.5 AND bitTest(m, first_attempt.1), times, masks) AS later_may_beat,
-    arrayConcat([first_attempt],
-      arrayMap(i -> ${attemptAt('i')}, arrayFilter(i -> later_may_beat, arrayPopFront(starts)))) AS folded`
-    : `arrayMap(i -> ${attemptAt('i')}, starts) AS folded`;
-  return `${folded},
-    arrayMap(a -> (a.1, ${done}, a.3, toUInt8(${excludedSql(definition.exclusions, 'a')})), folded) AS attempts,
+  return `arrayFilter(i -> times[i] < {toMs:Int64} AND ${startsAttemptSql(definition.order, n, 'masks[i]')},
+      arrayEnumerate(times)) AS starts,
+    arrayMap(i -> ${attempt}, starts) AS folded,
+    arrayMap(a -> (a.1, ${done}, a.3, toUInt8(${excludedSql(definition.exclusions)})), folded) AS attempts,
     arrayMap(a -> toUInt16(NOT a.4) * 256 + a.1, attempts) AS ranks,
     indexOf(ranks, arrayMax(ranks)) AS best,
     times[starts[best]] AS entry,
@@ -483,7 +421,7 @@ export function funnelCtes(query: CustomFunnelQuery): Cte[] {
     SELECT *,
       ${chainColumns(query.funnel)},${touchpointValue === undefined ? '' : `\n      ${segmentValue} AS segment_value,`}
       NOT excluded AND NOT conflicting AS kept
-    FROM ${chainSource(query.funnel)}`;
+    FROM funnel_customers`;
     },
     [funnelCustomers],
   );
