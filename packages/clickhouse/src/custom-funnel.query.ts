@@ -282,7 +282,7 @@ function excludedSql(exclusions: CustomFunnelDefinition['exclusions']): string {
     .map(
       ({ afterStep: a, beforeStep: b }, j) =>
         `(a.1 >= ${a} AND arrayExists((t, m) -> bitTest(m, ${EXCLUSION_BIT + j}) AND t > a.3[${a}]
-          AND if(a.1 >= ${b}, t < a.3[${b}], t <= a.5), times, masks))`,
+          AND if(a.1 >= ${b}, t < a.3[${b}], t <= a.5), exclusion_times, exclusion_masks))`,
     )
     .join(' OR ');
 }
@@ -314,16 +314,29 @@ function chainColumns(definition: CustomFunnelDefinition): string {
 }
 
 /*
- * The order in which a customer's touchpoints are taken (four tuple elements): by time, and within one
- * millisecond those that match a step first, by the lowest step they match, then by the steps they match as a
- * number (bit k−1 for step k); touchpoints that match no step last. Touchpoints alike but for their breakdown
- * value follow a hash of it (then the value), so which one starts the counted attempt never depends on the
- * order rows arrive in.
+ * The order in which a customer's touchpoints are taken: by time, and within one millisecond those that match
+ * a step first, by the lowest step they match, then by the steps they match as a number (bit k−1 for step k);
+ * touchpoints that match no step last. Sorting one integer per touchpoint is much cheaper than sorting tuples,
+ * so the order is packed into a key: the time since `fromMs` above RANK_BITS bits of rank within the
+ * millisecond (lowest step · 2^20 + steps, or 2^25 for no step). The fold needs nothing else of a touchpoint
+ * but the strict funnel's identity bit, which only matters for touchpoints that match no step: it is the
+ * lowest rank bit there. Touchpoints of one key are interchangeable for every attempt (their other bits are
+ * exclusions, checked by time alone), so their order within the key does not matter.
  */
-const touchpointOrderSql = (stepBits: number) => {
+const RANK_BITS = 26;
+const NO_STEP_RANK = bit(25);
+
+function touchpointKeySql(stepBits: number, keyType: string): string {
   const steps = `bitAnd(mask, ${stepBits})`;
-  return `ts, ${steps} = 0, bitXor(${steps}, bitAnd(${steps}, ${steps} - 1)), ${steps}`;
-};
+  const rank = `if(${steps} = 0, ${NO_STEP_RANK} + toUInt64(bitTest(mask, ${NOT_ACTION_BIT})),
+        ${lowestStep(steps)} * ${bit(MAX_FUNNEL_STEPS)} + ${steps})`;
+  return `bitShiftLeft(to${keyType}(ts - {fromMs:Int64}), ${RANK_BITS}) + ${rank}`;
+}
+
+/** A key's touchpoint time and the mask the fold reads (its steps, or the identity bit). */
+const keyTimeSql = (key: string) => `{fromMs:Int64} + toInt64(bitShiftRight(${key}, ${RANK_BITS}))`;
+const keyMaskSql = (key: string) =>
+  `toUInt64(if(bitTest(${key}, 25), bitShiftLeft(bitAnd(${key}, 1), ${NOT_ACTION_BIT}), bitAnd(${key}, ${bit(MAX_FUNNEL_STEPS) - 1})))`;
 
 /** A breakdown's dimensions by where their values come from, and each one's place in its list. */
 function breakdownDimensions(breakdown: CustomFunnelBreakdown | undefined) {
@@ -399,34 +412,54 @@ export function funnelCtes(query: CustomFunnelQuery): Cte[] {
     [linksCte(query.projectId)],
   );
   const startsAttempt = `${startsAttemptSql(order, n, 'mask')} AND ts < {toMs:Int64}`;
-  const touchpointOrder = touchpointOrderSql(stepBits);
+  // The key's time field holds [0, toMs + window − fromMs) ms: 2^38 ms (8.7 years) fit in UInt64 beside the rank.
+  const keyType = toMs + windowMs - fromMs < 2 ** (64 - RANK_BITS) ? 'UInt64' : 'UInt128';
+  const exclusionBits = bit(EXCLUSION_BIT + exclusions.length) - bit(EXCLUSION_BIT);
   const funnelCustomers = cte(
     'funnel_customers',
     (p) => {
+      p.named('fromMs', fromMs, 'Int64');
       p.named('toMs', toMs, 'Int64');
-      const tuple =
+      const key = touchpointKeySql(stepBits, keyType);
+      // Exclusions are checked by time alone, so their touchpoints need no order.
+      const exclusionColumns =
+        exclusions.length === 0
+          ? ''
+          : `,
+      groupArrayIf(ts, bitAnd(mask, ${exclusionBits}) != 0) AS exclusion_times,
+      groupArrayIf(mask, bitAnd(mask, ${exclusionBits}) != 0) AS exclusion_masks`;
+      // The breakdown value is read at the counted attempt's start only: carried for the touchpoints that start one.
+      const entryColumns =
         touchpointValue === undefined
-          ? `${touchpointOrder}, mask`
-          : `${touchpointOrder}, mask, cityHash64(value), value`;
+          ? ''
+          : `,
+      groupArrayIf((${key}, mask, cityHash64(value), value), ${startsAttempt}) AS entry_values`;
       return `
     SELECT customer,
       ${oneValue ? 'uniqExactIf(value, bitTest(mask, 0)) > 1' : '0'} AS conflicting,
-      arraySort(groupArray((${tuple}))) AS sorted,
-      arrayMap(x -> x.1, sorted) AS times,
-      arrayMap(x -> x.5, sorted) AS masks${touchpointValue === undefined ? '' : ', arrayMap(x -> x.7, sorted) AS values'}
+      arraySort(groupArray(${key})) AS keys,
+      arrayMap(k -> ${keyTimeSql('k')}, keys) AS times,
+      arrayMap(k -> ${keyMaskSql('k')}, keys) AS masks${exclusionColumns}${entryColumns}
     FROM matched
     GROUP BY customer
     HAVING countIf(${startsAttempt}) > 0`;
     },
     [matched],
   );
+  /*
+   * Touchpoints of one key but different breakdown values start equal attempts, taken in the order of
+   * (mask, hash of the value, value), so which one starts the counted attempt never depends on the order rows
+   * arrive in: the counted start's place among its key's touchpoints picks the value.
+   */
+  const segmentValue = `arraySort(arrayMap(e -> (e.2, e.3, e.4),
+        arrayFilter(e -> e.1 = keys[starts[best]], entry_values)))[starts[best] - indexOf(keys, keys[starts[best]]) + 1].3`;
   const chains = cte(
     'chains',
     (p) => {
       p.named('windowMs', windowMs, 'Int64');
       return `
     SELECT *,
-      ${chainColumns(query.funnel)},${touchpointValue === undefined ? '' : '\n      values[starts[best]] AS segment_value,'}
+      ${chainColumns(query.funnel)},${touchpointValue === undefined ? '' : `\n      ${segmentValue} AS segment_value,`}
       NOT excluded AND NOT conflicting AS kept
     FROM funnel_customers`;
     },
