@@ -24,14 +24,7 @@ import {
 } from './funnel-figures.ts';
 import { linkedCustomerSql, linksCte } from './identities.ts';
 import { TooManyPeriodsError } from './kpis.query.ts';
-import {
-  MAX_PERIODS,
-  type PeriodInterval,
-  periodKeysSql,
-  periodOf,
-  periodStartMs,
-  timezoneParam,
-} from './periods.ts';
+import { MAX_PERIODS, type PeriodInterval, periodFiguresSql, timezoneParam } from './periods.ts';
 import { type BuiltQuery, buildQuery, type Cte, cte, type QueryParams, type SqlText } from './sql.ts';
 import { toNumber } from './values.ts';
 
@@ -670,16 +663,7 @@ const trendSelect =
   (query: CustomFunnelTrendQuery): SqlText =>
   (p) => {
     timezoneParam(p, query.timezone);
-    return `
-SELECT ${periodStartMs('periods.period')} AS start_ms, figures.*
-FROM (${periodKeysSql(query.interval, '{fromMs:Int64}', '{toMs:Int64}')}) AS periods
-LEFT JOIN (
-  SELECT ${periodOf(query.interval, 'fromUnixTimestamp64Milli(entry)')} AS period, ${aggregatesSql(query)}
-  FROM chains
-  GROUP BY period
-) AS figures ON figures.period = periods.period
-ORDER BY periods.period
-SETTINGS join_use_nulls = 0`;
+    return periodFiguresSql(query.interval, '{fromMs:Int64}', '{toMs:Int64}', aggregatesSql(query), 'chains');
   };
 
 /** The custom funnel per day, week or month of entry (docs/analytics/custom-funnels.md). */

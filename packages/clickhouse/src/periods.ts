@@ -73,3 +73,25 @@ export const periodKeysSql = (interval: PeriodInterval, fromMs: string, toMs: st
     SELECT ${periodOf(interval, `fromUnixTimestamp64Milli(${fromMs})`)} AS first,
       ${periodOf(interval, `fromUnixTimestamp64Milli(${toMs} - 1)`)} AS last
   )`;
+
+/**
+ * A funnel's figures per calendar period of entry: every period overlapping [fromMs, toMs) is a row (the
+ * periods are the left side, so one without entries reads zeros), with `start_ms` and the `aggregates` over
+ * the rows of `source` (one per funnel customer, with its `entry` in epoch ms) that entered in it.
+ */
+export const periodFiguresSql = (
+  interval: PeriodInterval,
+  fromMs: string,
+  toMs: string,
+  aggregates: string,
+  source: string,
+) => `
+SELECT ${periodStartMs('periods.period')} AS start_ms, figures.*
+FROM (${periodKeysSql(interval, fromMs, toMs)}) AS periods
+LEFT JOIN (
+  SELECT ${periodOf(interval, 'fromUnixTimestamp64Milli(entry)')} AS period, ${aggregates}
+  FROM ${source}
+  GROUP BY period
+) AS figures ON figures.period = periods.period
+ORDER BY periods.period
+SETTINGS join_use_nulls = 0`;

@@ -27,14 +27,7 @@ import {
   type TimeToConvertHistogram,
 } from './funnel-figures.ts';
 import { TooManyPeriodsError } from './kpis.query.ts';
-import {
-  MAX_PERIODS,
-  type PeriodInterval,
-  periodKeysSql,
-  periodOf,
-  periodStartMs,
-  timezoneParam,
-} from './periods.ts';
+import { MAX_PERIODS, type PeriodInterval, periodFiguresSql, timezoneParam } from './periods.ts';
 import { buildQuery, type Cte, cte, type QueryParams } from './sql.ts';
 import { toNumber } from './values.ts';
 
@@ -433,17 +426,7 @@ const stageFunnelTrendSql = (query: StageFunnelTrendQuery) =>
   buildQuery([stageCtes(query)], (p) => {
     timezoneParam(p, query.timezone);
     const { fromMs, toMs } = funnelPeriodParams(p, query);
-    const entryPeriod = periodOf(query.interval, 'fromUnixTimestamp64Milli(entry)');
-    return `
-SELECT ${periodStartMs('periods.period')} AS start_ms, figures.*
-FROM (${periodKeysSql(query.interval, fromMs, toMs)}) AS periods
-LEFT JOIN (
-  SELECT ${entryPeriod} AS period, ${funnelAggregates(query)}
-  FROM funnel_stages
-  GROUP BY period
-) AS figures ON figures.period = periods.period
-ORDER BY periods.period
-SETTINGS join_use_nulls = 0`;
+    return periodFiguresSql(query.interval, fromMs, toMs, funnelAggregates(query), 'funnel_stages');
   });
 
 /** The stage funnel per day, week or month of entry (docs/analytics/stage-funnel.md). */
