@@ -249,7 +249,7 @@ export const postCustomFunnel = defineRoute({
   operationId: 'postCustomFunnel',
   summary: 'Custom funnel: 2–20 ordered steps over any touchpoints, per identity-resolved customer',
   description:
-    'Every step-1 touchpoint in [from, to) starts an attempt; steps count within `window` after its start, one touchpoint per step: `ordered` (other touchpoints allowed in between), `strict` (none but repeats of the step reached), or `unordered` (step i = any i of the steps; every step touchpoint starts an attempt). A customer counts once, at its furthest attempt. Optional steps may be skipped. Exclusion steps invalidate the attempt they fall in. Breakdown by a step-1 touchpoint dimension or a customer dimension. docs/analytics/custom-funnels.md defines every figure.',
+    'Every step-1 touchpoint in [from, to) starts an attempt; steps count within `window` after its start, one touchpoint per step: `ordered` (other touchpoints allowed in between), `strict` (none but repeats of the step reached), or `unordered` (step i = any i of the steps; every step touchpoint starts an attempt). A customer counts once, at its furthest attempt. Optional steps may be skipped. Exclusion steps invalidate the attempt they fall in. Breakdown by up to three dimensions, each a step-1 touchpoint dimension or a customer dimension; every step after the first has a time-to-convert histogram. docs/analytics/custom-funnels.md defines every figure.',
   params: ProjectParams,
   body: CustomFunnelRequest,
   response: {
