@@ -204,52 +204,77 @@ function touchpointDimensionSql(dimension: TouchpointDimension, params: QueryPar
 
 /*
  * Attempts (decision 0033). Every touchpoint that can start an attempt (step 1 in [from, to); for unordered any
- * step) starts one, evaluated by one fold over the customer's touchpoints from that one on, each touchpoint
- * filling at most one step. Every fold state starts with (level, done, r, …, deadline): the furthest step
- * filled, the steps filled as a bit mask (bit k−1 for step k), the time each step up to `level` was filled
- * (a skipped optional step holds the time of the step filled before it, so "time from the previous step" is
- * from the last step done), and the attempt's deadline, start + window (inclusive).
+ * step) starts one, each touchpoint filling at most one step. Every attempt comes out as (level, done, r, _,
+ * deadline): the furthest step filled, the steps filled as a bit mask (bit k−1 for step k), the time each step
+ * up to `level` was filled (a skipped optional step holds the time of the step filled before it, so "time from
+ * the previous step" is from the last step done), and the attempt's deadline, start + window (inclusive).
  */
 const bit = (k: number) => 2 ** k;
 
 /*
- * FILLABLE[level + 1]: the steps a touchpoint may fill next, as a mask: the next step and, while that one is
+ * The steps a touchpoint may fill once steps 1…level are done, as a mask: the next step and, while that one is
  * optional, the one after it, up to the first step that is not optional. The last step never is.
  */
-function fillableSql(steps: CustomFunnelDefinition['steps']): string {
-  const masks = steps.map((_, level) => {
-    let mask = 0;
-    for (let k = level; k < steps.length; k++) {
-      mask += bit(k);
-      if (steps[k]?.optional !== true) break;
-    }
-    return mask;
-  });
-  return `CAST([${[...masks, 0].join(', ')}], 'Array(UInt64)')`;
+function fillableMask(steps: CustomFunnelDefinition['steps'], level: number): number {
+  let mask = 0;
+  for (let k = level; k < steps.length; k++) {
+    mask += bit(k);
+    if (steps[k]?.optional !== true) break;
+  }
+  return mask;
 }
 
 /** The lowest set bit of a mask, 1-based (the lowest step it holds). */
 const lowestStep = (mask: string) => `bitCount(bitXor(${mask}, ${mask} - 1))`;
 
 /*
- * Ordered and strict: a touchpoint fills the lowest step it matches among the fillable ones. Strict also ends
- * the attempt (`stop`) at any other touchpoint, except a repeat of the step it is at (which keeps that step's
- * first time) and identity calls that match no step.
+ * Ordered and strict attempts as a chase rather than a fold over touchpoints. A touchpoint fills the lowest
+ * step it matches among the fillable ones; strict also ends the attempt at any other touchpoint, except a repeat
+ * of the step it is at (which keeps that step's first time) and identity calls that match no step. So where an
+ * attempt goes next depends only on its level and its position among the customer's L touchpoints: the state
+ * (level − 1) · L + position. `next_states[s]` is the state after the next fill from state s, or 0 when no
+ * later touchpoint fills a step (strict: when another touchpoint breaks the attempt first); it is built once
+ * per customer, for every level and position at once, by one reverse fill per level. An attempt is then n − 1
+ * lookups from its start (`next_states[next_states[…[start]]]`), cut at its deadline: the touchpoints are
+ * sorted, so once one state is past it every later one is too. The fold this replaced cost a lambda call per
+ * touchpoint per attempt (bench/RESULTS.md, "Custom funnel with attempts").
  */
-function orderedAttemptSql(definition: CustomFunnelDefinition, startIndex: string): string {
-  const stepBits = bit(definition.steps.length) - 1;
-  const hit = `bitAnd(m, arrayElement(${fillableSql(definition.steps)}, acc.1 + 1))`;
-  const j = lowestStep(hit);
-  const fill = `(toUInt8(${j}), toUInt64(bitOr(acc.2, bitShiftLeft(toUInt64(1), ${j} - 1))),
-        arrayConcat(acc.3, arrayWithConstant(${j} - acc.1 - 1, acc.3[-1]), [t]), acc.4, acc.5)`;
-  const other =
-    definition.order === 'strict'
-      ? `if(bitAnd(m, bitShiftRight(bitShiftLeft(toUInt64(1), acc.1), 1)) != 0 OR (bitAnd(m, ${stepBits}) = 0 AND bitTest(m, ${NOT_ACTION_BIT})),
-        acc, (acc.1, acc.2, acc.3, toUInt8(1), acc.5))`
-      : 'acc';
-  return `arrayFold((acc, t, m) -> if(acc.4 OR t > acc.5, acc, if(${hit} != 0, ${fill}, ${other})),
-      arraySlice(times, ${startIndex}), arraySlice(masks, ${startIndex}),
-      (toUInt8(0), toUInt64(0), CAST([], 'Array(Int64)'), toUInt8(0), times[${startIndex}] + {windowMs:Int64}))`;
+const NO_STATE = bit(52);
+const NEVER = '9223372036854775807';
+
+function nextStatesSql(definition: CustomFunnelDefinition): string {
+  const { steps, order } = definition;
+  const stepBits = bit(steps.length) - 1;
+  const levels = steps.slice(0, -1).map((_, index) => {
+    const level = index + 1;
+    const fills = `bitAnd(m, ${fillableMask(steps, level)})`;
+    const relevant =
+      order === 'strict'
+        ? `${fills} != 0 OR NOT (bitTest(m, ${level - 1}) OR (bitAnd(m, ${stepBits}) = 0 AND bitTest(m, ${NOT_ACTION_BIT})))`
+        : `${fills} != 0`;
+    const state = `if(${relevant}, if(${fills} != 0, (${lowestStep(fills)} - 1) * length(masks) + p, ${NO_STATE}), 0)`;
+    // At or after each position, then shifted by one: strictly after it.
+    return `arrayMap(x -> if(x = ${NO_STATE}, 0, x), arrayPushBack(arrayPopFront(arrayReverseFill(x -> x != 0,
+        arrayMap((m, p) -> toUInt64(${state}), masks, arrayEnumerate(masks)))), 0))`;
+  });
+  return levels.length === 0 ? "CAST([], 'Array(UInt64)')" : `arrayConcat(${levels.join(',\n      ')})`;
+}
+
+function orderedAttemptsSql(definition: CustomFunnelDefinition): string {
+  const states = ['i'];
+  for (let k = 1; k < definition.steps.length; k++) states.push(`next_states[${states[k - 1]}]`);
+  const time = (s: string) => `if(${s} = 0, ${NEVER}, times[(${s} - 1) % length(times) + 1])`;
+  const fills = states.map((s) => `(toUInt8(intDiv(${s} - 1, length(times)) + 1), ${time(s)})`);
+  const count = ['1', ...states.slice(1).map((s) => `(${time(s)} <= d)`)].join(' + ');
+  const optional = definition.steps.some((step) => step.optional === true);
+  const r = optional
+    ? 'arrayMap(k -> tupleElement(arrayLast(x -> x.1 <= k, f), 2), range(1, f[-1].1 + 1))'
+    : 'arrayMap(x -> x.2, f)';
+  return `arrayMap((f, i) -> (f[-1].1, toUInt64(arraySum(x -> bitShiftLeft(toUInt64(1), x.1 - 1), f)), ${r},
+        toUInt8(0), times[i] + {windowMs:Int64}),
+      arrayMap((i, d) -> arraySlice([${fills.join(', ')}], 1, ${count}),
+        starts, arrayMap(i -> times[i] + {windowMs:Int64}, starts)),
+      starts)`;
 }
 
 /*
@@ -286,24 +311,41 @@ const startsAttemptSql = (order: FunnelOrder, stepCount: number, m: string) =>
 
 /*
  * The counted attempt: of those no exclusion invalidated, the furthest, and of those the earliest start.
- * When every attempt was invalidated the customer is `excluded` (counted at no step).
+ * When every attempt was invalidated the customer is `excluded` (counted at no step). `from` is the row source
+ * (funnel_customers); the columns are computed in three nested selects because a column alias expands to its
+ * whole expression wherever it is used, and `r` and `done` are used by every step's figures: each select's
+ * columns are plain columns for the one around it.
  */
-function chainColumns(definition: CustomFunnelDefinition): string {
+function chainsSql(definition: CustomFunnelDefinition, from: string, outer: string): string {
   const n = definition.steps.length;
-  const attempt =
-    definition.order === 'unordered' ? unorderedAttemptSql(n, 'i') : orderedAttemptSql(definition, 'i');
-  const done = definition.order === 'unordered' ? 'bitShiftLeft(toUInt64(1), a.1) - 1' : 'a.2';
-  return `arrayFilter(i -> times[i] < {toMs:Int64} AND ${startsAttemptSql(definition.order, n, 'masks[i]')},
-      arrayEnumerate(times)) AS starts,
-    arrayMap(i -> ${attempt}, starts) AS folded,
-    arrayMap(a -> (a.1, ${done}, a.3, toUInt8(${excludedSql(definition.exclusions)})), folded) AS attempts,
-    arrayMap(a -> toUInt16(NOT a.4) * 256 + a.1, attempts) AS ranks,
-    indexOf(ranks, arrayMax(ranks)) AS best,
-    times[starts[best]] AS entry,
-    attempts[best].1 AS level,
-    attempts[best].2 AS done,
-    attempts[best].3 AS r,
-    attempts[best].4 AS excluded`;
+  const unordered = definition.order === 'unordered';
+  const folded = unordered
+    ? `arrayMap(i -> ${unorderedAttemptSql(n, 'i')}, starts)`
+    : orderedAttemptsSql(definition);
+  const done = unordered ? 'bitShiftLeft(toUInt64(1), a.1) - 1' : 'a.2';
+  return `
+    SELECT *,
+      indexOf(ranks, arrayMax(ranks)) AS best,
+      times[starts[best]] AS entry,
+      attempts[best].1 AS level,
+      attempts[best].2 AS done,
+      attempts[best].3 AS r,
+      attempts[best].4 AS excluded,
+      ${outer}
+    FROM (
+      SELECT *,
+        arrayMap(a -> (a.1, ${done}, a.3, toUInt8(${excludedSql(definition.exclusions)})), ${folded}) AS attempts,
+        arrayMap(a -> toUInt16(NOT a.4) * 256 + a.1, attempts) AS ranks
+      FROM (
+        SELECT *,
+          arrayFilter(i -> times[i] < {toMs:Int64} AND ${startsAttemptSql(definition.order, n, 'masks[i]')},
+            arrayEnumerate(times)) AS starts${
+              unordered
+                ? ''
+                : `,
+          ${nextStatesSql(definition)} AS next_states`
+            }
+        FROM ${from}))`;
 }
 
 /*
@@ -311,7 +353,7 @@ function chainColumns(definition: CustomFunnelDefinition): string {
  * a step first, by the lowest step they match, then by the steps they match as a number (bit k−1 for step k);
  * touchpoints that match no step last. Sorting one integer per touchpoint is much cheaper than sorting tuples,
  * so the order is packed into a key: the time since `fromMs` above RANK_BITS bits of rank within the
- * millisecond (lowest step · 2^20 + steps, or 2^25 for no step). The fold needs nothing else of a touchpoint
+ * millisecond (lowest step · 2^20 + steps, or 2^25 for no step). An attempt needs nothing else of a touchpoint
  * but the strict funnel's identity bit, which only matters for touchpoints that match no step: it is the
  * lowest rank bit there. Touchpoints of one key are interchangeable for every attempt (their other bits are
  * exclusions, checked by time alone), so their order within the key does not matter.
@@ -392,8 +434,9 @@ export function funnelCtes(query: CustomFunnelQuery): Cte[] {
       ${mask} AS mask${
         touchpointValue === undefined
           ? ''
-          : `,
-      ${touchpointValue(p)} AS value`
+          : // Only touchpoints that may start an attempt carry it: building it for every row was most of its cost.
+            `,
+      if(${startsAttemptSql(order, n, 'mask')}, ${touchpointValue(p)}, []) AS value`
       }
     FROM touchpoints AS t FINAL
     LEFT JOIN links ON links.alias_key = t.raw_key
@@ -450,11 +493,11 @@ export function funnelCtes(query: CustomFunnelQuery): Cte[] {
     'chains',
     (p) => {
       p.named('windowMs', windowMs, 'Int64');
-      return `
-    SELECT *,
-      ${chainColumns(query.funnel)},${touchpointValue === undefined ? '' : `\n      ${segmentValue} AS segment_value,`}
-      NOT excluded AND NOT conflicting AS kept
-    FROM funnel_customers`;
+      return chainsSql(
+        query.funnel,
+        'funnel_customers',
+        `${touchpointValue === undefined ? '' : `${segmentValue} AS segment_value,\n      `}NOT excluded AND NOT conflicting AS kept`,
+      );
     },
     [funnelCustomers],
   );
