@@ -64,14 +64,11 @@ export interface CustomerChain {
   readonly scope?: SqlText;
 }
 
-/** `merged`: the raw-key profiles merged per customer, before any classification (step 2 above). */
-export const mergedCte = (chain: CustomerChain) =>
-  cte(
-    'merged',
-    (p) => `
-    SELECT
-      ${linkedCustomerSql('p.raw_key')} AS customer,
-      arraySort(groupUniqArray(p.raw_key)) AS raw_keys,
+/**
+ * The columns of `merged` (step 2 above) over profile rows `p`, grouped by customer; also for a query that
+ * reads the profiles of its own keys (why-drop.query.ts).
+ */
+export const MERGED_PROFILE_COLUMNS = `arraySort(groupUniqArray(p.raw_key)) AS raw_keys,
       toUnixTimestamp64Milli(min(p.first_seen)) AS first_seen_ms,
       toUnixTimestamp64Milli(max(p.last_seen)) AS last_seen_ms,
       uniqExactMerge(p.touchpoints) AS touchpoints,
@@ -89,7 +86,16 @@ export const mergedCte = (chain: CustomerChain) =>
       argMaxMerge(p.device_type) AS device,
       argMaxMerge(p.os) AS os,
       argMaxMerge(p.browser) AS browser,
-      argMaxMerge(p.traits) AS traits
+      argMaxMerge(p.traits) AS traits`;
+
+/** `merged`: the raw-key profiles merged per customer, before any classification (step 2 above). */
+export const mergedCte = (chain: CustomerChain) =>
+  cte(
+    'merged',
+    (p) => `
+    SELECT
+      ${linkedCustomerSql('p.raw_key')} AS customer,
+      ${MERGED_PROFILE_COLUMNS}
     FROM customer_profiles AS p
     LEFT JOIN links ON links.alias_key = p.raw_key
     WHERE p.project_id = ${p.named('projectId', chain.projectId, 'String')}${chain.scope?.(p) ?? ''}
