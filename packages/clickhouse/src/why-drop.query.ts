@@ -7,7 +7,13 @@ import {
   reachedAtSql,
   stepMatchSql,
 } from './custom-funnel.query.ts';
-import { customerDimensionSql, customersCte, MERGED_PROFILE_COLUMNS } from './customer-chain.ts';
+import {
+  customerDimensionSql,
+  customersCte,
+  MERGED_PROFILE_COLUMNS,
+  ownClassificationSql,
+  POPULATION_WIDE_DIMENSIONS,
+} from './customer-chain.ts';
 import { ClickHouseQueryRangeError } from './errors.ts';
 import { funnelPeriodParams } from './funnel-figures.ts';
 import { linksCte } from './identities.ts';
@@ -170,16 +176,6 @@ const touchedCte = (options: WhyDropOptions, uses: readonly Cte[]) =>
     uses,
   );
 
-/*
- * Dimensions that are fields of the merged profile are read from it; the classification chain (types, RFM and
- * tiers, ranked over the whole population) is only paid for when a dimension needs it. It was half of the
- * query's time for five profile fields (bench/RESULTS.md, "Why did they drop").
- */
-const PROFILE_DIMENSIONS: ReadonlySet<string> = new Set([
-  ...['country', 'region', 'city', 'device', 'os', 'browser', 'channel'],
-  ...['gender', 'age', 'income', 'education', 'occupation', 'marital_status'],
-]);
-
 /** SQL: the customer's non-empty dimension values `(dimension, value)`, over the columns of `merged`. */
 const dimensionValuesSql =
   (options: WhyDropOptions): SqlText =>
@@ -192,10 +188,11 @@ const dimensionValuesSql =
   };
 
 /*
- * `why_drop_customers`. Profile fields are merged from the profiles of each customer's raw keys, the
- * touched customers being the hash table (it also filters the profiles' scan); the columns of
- * why_drop_touched are carried through with any(), being one per customer. A derived dimension joins the
- * classification chain over every profile, which it needs (RFM and tiers rank the whole population).
+ * `why_drop_customers`. The profiles of each customer's raw keys are merged (the touched customers are the hash
+ * table, which also filters the profiles' scan) and classified as the customer chain does (customer-chain.ts);
+ * the columns of why_drop_touched are carried through with any(), being one per customer. The engine computes
+ * only the columns the dimensions read. A customer's touchpoints feed its profiles, so it has profile rows, as
+ * in the chain. A dimension ranked over the whole population (RFM, tiers) joins the chain over every profile.
  */
 function customersCteOf(projectId: string, options: WhyDropOptions, touched: Cte): Cte {
   if (options.dimensions.length === 0) {
@@ -208,15 +205,12 @@ function customersCteOf(projectId: string, options: WhyDropOptions, touched: Cte
       [touched],
     );
   }
-  const fromProfiles = options.dimensions.every(
-    (dimension) => dimension.startsWith('trait:') || PROFILE_DIMENSIONS.has(dimension),
-  );
-  if (fromProfiles) {
+  const chain = { projectId, model: options.model, asOf: options.asOf ?? new Date() };
+  if (!options.dimensions.some((dimension) => POPULATION_WIDE_DIMENSIONS.has(dimension))) {
     return cte(
       'why_drop_customers',
-      (p) => `
-    SELECT customer, converted, labels, property_values, ${dimensionValuesSql(options)(p)} AS dimension_values, path
-    FROM (
+      (p) => {
+        const merged = `
       SELECT c.customer AS customer, any(c.converted) AS converted, any(c.labels) AS labels,
         any(c.property_values) AS property_values, any(c.path) AS path,
         ${MERGED_PROFILE_COLUMNS}
@@ -225,11 +219,15 @@ function customersCteOf(projectId: string, options: WhyDropOptions, touched: Cte
         SELECT customer, converted, labels, property_values, path, arrayJoin(raw_keys) AS raw_key
         FROM why_drop_touched
       ) AS c ON p.raw_key = c.raw_key
-      GROUP BY c.customer)`,
+      GROUP BY c.customer`;
+        return `
+    SELECT customer, converted, labels, property_values, ${dimensionValuesSql(options)(p)} AS dimension_values, path
+    FROM (${ownClassificationSql(merged, chain)(p)})`;
+      },
       [touched],
     );
   }
-  const customers = customersCte({ projectId, model: options.model, asOf: options.asOf ?? new Date() });
+  const customers = customersCte(chain);
   const dimensions = cte(
     'why_drop_dimensions',
     (p) => `SELECT customer, ${dimensionValuesSql(options)(p)} AS dimension_values FROM ${customers.name}`,
