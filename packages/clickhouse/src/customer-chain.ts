@@ -64,14 +64,11 @@ export interface CustomerChain {
   readonly scope?: SqlText;
 }
 
-/** `merged`: the raw-key profiles merged per customer, before any classification (step 2 above). */
-export const mergedCte = (chain: CustomerChain) =>
-  cte(
-    'merged',
-    (p) => `
-    SELECT
-      ${linkedCustomerSql('p.raw_key')} AS customer,
-      arraySort(groupUniqArray(p.raw_key)) AS raw_keys,
+/**
+ * The columns of `merged` (step 2 above) over profile rows `p`, grouped by customer; also for a query that
+ * reads the profiles of its own keys (why-drop.query.ts).
+ */
+export const MERGED_PROFILE_COLUMNS = `arraySort(groupUniqArray(p.raw_key)) AS raw_keys,
       toUnixTimestamp64Milli(min(p.first_seen)) AS first_seen_ms,
       toUnixTimestamp64Milli(max(p.last_seen)) AS last_seen_ms,
       uniqExactMerge(p.touchpoints) AS touchpoints,
@@ -89,7 +86,16 @@ export const mergedCte = (chain: CustomerChain) =>
       argMaxMerge(p.device_type) AS device,
       argMaxMerge(p.os) AS os,
       argMaxMerge(p.browser) AS browser,
-      argMaxMerge(p.traits) AS traits
+      argMaxMerge(p.traits) AS traits`;
+
+/** `merged`: the raw-key profiles merged per customer, before any classification (step 2 above). */
+export const mergedCte = (chain: CustomerChain) =>
+  cte(
+    'merged',
+    (p) => `
+    SELECT
+      ${linkedCustomerSql('p.raw_key')} AS customer,
+      ${MERGED_PROFILE_COLUMNS}
     FROM customer_profiles AS p
     LEFT JOIN links ON links.alias_key = p.raw_key
     WHERE p.project_id = ${p.named('projectId', chain.projectId, 'String')}${chain.scope?.(p) ?? ''}
@@ -97,34 +103,23 @@ export const mergedCte = (chain: CustomerChain) =>
     [linksCte(chain.projectId)],
   );
 
-const facts = (chain: CustomerChain) =>
-  cte(
-    'facts',
-    (p) => {
-      const { asOfMs, loyalOrdersWithinMs } = modelParams(p, chain);
-      return `
-    SELECT *,
-      ${dedupedMoneySql('money_rows')} AS money,
+/** The columns `facts` adds to `merged`'s (step 3 above). */
+const factsColumns = (p: QueryParams, chain: Pick<CustomerChain, 'model' | 'asOf'>) => {
+  const { asOfMs, loyalOrdersWithinMs } = modelParams(p, chain);
+  return `${dedupedMoneySql('money_rows')} AS money,
       arrayFilter(m -> m.4 = 1, money) AS order_rows,
       length(order_rows) AS orders,
       arraySum(m -> m.3, money) AS revenue,
       arraySum(m -> m.3, order_rows) AS order_revenue,
       if(orders = 0, NULL, toUnixTimestamp64Milli(arrayMin(m -> m.2, order_rows))) AS first_order_ms,
       if(orders = 0, NULL, toUnixTimestamp64Milli(arrayMax(m -> m.2, order_rows))) AS last_order_ms,
-      length(arrayFilter(m -> toUnixTimestamp64Milli(m.2) >= ${asOfMs} - ${loyalOrdersWithinMs}, order_rows)) AS recent_orders
-    FROM merged`;
-    },
-    [mergedCte(chain)],
-  );
+      length(arrayFilter(m -> toUnixTimestamp64Milli(m.2) >= ${asOfMs} - ${loyalOrdersWithinMs}, order_rows)) AS recent_orders`;
+};
 
-const scored = (chain: CustomerChain) =>
-  cte(
-    'scored',
-    (p) => {
-      const m = modelParams(p, chain);
-      return `
-    SELECT *,
-      multiIf(
+/** Type and "at risk" (step 4), which depend on the customer's own facts only. */
+const typeColumns = (p: QueryParams, chain: Pick<CustomerChain, 'model' | 'asOf'>) => {
+  const m = modelParams(p, chain);
+  return `multiIf(
         ifNull(last_complaint_ms >= ${m.asOfMs} - ${m.complainingWithinMs}, 0), 'complaining',
         ifNull(last_advocacy_ms >= ${m.asOfMs} - ${m.advocateWithinMs}, 0), 'advocate',
         orders > 0 AND last_seen_ms < ${m.asOfMs} - ${m.lostAfterMs}, 'lost',
@@ -132,14 +127,36 @@ const scored = (chain: CustomerChain) =>
         orders >= ${m.casualMinOrders}, 'casual',
         orders >= 1, 'new',
         'potential') AS type,
-      orders > 0 AND last_seen_ms < ${m.asOfMs} - ${m.atRiskAfterMs} AND last_seen_ms >= ${m.asOfMs} - ${m.lostAfterMs} AS at_risk,
+      orders > 0 AND last_seen_ms < ${m.asOfMs} - ${m.atRiskAfterMs} AND last_seen_ms >= ${m.asOfMs} - ${m.lostAfterMs} AS at_risk`;
+};
+
+/** Dimensions ranked over the whole population; every other one is a function of the customer's own profile. */
+export const POPULATION_WIDE_DIMENSIONS: ReadonlySet<string> = new Set(['rfm_segment', 'rfm_score', 'tier']);
+
+/**
+ * SQL: the rows of `merged` (the columns of {@link MERGED_PROFILE_COLUMNS}, per customer) with the columns of
+ * every dimension but the {@link POPULATION_WIDE_DIMENSIONS}, for a query that merges its own customers only.
+ */
+export const ownClassificationSql =
+  (merged: string, chain: Pick<CustomerChain, 'model' | 'asOf'>): SqlText =>
+  (p) =>
+    `SELECT *, ${typeColumns(p, chain)} FROM (SELECT *, ${factsColumns(p, chain)} FROM (${merged}))`;
+
+const facts = (chain: CustomerChain) =>
+  cte('facts', (p) => `SELECT *, ${factsColumns(p, chain)} FROM merged`, [mergedCte(chain)]);
+
+const scored = (chain: CustomerChain) =>
+  cte(
+    'scored',
+    (p) => `
+    SELECT *,
+      ${typeColumns(p, chain)},
       ${score('ifNull(last_order_ms, 0)')} AS recency_score,
       ${score('orders')} AS frequency_score,
       ${score('revenue')} AS monetary_score,
       sum(revenue) OVER (PARTITION BY revenue > 0 ORDER BY revenue DESC, customer ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS revenue_before,
       sum(revenue) OVER (PARTITION BY revenue > 0) AS revenue_total
-    FROM facts`;
-    },
+    FROM facts`,
     [facts(chain)],
   );
 
@@ -162,22 +179,45 @@ const DAY_MS = 86_400_000;
 
 /**
  * The customer model's figures as named parameters (`{asOfMs:Int64}`…): the same names in every CTE of the
- * chain, and for a query that compares with them (who turned at risk).
+ * chain, and for a query that compares with them (who turned at risk). Each is bound when it is read, so a
+ * query that uses part of the chain binds only the figures it writes.
  */
 export function modelParams(p: QueryParams, { model, asOf }: Pick<CustomerChain, 'model' | 'asOf'>) {
   const ms = (name: string, days: number) => p.named(name, days * DAY_MS, 'Int64');
   return {
-    asOfMs: p.named('asOfMs', asOf.getTime(), 'Int64'),
-    complainingWithinMs: ms('complainingWithinMs', model.complainingWithinDays),
-    advocateWithinMs: ms('advocateWithinMs', model.advocateWithinDays),
-    lostAfterMs: ms('lostAfterMs', model.lostAfterDays),
-    loyalMinOrders: p.named('loyalMinOrders', model.loyal.minOrders, 'UInt32'),
-    loyalOrdersWithinMs: ms('loyalOrdersWithinMs', model.loyal.ordersWithinDays),
-    loyalActiveWithinMs: ms('loyalActiveWithinMs', model.loyal.activeWithinDays),
-    casualMinOrders: p.named('casualMinOrders', model.casualMinOrders, 'UInt32'),
-    atRiskAfterMs: ms('atRiskAfterMs', model.atRiskAfterDays),
-    tierA: p.named('tierA', model.tiers.a, 'Float64'),
-    tierB: p.named('tierB', model.tiers.b, 'Float64'),
+    get asOfMs() {
+      return p.named('asOfMs', asOf.getTime(), 'Int64');
+    },
+    get complainingWithinMs() {
+      return ms('complainingWithinMs', model.complainingWithinDays);
+    },
+    get advocateWithinMs() {
+      return ms('advocateWithinMs', model.advocateWithinDays);
+    },
+    get lostAfterMs() {
+      return ms('lostAfterMs', model.lostAfterDays);
+    },
+    get loyalMinOrders() {
+      return p.named('loyalMinOrders', model.loyal.minOrders, 'UInt32');
+    },
+    get loyalOrdersWithinMs() {
+      return ms('loyalOrdersWithinMs', model.loyal.ordersWithinDays);
+    },
+    get loyalActiveWithinMs() {
+      return ms('loyalActiveWithinMs', model.loyal.activeWithinDays);
+    },
+    get casualMinOrders() {
+      return p.named('casualMinOrders', model.casualMinOrders, 'UInt32');
+    },
+    get atRiskAfterMs() {
+      return ms('atRiskAfterMs', model.atRiskAfterDays);
+    },
+    get tierA() {
+      return p.named('tierA', model.tiers.a, 'Float64');
+    },
+    get tierB() {
+      return p.named('tierB', model.tiers.b, 'Float64');
+    },
   };
 }
 

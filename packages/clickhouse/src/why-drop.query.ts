@@ -7,10 +7,16 @@ import {
   reachedAtSql,
   stepMatchSql,
 } from './custom-funnel.query.ts';
-import { customerDimensionSql, customersCte, mergedCte } from './customer-chain.ts';
+import {
+  customerDimensionSql,
+  customersCte,
+  MERGED_PROFILE_COLUMNS,
+  ownClassificationSql,
+  POPULATION_WIDE_DIMENSIONS,
+} from './customer-chain.ts';
 import { ClickHouseQueryRangeError } from './errors.ts';
 import { funnelPeriodParams } from './funnel-figures.ts';
-import { linkedCustomerSql, linksCte } from './identities.ts';
+import { linksCte } from './identities.ts';
 import { type BuiltQuery, buildQuery, type Cte, cte, type SqlText } from './sql.ts';
 import { type StageFunnelQuery, stageCtes } from './stage-funnel.query.ts';
 import { toNumber } from './values.ts';
@@ -22,15 +28,24 @@ import { toNumber } from './values.ts';
  * 1. why_drop_population: per such customer, whether it converted and the open interval of its touchpoints
  *    considered: after it reached k, and before it reached k + 1 (converters) or up to the end of its window
  *    (droppers, inclusive; `until_ms`).
- * 2. why_drop_touchpoints: the project's touchpoints of the period (FINAL: one row per message id), resolved
- *    to their customer, identity calls left out, and for a custom funnel the touchpoints matching any of its
- *    steps (they define the funnel, they do not explain it).
- * 3. why_drop_customers: the touchpoints joined to the population on customer and interval (the population
- *    is the hash table: it is the smaller side), one row per customer with its factors: the events and pages
- *    of its interval, their property values, its customer dimensions, each dimension value paired with each
- *    event/page, and, for a dropper, the path of its first touchpoints in the interval.
- * 4. The factors counted among converters and droppers, bounded per kind, ranked in TypeScript
+ * 2. why_drop_keys: every raw key of those customers (the identity map read backwards), with its customer's
+ *    outcome and interval.
+ * 3. why_drop_touchpoints: the project's touchpoints of the period (FINAL: one row per message id) by raw key,
+ *    identity calls left out, and for a custom funnel the touchpoints matching any of its steps (they define
+ *    the funnel, they do not explain it).
+ * 4. why_drop_touched: the touchpoints joined to the keys on raw key and interval (the keys are the hash
+ *    table: the smaller side), one row per customer with the events and pages of its interval, their property
+ *    values, for a dropper the path of its first touchpoints in the interval, and its raw keys.
+ * 5. why_drop_customers: the same with its customer dimensions; each dimension value is also paired with each
+ *    event/page among the factors.
+ * 6. The factors counted among converters and droppers, bounded per kind, ranked in TypeScript
  *    (packages/journey/src/why-drop.ts).
+ *
+ * The population is a few per cent of the period's customers, so the touchpoints and profiles are joined to its
+ * raw keys instead of every touchpoint being resolved through the identity map first (the engine also filters
+ * the scans with the keys' hash table), and profile fields are merged for its customers only. The population
+ * is read once, by that join: a CTE is evaluated again wherever it is read, and a custom funnel costs about as
+ * much as the rest of the query (bench/RESULTS.md, "Why did they drop").
  */
 
 /** How many of each factor kind are counted, and what a factor needs to be tested. */
@@ -99,95 +114,139 @@ const MAX_LABEL = 200;
  */
 const populationCte = (funnel: Cte, select: SqlText) => cte('why_drop_population', select, [funnel]);
 
-const touchpointsCte = (projectId: string, period: StageFunnelQuery, excluded: SqlText | undefined) =>
+/*
+ * A raw key is a customer's when its link points there (linkedCustomerSql), or when it has no link and is the
+ * customer's key itself; a customer's key linked elsewhere is not its own. A key has one row in links, so the
+ * two cases exclude each other and every key of the population is here once.
+ */
+const keysCte = (projectId: string) =>
   cte(
-    'why_drop_touchpoints',
-    (p) => {
-      const { fromMs, toMs, windowMs } = funnelPeriodParams(p, period);
-      return `
-    SELECT ${linkedCustomerSql('t.raw_key')} AS customer,
+    'why_drop_keys',
+    () => `
+    SELECT arrayJoin(arrayConcat(
+        if(s.customer IN (SELECT alias_key FROM links WHERE linked_customer != ''), [], [s.customer]),
+        a.aliases)) AS raw_key,
+      s.customer AS customer, s.converted AS converted, s.start_ms AS start_ms, s.until_ms AS until_ms
+    FROM why_drop_population AS s
+    LEFT JOIN (
+      SELECT linked_customer, groupArray(alias_key) AS aliases FROM links WHERE linked_customer != ''
+      GROUP BY linked_customer
+    ) AS a ON a.linked_customer = s.customer`,
+    [linksCte(projectId)],
+  );
+
+const touchpointsCte = (projectId: string, period: StageFunnelQuery, excluded: SqlText | undefined) =>
+  cte('why_drop_touchpoints', (p) => {
+    const { fromMs, toMs, windowMs } = funnelPeriodParams(p, period);
+    return `
+    SELECT t.raw_key AS raw_key,
       toUnixTimestamp64Milli(t.timestamp) AS ts,
       if(t.type IN ('page', 'screen'), 'page', 'event') AS label_kind,
       leftUTF8(multiIf(t.type = 'page', t.page_path, t.type = 'screen', t.name, t.event), ${MAX_LABEL}) AS label,
       t.properties AS properties
     FROM touchpoints AS t FINAL
-    LEFT JOIN links ON links.alias_key = t.raw_key
     WHERE t.project_id = ${p.named('projectId', projectId, 'String')}
       AND t.timestamp > fromUnixTimestamp64Milli(${fromMs})
       AND t.timestamp < fromUnixTimestamp64Milli(${toMs} + ${windowMs})
       AND t.type NOT IN ${NOT_ACTIONS}${excluded ? `\n      AND NOT ${excluded(p)}` : ''}`;
-    },
-    [linksCte(projectId)],
-  );
+  });
 
 /*
- * Dimensions that are fields of the merged profile are read from it; the classification chain (types, RFM and
- * tiers, ranked over the whole population) is only paid for when a dimension needs it. It was half of the
- * query's time for five profile fields (bench/RESULTS.md, "Why did they drop").
+ * One row per customer of the population: the touchpoints considered are part of the join condition, so only
+ * they reach the aggregation; a key without any is still one row (RIGHT JOIN), its touchpoint columns empty.
  */
-const PROFILE_DIMENSIONS: ReadonlySet<string> = new Set([
-  ...['country', 'region', 'city', 'device', 'os', 'browser', 'channel'],
-  ...['gender', 'age', 'income', 'education', 'occupation', 'marital_status'],
-]);
-
-const dimensionsCte = (projectId: string, options: WhyDropOptions) => {
-  const chain = { projectId, model: options.model, asOf: options.asOf ?? new Date() };
-  const fromProfiles = options.dimensions.every(
-    (dimension) => dimension.startsWith('trait:') || PROFILE_DIMENSIONS.has(dimension),
-  );
-  const source = fromProfiles ? mergedCte(chain) : customersCte(chain);
-  return cte(
-    'why_drop_dimensions',
+const touchedCte = (options: WhyDropOptions, uses: readonly Cte[]) =>
+  cte(
+    'why_drop_touched',
     (p) => {
-      const values = options.dimensions.map(
-        (dimension) =>
-          `(${p.bind(dimension, 'String')}, leftUTF8(toString(${customerDimensionSql(dimension)(p)}), ${MAX_LABEL}))`,
-      );
-      return `SELECT customer, arrayFilter(d -> d.2 != '', [${values.join(', ')}]) AS dimension_values FROM ${source.name}`;
+      const inside = "w.raw_key != ''";
+      return `
+    SELECT k.customer AS customer, any(k.converted) AS converted, groupArray(k.raw_key) AS raw_keys,
+      groupUniqArrayIf((w.label_kind, w.label), ${inside}) AS labels,
+      groupUniqArrayArray(arrayMap(key -> (leftUTF8(key, ${MAX_LABEL}), leftUTF8(if(JSONType(w.properties, key) = 'String',
+        JSONExtractString(w.properties, key), JSONExtractRaw(w.properties, key)), ${MAX_LABEL})),
+        JSONExtractKeys(w.properties))) AS property_values,
+      arraySlice(arrayMap(x -> concat(x.2, ':', x.3), arraySort(groupArrayIf((w.ts, w.label_kind, w.label),
+        ${inside} AND NOT k.converted))), 1, ${p.bind(options.limits.pathLength, 'UInt32')}) AS path
+    FROM why_drop_touchpoints AS w
+    RIGHT JOIN why_drop_keys AS k
+      ON k.raw_key = w.raw_key AND w.ts > k.start_ms AND w.ts <= k.until_ms
+    GROUP BY k.customer`;
     },
-    [source],
+    uses,
   );
-};
+
+/** SQL: the customer's non-empty dimension values `(dimension, value)`, over the columns of `merged`. */
+const dimensionValuesSql =
+  (options: WhyDropOptions): SqlText =>
+  (p) => {
+    const values = options.dimensions.map(
+      (dimension) =>
+        `(${p.bind(dimension, 'String')}, leftUTF8(toString(${customerDimensionSql(dimension)(p)}), ${MAX_LABEL}))`,
+    );
+    return `arrayFilter(d -> d.2 != '', [${values.join(', ')}])`;
+  };
+
+/*
+ * `why_drop_customers`. The profiles of each customer's raw keys are merged (the touched customers are the hash
+ * table, which also filters the profiles' scan) and classified as the customer chain does (customer-chain.ts);
+ * the columns of why_drop_touched are carried through with any(), being one per customer. The engine computes
+ * only the columns the dimensions read. A customer's touchpoints feed its profiles, so it has profile rows, as
+ * in the chain. A dimension ranked over the whole population (RFM, tiers) joins the chain over every profile.
+ */
+function customersCteOf(projectId: string, options: WhyDropOptions, touched: Cte): Cte {
+  if (options.dimensions.length === 0) {
+    return cte(
+      'why_drop_customers',
+      () => `
+    SELECT customer, converted, labels, property_values,
+      CAST([], 'Array(Tuple(String, String))') AS dimension_values, path
+    FROM why_drop_touched`,
+      [touched],
+    );
+  }
+  const chain = { projectId, model: options.model, asOf: options.asOf ?? new Date() };
+  if (!options.dimensions.some((dimension) => POPULATION_WIDE_DIMENSIONS.has(dimension))) {
+    return cte(
+      'why_drop_customers',
+      (p) => {
+        const merged = `
+      SELECT c.customer AS customer, any(c.converted) AS converted, any(c.labels) AS labels,
+        any(c.property_values) AS property_values, any(c.path) AS path,
+        ${MERGED_PROFILE_COLUMNS}
+      FROM (SELECT * FROM customer_profiles WHERE project_id = ${p.named('projectId', projectId, 'String')}) AS p
+      RIGHT JOIN (
+        SELECT customer, converted, labels, property_values, path, arrayJoin(raw_keys) AS raw_key
+        FROM why_drop_touched
+      ) AS c ON p.raw_key = c.raw_key
+      GROUP BY c.customer`;
+        return `
+    SELECT customer, converted, labels, property_values, ${dimensionValuesSql(options)(p)} AS dimension_values, path
+    FROM (${ownClassificationSql(merged, chain)(p)})`;
+      },
+      [touched],
+    );
+  }
+  const customers = customersCte(chain);
+  const dimensions = cte(
+    'why_drop_dimensions',
+    (p) => `SELECT customer, ${dimensionValuesSql(options)(p)} AS dimension_values FROM ${customers.name}`,
+    [customers],
+  );
+  return cte(
+    'why_drop_customers',
+    () => `
+    SELECT customer, converted, labels, property_values, dimension_values, path
+    FROM why_drop_touched AS c
+    LEFT JOIN why_drop_dimensions AS d ON d.customer = c.customer`,
+    [touched, dimensions],
+  );
+}
 
 /*
  * A factor is a tuple (kind, key, value, touchpoint kind, touchpoint name); `total` counts the population and
  * `property_key` the customers carrying a key (to rank the keys), `path` a dropper's path (as JSON).
  */
-function customersCteOf(options: WhyDropOptions, uses: readonly Cte[]): Cte {
-  const withDimensions = options.dimensions.length > 0;
-  return cte(
-    'why_drop_customers',
-    (p) => {
-      const pathLength = p.bind(options.limits.pathLength, 'UInt32');
-      // The interval is part of the join condition, so only the touchpoints considered reach the aggregation;
-      // a customer without any is still one row (RIGHT JOIN), its touchpoint columns empty ('' customer).
-      const inside = "w.customer != ''";
-      return `
-    SELECT customer, converted, labels, property_values, dimension_values, path
-    FROM (
-      SELECT s.customer AS customer, any(s.converted) AS converted,
-        groupUniqArrayIf((w.label_kind, w.label), ${inside}) AS labels,
-        groupUniqArrayArray(arrayMap(key -> (leftUTF8(key, ${MAX_LABEL}), leftUTF8(if(JSONType(w.properties, key) = 'String',
-          JSONExtractString(w.properties, key), JSONExtractRaw(w.properties, key)), ${MAX_LABEL})),
-          JSONExtractKeys(w.properties))) AS property_values,
-        arraySlice(arrayMap(x -> concat(x.2, ':', x.3), arraySort(groupArrayIf((w.ts, w.label_kind, w.label),
-          ${inside} AND NOT s.converted))), 1, ${pathLength}) AS path
-      FROM why_drop_touchpoints AS w
-      RIGHT JOIN why_drop_population AS s
-        ON s.customer = w.customer AND w.ts > s.start_ms AND w.ts <= s.until_ms
-      GROUP BY s.customer
-    ) AS c${
-      withDimensions
-        ? `
-    LEFT JOIN why_drop_dimensions AS d ON d.customer = c.customer`
-        : `
-    CROSS JOIN (SELECT CAST([], 'Array(Tuple(String, String))') AS dimension_values) AS d`
-    }`;
-    },
-    uses,
-  );
-}
-
 const FACTORS_SQL = `arrayConcat(
       [('total', '', '', '', '')],
       arrayMap(l -> (l.1, '', l.2, '', ''), labels),
@@ -279,11 +338,8 @@ async function run(client: ClickHouseClient, sql: string, params: Record<string,
 }
 
 const whyDropSql = (population: Cte, touchpoints: Cte, projectId: string, options: WhyDropOptions) => {
-  const dimensions = options.dimensions.length > 0 ? [dimensionsCte(projectId, options)] : [];
-  return buildQuery(
-    [customersCteOf(options, [population, touchpoints, ...dimensions])],
-    countsSelect(options.limits),
-  );
+  const touched = touchedCte(options, [population, keysCte(projectId), touchpoints]);
+  return buildQuery([customersCteOf(projectId, options, touched)], countsSelect(options.limits));
 };
 
 export interface CustomFunnelWhyDropQuery extends Omit<CustomFunnelQuery, 'breakdown'> {
