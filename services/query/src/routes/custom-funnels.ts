@@ -15,6 +15,7 @@ import {
 import { compareVariants, experimentFunnel, variantCounts } from '@waymark/journey';
 import { currentCustomerModel } from '../customer-model.ts';
 import { queryProblem } from '../problems.ts';
+import { funnelAnswerOf, funnelQueryOf } from './funnel-request.ts';
 import { route } from './route.ts';
 
 /** The steps of a result, numbered and labelled with the names the request gave them. */
@@ -36,20 +37,12 @@ export const customFunnelRoutes = [
       }),
     };
     const result: CustomFunnelResult = await queryCustomFunnel(clickhouse, {
-      projectId,
-      from: body.from,
-      to: body.to,
-      windowSeconds: body.window,
-      funnel: body,
+      ...funnelQueryOf(projectId, body),
       ...(breakdown && { breakdown }),
     });
     const names = body.steps.map((step) => step.name ?? null);
     return {
-      projectId,
-      from: body.from.toISOString(),
-      to: body.to.toISOString(),
-      windowSeconds: body.window,
-      order: body.order,
+      ...funnelAnswerOf(projectId, body),
       steps: namedSteps(result, names),
       excludedCustomers: result.excludedCustomers,
       ...(dimensions && {
@@ -70,11 +63,7 @@ export const customFunnelRoutes = [
 
   route(postCustomFunnelCustomers, async ({ projectId, body }, { clickhouse }) => {
     const page = await queryCustomFunnelCustomers(clickhouse, {
-      projectId,
-      from: body.from,
-      to: body.to,
-      windowSeconds: body.window,
-      funnel: body,
+      ...funnelQueryOf(projectId, body),
       step: body.step,
       outcome: body.outcome,
       limit: body.limit,
@@ -93,10 +82,7 @@ export const customFunnelRoutes = [
 
   route(compareExperimentVariants, async ({ projectId, body }, { clickhouse }) => {
     const result = await queryCustomFunnel(clickhouse, {
-      projectId,
-      from: body.from,
-      to: body.to,
-      windowSeconds: body.window,
+      ...funnelQueryOf(projectId, body),
       funnel: experimentFunnel(body),
       breakdown: {
         dimensions: [{ kind: 'touchpoint', dimension: `property:${body.variantProperty}` }],
@@ -117,12 +103,8 @@ export const customFunnelRoutes = [
     }
     const names = ['exposure', ...body.steps.map((step) => step.name ?? null)];
     return {
-      projectId,
+      ...funnelAnswerOf(projectId, body),
       experiment: body.experiment,
-      from: body.from.toISOString(),
-      to: body.to.toISOString(),
-      windowSeconds: body.window,
-      order: body.order,
       conversionStep,
       control: comparison.control,
       exposedCustomers: result.steps[0]?.customers ?? 0,
@@ -142,21 +124,13 @@ export const customFunnelRoutes = [
 
   route(postCustomFunnelTrend, async ({ projectId, body }, { clickhouse }) => {
     const periods = await queryCustomFunnelTrend(clickhouse, {
-      projectId,
-      from: body.from,
-      to: body.to,
-      windowSeconds: body.window,
-      funnel: body,
+      ...funnelQueryOf(projectId, body),
       interval: body.interval,
       timezone: body.timezone,
     });
     const names = body.steps.map((step) => step.name ?? null);
     return {
-      projectId,
-      from: body.from.toISOString(),
-      to: body.to.toISOString(),
-      windowSeconds: body.window,
-      order: body.order,
+      ...funnelAnswerOf(projectId, body),
       interval: body.interval,
       timezone: body.timezone,
       periods: periods.map((period) => ({

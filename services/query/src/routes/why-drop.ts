@@ -7,6 +7,7 @@ import {
 } from '@waymark/clickhouse';
 import { type CustomerDimension, rankFactors, type StageIndex, stageName } from '@waymark/journey';
 import { currentCustomerModel } from '../customer-model.ts';
+import { funnelAnswerOf, funnelQueryOf } from './funnel-request.ts';
 import { route } from './route.ts';
 
 interface AskedLimits {
@@ -72,22 +73,11 @@ export const whyDropRoutes = [
   route(postCustomFunnelWhyDrop, async ({ projectId, body }, { clickhouse }) => {
     const counts = await queryCustomFunnelWhyDrop(
       clickhouse,
-      {
-        projectId,
-        from: body.from,
-        to: body.to,
-        windowSeconds: body.window,
-        funnel: body,
-        step: body.step,
-      },
+      { ...funnelQueryOf(projectId, body), step: body.step },
       await optionsOf(clickhouse, projectId, body),
     );
     return {
-      projectId,
-      from: body.from.toISOString(),
-      to: body.to.toISOString(),
-      windowSeconds: body.window,
-      order: body.order,
+      ...funnelAnswerOf(projectId, body),
       step: body.step,
       ...whyDropFigures(counts, body),
     };
