@@ -884,6 +884,32 @@ describe('queryCustomFunnel', () => {
     ]);
   });
 
+  it('answers the same over a range too long for a 64-bit sort key (over 8.7 years), with a breakdown', async () => {
+    const projectId = newProject();
+    await insertTouchpoints(
+      client,
+      [
+        { anonymousId: 'g', at: T0 + HOUR, event: 'A', source: 'google' },
+        { anonymousId: 'g', at: T0 + HOUR, event: 'B' },
+        { anonymousId: 'n', at: T0 + 2 * HOUR, event: 'A', source: 'newsletter' },
+        { anonymousId: 'n', at: T0 + 2 * HOUR + DAY + 1, event: 'B' },
+      ].map((tp) => stored(projectId, tp)),
+    );
+    const funnel = funnelOf('strict', steps('A', 'B'));
+    const breakdown: CustomFunnelBreakdown = {
+      dimensions: [{ kind: 'touchpoint', dimension: 'utm_source' }],
+      limit: 10,
+    };
+    const decade = { from: T0 - 10 * 366 * DAY, to: T0 + DAY, windowMs: DAY };
+    const long = await run(projectId, funnel, decade, breakdown);
+    expect(long.segments?.map((s) => [s.value, ...customersPerStep(s)])).toEqual([
+      ['google', 1, 1],
+      ['newsletter', 1, 0],
+    ]);
+    expect(long).toEqual(await run(projectId, funnel, day, breakdown));
+    expect(customersPerStep(await run(projectId, funnel, decade))).toEqual([2, 1]);
+  });
+
   it('takes the same value every time when two step-1 touchpoints share the entry millisecond', async () => {
     const projectId = newProject();
     await insertTouchpoints(

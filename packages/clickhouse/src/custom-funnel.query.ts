@@ -373,8 +373,11 @@ function touchpointKeySql(stepBits: number, keyType: string): string {
 
 /** A key's touchpoint time and the mask the fold reads (its steps, or the identity bit). */
 const keyTimeSql = (key: string) => `{fromMs:Int64} + toInt64(bitShiftRight(${key}, ${RANK_BITS}))`;
-const keyMaskSql = (key: string) =>
-  `toUInt64(if(bitTest(${key}, 25), bitShiftLeft(bitAnd(${key}, 1), ${NOT_ACTION_BIT}), bitAnd(${key}, ${bit(MAX_FUNNEL_STEPS) - 1})))`;
+// The rank is taken as a UInt64 first: bitTest is not implemented for the 128-bit keys of long ranges.
+const keyMaskSql = (key: string) => {
+  const rank = `toUInt64(bitAnd(${key}, ${bit(RANK_BITS) - 1}))`;
+  return `if(bitTest(${rank}, 25), bitShiftLeft(bitAnd(${rank}, 1), ${NOT_ACTION_BIT}), bitAnd(${rank}, ${bit(MAX_FUNNEL_STEPS) - 1}))`;
+};
 
 /** A breakdown's dimensions by where their values come from, and each one's place in its list. */
 function breakdownDimensions(breakdown: CustomFunnelBreakdown | undefined) {
