@@ -40,8 +40,10 @@ import { toNumber } from './values.ts';
  *    their customer through the identity map, each with a bit mask of what it matches: bit k−1 for step k,
  *    bit 20+j for exclusion j, bit 62 for an identity call (strict).
  * 2. funnel_customers: per customer with an attempt (a step-1 touchpoint in [from, to); unordered: any step's),
- *    its touchpoints' times and masks in the documented order (time, then step order within a millisecond).
- * 3. chains: per customer, one fold per attempt, whether an exclusion invalidates it, and the counted attempt
+ *    its touchpoints' times and masks in the documented order (time, then step order within a millisecond)
+ *    and, with a touchpoint breakdown, the hash of each attempt start's values (segment_names has the values).
+ * 3. chains: per customer, each attempt (a chase over next-state arrays; unordered: a fold), whether an
+ *    exclusion invalidates it, and the counted attempt
  *    (the furthest valid one, the earliest of those): its start (`entry`), `level`, the steps done (`done`)
  *    and their times (`r`).
  * 4. the counts, time quantiles and time-to-convert histograms per step, overall and per breakdown
@@ -371,7 +373,7 @@ function touchpointKeySql(stepBits: number, keyType: string): string {
   return `bitShiftLeft(to${keyType}(ts - {fromMs:Int64}), ${RANK_BITS}) + ${rank}`;
 }
 
-/** A key's touchpoint time and the mask the fold reads (its steps, or the identity bit). */
+/** A key's touchpoint time and the mask the attempts read (its steps, or the identity bit). */
 const keyTimeSql = (key: string) => `{fromMs:Int64} + toInt64(bitShiftRight(${key}, ${RANK_BITS}))`;
 // The rank is taken as a UInt64 first: bitTest is not implemented for the 128-bit keys of long ranges.
 const keyMaskSql = (key: string) => {
