@@ -340,6 +340,20 @@ describe('page views', () => {
     expect(pages[2]?.context.firstTouch?.campaign?.source).toBe('news');
   });
 
+  it('tracks each of two navigations made before the deferred page view is made', async () => {
+    const waymark = start({ autoPage: true });
+    history.pushState(null, '', '/pricing');
+    history.pushState(null, '', '/products/shoe');
+    await vi.advanceTimersByTimeAsync(0);
+    await waymark.flush();
+    const pages = sentEvents().filter((e) => e.type === 'page');
+    expect(pages.map((p) => [p.context.page.path, p.context.page.referrer.split('?')[0]])).toEqual([
+      ['/landing', ''],
+      ['/pricing', 'https://shop.example/landing'],
+      ['/products/shoe', 'https://shop.example/pricing'],
+    ]);
+  });
+
   it('does not track navigations when automatic page views are off', async () => {
     const waymark = start({ autoPage: false });
     history.pushState(null, '', '/somewhere');

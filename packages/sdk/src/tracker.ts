@@ -26,6 +26,7 @@ export const DEFAULT_OPTIONS = {
 };
 
 type Settings = typeof DEFAULT_OPTIONS & WaymarkOptions;
+type Place = Pick<Location, 'href' | 'pathname' | 'search'> & { referrer: string };
 
 const bytes = (text: string) => new Blob([text]).size;
 
@@ -163,13 +164,19 @@ export function createWaymark(defaultHost = ''): Waymark {
     gone = true;
   };
 
-  const enqueue = (fields: Partial<WaymarkEvent>) => {
+  /** Where the visitor is now: an event says the page it happened on. */
+  const here = (): Place => {
+    const { href, pathname, search } = location;
+    return { href, pathname, search, referrer };
+  };
+
+  const enqueue = (fields: Partial<WaymarkEvent>, place = here()) => {
     if (!allowed()) return;
     const now = Date.now();
     const timestamp = new Date(now).toISOString();
     const [sessionId, session] = nextSession(store.read(SESSION), now);
     store.write(SESSION, session);
-    const { href, pathname, search } = location;
+    const { href, pathname, search, referrer } = place;
     const campaign = campaignOf(search);
     const firstTouch =
       store.read(FIRST_TOUCH) ||
@@ -204,17 +211,26 @@ export function createWaymark(defaultHost = ''): Waymark {
     else schedule(options.flushInterval);
   };
 
-  const page = (name?: string, properties?: Properties) => {
+  /** Makes the current URL the page, the previous page its referrer, and returns that place. */
+  const arrive = (): Place => {
     referrer = pageUrl || document.referrer;
     pageUrl = location.href.split('#')[0] as string;
-    enqueue({ type: 'page', name, properties });
+    return here();
   };
 
-  /** A History API navigation to another path or query (not a hash change) is a page view. */
-  const navigated = () =>
-    options.autoPage &&
-    // Deferred: routers set the new title right after pushState.
-    setTimeout(guard(() => location.href.split('#')[0] !== pageUrl && page()));
+  const page = (name?: string, properties?: Properties) =>
+    enqueue({ type: 'page', name, properties }, arrive());
+
+  /**
+   * A History API navigation to another path or query (not a hash change) is a page view. Its URL is taken
+   * now: the next navigation (a redirect, a fast Back) may come before the deferred event is made.
+   */
+  const navigated = guard(() => {
+    if (!options.autoPage || location.href.split('#')[0] === pageUrl) return;
+    const place = arrive();
+    // Deferred for the title only: routers set it right after pushState.
+    setTimeout(guard(() => enqueue({ type: 'page' }, place)));
+  });
 
   const listen = () => {
     for (const method of ['pushState', 'replaceState'] as const) {
