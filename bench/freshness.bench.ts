@@ -12,6 +12,9 @@
  *
  *   pnpm exec tsx bench/freshness.bench.ts [--rates 1000,10000] [--seconds 60] [--shoppers-per-request 5]
  *     [--probes 20] [--poll 25] [--partitions 3]
+ *
+ * COLLECTOR_*, PROCESSOR_* and QUERY_* variables in the environment are passed to the services (a tuning run),
+ * and the report names them.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -38,7 +41,7 @@ import { loadProcessorEnv, startProcessorService } from '@waymark/processor';
 import { loadQueryEnv, startQuery } from '@waymark/query';
 import { startBenchBroker } from './bench-broker.ts';
 import { LOAD_CONFIG_VARIABLE, type LoadConfig, type LoadMessage } from './freshness-load.ts';
-import { type ProcessUsage, sampleUsage, threadSummary } from './process-usage.ts';
+import { anonymousMemory, type ProcessUsage, sampleUsage, threadSummary } from './process-usage.ts';
 import { commandLine, formatNumber, markdownTable, megabytes, percentile, runContext } from './report.ts';
 import { createTeardown, type Teardown } from './teardown.ts';
 
@@ -53,6 +56,10 @@ const { values: args } = parseArgs({
   },
 });
 const RATES = (args.rates ?? '').split(',').map(Number);
+/** A tuning run sets a service's own variables (`PROCESSOR_MAX_BYTES_PER_PARTITION=…`) in this environment. */
+const TUNING = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => /^(COLLECTOR|PROCESSOR|QUERY)_/.test(name)),
+);
 const SECONDS = Number(args.seconds);
 const SHOPPERS_PER_REQUEST = Number(args['shoppers-per-request']);
 const PROBES_PER_SECOND = Number(args.probes);
@@ -84,6 +91,7 @@ interface MemoryBreakdown {
   external: number;
   engineTracked: number;
   engineCaches: number;
+  allocator: ReturnType<typeof anonymousMemory>;
 }
 
 const context = runContext();
@@ -100,10 +108,10 @@ try {
   teardown.defer('ClickHouse', () => clickhouse.close());
   await runMigrations(clickhouse, { logger });
 
-  // Wired as packages/cli/src/start.ts wires them, with the services' default settings.
+  // Wired as packages/cli/src/start.ts wires them, with the services' default settings but for TUNING.
   const kafka = createKafka({ brokers: broker.brokers, clientId: 'waymark-bench-freshness', logger });
   // A fixed key: benchmarks store no real webhook secrets.
-  const env = { LOG_LEVEL: 'warn', WAYMARK_SECRETS_KEY: Buffer.alloc(32, 1).toString('base64') };
+  const env = { LOG_LEVEL: 'warn', WAYMARK_SECRETS_KEY: Buffer.alloc(32, 1).toString('base64'), ...TUNING };
   const processor = await startProcessorService({
     env: loadProcessorEnv({ ...env, PROCESSOR_PORT: '0' }),
     logger,
@@ -364,6 +372,7 @@ async function memoryBreakdown(clickhouse: ClickHouseClient): Promise<MemoryBrea
     external: heap.external,
     engineTracked: Number(row?.tracked),
     engineCaches: Number(row?.caches),
+    allocator: anonymousMemory(process.pid),
   };
 }
 
@@ -375,6 +384,15 @@ function phaseCorrect(phase: Phase): boolean {
     phase.stored.finalRows === events &&
     phase.funnelCustomers === phase.summary.shoppers
   );
+}
+
+function tuningNote(): string {
+  const changed = Object.entries(TUNING).map(([name, value]) => `\`${name}=${value}\``);
+  const allocator = process.env.MALLOC_ARENA_MAX
+    ? [`\`MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX}\``]
+    : [];
+  const all = [...changed, ...allocator];
+  return all.length ? ` but ${all.join(', ')}` : '';
 }
 
 function report(phases: readonly Phase[], partitions: number): string[] {
@@ -389,7 +407,7 @@ function report(phases: readonly Phase[], partitions: number): string[] {
     '',
     `Each phase: new shoppers (new customers), ${SHOPPERS_PER_REQUEST} shoppers' batches per \`/v1/batch\` ` +
       `request, for ${SECONDS} s, from a separate load process; services in one process as \`waymark start\` ` +
-      `runs them, with their default settings; Kafka: 1 local broker, ${partitions} partitions. About ` +
+      `runs them, with their default settings${tuningNote()}; Kafka: 1 local broker, ${partitions} partitions. About ` +
       `${PROBES_PER_SECOND} probe shoppers per second; visible = the probe's row is in \`stage_reach\`, polled ` +
       `every ${POLL_MS} ms and timed at the start of the first poll that saw it.`,
     '',
@@ -490,6 +508,9 @@ function report(phases: readonly Phase[], partitions: number): string[] {
         'V8 external',
         'chDB tracked (MemoryTracking)',
         'of which chDB caches',
+        'glibc main heap',
+        'glibc thread arenas',
+        'other anonymous (V8, large allocations)',
       ],
       phases.map((p) => [
         `${formatNumber(p.rate)} events/s`,
@@ -499,6 +520,9 @@ function report(phases: readonly Phase[], partitions: number): string[] {
         megabytes(p.memory.external),
         megabytes(p.memory.engineTracked),
         megabytes(p.memory.engineCaches),
+        megabytes(p.memory.allocator.mainHeap),
+        megabytes(p.memory.allocator.threadArenas),
+        megabytes(p.memory.allocator.other),
       ]),
     ),
   ];

@@ -139,3 +139,37 @@ export function threadSummary(usage: ProcessUsage, wallSeconds: number, top = 4)
     .map((t) => `${t.name}${t.count > 1 ? ` ×${t.count}` : ''} ${(t.cpuSeconds / wallSeconds).toFixed(2)}`)
     .join(', ');
 }
+
+/** glibc's heap for threads other than the main one: mappings of at most 64 MiB, aligned to 64 MiB. */
+const ARENA_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A process's anonymous memory by who holds it, from /proc/PID/smaps: glibc's main heap (`[heap]`, what the
+ * main thread mallocs), glibc's per-thread arenas (told apart by their 64 MiB alignment), and the rest
+ * (V8's heap and every larger allocation, which glibc and chDB map one by one). chDB allocates with glibc's
+ * malloc (its jemalloc hooks are left unresolved), so memory it freed but glibc kept shows up here and not in
+ * chDB's own tracker.
+ */
+export function anonymousMemory(pid: number): { mainHeap: number; threadArenas: number; other: number } {
+  const sums = { mainHeap: 0, threadArenas: 0, other: 0 };
+  let kind: keyof typeof sums | undefined;
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const mapping = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (mapping) {
+      const [start, end] = [BigInt(`0x${mapping[1]}`), BigInt(`0x${mapping[2]}`)];
+      const name = (mapping[3] ?? '').trim();
+      kind =
+        name === '[heap]'
+          ? 'mainHeap'
+          : name !== '' && !name.startsWith('[anon')
+            ? undefined
+            : start % BigInt(ARENA_BYTES) === 0n && end - start <= BigInt(ARENA_BYTES)
+              ? 'threadArenas'
+              : 'other';
+      continue;
+    }
+    const anonymous = /^Anonymous:\s+(\d+) kB/.exec(line);
+    if (anonymous && kind) sums[kind] += Number(anonymous[1]) * 1024;
+  }
+  return sums;
+}
