@@ -324,4 +324,46 @@ describe('dashboards and share links', () => {
     expect(viewer.seen.errors.filter((e) => !e.includes('401'))).toEqual([]);
     expect(viewer.seen.outside).toEqual([]);
   });
+
+  it('reads a trend tile saved with a stage range at its stages by name', async () => {
+    // The Trend screen has no stage-range fields: a view with one is saved from an edited URL.
+    const range = `from=${FROM}&to=${TO}&window=30d&mode=reached&interval=day&timezone=UTC&fromStage=consideration&toStage=selection`;
+    const { page, seen } = await openPage();
+    await page.goto(`${stack.queryUrl}/trend?${range}`);
+    await signInAs(page, project);
+    await saveView(page, 'Mid-funnel conversion');
+    await page.goto(`${stack.queryUrl}/dashboards`);
+    await page.getByLabel('New dashboard').fill('Mid funnel');
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    await page.getByRole('heading', { name: 'Mid funnel' }).waitFor();
+    await page.getByLabel('Saved view').selectOption({ label: 'Mid-funnel conversion' });
+    await page.getByRole('button', { name: 'Add tile' }).click();
+
+    const { status, body } = await queryApi<{
+      periods: Array<{
+        entered: number;
+        stages: Array<{ stage: string; customers: number; conversionFromStart: number }>;
+      }>;
+    }>(stack.queryUrl, project, 'GET', `/funnel/stages/trend?${range}`);
+    expect(status).toBe(200);
+    const selection = body.periods.map((p) => p.stages.find((s) => s.stage === 'selection'));
+    expect(body.periods[0]?.stages.map((s) => s.stage)).toEqual(['consideration', 'evaluation', 'selection']);
+    expect(selection.reduce((sum, s) => sum + (s?.customers ?? 0), 0)).toBeGreaterThan(0);
+    const tile = 'article[aria-label="Mid-funnel conversion"] table.figures';
+    await poll(() => tileRows(page, 'Mid-funnel conversion')).toEqual(
+      body.periods.map((p, i) => [
+        count(p.entered),
+        count(selection[i]?.customers ?? 0),
+        percent(selection[i]?.conversionFromStart ?? 0),
+      ]),
+    );
+    expect(await page.locator(`${tile} thead th`).allTextContents()).toEqual([
+      'Entered in',
+      'Entered',
+      'Reached selection',
+      'Conversion',
+    ]);
+    await screenshot(page, 'dashboard-stage-range-tile');
+    expectCleanPage(seen, project);
+  });
 });

@@ -16,8 +16,14 @@ import { Loading, ProblemView, TableScroll } from './ui.tsx';
 export type TileAnswer = RouteResponse<typeof getDashboardTile>;
 type Answer<P extends keyof typeof TILE_SOURCES> = RouteResponse<(typeof TILE_SOURCES)[P]>;
 
-/** The stage a tile's conversion is read at: the purchase, what a dashboard reader asks first. */
-const PURCHASE = 4;
+/**
+ * The stage a trend tile's conversion is read at: the purchase, what a dashboard reader asks first, else the last
+ * stage of a view saved with a stage range that ends before it (`toStage`). By name: such a range may also start
+ * later (`fromStage`), so a stage's place in the answer is not its place in the journey.
+ */
+function followedStage(stages: ReadonlyArray<{ stage: string }>): string {
+  return (stages.find((s) => s.stage === 'purchase') ?? stages[stages.length - 1])?.stage ?? 'purchase';
+}
 
 export function Tile({
   name,
@@ -113,7 +119,10 @@ function TileFigures({ answer, name }: { answer: TileAnswer; name: string }) {
     }
     case '/trend': {
       const trend = answer.data as Answer<'/trend'>;
-      const purchase = trend.periods[0]?.stages[PURCHASE]?.stage ?? 'purchase';
+      const followed = followedStage(trend.periods[0]?.stages ?? []);
+      const reached = (period: (typeof trend.periods)[number]) =>
+        period.stages.find((s) => s.stage === followed);
+      const done = followed === 'purchase' ? 'purchased' : `reached ${followed}`;
       return (
         <Figures
           name={name}
@@ -123,32 +132,34 @@ function TileFigures({ answer, name }: { answer: TileAnswer; name: string }) {
               periods={trend.periods.map((p) => day(p.start))}
               lines={[
                 {
-                  name: purchase,
-                  values: trend.periods.map((p) => p.stages[PURCHASE]?.conversionFromStart ?? 0),
+                  name: followed,
+                  values: trend.periods.map((p) => reached(p)?.conversionFromStart ?? 0),
                 },
               ]}
             />
           }
         >
           <table className="figures">
-            <caption>Customers who entered per {trend.interval}, and how many of them purchased</caption>
+            <caption>
+              Customers who entered per {trend.interval}, and how many of them {done}
+            </caption>
             <thead>
               <tr>
                 <th scope="col">Entered in</th>
                 <th scope="col">Entered</th>
-                <th scope="col">Purchased</th>
+                <th scope="col">{done[0]?.toUpperCase() + done.slice(1)}</th>
                 <th scope="col">Conversion</th>
               </tr>
             </thead>
             <tbody>
               {trend.periods.map((period) => {
-                const purchase = period.stages[PURCHASE];
+                const stage = reached(period);
                 return (
                   <tr key={period.start}>
                     <th scope="row">{period.start.slice(0, 10)}</th>
                     <td>{formatCount(period.entered)}</td>
-                    <td>{formatCount(purchase?.customers ?? 0)}</td>
-                    <td>{formatPercent(purchase?.conversionFromStart ?? 0)}</td>
+                    <td>{formatCount(stage?.customers ?? 0)}</td>
+                    <td>{formatPercent(stage?.conversionFromStart ?? 0)}</td>
                   </tr>
                 );
               })}
