@@ -15,6 +15,7 @@ import {
 } from './journey-state.ts';
 import { droppedHref } from './links.ts';
 import { hrefOf, Link, navigate, useLocation } from './router.tsx';
+import { stageNumber } from './stages.ts';
 import {
   Duration,
   EmptyProject,
@@ -22,6 +23,7 @@ import {
   ProblemView,
   RangeFields,
   SelectOptions,
+  StageRangeFields,
   TableScroll,
 } from './ui.tsx';
 
@@ -105,6 +107,11 @@ function Controls({ state, onChange }: { state: JourneyState; onChange: (next: J
           <SelectOptions values={MODES} current={state.mode} />
         </select>
       </label>
+      <StageRangeFields
+        fromStage={state.fromStage}
+        toStage={state.toStage}
+        onChange={(range) => onChange({ ...state, ...range })}
+      />
       <label>
         Breakdown
         <select name="breakdown" value={state.breakdown} onChange={field('breakdown')}>
@@ -237,8 +244,11 @@ function FunnelView({ funnel }: { funnel: StageFunnel }) {
                   <td data-csv={s.conversionFromStart}>{formatPercent(s.conversionFromStart)}</td>
                   <td data-csv={s.conversionFromPrevious}>{formatPercent(s.conversionFromPrevious)}</td>
                   <td data-csv={s.dropOff}>
-                    {/* Nobody drops at the first stage: the cohort is who reached it. */}
-                    {s.index === 1 ? (
+                    {/*
+                      Nobody drops at the first stage: the cohort is who reached it. The drill-down lists the whole
+                      journey's cohort, so a range that starts later has no link.
+                    */}
+                    {s.index === 1 || journey.fromStage !== '' ? (
                       formatPercent(s.dropOff)
                     ) : (
                       <Link
@@ -377,7 +387,7 @@ function BreakdownView({ breakdown }: { breakdown: Segments }) {
                   {stages.map((stage, i) => (
                     <tr key={stage} data-stage={stage}>
                       <th scope="row">
-                        {i + 1}. {stage}
+                        {stageNumber(stage)}. {stage}
                       </th>
                       {segments.flatMap((s) => {
                         const figures = s.stages[i];

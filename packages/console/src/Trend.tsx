@@ -4,8 +4,17 @@ import { useRoute } from './api.ts';
 import { formatCount, formatPercent, formatPeriodStart } from './format.ts';
 import { journeySearch, MODES, readJourneyState } from './journey-state.ts';
 import { hrefOf, navigate, useLocation } from './router.tsx';
+import { stageNumber } from './stages.ts';
 import { TrendChart } from './TrendChart.tsx';
-import { EmptyProject, Loading, ProblemView, RangeFields, SelectOptions, TableScroll } from './ui.tsx';
+import {
+  EmptyProject,
+  Loading,
+  ProblemView,
+  RangeFields,
+  SelectOptions,
+  StageRangeFields,
+  TableScroll,
+} from './ui.tsx';
 
 type Trend = RouteResponse<typeof getStageFunnelTrend>;
 
@@ -86,6 +95,11 @@ function TrendControls({ state, onChange }: { state: TrendState; onChange: (next
           <SelectOptions values={MODES} current={state.mode} />
         </select>
       </label>
+      <StageRangeFields
+        fromStage={state.fromStage}
+        toStage={state.toStage}
+        onChange={(range) => onChange({ ...state, ...range })}
+      />
     </form>
   );
 }
@@ -114,9 +128,9 @@ function TrendView({ trend }: { trend: Trend }) {
             <tr>
               <th scope="col">Entered in</th>
               <th scope="col">Entered</th>
-              {stageNames.map((name, i) => (
+              {stageNames.map((name) => (
                 <th scope="col" key={name}>
-                  {i + 1}. {name}
+                  {stageNumber(name)}. {name}
                 </th>
               ))}
             </tr>

@@ -18,6 +18,9 @@ export interface JourneyState {
   readonly filters: Partial<Record<EntryFilterDimension, readonly string[]>>;
   /** '' for none. */
   readonly breakdown: string;
+  /** The stage range (decision 0034): '' for the API's default, the first stage and the last. */
+  readonly fromStage: string;
+  readonly toStage: string;
 }
 
 export const MODES = ['reached', 'ordered', 'strict'] as const;
@@ -69,6 +72,8 @@ export function readJourneyState(params: URLSearchParams, now = Date.now()): Jou
       FILTER_DIMENSIONS.flatMap((d) => (params.has(d) ? [[d, params.getAll(d)]] : [])),
     ),
     breakdown: params.get('breakdown') ?? '',
+    fromStage: params.get('fromStage') ?? '',
+    toStage: params.get('toStage') ?? '',
   };
 }
 
@@ -83,6 +88,8 @@ export function journeySearch(state: JourneyState): URLSearchParams {
     for (const value of state.filters[dimension] ?? []) search.append(dimension, value);
   }
   if (state.breakdown !== '') search.set('breakdown', state.breakdown);
+  if (state.fromStage !== '') search.set('fromStage', state.fromStage);
+  if (state.toStage !== '') search.set('toStage', state.toStage);
   return search;
 }
 

@@ -16,3 +16,6 @@ export const STAGE_NAMES = [
   'use',
   'advocacy',
 ] as const satisfies readonly StageName[];
+
+/** A stage's place in the journey, 1 … 7: a funnel over a stage range starts later than 1. */
+export const stageNumber = (name: string): number => (STAGE_NAMES as readonly string[]).indexOf(name) + 1;
