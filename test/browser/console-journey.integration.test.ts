@@ -137,6 +137,34 @@ function expectedPreviousRows(now: ReferenceFunnel, then: ReferenceFunnel): stri
   });
 }
 
+/** The why-drop answer's fields the screen shows. */
+interface WhyDropBody {
+  converted: number;
+  dropped: number;
+  factors: Array<{
+    factor:
+      | { kind: 'event' | 'page'; name: string }
+      | { kind: 'property'; key: string; value: string }
+      | { kind: 'customer'; dimension: string; value: string }
+      | {
+          kind: 'segment_touchpoint';
+          dimension: string;
+          value: string;
+          touchpoint: { kind: string; name: string };
+        };
+    convertedWith: number;
+    droppedWith: number;
+    convertedWithout: number;
+    droppedWithout: number;
+    oddsRatio: number;
+    confidenceInterval: { lower: number; upper: number };
+    qValue: number;
+    significant: boolean;
+    overRepresentedIn: string;
+  }>;
+  paths: Array<{ touchpoints: string[]; customers: number; share: number }>;
+}
+
 const openPage = () => openRecordedPage(browser, stack.queryUrl);
 const signIn = (page: Page) => signInAs(page, project);
 const url = (page: Page) => new URL(page.url()).searchParams;
@@ -368,6 +396,82 @@ describe('the Journey screen', () => {
     const problem = page.getByRole('alert');
     await problem.waitFor();
     expect(await problem.locator('p').textContent()).toContain('fromStage must come before toStage');
+    expectCleanPage({ ...seen, errors: seen.errors.filter((e) => !e.includes('400')) }, project);
+  });
+
+  it('explains a drop-off: from the Journey to what converters and droppers did differently', async () => {
+    const funnel = reference({});
+    const [atEvaluation, atSelection] = [funnel.stages[2]?.customers ?? 0, funnel.stages[3]?.customers ?? 0];
+    expect(atEvaluation - atSelection).toBeGreaterThan(0);
+    const { page, seen } = await openPage();
+    await page.goto(`${stack.queryUrl}/?${VIEW}`);
+    await signIn(page);
+    await poll(() => shownRows(page)).toEqual(expectedRows(funnel));
+    await page
+      .getByRole('navigation', { name: 'Why did they drop' })
+      .getByRole('link', { name: 'evaluation → selection' })
+      .click();
+    await page.getByRole('heading', { name: 'Why did they drop after evaluation?' }).waitFor();
+    expect(url(page).get('stage')).toBe('evaluation');
+
+    // The populations are the funnel's own counts at evaluation and selection.
+    const { body } = await queryApi<WhyDropBody>(
+      stack.queryUrl,
+      project,
+      'GET',
+      `/funnel/stages/why-drop?${VIEW}&stage=evaluation`,
+    );
+    expect([body.converted, body.dropped]).toEqual([atSelection, atEvaluation - atSelection]);
+    const summary = (await page.locator('.why-drop p.summary').textContent()) ?? '';
+    expect(summary).toContain(`Of the ${count(atEvaluation)} customers`);
+    expect(summary).toContain(
+      `${count(atSelection)} went on to selection and ${count(atEvaluation - atSelection)} dropped`,
+    );
+
+    expect(body.factors.length).toBeGreaterThan(0);
+    const share = (part: number, rest: number) => (part + rest === 0 ? '—' : percent(part / (part + rest)));
+    const fixed = (x: number) => x.toFixed(2);
+    await poll(() => shownRows(page, 'table.why-drop-factors')).toEqual(
+      body.factors.map((f) => [
+        count(f.droppedWith),
+        count(f.convertedWith),
+        share(f.convertedWith, f.droppedWith),
+        share(f.convertedWithout, f.droppedWithout),
+        `${fixed(f.oddsRatio)} [${fixed(f.confidenceInterval.lower)}, ${fixed(f.confidenceInterval.upper)}]`,
+        f.qValue < 0.001 ? '< 0.001' : f.qValue.toFixed(3),
+        f.significant ? f.overRepresentedIn : 'not significant',
+      ]),
+    );
+    expect(await page.locator('table.why-drop-factors tbody th').allTextContents()).toEqual(
+      body.factors.map(({ factor: f }) => {
+        switch (f.kind) {
+          case 'event':
+          case 'page':
+            return `${f.kind} ${f.name}`;
+          case 'property':
+            return `${f.key} = ${f.value}`;
+          case 'customer':
+            return `${f.dimension} = ${f.value}`;
+          case 'segment_touchpoint':
+            return `${f.dimension} = ${f.value} and ${f.touchpoint.kind} ${f.touchpoint.name}`;
+        }
+      }),
+    );
+    expect(body.paths.reduce((sum, p) => sum + p.customers, 0)).toBeLessThanOrEqual(body.dropped);
+    await poll(() => shownRows(page, 'table.why-drop-paths')).toEqual(
+      body.paths.map((p) => [count(p.customers), percent(p.share)]),
+    );
+    expect(await page.locator('table.why-drop-paths tbody th').allTextContents()).toEqual(
+      body.paths.map((p) => (p.touchpoints.length === 0 ? '(nothing)' : p.touchpoints.join(' → '))),
+    );
+    await screenshot(page, 'why-drop');
+    expect(await seriousViolations(page)).toEqual([]);
+
+    // A stage with no next one is the API's to refuse, and its problem is shown.
+    await page.goto(`${stack.queryUrl}/why-drop?${VIEW}&stage=advocacy`);
+    const problem = page.getByRole('alert');
+    await problem.waitFor();
+    expect(await problem.locator('p').textContent()).toContain('stage must be one of');
     expectCleanPage({ ...seen, errors: seen.errors.filter((e) => !e.includes('400')) }, project);
   });
 });

@@ -13,7 +13,7 @@ import {
   previousRange,
   readJourneyState,
 } from './journey-state.ts';
-import { droppedHref } from './links.ts';
+import { droppedHref, whyDropHref } from './links.ts';
 import { hrefOf, Link, navigate, useLocation } from './router.tsx';
 import { stageNumber } from './stages.ts';
 import {
@@ -271,6 +271,21 @@ function FunnelView({ funnel }: { funnel: StageFunnel }) {
           </table>
         </TableScroll>
       </div>
+      {/* Why-drop compares the whole journey's cohort, as the drill-down lists it. */}
+      {journey.fromStage === '' && funnel.stages.length > 1 && (
+        <nav className="why-drop-links" aria-label="Why did they drop">
+          Why did they drop:
+          <ul>
+            {funnel.stages.slice(0, -1).map((s, i) => (
+              <li key={s.stage}>
+                <Link href={whyDropHref(s.stage, journey)}>
+                  {s.stage} → {funnel.stages[i + 1]?.stage}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      )}
     </>
   );
 }

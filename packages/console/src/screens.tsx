@@ -36,6 +36,12 @@ export const SCREENS: readonly Screen[] = [
     component: lazyScreen(() => import('./Dropped.tsx'), 'Dropped'),
   },
   {
+    path: '/why-drop',
+    title: 'Why did they drop',
+    nav: false,
+    component: lazyScreen(() => import('./WhyDrop.tsx'), 'WhyDrop'),
+  },
+  {
     path: '/customers',
     title: 'Customers',
     nav: true,

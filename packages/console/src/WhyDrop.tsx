@@ -1,0 +1,149 @@
+import type { getStageFunnelWhyDrop, RouteResponse } from '@waymark/api-contract';
+import { useRoute } from './api.ts';
+import { formatCount, formatDuration, formatPercent } from './format.ts';
+import { FILTER_DIMENSIONS } from './journey-state.ts';
+import { useLocation } from './router.tsx';
+import { Loading, ProblemView, TableScroll } from './ui.tsx';
+
+type Answer = RouteResponse<typeof getStageFunnelWhyDrop>;
+type Ranked = Answer['factors'][number];
+
+/** The URL's parameters the endpoint takes: the Journey's cohort (entry filters repeated) and the stage. */
+const PARAMETERS = new Set(['from', 'to', 'window', 'mode', 'stage', ...FILTER_DIMENSIONS]);
+
+/**
+ * Why did they drop at stage k → k + 1 of the Journey's cohort (docs/analytics/why-drop.md): what the
+ * customers who went on and those who did not did differently, as the API ranks it, and where the droppers
+ * went instead.
+ */
+export function WhyDrop() {
+  const { search } = useLocation();
+  const query = new URLSearchParams([...search].filter(([name]) => PARAMETERS.has(name)));
+  const answer = useRoute<typeof getStageFunnelWhyDrop>(
+    '/v1/projects/:projectId/funnel/stages/why-drop',
+    query,
+  );
+  return (
+    <main className="why-drop">
+      <h1>Why did they drop{search.get('stage') ? ` after ${search.get('stage')}` : ''}?</h1>
+      {answer.isPending ? (
+        <Loading what="what converters and droppers did" />
+      ) : answer.isError ? (
+        <ProblemView error={answer.error} />
+      ) : (
+        <WhyDropView answer={answer.data} />
+      )}
+    </main>
+  );
+}
+
+/** A factor as a reader says it: "device = Android and page /shipping". */
+function factorLabel(factor: Ranked['factor']): string {
+  switch (factor.kind) {
+    case 'event':
+    case 'page':
+      return `${factor.kind} ${factor.name}`;
+    case 'property':
+      return `${factor.key} = ${factor.value}`;
+    case 'customer':
+      return `${factor.dimension} = ${factor.value}`;
+    case 'segment_touchpoint':
+      return `${factor.dimension} = ${factor.value} and ${factor.touchpoint.kind} ${factor.touchpoint.name}`;
+  }
+}
+
+/** Conversion among customers with (or without) a factor; '—' when there are none. */
+const conversion = (converted: number, dropped: number) =>
+  converted + dropped === 0 ? '—' : formatPercent(converted / (converted + dropped));
+const ratio = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : String(x));
+const qValue = (q: number) => (q < 0.001 ? '< 0.001' : q.toFixed(3));
+
+function WhyDropView({ answer }: { answer: Answer }) {
+  const reached = answer.converted + answer.dropped;
+  return (
+    <>
+      <p className="summary">
+        Of the <strong>{formatCount(reached)}</strong> customers who entered from {answer.from.slice(0, 10)}{' '}
+        to {answer.to.slice(0, 10)} (exclusive) and reached <strong>{answer.stage}</strong> ({answer.mode},
+        window {formatDuration(answer.windowSeconds)}), {formatCount(answer.converted)} went on to{' '}
+        {answer.nextStage} and <strong>{formatCount(answer.dropped)}</strong> dropped.{' '}
+        {formatCount(answer.testedFactors)} factors had at least {formatCount(answer.limits.minSupport)}{' '}
+        customers and were tested; the best ranked are below.
+      </p>
+      {answer.factors.length === 0 ? (
+        <p className="empty">No factor had enough customers to be tested.</p>
+      ) : (
+        <TableScroll label="Factors table">
+          <table className="figures why-drop-factors">
+            <caption>
+              What converters and droppers did differently, by q-value (Benjamini–Hochberg), then the size of
+              the odds ratio
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Factor</th>
+                <th scope="col">Dropped with it</th>
+                <th scope="col">Converted with it</th>
+                <th scope="col">Conversion with it</th>
+                <th scope="col">Conversion without it</th>
+                <th scope="col">Odds ratio (95% CI)</th>
+                <th scope="col">q-value</th>
+                <th scope="col">More common among</th>
+              </tr>
+            </thead>
+            <tbody>
+              {answer.factors.map((f) => (
+                <tr key={factorLabel(f.factor)} className={f.significant ? undefined : 'not-significant'}>
+                  <th scope="row" className="factor">
+                    {factorLabel(f.factor)}
+                  </th>
+                  <td data-csv={f.droppedWith}>{formatCount(f.droppedWith)}</td>
+                  <td data-csv={f.convertedWith}>{formatCount(f.convertedWith)}</td>
+                  <td>{conversion(f.convertedWith, f.droppedWith)}</td>
+                  <td>{conversion(f.convertedWithout, f.droppedWithout)}</td>
+                  <td data-csv={f.oddsRatio}>
+                    {ratio(f.oddsRatio)} [{ratio(f.confidenceInterval.lower)},{' '}
+                    {ratio(f.confidenceInterval.upper)}]
+                  </td>
+                  <td data-csv={f.qValue}>{qValue(f.qValue)}</td>
+                  <td>{f.significant ? f.overRepresentedIn : 'not significant'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableScroll>
+      )}
+      <h2>Where the droppers went instead</h2>
+      {answer.paths.length === 0 ? (
+        <p className="empty">Nobody dropped.</p>
+      ) : (
+        <TableScroll label="Paths after the drop-off table">
+          <table className="figures why-drop-paths">
+            <caption>
+              The droppers' first {answer.limits.pathLength} touchpoints after reaching {answer.stage}, most
+              common first
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Path</th>
+                <th scope="col">Droppers</th>
+                <th scope="col">Of the droppers</th>
+              </tr>
+            </thead>
+            <tbody>
+              {answer.paths.map((p) => (
+                <tr key={p.touchpoints.join('\u0000')}>
+                  <th scope="row" className="factor">
+                    {p.touchpoints.length === 0 ? '(nothing)' : p.touchpoints.join(' → ')}
+                  </th>
+                  <td data-csv={p.customers}>{formatCount(p.customers)}</td>
+                  <td data-csv={p.share}>{formatPercent(p.share)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableScroll>
+      )}
+    </>
+  );
+}
