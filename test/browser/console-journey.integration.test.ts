@@ -474,4 +474,87 @@ describe('the Journey screen', () => {
     expect(await problem.locator('p').textContent()).toContain('stage must be one of');
     expectCleanPage({ ...seen, errors: seen.errors.filter((e) => !e.includes('400')) }, project);
   });
+
+  it('puts a planted cause on top: Android shoppers who saw the shipping page stop before ordering', async () => {
+    const shop = await createTestProject(stack.clickhouse, 'console-why-drop');
+    const android =
+      'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36';
+    const windows =
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36';
+    const random = seededRandom(31);
+    const events: Record<string, unknown>[] = [];
+    let [planted, plantedOrdered, ordered] = [0, 0, 0];
+    for (let i = 0; i < 240; i++) {
+      const onAndroid = i % 2 === 0;
+      const sawShipping = i % 4 < 2;
+      const orders = random() < (onAndroid && sawShipping ? 0.1 : 0.8);
+      if (onAndroid && sawShipping)
+        [planted, plantedOrdered] = [planted + 1, plantedOrdered + (orders ? 1 : 0)];
+      if (orders) ordered++;
+      let at = T0 + i * 40 * MINUTE;
+      const send = (fields: Record<string, unknown>) => {
+        events.push({
+          anonymousId: `planted-${i}`,
+          messageId: `planted-${i}-${events.length}`,
+          timestamp: new Date(at).toISOString(),
+          context: { userAgent: onAndroid ? android : windows, campaign: { source: 'google' } },
+          ...fields,
+        });
+        at += MINUTE;
+      };
+      send({ type: 'track', event: 'Promotion Viewed' });
+      send({ type: 'track', event: 'Product Viewed' });
+      send({ type: 'track', event: 'Product Added' });
+      if (sawShipping)
+        send({
+          type: 'page',
+          properties: { path: '/shipping' },
+          context: {
+            userAgent: onAndroid ? android : windows,
+            page: { path: '/shipping', url: 'https://shop.example/shipping' },
+          },
+        });
+      if (orders) send({ type: 'track', event: 'Order Completed' });
+    }
+    for (let i = 0; i < events.length; i += 200) {
+      const batch = events.slice(i, i + 200);
+      await eventually(async () =>
+        expect((await postBatch(stack.collectorUrl, shop.writeKey, { batch })).status).toBe(200),
+      );
+    }
+    const view = `${VIEW}&stage=selection`;
+    const answer = await eventually(
+      async () => {
+        const { body } = await queryApi<WhyDropBody>(
+          stack.queryUrl,
+          shop,
+          'GET',
+          `/funnel/stages/why-drop?${view}`,
+        );
+        expect([body.converted, body.dropped]).toEqual([ordered, 240 - ordered]);
+        return body;
+      },
+      { timeoutMs: 60_000 },
+    );
+
+    const { page, seen } = await openPage();
+    await page.goto(`${stack.queryUrl}/why-drop?${view}`);
+    await signInAs(page, shop);
+    await page.getByRole('heading', { name: 'Why did they drop after selection?' }).waitFor();
+    const first = page.locator('table.why-drop-factors tbody tr').first();
+    await first.waitFor();
+    // The pair itself, with its counts as sent, and dropped customers more common with it.
+    expect(await first.locator('th').textContent()).toMatch(
+      /^(os = Android|device = mobile) and page \/shipping$/,
+    );
+    expect(await shownRows(page, 'table.why-drop-factors').then((rows) => rows[0]?.slice(0, 2))).toEqual([
+      count(planted - plantedOrdered),
+      count(plantedOrdered),
+    ]);
+    expect(await first.locator('td').last().textContent()).toBe('dropped');
+    expect(answer.factors[0]?.significant).toBe(true);
+    await screenshot(page, 'why-drop-planted');
+    expect(await seriousViolations(page)).toEqual([]);
+    expectCleanPage(seen, shop);
+  });
 });
