@@ -165,6 +165,21 @@ interface WhyDropBody {
   paths: Array<{ touchpoints: string[]; customers: number; share: number }>;
 }
 
+/** A factor as docs/analytics/why-drop.md names it, in words. */
+function factorText(f: WhyDropBody['factors'][number]['factor']): string {
+  switch (f.kind) {
+    case 'event':
+    case 'page':
+      return `${f.kind} ${f.name}`;
+    case 'property':
+      return `${f.key} = ${f.value}`;
+    case 'customer':
+      return `${f.dimension} = ${f.value}`;
+    case 'segment_touchpoint':
+      return `${f.dimension} = ${f.value} and ${f.touchpoint.kind} ${f.touchpoint.name}`;
+  }
+}
+
 const openPage = () => openRecordedPage(browser, stack.queryUrl);
 const signIn = (page: Page) => signInAs(page, project);
 const url = (page: Page) => new URL(page.url()).searchParams;
@@ -443,19 +458,7 @@ describe('the Journey screen', () => {
       ]),
     );
     expect(await page.locator('table.why-drop-factors tbody th').allTextContents()).toEqual(
-      body.factors.map(({ factor: f }) => {
-        switch (f.kind) {
-          case 'event':
-          case 'page':
-            return `${f.kind} ${f.name}`;
-          case 'property':
-            return `${f.key} = ${f.value}`;
-          case 'customer':
-            return `${f.dimension} = ${f.value}`;
-          case 'segment_touchpoint':
-            return `${f.dimension} = ${f.value} and ${f.touchpoint.kind} ${f.touchpoint.name}`;
-        }
-      }),
+      body.factors.map(({ factor }) => factorText(factor)),
     );
     expect(body.paths.reduce((sum, p) => sum + p.customers, 0)).toBeLessThanOrEqual(body.dropped);
     await poll(() => shownRows(page, 'table.why-drop-paths')).toEqual(
