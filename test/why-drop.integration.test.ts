@@ -1,3 +1,4 @@
+import type { getStageFunnelWhyDrop, RouteResponse } from '@waymark/api-contract';
 import {
   hashApiKey,
   type IdentityLink,
@@ -250,34 +251,12 @@ function expectedPaths(custom: boolean): Map<string, number> {
 
 // ---- the answers -------------------------------------------------------------------------------------------
 
-interface AnswerFactor {
-  factor:
-    | { kind: 'event' | 'page'; name: string }
-    | { kind: 'property'; key: string; value: string }
-    | { kind: 'customer'; dimension: string; value: string }
-    | {
-        kind: 'segment_touchpoint';
-        dimension: string;
-        value: string;
-        touchpoint: { kind: string; name: string };
-      };
-  convertedWith: number;
-  droppedWith: number;
-  convertedWithout: number;
-  droppedWithout: number;
-  oddsRatio: number;
-  confidenceInterval: { lower: number; upper: number };
-  pValue: number;
-  qValue: number;
-  significant: boolean;
-}
-interface Answer {
-  converted: number;
-  dropped: number;
-  testedFactors: number;
-  factors: AnswerFactor[];
-  paths: { touchpoints: string[]; customers: number; share: number }[];
-}
+/** The fields both why-drop answers share, as the contract types them. */
+type Answer = Pick<
+  RouteResponse<typeof getStageFunnelWhyDrop>,
+  'converted' | 'dropped' | 'testedFactors' | 'factors' | 'paths'
+>;
+type AnswerFactor = Answer['factors'][number];
 
 /** The same keys as {@link factorsOf}. */
 function keyOf({ factor }: AnswerFactor): string {

@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 
+import type { getStageFunnelWhyDrop, RouteResponse } from '@waymark/api-contract';
 import { seededRandom } from '@waymark/cli';
 import type { EntryFilters } from '@waymark/journey';
 import { type ReferenceFunnel, type ReferenceTouchpoint, referenceStageFunnel } from '@waymark/testing';
@@ -137,33 +138,7 @@ function expectedPreviousRows(now: ReferenceFunnel, then: ReferenceFunnel): stri
   });
 }
 
-/** The why-drop answer's fields the screen shows. */
-interface WhyDropBody {
-  converted: number;
-  dropped: number;
-  factors: Array<{
-    factor:
-      | { kind: 'event' | 'page'; name: string }
-      | { kind: 'property'; key: string; value: string }
-      | { kind: 'customer'; dimension: string; value: string }
-      | {
-          kind: 'segment_touchpoint';
-          dimension: string;
-          value: string;
-          touchpoint: { kind: string; name: string };
-        };
-    convertedWith: number;
-    droppedWith: number;
-    convertedWithout: number;
-    droppedWithout: number;
-    oddsRatio: number;
-    confidenceInterval: { lower: number; upper: number };
-    qValue: number;
-    significant: boolean;
-    overRepresentedIn: string;
-  }>;
-  paths: Array<{ touchpoints: string[]; customers: number; share: number }>;
-}
+type WhyDropBody = RouteResponse<typeof getStageFunnelWhyDrop>;
 
 /** A factor as docs/analytics/why-drop.md names it, in words. */
 function factorText(f: WhyDropBody['factors'][number]['factor']): string {
