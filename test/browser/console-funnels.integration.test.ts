@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 
+import type { postCustomFunnelWhyDrop, RouteResponse } from '@waymark/api-contract';
 import { seededRandom } from '@waymark/cli';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -230,6 +231,57 @@ describe('the custom funnel screen', () => {
     await page.goBack();
     await poll(() => listedKeys(page)).toEqual(droppedAt(2));
     expect(await step(page, 2).locator('select[name="event"]').inputValue()).toBe(STEPS[1]);
+    expectCleanPage(seen, project);
+    await page.context().close();
+  });
+
+  it('explains the drop between two steps with the API’s ranked factors', async () => {
+    const { page, seen } = await openPage();
+    const funnel = {
+      steps: STEPS.map((value) => ({ kind: 'event', value, properties: [] })),
+      order: 'ordered',
+      window: '30d',
+      exclusions: [],
+      breakdown: '',
+    };
+    await page.goto(
+      `${stack.queryUrl}/funnels?${new URLSearchParams({ from: FROM, to: TO, funnel: JSON.stringify(funnel) })}`,
+    );
+    await signIn(page);
+    await poll(() => shownRows(page, 'table.funnel-figures')).toHaveLength(3);
+    const asked = page.waitForRequest((request) => request.url().endsWith('/funnels/why-drop'));
+    await page.getByRole('link', { name: 'Why did they drop at step 2' }).click();
+    const body = (await asked).postDataJSON() as Record<string, unknown>;
+    expect(body.step).toBe(1);
+    expect(body).not.toHaveProperty('breakdown');
+    const section = page.getByRole('region', { name: 'Why did they drop between step 1 and step 2?' });
+    await section.waitFor();
+    const { status, body: answer } = await queryApi<RouteResponse<typeof postCustomFunnelWhyDrop>>(
+      stack.queryUrl,
+      project,
+      'POST',
+      '/funnels/why-drop',
+      { body },
+    );
+    expect(status).toBe(200);
+    // The populations are the funnel's own: counted at step 1, and at step 2 or not, as the test reads them.
+    expect([answer.converted, answer.dropped]).toEqual([
+      COUNTS[1],
+      (COUNTS[0] as number) - (COUNTS[1] as number),
+    ]);
+    await poll(() => section.locator('p.summary').first().textContent()).toContain(
+      `Of the ${COUNTS[0]} customers counted at 1. ${STEPS[0]}, ${COUNTS[1]} went on to 2. ${STEPS[1]} and ${answer.dropped} dropped`,
+    );
+    // The funnel's own step events explain nothing: they are not factors.
+    expect(answer.factors.length).toBeGreaterThan(0);
+    expect(
+      answer.factors.some((f) => f.factor.kind === 'event' && STEPS.includes(f.factor.name as never)),
+    ).toBe(false);
+    await poll(() =>
+      shownRows(page, '.why-drop table.why-drop-factors').then((rows) => rows.map((r) => r.slice(0, 2))),
+    ).toEqual(answer.factors.map((f) => [String(f.droppedWith), String(f.convertedWith)]));
+    await screenshot(page, 'funnels-why-drop');
+    expect(await seriousViolations(page)).toEqual([]);
     expectCleanPage(seen, project);
     await page.context().close();
   });

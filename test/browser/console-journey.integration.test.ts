@@ -412,7 +412,7 @@ describe('the Journey screen', () => {
       `/funnel/stages/why-drop?${VIEW}&stage=evaluation`,
     );
     expect([body.converted, body.dropped]).toEqual([atSelection, atEvaluation - atSelection]);
-    const summary = (await page.locator('.why-drop p.summary').textContent()) ?? '';
+    const summary = (await page.locator('.why-drop p.summary').first().textContent()) ?? '';
     expect(summary).toContain(`Of the ${count(atEvaluation)} customers`);
     expect(summary).toContain(
       `${count(atSelection)} went on to selection and ${count(atEvaluation - atSelection)} dropped`,

@@ -1,4 +1,9 @@
-import type { postCustomFunnel, postCustomFunnelCustomers, RouteResponse } from '@waymark/api-contract';
+import type {
+  postCustomFunnel,
+  postCustomFunnelCustomers,
+  postCustomFunnelWhyDrop,
+  RouteResponse,
+} from '@waymark/api-contract';
 import { type FormEvent, useState } from 'react';
 import { ApiProblem, type FieldError, usePostedRoute } from './api.ts';
 import { EventPicker, Field, PropertyPicker, usePropertyKeys, ValueInput } from './catalog-pickers.tsx';
@@ -12,6 +17,7 @@ import {
   funnelBody,
   funnelCustomersBody,
   funnelParam,
+  funnelWhyDropBody,
   MATCH_KINDS,
   MAX_STEPS,
   type MatchDraft,
@@ -32,6 +38,7 @@ import { hrefOf, Link, navigate, useLocation } from './router.tsx';
 import { STAGE_NAMES } from './stages.ts';
 import { Duration, Loading, ProblemView, RangeFields, SelectOptions, TableScroll } from './ui.tsx';
 import { lastThirtyDays, readSearch } from './url-state.ts';
+import { WhyDropFigures } from './WhyDrop.tsx';
 
 type Answer = RouteResponse<typeof postCustomFunnel>;
 type Range = { readonly from: string; readonly to: string };
@@ -70,6 +77,12 @@ function readDrill(search: URLSearchParams) {
     outcome: match[2] as 'reached' | 'dropped',
     ...(after !== null && { after }),
   };
+}
+
+/** The why-drop the URL asks for: `why=<k>`, step k → k + 1. */
+function readWhy(search: URLSearchParams): number | undefined {
+  const match = /^(\d{1,2})$/.exec(search.get('why') ?? '');
+  return match ? Number(match[1]) : undefined;
 }
 
 /** The API's messages for the fields under `prefix` (`steps.1`), by the rest of their path. */
@@ -128,6 +141,7 @@ export function Funnels() {
         <FunnelResult answer={answer.data} funnel={funnel} />
       )}
       {asked && answer.isSuccess && <DrillDown body={body} />}
+      {asked && answer.isSuccess && <WhyDropSection body={body} answer={answer.data} funnel={funnel} />}
     </main>
   );
 }
@@ -605,6 +619,12 @@ function FunnelResult({ answer, funnel }: { answer: Answer; funnel: FunnelDraft 
     search.delete('after');
     return hrefOf(location.path, search);
   };
+  /** What set step k's converters apart from its droppers (k → k + 1). */
+  const whyHref = (step: number) => {
+    const search = new URLSearchParams(location.search);
+    search.set('why', String(step));
+    return hrefOf(location.path, search);
+  };
   const labels = funnel.steps.map((step, i) => answer.steps[i]?.name ?? stepLabel(step, i));
   const entered = answer.steps[0]?.customers ?? 0;
   return (
@@ -656,6 +676,11 @@ function FunnelResult({ answer, funnel }: { answer: Answer; funnel: FunnelDraft 
                     {s.step > 1 && (
                       <Link href={drillHref(s.step, 'dropped')} aria-label={`Who dropped at step ${s.step}`}>
                         dropped
+                      </Link>
+                    )}
+                    {s.step > 1 && (
+                      <Link href={whyHref(s.step - 1)} aria-label={`Why did they drop at step ${s.step}`}>
+                        why
                       </Link>
                     )}
                   </td>
@@ -767,6 +792,51 @@ function DrillDown({ body }: { body: ReturnType<typeof funnelBody> }) {
         </TableScroll>
       )}
       {answer.isSuccess && <Pager param="after" next={answer.data.next} label="Customer pages" />}
+    </section>
+  );
+}
+
+/** Why did they drop at the step the URL's `why` names: the same funnel, no breakdown, step k → k + 1. */
+function WhyDropSection({
+  body,
+  answer,
+  funnel,
+}: {
+  body: ReturnType<typeof funnelBody>;
+  answer: Answer;
+  funnel: FunnelDraft;
+}) {
+  const { search } = useLocation();
+  const step = readWhy(search);
+  const why = usePostedRoute<typeof postCustomFunnelWhyDrop>(
+    '/v1/projects/:projectId/funnels/why-drop',
+    funnelWhyDropBody(body, step ?? 1),
+    {},
+    { enabled: step !== undefined },
+  );
+  if (step === undefined) return null;
+  const label = (k: number) =>
+    answer.steps[k - 1]?.name ?? stepLabel(funnel.steps[k - 1] as StepDraft, k - 1);
+  return (
+    <section className="why-drop" aria-labelledby="funnel-why-heading">
+      <h2 id="funnel-why-heading">
+        Why did they drop between step {step} and step {step + 1}?
+      </h2>
+      {why.isPending ? (
+        <Loading what="what converters and droppers did" />
+      ) : why.isError ? (
+        <ProblemView error={why.error} />
+      ) : (
+        <>
+          <p className="summary">
+            Of the <strong>{formatCount(why.data.converted + why.data.dropped)}</strong> customers counted at{' '}
+            {label(step)}, {formatCount(why.data.converted)} went on to {label(step + 1)} and{' '}
+            <strong>{formatCount(why.data.dropped)}</strong> dropped; the funnel's own steps are left out of
+            the factors.
+          </p>
+          <WhyDropFigures answer={why.data} after={label(step)} level={3} />
+        </>
+      )}
     </section>
   );
 }

@@ -6,6 +6,8 @@ import { useLocation } from './router.tsx';
 import { Loading, ProblemView, TableScroll } from './ui.tsx';
 
 type Answer = RouteResponse<typeof getStageFunnelWhyDrop>;
+/** What the stage funnel's and the custom funnel's answers share. */
+type WhyDropAnswer = Pick<Answer, 'factors' | 'paths' | 'limits' | 'testedFactors'>;
 type Ranked = Answer['factors'][number];
 
 /** The URL's parameters the endpoint takes: the Journey's cohort (entry filters repeated) and the stage. */
@@ -66,7 +68,31 @@ function WhyDropView({ answer }: { answer: Answer }) {
         Of the <strong>{formatCount(reached)}</strong> customers who entered from {answer.from.slice(0, 10)}{' '}
         to {answer.to.slice(0, 10)} (exclusive) and reached <strong>{answer.stage}</strong> ({answer.mode},
         window {formatDuration(answer.windowSeconds)}), {formatCount(answer.converted)} went on to{' '}
-        {answer.nextStage} and <strong>{formatCount(answer.dropped)}</strong> dropped.{' '}
+        {answer.nextStage} and <strong>{formatCount(answer.dropped)}</strong> dropped.
+      </p>
+      <WhyDropFigures answer={answer} after={answer.stage} />
+    </>
+  );
+}
+
+/**
+ * The ranked factors and the droppers' paths of either why-drop answer (stage funnel, custom funnel); `after`
+ * names step or stage k.
+ */
+export function WhyDropFigures({
+  answer,
+  after,
+  level = 2,
+}: {
+  answer: WhyDropAnswer;
+  after: string;
+  /** The heading level of its parts: 3 inside a section of another screen. */
+  level?: 2 | 3;
+}) {
+  const Heading = level === 2 ? 'h2' : 'h3';
+  return (
+    <>
+      <p className="summary">
         {formatCount(answer.testedFactors)} factors had at least {formatCount(answer.limits.minSupport)}{' '}
         customers and were tested; the best ranked are below.
       </p>
@@ -113,15 +139,15 @@ function WhyDropView({ answer }: { answer: Answer }) {
           </table>
         </TableScroll>
       )}
-      <h2>Where the droppers went instead</h2>
+      <Heading>Where the droppers went instead</Heading>
       {answer.paths.length === 0 ? (
         <p className="empty">Nobody dropped.</p>
       ) : (
         <TableScroll label="Paths after the drop-off table">
           <table className="figures why-drop-paths">
             <caption>
-              The droppers' first {answer.limits.pathLength} touchpoints after reaching {answer.stage}, most
-              common first
+              The droppers' first {answer.limits.pathLength} touchpoints after reaching {after}, most common
+              first
             </caption>
             <thead>
               <tr>

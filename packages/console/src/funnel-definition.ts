@@ -1,4 +1,9 @@
-import type { postCustomFunnel, postCustomFunnelCustomers, RouteRequest } from '@waymark/api-contract';
+import type {
+  postCustomFunnel,
+  postCustomFunnelCustomers,
+  postCustomFunnelWhyDrop,
+  RouteRequest,
+} from '@waymark/api-contract';
 
 type FunnelBody = RouteRequest<typeof postCustomFunnel>['body'];
 type Step = FunnelBody['steps'][number];
@@ -219,4 +224,13 @@ export function funnelCustomersBody(
 ): RouteRequest<typeof postCustomFunnelCustomers>['body'] {
   const { breakdown: _breakdown, breakdownLimit: _limit, ...funnel } = body;
   return { ...funnel, ...drill, limit: 100 };
+}
+
+/** Why-drop at step k → k + 1 of the funnel shown: its definition without the breakdown, and k. */
+export function funnelWhyDropBody(
+  body: FunnelBody,
+  step: number,
+): RouteRequest<typeof postCustomFunnelWhyDrop>['body'] {
+  const { breakdown: _breakdown, breakdownLimit: _limit, ...funnel } = body;
+  return { ...funnel, step };
 }
