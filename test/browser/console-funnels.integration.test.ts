@@ -136,6 +136,23 @@ function catalogCustomers(event: string): number {
 const openPage = (viewport?: { width: number; height: number }) =>
   openRecordedPage(browser, stack.queryUrl, viewport);
 const signIn = (page: Page) => signInAs(page, project);
+/** The ordered funnel of STEPS opened from its link, signed in, its table shown. */
+async function openStepsFunnel() {
+  const opened = await openPage();
+  const funnel = {
+    steps: STEPS.map((value) => ({ kind: 'event', value, properties: [] })),
+    order: 'ordered',
+    window: '30d',
+    exclusions: [],
+    breakdown: '',
+  };
+  await opened.page.goto(
+    `${stack.queryUrl}/funnels?${new URLSearchParams({ from: FROM, to: TO, funnel: JSON.stringify(funnel) })}`,
+  );
+  await signIn(opened.page);
+  await poll(() => shownRows(opened.page, 'table.funnel-figures')).toHaveLength(3);
+  return opened;
+}
 const step = (page: Page, n: number) => page.getByRole('group', { name: `Step ${n}`, exact: true });
 const listedKeys = (page: Page) =>
   page.$$eval('.funnel-drill tbody th a', (links) => links.map((a) => a.textContent ?? ''));
@@ -236,19 +253,7 @@ describe('the custom funnel screen', () => {
   });
 
   it('explains the drop between two steps with the API’s ranked factors', async () => {
-    const { page, seen } = await openPage();
-    const funnel = {
-      steps: STEPS.map((value) => ({ kind: 'event', value, properties: [] })),
-      order: 'ordered',
-      window: '30d',
-      exclusions: [],
-      breakdown: '',
-    };
-    await page.goto(
-      `${stack.queryUrl}/funnels?${new URLSearchParams({ from: FROM, to: TO, funnel: JSON.stringify(funnel) })}`,
-    );
-    await signIn(page);
-    await poll(() => shownRows(page, 'table.funnel-figures')).toHaveLength(3);
+    const { page, seen } = await openStepsFunnel();
     const asked = page.waitForRequest((request) => request.url().endsWith('/funnels/why-drop'));
     await page.getByRole('link', { name: 'Why did they drop at step 2' }).click();
     const body = (await asked).postDataJSON() as Record<string, unknown>;
@@ -287,19 +292,7 @@ describe('the custom funnel screen', () => {
   });
 
   it('breaks the funnel down by a step-1 property', async () => {
-    const { page, seen } = await openPage();
-    const funnel = {
-      steps: STEPS.map((value) => ({ kind: 'event', value, properties: [] })),
-      order: 'ordered',
-      window: '30d',
-      exclusions: [],
-      breakdown: '',
-    };
-    await page.goto(
-      `${stack.queryUrl}/funnels?${new URLSearchParams({ from: FROM, to: TO, funnel: JSON.stringify(funnel) })}`,
-    );
-    await signIn(page);
-    await poll(() => shownRows(page, 'table.funnel-figures')).toHaveLength(3);
+    const { page, seen } = await openStepsFunnel();
     await page.locator('select[name="breakdown"]').selectOption('property:plan');
     await page.getByRole('button', { name: 'Show funnel' }).click();
     await poll(() => urlFunnel(page)?.breakdown).toBe('property:plan');

@@ -450,6 +450,13 @@ describe('the Journey screen', () => {
     const problem = page.getByRole('alert');
     await problem.waitFor();
     expect(await problem.locator('p').textContent()).toContain('stage must be one of');
+    // A value that is no stage is not echoed in the heading, and the page keeps its width.
+    await page.goto(`${stack.queryUrl}/why-drop?${VIEW}&stage=${'x'.repeat(4000)}`);
+    await page.getByRole('heading', { name: 'Why did they drop?', exact: true }).waitFor();
+    await problem.waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+      await page.evaluate(() => window.innerWidth),
+    );
     expectCleanPage({ ...seen, errors: seen.errors.filter((e) => !e.includes('400')) }, project);
   });
 

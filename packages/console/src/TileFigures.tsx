@@ -122,7 +122,8 @@ function TileFigures({ answer, name }: { answer: TileAnswer; name: string }) {
       const followed = followedStage(trend.periods[0]?.stages ?? []);
       const reached = (period: (typeof trend.periods)[number]) =>
         period.stages.find((s) => s.stage === followed);
-      const done = followed === 'purchase' ? 'purchased' : `reached ${followed}`;
+      const [done, column] =
+        followed === 'purchase' ? ['purchased', 'Purchased'] : [`reached ${followed}`, `Reached ${followed}`];
       return (
         <Figures
           name={name}
@@ -147,7 +148,7 @@ function TileFigures({ answer, name }: { answer: TileAnswer; name: string }) {
               <tr>
                 <th scope="col">Entered in</th>
                 <th scope="col">Entered</th>
-                <th scope="col">{done[0]?.toUpperCase() + done.slice(1)}</th>
+                <th scope="col">{column}</th>
                 <th scope="col">Conversion</th>
               </tr>
             </thead>

@@ -3,6 +3,7 @@ import { useRoute } from './api.ts';
 import { formatCount, formatDuration, formatPercent } from './format.ts';
 import { FILTER_DIMENSIONS } from './journey-state.ts';
 import { useLocation } from './router.tsx';
+import { STAGE_NAMES } from './stages.ts';
 import { Loading, ProblemView, TableScroll } from './ui.tsx';
 
 type Answer = RouteResponse<typeof getStageFunnelWhyDrop>;
@@ -21,13 +22,15 @@ const PARAMETERS = new Set(['from', 'to', 'window', 'mode', 'stage', ...FILTER_D
 export function WhyDrop() {
   const { search } = useLocation();
   const query = new URLSearchParams([...search].filter(([name]) => PARAMETERS.has(name)));
+  const stage = STAGE_NAMES.find((name) => name === search.get('stage'));
   const answer = useRoute<typeof getStageFunnelWhyDrop>(
     '/v1/projects/:projectId/funnel/stages/why-drop',
     query,
   );
   return (
     <main className="why-drop">
-      <h1>Why did they drop{search.get('stage') ? ` after ${search.get('stage')}` : ''}?</h1>
+      {/* Only a stage's name: any other value is the API's to refuse, not a heading's to show. */}
+      <h1>Why did they drop{stage ? ` after ${stage}` : ''}?</h1>
       {answer.isPending ? (
         <Loading what="what converters and droppers did" />
       ) : answer.isError ? (
