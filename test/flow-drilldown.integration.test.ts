@@ -85,8 +85,8 @@ const EVENTS = [
   },
   // Cy: 1 only.
   staged('cy-1', { anonymousId: 'cy' }, 1, T + 30 * MINUTE),
-  // Dee: 1 three days before the period, 2 in it.
-  staged('dee-1', { anonymousId: 'dee' }, 1, T - 3 * DAY),
+  // Dee: 1 three days before the period (from a newsletter), 2 in it.
+  staged('dee-1', { anonymousId: 'dee' }, 1, T - 3 * DAY, { campaign: { source: 'newsletter' } }),
   staged('dee-2', { anonymousId: 'dee' }, 2, T + 40 * MINUTE),
   // The previous bottleneck period [T − 9d, T − 4d): Eve 1 → 2, Fay 1.
   staged('eve-1', { anonymousId: 'eve' }, 1, T - 6 * DAY),
@@ -209,6 +209,60 @@ describe('stage flow, bottlenecks, drill-down and timeline over HTTP', () => {
     expect(((await profile.json()) as { customer: string }).customer).toBe('u:ann');
   });
 
+  it('lists the customers the funnel counts in its mode, stage range and entry filters', async () => {
+    const range = `from=${iso(T - 4 * DAY)}&to=${iso(T + DAY)}&window=30d`;
+    const listed = async (cohort: string, stage: string, outcome = 'reached') => {
+      const r = await get<{ customers: { customer: string; furthestStage: string }[]; next: string | null }>(
+        `/funnel/stages/customers?${range}&${cohort}&stage=${stage}&outcome=${outcome}`,
+      );
+      expect([r.status, r.body.next]).toEqual([200, null]);
+      return r.body.customers.map((c) => `${c.customer} ${c.furthestStage}`);
+    };
+    // Ordered: Bob never had a discovery touchpoint, so is counted nowhere; Ann goes 1 → 6 in order.
+    expect(await listed('mode=ordered', 'discovery')).toEqual([
+      'a:cy discovery',
+      'a:dee consideration',
+      'u:ann use',
+    ]);
+    expect(await listed('mode=ordered', 'evaluation', 'dropped')).toEqual(['a:dee consideration']);
+    // Strict: Ann's run 1, 2, 2, 3 is broken by the regression to 2; she counts up to evaluation.
+    expect(await listed('mode=strict', 'consideration')).toEqual(['a:dee consideration', 'u:ann evaluation']);
+    expect(await listed('mode=strict', 'selection', 'dropped')).toEqual(['u:ann evaluation']);
+    // consideration → selection: the cohort enters at its first touchpoint staged at consideration or later
+    // (Cy has none); Dee stops at consideration.
+    const narrowed = 'fromStage=consideration&toStage=selection';
+    expect(await listed(narrowed, 'consideration')).toEqual([
+      'a:bob selection',
+      'a:dee consideration',
+      'u:ann selection',
+    ]);
+    expect(await listed(narrowed, 'evaluation', 'dropped')).toEqual(['a:dee consideration']);
+    // Only customers who entered from the newsletter: Dee.
+    expect(await listed('utm_source=newsletter', 'consideration')).toEqual(['a:dee consideration']);
+    expect(await listed('utm_source=newsletter', 'evaluation', 'dropped')).toEqual(['a:dee consideration']);
+    expect(await listed('utm_source=newsletter&utm_source=partner', 'purchase')).toEqual([]);
+
+    // Each list is the funnel's count, and the answer repeats the cohort it counted.
+    for (const cohort of ['mode=ordered', 'mode=strict', narrowed, 'utm_source=newsletter']) {
+      const funnel = await get<{ stages: { stage: string; customers: number }[] }>(
+        `/funnel/stages?${range}&${cohort}`,
+      );
+      for (const { stage, customers } of funnel.body.stages) {
+        expect((await listed(cohort, stage)).length, `${cohort} ${stage}`).toBe(customers);
+      }
+    }
+    const answer = await get(
+      `/funnel/stages/customers?${range}&mode=strict&${narrowed}&utm_source=newsletter&stage=evaluation`,
+    );
+    expect(answer.body).toMatchObject({
+      mode: 'strict',
+      fromStage: 'consideration',
+      toStage: 'selection',
+      filters: { utm_source: ['newsletter'] },
+      stage: 'evaluation',
+    });
+  });
+
   it('ranks bottlenecks by drop-off and by change against the previous period', async () => {
     const r = await get<{
       windowComplete: boolean;
@@ -322,6 +376,13 @@ describe('stage flow, bottlenecks, drill-down and timeline over HTTP', () => {
       [`/funnel/stages/customers?${PERIOD}&stage=purchase&limit=ten`, 'limit'],
       [`/funnel/stages/customers?${PERIOD}&stage=purchase&after=${long}`, 'after'],
       [`/funnel/stages/customers?${PERIOD}&stage=purchase&window=1y`, 'window'],
+      [`/funnel/stages/customers?${PERIOD}&stage=purchase&mode=any-order`, 'mode'],
+      [`/funnel/stages/customers?${PERIOD}&stage=purchase&breakdown=type`, 'breakdown'],
+      [`/funnel/stages/customers?${PERIOD}&stage=discovery&fromStage=consideration`, 'stage'],
+      [`/funnel/stages/customers?${PERIOD}&stage=purchase&toStage=selection`, 'stage'],
+      [`/funnel/stages/customers?${PERIOD}&stage=selection&fromStage=selection&outcome=dropped`, 'stage'],
+      [`/funnel/stages/customers?${PERIOD}&stage=selection&fromStage=use&toStage=consideration`, 'toStage'],
+      [`/funnel/stages/customers?${PERIOD}&stage=purchase&country=${long}`, 'country.0'],
       ['/customers/ann/timeline', 'customer'],
       ['/customers/u%3Aann/timeline?limit=-5', 'limit'],
       ['/customers/u%3Aann/timeline?before=yesterday', 'before'],

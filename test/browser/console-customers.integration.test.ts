@@ -89,17 +89,19 @@ function generate(shoppers: number, seed: number) {
 }
 
 const sent = generate(40, 7);
-const funnel = referenceStageFunnel(sent.touchpoints, [], {
-  projectId: '',
-  from: T0,
-  to: T0 + 7 * DAY,
-  windowMs: 30 * DAY,
-  mode: 'reached',
-});
+const referenceFunnel = (mode: 'reached' | 'ordered') =>
+  referenceStageFunnel(sent.touchpoints, [], {
+    projectId: '',
+    from: T0,
+    to: T0 + 7 * DAY,
+    windowMs: 30 * DAY,
+    mode,
+  });
+const funnel = referenceFunnel('reached');
 
 /** Who dropped at stage `k` (1-based): counted at k - 1 and not at k, as the reference counts. */
-const droppedAt = (k: number): string[] =>
-  [...funnel.customers]
+const droppedAt = (k: number, counted = funnel): string[] =>
+  [...counted.customers]
     .filter(([, times]) => times[k - 2] !== null && times[k - 1] === null)
     .map(([key]) => key)
     .sort();
@@ -184,7 +186,13 @@ describe('the customer screens', () => {
     await page.locator(`tr[data-stage="${DROP_NAME}"] a`).click();
     await poll(() => new URL(page.url()).pathname).toBe('/dropped');
     const search = new URL(page.url()).searchParams;
-    expect(Object.fromEntries(search)).toEqual({ stage: DROP_NAME, from: FROM, to: TO, window: '30d' });
+    expect(Object.fromEntries(search)).toEqual({
+      stage: DROP_NAME,
+      from: FROM,
+      to: TO,
+      window: '30d',
+      mode: 'reached',
+    });
     await poll(() => listedKeys(page, 'table.figures')).toEqual(expected);
     await screenshot(page, 'dropped');
     expect(await seriousViolations(page)).toEqual([]);
@@ -231,6 +239,31 @@ describe('the customer screens', () => {
     await page.reload();
     await poll(() => shownRows(page, 'table.timeline')).toHaveLength(touchpoints.length);
     await screenshot(page, 'customer-phone-dark');
+    expect(await seriousViolations(page)).toEqual([]);
+    expectCleanPage(seen, project);
+    await page.context().close();
+  });
+
+  it("lists who dropped in the Journey's mode: ordered counts differ from reached", async () => {
+    const ordered = referenceFunnel('ordered');
+    // A stage whose ordered droppers are not its reached ones, so a list that ignored the mode would fail.
+    const stage = [2, 3, 4, 5, 6, 7].find(
+      (k) => droppedAt(k, ordered).length > 0 && droppedAt(k, ordered).join() !== droppedAt(k).join(),
+    );
+    expect(stage).toBeDefined();
+    const name = STAGE_NAMES[(stage as number) - 1] as string;
+    const { page, seen } = await openPage();
+    await page.goto(`${stack.queryUrl}/?from=${FROM}&to=${TO}&window=30d&mode=ordered`);
+    await signIn(page);
+    await page.locator(`tr[data-stage="${name}"] a`).click();
+    await poll(() => new URL(page.url()).pathname).toBe('/dropped');
+    expect(new URL(page.url()).searchParams.get('mode')).toBe('ordered');
+    await poll(() => listedKeys(page, 'table.figures')).toEqual(droppedAt(stage as number, ordered));
+    const previous = STAGE_NAMES[(stage as number) - 2] as string;
+    expect(await page.locator('p.summary').first().textContent()).toContain(
+      `counted at ${previous} and not at ${name} within 30d, in ordered mode`,
+    );
+    await screenshot(page, 'dropped-ordered');
     expect(await seriousViolations(page)).toEqual([]);
     expectCleanPage(seen, project);
     await page.context().close();
@@ -304,7 +337,7 @@ describe('the customer screens', () => {
     });
 
     await page.goto(`${stack.queryUrl}/dropped?stage=discovery&from=${FROM}&to=${TO}`);
-    expect((await alertOf(page)).detail).toContain('nobody drops at discovery');
+    expect((await alertOf(page)).detail).toContain('nobody drops at the funnel’s first stage');
     await page.goto(`${stack.queryUrl}/dropped?stage=%3Cscript%3E&from=${FROM}&to=${TO}`);
     expect((await alertOf(page)).detail).toContain('stage');
 

@@ -328,13 +328,17 @@ describe('the Journey screen', () => {
   it('narrows the Journey and its trend to a stage range picked in the controls', async () => {
     // The cohort of consideration → selection, from what was sent: customers whose first touchpoint staged at
     // consideration or later is in the range.
-    const firstLater = new Map<string, number>();
-    for (const t of touchpoints) {
-      if (t.stage >= 2)
-        firstLater.set(t.rawKey, Math.min(firstLater.get(t.rawKey) ?? t.timestamp, t.timestamp));
-    }
-    const entered = [...firstLater.values()].filter((at) => at >= T0 && at < T0 + 7 * DAY).length;
+    const firstAt = (rawKey: string, stage: number) =>
+      Math.min(...touchpoints.filter((t) => t.rawKey === rawKey && t.stage >= stage).map((t) => t.timestamp));
+    const cohort = [...new Set(touchpoints.map((t) => t.rawKey))].filter(
+      (key) => firstAt(key, 2) >= T0 && firstAt(key, 2) < T0 + 7 * DAY,
+    );
+    const entered = cohort.length;
     expect(entered).toBeGreaterThan(5);
+    // Who dropped at selection: reached evaluation, not selection, within 30 days of entry.
+    const within = (key: string, stage: number) => firstAt(key, stage) - firstAt(key, 2) <= 30 * DAY;
+    const droppedAtSelection = cohort.filter((key) => within(key, 3) && !within(key, 4)).sort();
+    expect(droppedAtSelection.length).toBeGreaterThan(0);
 
     const { page, seen } = await openPage();
     await page.goto(`${stack.queryUrl}/?${VIEW}`);
@@ -360,10 +364,19 @@ describe('the Journey screen', () => {
       '3. evaluation',
       '4. selection',
     ]);
-    // The drop-off drill-down lists the whole journey's cohort: a range starting later has no link to it.
-    expect(await page.locator('table.figures tbody a').count()).toBe(0);
+    // Nobody drops at the range's first stage; the other drop-offs open the range's own droppers.
+    expect(await page.locator('table.figures tbody a').count()).toBe(2);
     await screenshot(page, 'journey-stage-range');
     expect(await seriousViolations(page)).toEqual([]);
+    await page.locator('tr[data-stage="selection"] a').click();
+    await poll(() => new URL(page.url()).pathname).toBe('/dropped');
+    await poll(() =>
+      page.$$eval('table.figures tbody th a', (links) => links.map((a) => a.textContent ?? '')),
+    ).toEqual(droppedAtSelection);
+    expect(await page.locator('p.summary').first().textContent()).toContain('at consideration or later');
+    await screenshot(page, 'dropped-stage-range');
+    await page.goBack();
+    await poll(() => shownRows(page)).toEqual(expectedRows(body));
 
     // Back to the first stage: the URL drops the parameter, and the drill-down links are back.
     await page.getByLabel('From stage').selectOption('discovery');

@@ -14,6 +14,7 @@ import {
   ProjectParams,
 } from './request-fields.ts';
 import { defineRoute } from './route-contract.ts';
+import { cohortAnswer, cohortFields, filtersOf, refusingUnknown, stagesInOrder } from './stage-funnel.ts';
 import { positionOfCursor, type TimelinePosition } from './timeline-cursor.ts';
 
 /** Stage flow, bottlenecks, the stage funnel's customers and a customer's timeline (docs/analytics/). */
@@ -44,19 +45,44 @@ export const BottlenecksQuery = Range.extend({
   compare: z.enum(['previous'], { message: 'compare must be "previous"' }).optional(),
 }).refine(...fromBeforeTo);
 
-export const FunnelCustomersQuery = Range.extend({
-  window,
-  stage: z.enum(STAGE_NAMES).transform((name) => stageIndex(name)),
-  outcome: z.enum(['reached', 'dropped']).default('reached'),
-  limit: PageLimit,
-  /** A customer key. */
-  after: PageCursor.optional(),
-})
-  .refine(...fromBeforeTo)
-  .refine((q) => !(q.outcome === 'dropped' && q.stage === 1), {
-    message: 'nobody drops at discovery: the cohort is the customers who reached it',
-    path: ['stage'],
-  });
+/**
+ * `GET …/funnel/stages/customers`: the stage funnel's cohort and counting (mode, stage range, entry filters),
+ * the stage, and who to list there.
+ */
+export const FunnelCustomersQuery = refusingUnknown(
+  ['from', 'to', 'window', 'mode', 'fromStage', 'toStage', 'stage', 'outcome', 'limit', 'after'],
+  z
+    .object({
+      ...cohortFields,
+      stage: z.enum(STAGE_NAMES).transform((name) => stageIndex(name)),
+      outcome: z.enum(['reached', 'dropped']).default('reached'),
+      limit: PageLimit,
+      /** A customer key. */
+      after: PageCursor.optional(),
+    })
+    .refine(...fromBeforeTo)
+    .refine(...stagesInOrder)
+    .refine((q) => q.stage >= q.fromStage && q.stage <= q.toStage, {
+      message: 'stage must be one of the funnel’s stages, fromStage to toStage',
+      path: ['stage'],
+    })
+    .refine((q) => !(q.outcome === 'dropped' && q.stage === q.fromStage), {
+      message: 'nobody drops at the funnel’s first stage: the cohort is the customers who reached it',
+      path: ['stage'],
+    })
+    .transform((q) => ({
+      from: q.from,
+      to: q.to,
+      window: q.window,
+      mode: q.mode,
+      stages: { from: q.fromStage, to: q.toStage },
+      filters: filtersOf(q),
+      stage: q.stage,
+      outcome: q.outcome,
+      limit: q.limit,
+      after: q.after,
+    })),
+);
 
 /** `before`: a page's `next` cursor, or an ISO-8601 instant (touchpoints strictly before it). */
 const TimelineBefore = z
@@ -161,17 +187,16 @@ export const BottlenecksAnswer = z.object({
 const Stage = z.enum(STAGE_NAMES);
 
 export const StageFunnelCustomersAnswer = z.object({
-  projectId: z.string(),
-  from: DateTime,
-  to: DateTime,
-  windowSeconds: z.int(),
+  ...cohortAnswer,
   stage: Stage,
   outcome: z.enum(['reached', 'dropped']),
   customers: z.array(
     z.object({
       customer: z.string(),
       enteredAt: DateTime,
-      furthestStage: Stage.meta({ description: 'Within the window' }),
+      furthestStage: Stage.meta({
+        description: 'The last stage it counts at within the window, in the query’s mode',
+      }),
       furthestStageEver: Stage,
       lastSeenAt: DateTime,
       profile: z.string().meta({ description: 'Path of the customer’s profile' }),
@@ -250,8 +275,9 @@ export const getStageFunnelCustomers = defineRoute({
   operationId: 'getStageFunnelCustomers',
   summary: 'The customers behind a stage funnel count: who reached a stage, or dropped at it',
   description:
-    'The cohort and counting of `GET /funnel/stages` (reached mode): `reached` lists the n_k customers counted at `stage`, ' +
-    '`dropped` those counted at the stage before but not at `stage` within the window. In customer-key order, paged.',
+    'The cohort and counting of `GET /funnel/stages` (the same mode, stage range and entry filters): `reached` lists ' +
+    'the n_k customers counted at `stage`, `dropped` those counted at the stage before but not at `stage` within the ' +
+    'window. In customer-key order, paged.',
   params: ProjectParams,
   query: FunnelCustomersQuery,
   response: {

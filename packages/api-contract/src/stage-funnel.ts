@@ -118,7 +118,7 @@ export const cohortFields = {
   ...entryFilters,
 };
 
-const stagesInOrder: [
+export const stagesInOrder: [
   (q: { fromStage: StageIndex; toStage: StageIndex }) => boolean,
   { message: string; path: string[] },
 ] = [(q) => q.fromStage < q.toStage, { message: 'fromStage must come before toStage', path: ['toStage'] }];

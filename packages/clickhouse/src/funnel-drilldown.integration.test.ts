@@ -1,4 +1,4 @@
-import { STAGE_NAMES, type StageIndex } from '@waymark/journey';
+import { STAGE_NAMES, type StageFunnelMode, type StageIndex, type StageRange } from '@waymark/journey';
 import { describe, expect, it } from 'vitest';
 import { type FunnelCustomer, type FunnelOutcome, queryFunnelCustomers } from './funnel-drilldown.query.ts';
 import { customerResolver, DAY, populationTouchpoint, usePopulation } from './journey-population.fixture.ts';
@@ -74,6 +74,8 @@ async function allPages(query: {
   windowSeconds: number;
   stage: StageIndex;
   outcome: FunnelOutcome;
+  mode?: StageFunnelMode;
+  stages?: StageRange;
 }) {
   const rows: FunnelCustomer[] = [];
   let after: string | undefined;
@@ -122,6 +124,39 @@ describe('queryFunnelCustomers', () => {
     }
     // The population has customers at the last stage and drop-off at every step, so nothing was vacuous.
     expect(expectedCustomers(T0, T0 + 10 * DAY, 30 * DAY, 7, 'reached').length).toBeGreaterThan(0);
+  });
+
+  it("lists each count of the funnel in every mode and stage range: the funnel's own customers", async () => {
+    const [from, to, windowSeconds] = [T0, T0 + 10 * DAY, 7 * 86_400];
+    for (const [mode, stages] of [
+      ['ordered', undefined],
+      ['strict', undefined],
+      ['reached', { from: 2, to: 5 }],
+      ['strict', { from: 3, to: 7 }],
+    ] as const) {
+      const cohort = { from, to, windowSeconds, mode, ...(stages && { stages }) };
+      const funnel = await queryStageFunnel(store.client, {
+        projectId: PROJECT,
+        ...cohort,
+        from: new Date(from),
+        to: new Date(to),
+      });
+      // Nothing vacuous: the funnel's second stage has customers, and some drop there.
+      expect(funnel.stages[1]?.customers).toBeGreaterThan(0);
+      expect(funnel.stages[1]?.customers).toBeLessThan(funnel.stages[0]?.customers as number);
+      let before: string[] = [];
+      for (const { index, customers } of funnel.stages) {
+        const stage = index as StageIndex;
+        const reached = (await allPages({ ...cohort, stage, outcome: 'reached' })).map((c) => c.customer);
+        expect(reached.length, `${mode} ${index}`).toBe(customers);
+        if (index !== funnel.stages[0]?.index) {
+          // Dropped at k: counted at k − 1, not at k.
+          const dropped = (await allPages({ ...cohort, stage, outcome: 'dropped' })).map((c) => c.customer);
+          expect(dropped, `${mode} ${index}`).toEqual(before.filter((c) => !reached.includes(c)));
+        }
+        before = reached;
+      }
+    }
   });
 
   it('counts a stage reached exactly at entry + window as reached, one millisecond later as dropped', async () => {

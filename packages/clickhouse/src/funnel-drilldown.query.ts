@@ -1,9 +1,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { STAGES, type StageIndex, type StageName, stageName } from '@waymark/journey';
+import { STAGES, type StageIndex, type StageName, stageName, WHOLE_JOURNEY } from '@waymark/journey';
 import { ownedRawKeysCte } from './customer-raw-keys.ts';
-import { funnelPeriodParams } from './funnel-figures.ts';
 import { buildQuery } from './sql.ts';
-import { funnelCustomersCte, type StageFunnelQuery } from './stage-funnel.query.ts';
+import { type StageFunnelQuery, stageCtes } from './stage-funnel.query.ts';
 import { toNumber } from './values.ts';
 
 export type FunnelOutcome = 'reached' | 'dropped';
@@ -19,9 +18,9 @@ export interface FunnelDrilldownQuery extends StageFunnelQuery {
 
 export interface FunnelCustomer {
   readonly customer: string;
-  /** The first staged touchpoint: the funnel's entry. */
+  /** The funnel's entry: the first touchpoint staged at the range's first stage or later. */
   readonly enteredAt: string;
-  /** The highest stage reached within the window (what the funnel counts the customer at). */
+  /** The last stage the funnel counts the customer at within the window, in its mode. */
   readonly furthestStage: StageName;
   /** The highest stage reached at any time, after the window included. */
   readonly furthestStageEver: StageName;
@@ -29,22 +28,24 @@ export interface FunnelCustomer {
   readonly lastSeenAt: string;
 }
 
-const reachedSql = (k: number, windowMs: string) => (k === 1 ? '1' : `ifNull(t${k} - t1 <= ${windowMs}, 0)`);
 const stagesDown = [...STAGES].reverse();
 
 /*
- * The funnel's own CTE (stage-funnel.query.ts) selects the customers, so a page agrees with the funnel's
- * counts by construction; the stage is a validated index, the only thing interpolated.
+ * The funnel's own CTEs (stage-funnel.query.ts) select the customers and the time each counts at each stage
+ * (r_k, NULL where it does not), in the query's mode, range and filters, so a page agrees with the funnel's
+ * counts by construction. Counting at a stage implies counting at every earlier one of the range, in every
+ * mode. Stage indexes are validated, the only thing interpolated.
  */
 const drilldownSql = (query: FunnelDrilldownQuery) =>
-  buildQuery([funnelCustomersCte({ ...query, mode: 'reached', filters: undefined })], (p) => {
-    const { windowMs } = funnelPeriodParams(p, query);
-    const reached = (k: number) => reachedSql(k, windowMs);
+  buildQuery([stageCtes(query)], (p) => {
+    const { from, to } = query.stages ?? WHOLE_JOURNEY;
+    const counted = stagesDown.filter((s) => s.index >= from && s.index <= to);
+    const at = (k: number) => `r${k} IS NOT NULL`;
     return `
-SELECT customer, t1 AS entered_ms,
-  multiIf(${stagesDown.map((s) => `${reached(s.index)}, ${s.index}`).join(', ')}, 1) AS furthest
-FROM funnel_customers
-WHERE ${query.outcome === 'reached' ? reached(query.stage) : `${reached(query.stage - 1)} AND NOT ${reached(query.stage)}`}
+SELECT customer, entry AS entered_ms,
+  multiIf(${counted.map((s) => `${at(s.index)}, ${s.index}`).join(', ')}, 0) AS furthest
+FROM funnel_stages
+WHERE ${query.outcome === 'reached' ? at(query.stage) : `${at(query.stage - 1)} AND NOT ${at(query.stage)}`}
   AND customer > ${p.bind(query.after ?? '', 'String')}
 ORDER BY customer
 LIMIT ${p.bind(query.limit + 1, 'UInt32')}`;
@@ -65,14 +66,15 @@ GROUP BY customer`,
 type Row = Record<string, unknown>;
 
 /**
- * One page of the customers behind a reached-mode funnel count, in customer-key order; `next` is the
- * cursor of the following page. Stage 1 has no `dropped` customers: the cohort is who reached it.
+ * One page of the customers behind a stage funnel count, in customer-key order; `next` is the cursor of the
+ * following page. The range's first stage has no `dropped` customers: the cohort is who reached it.
  */
 export async function queryFunnelCustomers(
   client: ClickHouseClient,
   query: FunnelDrilldownQuery,
 ): Promise<{ customers: FunnelCustomer[]; next: string | null }> {
-  if (query.outcome === 'dropped' && query.stage === 1) return { customers: [], next: null };
+  if (query.outcome === 'dropped' && query.stage === (query.stages ?? WHOLE_JOURNEY).from)
+    return { customers: [], next: null };
   const { sql, params } = drilldownSql(query);
   const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
   const rows = await result.json<Row>();

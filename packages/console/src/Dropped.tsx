@@ -1,20 +1,37 @@
 import type { getStageFunnelCustomers, RouteResponse } from '@waymark/api-contract';
 import { useRoute } from './api.ts';
 import { formatCount, formatDuration, formatInstant } from './format.ts';
+import { FILTER_DIMENSIONS } from './journey-state.ts';
 import { customerHref } from './links.ts';
-import { Pager, pick } from './paging.tsx';
+import { Pager } from './paging.tsx';
 import { Link, useLocation } from './router.tsx';
+import { STAGE_NAMES, stageNumber } from './stages.ts';
 import { Loading, ProblemView, TableScroll } from './ui.tsx';
 
 type Answer = RouteResponse<typeof getStageFunnelCustomers>;
 
+/** The URL's parameters the endpoint takes: the Journey's cohort (entry filters repeated), the stage, the page. */
+const PARAMETERS = new Set([
+  'from',
+  'to',
+  'window',
+  'mode',
+  'fromStage',
+  'toStage',
+  'stage',
+  'after',
+  'limit',
+  ...FILTER_DIMENSIONS,
+]);
+
 /**
  * Who dropped at a stage: the customers of the stage funnel's cohort counted at the stage before `stage`
- * and not at `stage` within the window (reached mode, as the API counts them), a page at a time.
+ * and not at `stage` within the window (in the Journey's mode, stage range and entry filters, as the API
+ * counts them), a page at a time.
  */
 export function Dropped() {
   const { search } = useLocation();
-  const query = pick(search, ['from', 'to', 'window', 'stage', 'after', 'limit']);
+  const query = new URLSearchParams([...search].filter(([name]) => PARAMETERS.has(name)));
   query.set('outcome', 'dropped');
   const answer = useRoute<typeof getStageFunnelCustomers>(
     '/v1/projects/:projectId/funnel/stages/customers',
@@ -34,14 +51,23 @@ export function Dropped() {
   );
 }
 
+/** The entry filters as a reader says them: "utm_source newsletter or partner; device mobile". */
+const filtersLabel = (filters: Answer['filters']) =>
+  Object.entries(filters)
+    .map(([dimension, values]) => `${dimension} ${values.map((v) => (v === '' ? '(none)' : v)).join(' or ')}`)
+    .join('; ');
+
 function DroppedList({ answer }: { answer: Answer }) {
   const range = `${answer.from.slice(0, 10)} to ${answer.to.slice(0, 10)}`;
+  const previous = STAGE_NAMES[stageNumber(answer.stage) - 2];
+  const filters = filtersLabel(answer.filters);
   return (
     <>
       <p className="summary">
-        Customers who entered from {range} (exclusive), reached the stage before{' '}
-        <strong>{answer.stage}</strong> and not {answer.stage} within {formatDuration(answer.windowSeconds)},
-        counted as in reached mode.
+        Customers who entered from {range} (exclusive)
+        {answer.fromStage !== 'discovery' && ` at ${answer.fromStage} or later`}
+        {filters !== '' && `, entry touchpoint ${filters}`}: counted at {previous} and not at{' '}
+        <strong>{answer.stage}</strong> within {formatDuration(answer.windowSeconds)}, in {answer.mode} mode.
       </p>
       {answer.customers.length === 0 ? (
         <p className="empty">Nobody dropped at {answer.stage} on this page.</p>

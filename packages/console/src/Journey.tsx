@@ -210,7 +210,7 @@ function Filters({ state, onChange }: { state: JourneyState; onChange: (next: Jo
 }
 
 function FunnelView({ funnel }: { funnel: StageFunnel }) {
-  // The drop-off links keep the Journey's range and window, as the URL has them.
+  // The drop-off links keep the Journey's cohort (range, window, mode, stages, filters), as the URL has them.
   const journey = readJourneyState(useLocation().search);
   return (
     <>
@@ -244,11 +244,8 @@ function FunnelView({ funnel }: { funnel: StageFunnel }) {
                   <td data-csv={s.conversionFromStart}>{formatPercent(s.conversionFromStart)}</td>
                   <td data-csv={s.conversionFromPrevious}>{formatPercent(s.conversionFromPrevious)}</td>
                   <td data-csv={s.dropOff}>
-                    {/*
-                      Nobody drops at the first stage: the cohort is who reached it. The drill-down lists the whole
-                      journey's cohort, so a range that starts later has no link.
-                    */}
-                    {s.index === 1 || journey.fromStage !== '' ? (
+                    {/* Nobody drops at the funnel's first stage: the cohort is who reached it. */}
+                    {s.index === funnel.stages[0]?.index ? (
                       formatPercent(s.dropOff)
                     ) : (
                       <Link
@@ -271,7 +268,7 @@ function FunnelView({ funnel }: { funnel: StageFunnel }) {
           </table>
         </TableScroll>
       </div>
-      {/* Why-drop compares the whole journey's cohort, as the drill-down lists it. */}
+      {/* Why-drop compares stage k → k + 1 of the whole journey's cohort: its endpoint takes no stage range. */}
       {journey.fromStage === '' && funnel.stages.length > 1 && (
         <nav className="why-drop-links" aria-label="Why did they drop">
           Why did they drop:

@@ -16,6 +16,7 @@ import { rankBottlenecks, stageName } from '@waymark/journey';
 import { currentCustomerModel } from '../customer-model.ts';
 import { queryProblem } from '../problems.ts';
 import { route } from './route.ts';
+import { cohortOf } from './stage-funnel.ts';
 
 const profilePath = (projectId: string, customer: string) =>
   `/v1/projects/${projectId}/customers/${encodeURIComponent(customer)}`;
@@ -78,21 +79,16 @@ export const flowDrilldownRoutes = [
   }),
 
   route(getStageFunnelCustomers, async ({ projectId, query }, { clickhouse }) => {
+    const cohort = cohortOf(projectId, query);
     const page = await queryFunnelCustomers(clickhouse, {
-      projectId,
-      from: query.from,
-      to: query.to,
-      windowSeconds: query.window,
+      ...cohort.store,
       stage: query.stage,
       outcome: query.outcome,
       limit: query.limit,
       ...(query.after !== undefined && { after: query.after }),
     });
     return {
-      projectId,
-      from: query.from.toISOString(),
-      to: query.to.toISOString(),
-      windowSeconds: query.window,
+      ...cohort.answer,
       stage: stageName(query.stage),
       outcome: query.outcome,
       customers: page.customers.map((c) => ({ ...c, profile: profilePath(projectId, c.customer) })),

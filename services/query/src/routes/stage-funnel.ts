@@ -6,8 +6,8 @@ import { route } from './route.ts';
 
 type Cohort = Pick<StageFunnelQuery, 'from' | 'to' | 'window' | 'mode' | 'stages' | 'filters'>;
 
-/** The cohort both funnel endpoints count, as the store reads it and as the answers repeat it. */
-const cohortOf = (projectId: string, query: Cohort) => ({
+/** The cohort the stage funnel endpoints count, as the store reads it and as the answers repeat it. */
+export const cohortOf = (projectId: string, query: Cohort) => ({
   store: {
     projectId,
     from: query.from,
