@@ -553,6 +553,39 @@ describe('the Journey screen', () => {
     expect(answer.factors[0]?.significant).toBe(true);
     await screenshot(page, 'why-drop-planted');
     expect(await seriousViolations(page)).toEqual([]);
+
+    // Only os tested, and only factors of 30 customers or more: the URL says so, the table is the API's answer
+    // for it, and the planted pair (60 customers) is still on top.
+    const controls = page.getByRole('form', { name: 'What is tested' });
+    await controls.locator('summary').click();
+    for (const box of await controls.locator('input[name="dimensions"]').all()) {
+      await box.setChecked((await box.getAttribute('value')) === 'os');
+    }
+    await controls.getByLabel('Minimum customers per factor').fill('30');
+    await screenshot(page, 'why-drop-controls-open');
+    await controls.getByRole('button', { name: 'Apply' }).click();
+    await poll(() => [url(page).get('dimensions'), url(page).get('minSupport')]).toEqual(['os', '30']);
+    const { body: narrowed } = await queryApi<WhyDropBody>(
+      stack.queryUrl,
+      shop,
+      'GET',
+      `/funnel/stages/why-drop?${view}&dimensions=os&minSupport=30`,
+    );
+    expect(narrowed.testedFactors).toBeLessThan(answer.testedFactors);
+    for (const { factor, convertedWith, droppedWith } of narrowed.factors) {
+      expect(convertedWith + droppedWith).toBeGreaterThanOrEqual(30);
+      if (factor.kind === 'customer' || factor.kind === 'segment_touchpoint')
+        expect(factor.dimension).toBe('os');
+    }
+    await poll(() => page.locator('table.why-drop-factors tbody th').allTextContents()).toEqual(
+      narrowed.factors.map(({ factor }) => factorText(factor)),
+    );
+    expect(await first.locator('th').textContent()).toBe('os = Android and page /shipping');
+    expect(await controls.locator('summary').textContent()).toBe(
+      'Tested: os; factors with at least 30 customers',
+    );
+    await screenshot(page, 'why-drop-controls');
+    expect(await seriousViolations(page)).toEqual([]);
     expectCleanPage(seen, shop);
   });
 });

@@ -38,7 +38,7 @@ import { hrefOf, Link, navigate, useLocation } from './router.tsx';
 import { STAGE_NAMES } from './stages.ts';
 import { Duration, Loading, ProblemView, RangeFields, SelectOptions, TableScroll } from './ui.tsx';
 import { lastThirtyDays, readSearch } from './url-state.ts';
-import { WhyDropFigures } from './WhyDrop.tsx';
+import { WhyDropFigures, whyDropControlsOf } from './WhyDrop.tsx';
 
 type Answer = RouteResponse<typeof postCustomFunnel>;
 type Range = { readonly from: string; readonly to: string };
@@ -810,7 +810,7 @@ function WhyDropSection({
   const step = readWhy(search);
   const why = usePostedRoute<typeof postCustomFunnelWhyDrop>(
     '/v1/projects/:projectId/funnels/why-drop',
-    funnelWhyDropBody(body, step ?? 1),
+    funnelWhyDropBody(body, step ?? 1, whyDropControlsOf(search)),
     {},
     { enabled: step !== undefined },
   );

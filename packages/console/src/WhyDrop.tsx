@@ -1,8 +1,9 @@
 import type { getStageFunnelWhyDrop, RouteResponse } from '@waymark/api-contract';
+import { type FormEvent, useState } from 'react';
 import { useRoute } from './api.ts';
 import { formatCount, formatDuration, formatPercent } from './format.ts';
-import { FILTER_DIMENSIONS } from './journey-state.ts';
-import { useLocation } from './router.tsx';
+import { BREAKDOWN_GROUPS, FILTER_DIMENSIONS } from './journey-state.ts';
+import { hrefOf, navigate, useLocation } from './router.tsx';
 import { STAGE_NAMES } from './stages.ts';
 import { Loading, ProblemView, TableScroll } from './ui.tsx';
 
@@ -11,8 +12,19 @@ type Answer = RouteResponse<typeof getStageFunnelWhyDrop>;
 type WhyDropAnswer = Pick<Answer, 'factors' | 'paths' | 'limits' | 'testedFactors'>;
 type Ranked = Answer['factors'][number];
 
-/** The URL's parameters the endpoint takes: the Journey's cohort (entry filters repeated) and the stage. */
-const PARAMETERS = new Set(['from', 'to', 'window', 'mode', 'stage', ...FILTER_DIMENSIONS]);
+/** The URL's parameters of {@link WhyDropControls}, named as the stage endpoint's query takes them. */
+const CONTROL_PARAMETERS = ['dimensions', 'minSupport'] as const;
+
+/** The URL's parameters the endpoint takes: the Journey's cohort (entry filters repeated), the stage, the controls. */
+const PARAMETERS = new Set([
+  'from',
+  'to',
+  'window',
+  'mode',
+  'stage',
+  ...CONTROL_PARAMETERS,
+  ...FILTER_DIMENSIONS,
+]);
 
 /**
  * Why did they drop at stage k → k + 1 of the Journey's cohort (docs/analytics/why-drop.md): what the
@@ -79,6 +91,88 @@ function WhyDropView({ answer }: { answer: Answer }) {
 }
 
 /**
+ * What a custom funnel's why-drop body takes from the URL's controls: absent, the API's defaults. A value the
+ * API refuses (minSupport=abc is NaN, sent as null) shows its problem.
+ */
+export function whyDropControlsOf(search: URLSearchParams): { dimensions?: string[]; minSupport?: number } {
+  const dimensions = search.get('dimensions');
+  const minSupport = search.get('minSupport');
+  return {
+    ...(dimensions !== null && { dimensions: dimensions === '' ? [] : dimensions.split(',') }),
+    ...(minSupport !== null && { minSupport: Number(minSupport) }),
+  };
+}
+
+/**
+ * The customer dimensions a why-drop can test: the breakdown select's customer dimensions, less `interest`
+ * (several values per customer) and the entry campaign (a touchpoint's, not a customer's).
+ */
+const TESTABLE_DIMENSIONS = BREAKDOWN_GROUPS.filter((group) => group.label !== 'Entry campaign')
+  .map((group) => ({ ...group, dimensions: group.dimensions.filter((d) => d !== 'interest') }))
+  .filter((group) => group.dimensions.length > 0);
+
+/**
+ * Which customer dimensions are tested and the support a factor needs, starting from what the answer says
+ * it used; applying puts them in the URL, so the screen can be shared as it is.
+ */
+function WhyDropControls({ limits }: { limits: WhyDropAnswer['limits'] }) {
+  const location = useLocation();
+  const [dimensions, setDimensions] = useState<readonly string[]>(limits.dimensions);
+  const [minSupport, setMinSupport] = useState(String(limits.minSupport));
+  const toggle = (dimension: string, on: boolean) =>
+    setDimensions(on ? [...dimensions, dimension] : dimensions.filter((d) => d !== dimension));
+  const apply = (event: FormEvent) => {
+    event.preventDefault();
+    const search = new URLSearchParams(location.search);
+    search.set('dimensions', dimensions.join(','));
+    search.set('minSupport', minSupport);
+    navigate(hrefOf(location.path, search));
+  };
+  return (
+    <form className="why-drop-controls" aria-label="What is tested" onSubmit={apply}>
+      <details>
+        {/* What the figures below used, not the draft: it changes on Apply. */}
+        <summary>
+          Tested: {limits.dimensions.length === 0 ? 'no customer dimension' : limits.dimensions.join(', ')}
+          {'; '}factors with at least {limits.minSupport} customers
+        </summary>
+        <fieldset>
+          <legend>Customer dimensions (at most 8)</legend>
+          {TESTABLE_DIMENSIONS.map((group) => (
+            <div key={group.label} className="dimension-group">
+              <span>{group.label}</span>
+              {group.dimensions.map((dimension) => (
+                <label key={dimension}>
+                  <input
+                    type="checkbox"
+                    name="dimensions"
+                    value={dimension}
+                    checked={dimensions.includes(dimension)}
+                    onChange={(e) => toggle(dimension, e.target.checked)}
+                  />{' '}
+                  {dimension}
+                </label>
+              ))}
+            </div>
+          ))}
+        </fieldset>
+        <label className="min-support">
+          Minimum customers per factor
+          <input
+            type="number"
+            name="minSupport"
+            min={1}
+            value={minSupport}
+            onChange={(e) => setMinSupport(e.target.value)}
+          />
+        </label>
+        <button type="submit">Apply</button>
+      </details>
+    </form>
+  );
+}
+
+/**
  * The ranked factors and the droppers' paths of either why-drop answer (stage funnel, custom funnel); `after`
  * names step or stage k.
  */
@@ -95,6 +189,8 @@ export function WhyDropFigures({
   const Heading = level === 2 ? 'h2' : 'h3';
   return (
     <>
+      {/* A new answer starts the controls from what it used. */}
+      <WhyDropControls key={JSON.stringify(answer.limits)} limits={answer.limits} />
       <p className="summary">
         {formatCount(answer.testedFactors)} factors had at least {formatCount(answer.limits.minSupport)}{' '}
         customers and were tested; the best ranked are below.

@@ -226,11 +226,12 @@ export function funnelCustomersBody(
   return { ...funnel, ...drill, limit: 100 };
 }
 
-/** Why-drop at step k → k + 1 of the funnel shown: its definition without the breakdown, and k. */
+/** Why-drop at step k → k + 1 of the funnel shown: its definition without the breakdown, k, and what to test. */
 export function funnelWhyDropBody(
   body: FunnelBody,
   step: number,
+  controls: { dimensions?: string[]; minSupport?: number } = {},
 ): RouteRequest<typeof postCustomFunnelWhyDrop>['body'] {
   const { breakdown: _breakdown, breakdownLimit: _limit, ...funnel } = body;
-  return { ...funnel, step };
+  return { ...funnel, step, ...controls };
 }
