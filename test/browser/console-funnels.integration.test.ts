@@ -287,6 +287,33 @@ describe('the custom funnel screen', () => {
     ).toEqual(answer.factors.map((f) => [String(f.droppedWith), String(f.convertedWith)]));
     await screenshot(page, 'funnels-why-drop');
     expect(await seriousViolations(page)).toEqual([]);
+
+    // No customer dimension and a higher support: the request carries them, the table is the API's answer.
+    const controls = section.getByRole('form', { name: 'What is tested' });
+    await controls.locator('summary').click();
+    for (const box of await controls.locator('input[name="dimensions"]').all()) await box.setChecked(false);
+    const support = Math.max(2, Math.min(...answer.factors.map((f) => f.convertedWith + f.droppedWith)) + 1);
+    await controls.getByLabel('Minimum customers per factor').fill(String(support));
+    const narrowedAsked = page.waitForRequest((request) => request.url().endsWith('/funnels/why-drop'));
+    await controls.getByRole('button', { name: 'Apply' }).click();
+    const narrowedBody = (await narrowedAsked).postDataJSON() as Record<string, unknown>;
+    expect([narrowedBody.dimensions, narrowedBody.minSupport]).toEqual([[], support]);
+    const { body: narrowed } = await queryApi<RouteResponse<typeof postCustomFunnelWhyDrop>>(
+      stack.queryUrl,
+      project,
+      'POST',
+      '/funnels/why-drop',
+      { body: narrowedBody },
+    );
+    expect(narrowed.testedFactors).toBeLessThan(answer.testedFactors);
+    expect(
+      narrowed.factors.every(
+        (f) => f.factor.kind !== 'customer' && f.convertedWith + f.droppedWith >= support,
+      ),
+    ).toBe(true);
+    await poll(() =>
+      shownRows(page, '.why-drop table.why-drop-factors').then((rows) => rows.map((r) => r.slice(0, 2))),
+    ).toEqual(narrowed.factors.map((f) => [String(f.droppedWith), String(f.convertedWith)]));
     expectCleanPage(seen, project);
     await page.context().close();
   });
