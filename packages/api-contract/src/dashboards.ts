@@ -29,12 +29,22 @@ export const TILE_PATHS = Object.keys(TILE_SOURCES) as [TilePath, ...TilePath[]]
 
 /**
  * Where a screen's URL and its route's query differ: parameters the screen reads as absent when they hold
- * the value given here (it leaves them out of its own request), and defaults the screen supplies itself.
- * Without these a view saved from the screen as it stands would be refused, or ask something else.
+ * the value given here (it leaves them out of its own request), defaults the screen supplies itself, and
+ * the screen's own settings that a route refusing unknown parameters must not see (the Journey's
+ * time-to-convert stage, packages/console/src/time-to-convert.ts). Without these a view saved from the
+ * screen as it stands would be refused, or ask something else.
  */
 export const TILE_QUERY_ADAPTERS: Partial<
-  Record<TilePath, { absentWhen?: Record<string, string>; defaults?: Record<string, string> }>
+  Record<
+    TilePath,
+    {
+      absentWhen?: Record<string, string>;
+      defaults?: Record<string, string>;
+      screenOnly?: readonly string[];
+    }
+  >
 > = {
+  '/': { screenOnly: ['convert'] },
   '/retention': { absentWhen: { breakdown: '' } },
   '/bottlenecks': { absentWhen: { compare: 'none' } },
   '/customers': { defaults: { dimension: 'furthest_stage' } },

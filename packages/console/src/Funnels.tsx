@@ -36,6 +36,8 @@ import { customerHref } from './links.ts';
 import { Pager } from './paging.tsx';
 import { hrefOf, Link, navigate, useLocation } from './router.tsx';
 import { STAGE_NAMES } from './stages.ts';
+import { TimeToConvert } from './TimeToConvert.tsx';
+import type { ConvertStep } from './time-to-convert.ts';
 import { Duration, Loading, ProblemView, RangeFields, SelectOptions, TableScroll } from './ui.tsx';
 import { lastThirtyDays, readSearch } from './url-state.ts';
 import { WhyDropFigures, whyDropControlsOf } from './WhyDrop.tsx';
@@ -690,8 +692,26 @@ function FunnelResult({ answer, funnel }: { answer: Answer; funnel: FunnelDraft 
           </table>
         </TableScroll>
       </div>
+      <TimeToConvert steps={convertSteps(answer, labels)} />
       {answer.breakdown && <BreakdownTable breakdown={answer.breakdown} labels={labels} />}
     </section>
+  );
+}
+
+/** Each step after the first, with the time its customers took from the step before. */
+function convertSteps(answer: Answer, labels: readonly string[]): ConvertStep[] {
+  return answer.steps.flatMap((s, i) =>
+    i > 0 && s.timeToConvert
+      ? [
+          {
+            ...s,
+            key: String(s.step),
+            from: labels[i - 1] ?? String(s.step - 1),
+            to: labels[i] ?? String(s.step),
+            timeToConvert: s.timeToConvert,
+          },
+        ]
+      : [],
   );
 }
 

@@ -16,6 +16,7 @@ import {
 import { droppedHref, whyDropHref } from './links.ts';
 import { hrefOf, Link, navigate, useLocation } from './router.tsx';
 import { stageNumber } from './stages.ts';
+import { CONVERT_PARAM, type ConvertStep } from './time-to-convert.ts';
 import {
   Duration,
   EmptyProject,
@@ -32,6 +33,8 @@ type Segments = NonNullable<StageFunnel['breakdown']>;
 
 // The bar chart loads only when a breakdown is shown, so the first screen's bundle stays as it was.
 const SegmentChart = lazy(() => import('./SegmentChart.tsx').then((m) => ({ default: m.SegmentChart })));
+// So does the time-to-convert histogram, below the funnel.
+const TimeToConvert = lazy(() => import('./TimeToConvert.tsx').then((m) => ({ default: m.TimeToConvert })));
 
 /** Segments the chart and table show comfortably; more are all shown (the API has no "other"), and said so. */
 const MANY_SEGMENTS = 10;
@@ -39,7 +42,13 @@ const MANY_SEGMENTS = 10;
 export function Journey() {
   const location = useLocation();
   const state = readJourneyState(location.search);
-  const setState = (next: JourneyState) => navigate(hrefOf(location.path, journeySearch(next)));
+  // The histogram's stage is the screen's own, not the funnel's query: kept when the funnel changes.
+  const convert = location.search.get(CONVERT_PARAM);
+  const setState = (next: JourneyState) => {
+    const search = journeySearch(next);
+    if (convert !== null) search.set(CONVERT_PARAM, convert);
+    navigate(hrefOf(location.path, search));
+  };
   const funnel = useRoute<typeof getStageFunnel>(
     '/v1/projects/:projectId/funnel/stages',
     journeySearch(state),
@@ -66,6 +75,9 @@ export function Journey() {
       ) : (
         <>
           <FunnelView funnel={funnel.data} />
+          <Suspense fallback={<Loading what="the time to convert" />}>
+            <TimeToConvert steps={convertSteps(funnel.data)} preferred="purchase" />
+          </Suspense>
           {previous && (
             <section aria-labelledby="previous-heading">
               <h2 id="previous-heading">
@@ -285,6 +297,16 @@ function FunnelView({ funnel }: { funnel: StageFunnel }) {
       )}
     </>
   );
+}
+
+/** Each stage after the first, with the time its customers took from the stage before. */
+function convertSteps(funnel: StageFunnel): ConvertStep[] {
+  return funnel.stages.flatMap((s, i) => {
+    const before = funnel.stages[i - 1];
+    return before && s.timeToConvert
+      ? [{ ...s, key: s.stage, from: before.stage, to: s.stage, timeToConvert: s.timeToConvert }]
+      : [];
+  });
 }
 
 /** A change of a fraction in percentage points: 0.45 → 0.5 is "+5.0 pp". */

@@ -32,12 +32,15 @@ export function useLocation(): Location {
   return location;
 }
 
-/** Goes to `href` (a path with an optional query string) without reloading the page. */
-export function navigate(href: string, options: { replace?: boolean } = {}): void {
+/**
+ * Goes to `href` (a path with an optional query string) without reloading the page, at its top unless
+ * `keepScroll`: a choice within a screen's lower part (a chart's step) leaves the reader where they are.
+ */
+export function navigate(href: string, options: { replace?: boolean; keepScroll?: boolean } = {}): void {
   if (options.replace) window.history.replaceState(null, '', href);
   else window.history.pushState(null, '', href);
   window.dispatchEvent(new Event(NAVIGATED));
-  window.scrollTo({ top: 0 });
+  if (!options.keepScroll) window.scrollTo({ top: 0 });
 }
 
 /** A link inside the console: a plain anchor (open in a new tab works), navigated in place on a click. */

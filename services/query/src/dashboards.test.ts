@@ -33,4 +33,12 @@ describe('tileQuery', () => {
     expect({ ...tileQuery('/bottlenecks', '?compare=previous', now) }).toMatchObject({ compare: 'previous' });
     expect(tileQuery('/retention', '?breakdown=', now)).not.toHaveProperty('breakdown');
   });
+
+  it("leaves out the screen's own settings, which its route does not take", () => {
+    expect({ ...tileQuery('/', '?mode=ordered&convert=purchase', now) }).toEqual({
+      from: '2026-05-17',
+      to: '2026-06-16',
+      mode: 'ordered',
+    });
+  });
 });

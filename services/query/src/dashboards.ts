@@ -40,8 +40,8 @@ const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 /**
  * The query a view's tile asks its route (TILE_SOURCES): the view's query string as fastify would parse it
  * (a repeated parameter a list), and the last 30 days, today included, where it names no range, as the
- * screens default to (packages/console/src/url-state.ts); a screen's own defaults and "leave it out" values
- * (TILE_QUERY_ADAPTERS) read as the screen reads them.
+ * screens default to (packages/console/src/url-state.ts); a screen's own defaults, "leave it out" values and
+ * settings (TILE_QUERY_ADAPTERS) read as the screen reads them.
  */
 export function tileQuery(
   path: TilePath,
@@ -63,6 +63,7 @@ export function tileQuery(
   for (const [name, absent] of Object.entries(adapter?.absentWhen ?? {})) {
     if (query[name] === absent) delete query[name];
   }
+  for (const name of adapter?.screenOnly ?? []) delete query[name];
   return query;
 }
 
