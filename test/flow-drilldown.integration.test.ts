@@ -301,6 +301,39 @@ describe('stage flow, bottlenecks, drill-down and timeline over HTTP', () => {
     expect(evaluation?.relative).toBeNull();
   });
 
+  it("ranks the bottlenecks of the funnel's mode and stage range", async () => {
+    type Ranking = {
+      mode: string;
+      fromStage: string;
+      byDropOff: { stage: string; from: number; customers: number }[];
+    };
+    const range = `from=${iso(T - 4 * DAY)}&to=${iso(T + DAY)}&window=30d`;
+    // Ordered: 3 (Ann, Cy, Dee; Bob never had discovery), 2, 1, 1, 1, 1, 0.
+    const ordered = await get<Ranking>(`/bottlenecks?${range}&mode=ordered`);
+    expect([ordered.status, ordered.body.mode]).toEqual([200, 'ordered']);
+    expect(ordered.body.byDropOff.map((b) => [b.stage, b.from, b.customers])).toEqual([
+      ['advocacy', 1, 0],
+      ['evaluation', 2, 1],
+      ['consideration', 3, 2],
+      ['selection', 1, 1],
+      ['purchase', 1, 1],
+      ['use', 1, 1],
+    ]);
+    // consideration → selection: Ann, Bob and Dee enter at consideration; Dee stops there.
+    const narrowed = await get<Ranking>(`/bottlenecks?${range}&fromStage=consideration&toStage=selection`);
+    expect(narrowed.body.fromStage).toBe('consideration');
+    expect(narrowed.body.byDropOff.map((b) => [b.stage, b.from, b.customers])).toEqual([
+      ['evaluation', 3, 2],
+      ['selection', 2, 2],
+    ]);
+    // Only the newsletter's customers: Dee, 1 → 2 → stop.
+    const filtered = await get<Ranking>(`/bottlenecks?${range}&utm_source=newsletter&toStage=evaluation`);
+    expect(filtered.body.byDropOff.map((b) => [b.stage, b.from, b.customers])).toEqual([
+      ['evaluation', 1, 0],
+      ['consideration', 1, 1],
+    ]);
+  });
+
   it("shows a customer's timeline across devices and identities, newest first, paged", async () => {
     const all = await get<{ customer: string; touchpoints: Record<string, unknown>[]; next: string | null }>(
       '/customers/a%3Aann-phone/timeline?limit=100',
@@ -366,6 +399,10 @@ describe('stage flow, bottlenecks, drill-down and timeline over HTTP', () => {
       [`/bottlenecks?${PERIOD}&window=-1`, 'window'],
       [`/bottlenecks?${PERIOD}&window=400d`, 'window'],
       [`/bottlenecks?${PERIOD}&compare=next`, 'compare'],
+      [`/bottlenecks?${PERIOD}&mode=any-order`, 'mode'],
+      [`/bottlenecks?${PERIOD}&fromStage=use&toStage=consideration`, 'toStage'],
+      [`/bottlenecks?${PERIOD}&breakdown=type`, 'breakdown'],
+      [`/bottlenecks?${PERIOD}&device=${long}`, 'device.0'],
       ['/bottlenecks?from=2026-01-01', 'to'],
       [`/funnel/stages/customers?${PERIOD}`, 'stage'],
       [`/funnel/stages/customers?${PERIOD}&stage=checkout`, 'stage'],

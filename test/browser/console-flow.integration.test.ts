@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 
+import type { getBottlenecks, RouteResponse } from '@waymark/api-contract';
 import { seededRandom } from '@waymark/cli';
-import { STAGE_NAMES } from '@waymark/journey';
+import { STAGE_NAMES, type StageFunnelMode } from '@waymark/journey';
 import { type ReferenceFunnel, type ReferenceTouchpoint, referenceStageFunnel } from '@waymark/testing';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -145,14 +146,8 @@ function referenceFlowRows(
 
 // ---- the bottlenecks, from the reference funnels of both periods --------------------------------------
 
-const funnel = (from: number, to: number): ReferenceFunnel =>
-  referenceStageFunnel(sent.touchpoints, [], {
-    projectId: '',
-    from,
-    to,
-    windowMs: 30 * DAY,
-    mode: 'reached',
-  });
+const funnel = (from: number, to: number, mode: StageFunnelMode): ReferenceFunnel =>
+  referenceStageFunnel(sent.touchpoints, [], { projectId: '', from, to, windowMs: 30 * DAY, mode });
 
 /** erfc by Numerical Recipes' Chebyshev fit (relative error below 1.2e-7): enough for three decimals. */
 function erfc(x: number): number {
@@ -170,8 +165,8 @@ const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
 const signed = (text: string, x: number) => `${x > 0 ? '+' : ''}${text}`;
 
 /** Each step's row as the Bottlenecks table shows it, ranked by drop-off or by change. */
-function referenceBottleneckRows(rank: 'dropOff' | 'change'): string[][] {
-  const [now, then] = [funnel(T0, T0 + 7 * DAY), funnel(T0 - 7 * DAY, T0)];
+function referenceBottleneckRows(rank: 'dropOff' | 'change', mode: StageFunnelMode = 'reached'): string[][] {
+  const [now, then] = [funnel(T0, T0 + 7 * DAY, mode), funnel(T0 - 7 * DAY, T0, mode)];
   const steps = [2, 3, 4, 5, 6, 7].map((k) => {
     const [n, m] = [now.stages, then.stages].map((s) => ({
       from: (s[k - 2] as { customers: number }).customers,
@@ -307,6 +302,47 @@ describe('the Flow screen', () => {
     await page.context().close();
   });
 
+  it("ranks the steps of the funnel's mode and stage range", async () => {
+    const ordered = referenceBottleneckRows('dropOff', 'ordered');
+    // Ordered counts are not reached ones: a screen that ignored the mode would show the others.
+    expect(ordered).not.toEqual(referenceBottleneckRows('dropOff'));
+    const { page, seen } = await openPage();
+    await page.goto(`${stack.queryUrl}/bottlenecks?from=${FROM}&to=${TO}`);
+    await signIn(page);
+    await poll(() => bottleneckRows(page)).toEqual(referenceBottleneckRows('dropOff'));
+    await page.getByLabel('Mode').selectOption('ordered');
+    await poll(() => new URL(page.url()).searchParams.get('mode')).toBe('ordered');
+    await poll(() => bottleneckRows(page)).toEqual(ordered);
+    expect(await page.locator('.bottlenecks p.summary').textContent()).toContain('Steps of the ordered-mode');
+
+    // From evaluation: its steps only, as the API counts that cohort (entry at evaluation or later).
+    await page.getByLabel('From stage').selectOption('evaluation');
+    await poll(() => new URL(page.url()).searchParams.get('fromStage')).toBe('evaluation');
+    const { body } = await queryApi<RouteResponse<typeof getBottlenecks>>(
+      stack.queryUrl,
+      project,
+      'GET',
+      `/bottlenecks?from=${FROM}&to=${TO}&mode=ordered&fromStage=evaluation&compare=previous`,
+    );
+    expect(body.byDropOff.map((b) => b.index).sort()).toEqual([4, 5, 6, 7]);
+    await poll(async () => (await bottleneckRows(page)).map((row) => row.slice(0, 5))).toEqual(
+      body.byDropOff.map((b) => [
+        `${b.index}. ${b.stage}`,
+        String(b.from),
+        String(b.customers),
+        String(b.lost),
+        percent(b.dropOff),
+      ]),
+    );
+    expect(await page.locator('.bottlenecks p.summary').textContent()).toContain(
+      'from evaluation to advocacy',
+    );
+    await screenshot(page, 'bottlenecks-stage-range');
+    expect(await seriousViolations(page)).toEqual([]);
+    expectCleanPage(seen, project);
+    await page.context().close();
+  });
+
   it('says so for an empty range, and shows the API problem for hostile URL state', async () => {
     const { page, seen } = await openPage();
     await page.goto(`${stack.queryUrl}/flow?from=2020-01-01&to=2020-02-01`);
@@ -382,6 +418,47 @@ describe('the Bottlenecks screen', () => {
     await screenshot(page, 'flow-phone-dark');
     expect(await seriousViolations(page)).toEqual([]);
 
+    expectCleanPage(seen, project);
+    await page.context().close();
+  });
+
+  it("ranks the steps of the funnel's mode and stage range", async () => {
+    const ordered = referenceBottleneckRows('dropOff', 'ordered');
+    // Ordered counts are not reached ones: a screen that ignored the mode would show the others.
+    expect(ordered).not.toEqual(referenceBottleneckRows('dropOff'));
+    const { page, seen } = await openPage();
+    await page.goto(`${stack.queryUrl}/bottlenecks?from=${FROM}&to=${TO}`);
+    await signIn(page);
+    await poll(() => bottleneckRows(page)).toEqual(referenceBottleneckRows('dropOff'));
+    await page.getByLabel('Mode').selectOption('ordered');
+    await poll(() => new URL(page.url()).searchParams.get('mode')).toBe('ordered');
+    await poll(() => bottleneckRows(page)).toEqual(ordered);
+    expect(await page.locator('.bottlenecks p.summary').textContent()).toContain('Steps of the ordered-mode');
+
+    // From evaluation: its steps only, as the API counts that cohort (entry at evaluation or later).
+    await page.getByLabel('From stage').selectOption('evaluation');
+    await poll(() => new URL(page.url()).searchParams.get('fromStage')).toBe('evaluation');
+    const { body } = await queryApi<RouteResponse<typeof getBottlenecks>>(
+      stack.queryUrl,
+      project,
+      'GET',
+      `/bottlenecks?from=${FROM}&to=${TO}&mode=ordered&fromStage=evaluation&compare=previous`,
+    );
+    expect(body.byDropOff.map((b) => b.index).sort()).toEqual([4, 5, 6, 7]);
+    await poll(async () => (await bottleneckRows(page)).map((row) => row.slice(0, 5))).toEqual(
+      body.byDropOff.map((b) => [
+        `${b.index}. ${b.stage}`,
+        String(b.from),
+        String(b.customers),
+        String(b.lost),
+        percent(b.dropOff),
+      ]),
+    );
+    expect(await page.locator('.bottlenecks p.summary').textContent()).toContain(
+      'from evaluation to advocacy',
+    );
+    await screenshot(page, 'bottlenecks-stage-range');
+    expect(await seriousViolations(page)).toEqual([]);
     expectCleanPage(seen, project);
     await page.context().close();
   });

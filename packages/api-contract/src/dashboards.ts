@@ -31,7 +31,7 @@ export const TILE_PATHS = Object.keys(TILE_SOURCES) as [TilePath, ...TilePath[]]
  * Where a screen's URL and its route's query differ: parameters the screen reads as absent when they hold
  * the value given here (it leaves them out of its own request), defaults the screen supplies itself, and
  * the screen's own settings that a route refusing unknown parameters must not see (the Journey's
- * time-to-convert stage, packages/console/src/time-to-convert.ts). Without these a view saved from the
+ * time-to-convert stage, packages/console/src/time-to-convert.ts; the Bottlenecks ranking). Without these a view saved from the
  * screen as it stands would be refused, or ask something else.
  */
 export const TILE_QUERY_ADAPTERS: Partial<
@@ -46,7 +46,7 @@ export const TILE_QUERY_ADAPTERS: Partial<
 > = {
   '/': { screenOnly: ['convert'] },
   '/retention': { absentWhen: { breakdown: '' } },
-  '/bottlenecks': { absentWhen: { compare: 'none' } },
+  '/bottlenecks': { absentWhen: { compare: 'none' }, screenOnly: ['rank'] },
   '/customers': { defaults: { dimension: 'furthest_stage' } },
 };
 

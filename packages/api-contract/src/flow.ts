@@ -14,7 +14,7 @@ import {
   ProjectParams,
 } from './request-fields.ts';
 import { defineRoute } from './route-contract.ts';
-import { cohortAnswer, cohortFields, filtersOf, refusingUnknown, stagesInOrder } from './stage-funnel.ts';
+import { cohortAnswer, cohortFields, cohortQuery, refusingUnknown, stagesInOrder } from './stage-funnel.ts';
 import { positionOfCursor, type TimelinePosition } from './timeline-cursor.ts';
 
 /** Stage flow, bottlenecks, the stage funnel's customers and a customer's timeline (docs/analytics/). */
@@ -30,7 +30,6 @@ const Range = z.object({
   from: instant('Start of the range, inclusive: ISO-8601 date (UTC) or date-time with zone'),
   to: instant('End of the range, exclusive'),
 });
-const window = duration('Conversion window after entry (as in the stage funnel)');
 
 export const StageFlowQuery = Range.extend({
   /** No staged touchpoint this long after the last one of the period: the customer exited. */
@@ -40,10 +39,18 @@ export const StageFlowQuery = Range.extend({
   }),
 }).refine(...fromBeforeTo);
 
-export const BottlenecksQuery = Range.extend({
-  window,
-  compare: z.enum(['previous'], { message: 'compare must be "previous"' }).optional(),
-}).refine(...fromBeforeTo);
+/** `GET …/bottlenecks`: the stage funnel's cohort and counting (mode, stage range, entry filters), compared or not. */
+export const BottlenecksQuery = refusingUnknown(
+  ['from', 'to', 'window', 'mode', 'fromStage', 'toStage', 'compare'],
+  z
+    .object({
+      ...cohortFields,
+      compare: z.enum(['previous'], { message: 'compare must be "previous"' }).optional(),
+    })
+    .refine(...fromBeforeTo)
+    .refine(...stagesInOrder)
+    .transform((q) => ({ ...cohortQuery(q), compare: q.compare })),
+);
 
 /**
  * `GET …/funnel/stages/customers`: the stage funnel's cohort and counting (mode, stage range, entry filters),
@@ -71,12 +78,7 @@ export const FunnelCustomersQuery = refusingUnknown(
       path: ['stage'],
     })
     .transform((q) => ({
-      from: q.from,
-      to: q.to,
-      window: q.window,
-      mode: q.mode,
-      stages: { from: q.fromStage, to: q.toStage },
-      filters: filtersOf(q),
+      ...cohortQuery(q),
       stage: q.stage,
       outcome: q.outcome,
       limit: q.limit,
@@ -176,9 +178,8 @@ const period = {
 };
 
 export const BottlenecksAnswer = z.object({
-  ...period,
-  projectId: z.string(),
-  windowSeconds: z.int(),
+  ...cohortAnswer,
+  windowComplete: period.windowComplete,
   previous: z.object(period).optional(),
   byDropOff: z.array(Bottleneck),
   byChange: z.array(Bottleneck).optional(),
@@ -253,9 +254,9 @@ export const getBottlenecks = defineRoute({
   method: 'get',
   path: '/v1/projects/:projectId/bottlenecks',
   operationId: 'getBottlenecks',
-  summary:
-    'The steps of the reached-mode stage funnel ranked by drop-off and by change against the previous period',
+  summary: 'The steps of the stage funnel ranked by drop-off and by change against the previous period',
   description:
+    'The funnel of `GET /funnel/stages` (the same cohort, mode, stage range and entry filters), each stage after its first a step. ' +
     'With `compare=previous`, each step is compared with the same funnel over the period of the same length just before ' +
     '`from`: change in conversion from the previous stage in percentage points and relative, and a two-proportion z-test ' +
     '(`significant`: p < 0.05 with at least 5 expected successes and failures in both periods).',
@@ -263,7 +264,8 @@ export const getBottlenecks = defineRoute({
   query: BottlenecksQuery,
   response: {
     status: 200,
-    description: 'Stages 2–7; `byChange` only with compare=previous',
+    description:
+      'The stages after the funnel’s first (2–7 by default); `byChange` only with compare=previous',
     schema: BottlenecksAnswer,
   },
   errors: [400, 401, 403],

@@ -130,6 +130,22 @@ export const filtersOf = (q: Partial<Record<EntryFilterDimension, string[]>>): E
     ),
   );
 
+/** The cohort as every stage funnel endpoint passes it on: the stage range and the entry filters gathered. */
+export const cohortQuery = (
+  q: Pick<
+    z.output<z.ZodObject<typeof cohortFields>>,
+    'from' | 'to' | 'window' | 'mode' | 'fromStage' | 'toStage'
+  > &
+    Partial<Record<EntryFilterDimension, string[]>>,
+) => ({
+  from: q.from,
+  to: q.to,
+  window: q.window,
+  mode: q.mode,
+  stages: { from: q.fromStage, to: q.toStage },
+  filters: filtersOf(q),
+});
+
 /** `GET /v1/projects/:projectId/funnel/stages`. */
 export const StageFunnelQuery = refusingUnknown(
   ['from', 'to', 'window', 'mode', 'breakdown', 'fromStage', 'toStage'],
@@ -152,15 +168,7 @@ export const StageFunnelQuery = refusingUnknown(
     })
     .refine(...fromBeforeTo)
     .refine(...stagesInOrder)
-    .transform((q) => ({
-      from: q.from,
-      to: q.to,
-      window: q.window,
-      mode: q.mode,
-      stages: { from: q.fromStage, to: q.toStage },
-      breakdown: q.breakdown,
-      filters: filtersOf(q),
-    })),
+    .transform((q) => ({ ...cohortQuery(q), breakdown: q.breakdown })),
 );
 export type StageFunnelQuery = z.infer<typeof StageFunnelQuery>;
 
@@ -243,16 +251,7 @@ export const StageFunnelTrendQuery = refusingUnknown(
     })
     .refine(...fromBeforeTo)
     .refine(...stagesInOrder)
-    .transform((q) => ({
-      from: q.from,
-      to: q.to,
-      window: q.window,
-      mode: q.mode,
-      stages: { from: q.fromStage, to: q.toStage },
-      interval: q.interval,
-      timezone: q.timezone,
-      filters: filtersOf(q),
-    })),
+    .transform((q) => ({ ...cohortQuery(q), interval: q.interval, timezone: q.timezone })),
 );
 
 export const StageFunnelTrendAnswer = z.object({

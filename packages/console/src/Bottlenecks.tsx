@@ -2,6 +2,7 @@ import type { getBottlenecks, RouteResponse } from '@waymark/api-contract';
 import { useRoute } from './api.ts';
 import { BarChart } from './BarChart.tsx';
 import { formatCount, formatDuration, formatPercent } from './format.ts';
+import { MODES } from './journey-state.ts';
 import { hrefOf, navigate, useLocation } from './router.tsx';
 import {
   Duration,
@@ -10,6 +11,7 @@ import {
   ProblemView,
   RangeFields,
   SelectOptions,
+  StageRangeFields,
   TableScroll,
 } from './ui.tsx';
 import { lastThirtyDays, readSearch } from './url-state.ts';
@@ -17,21 +19,41 @@ import { lastThirtyDays, readSearch } from './url-state.ts';
 type Answer = RouteResponse<typeof getBottlenecks>;
 type Bottleneck = Answer['byDropOff'][number];
 
-const defaults = () => ({ ...lastThirtyDays(), window: '30d', compare: 'previous', rank: 'dropOff' });
+/** The stage range is '' for the API's default (the whole journey), as on the Journey. */
+const defaults = () => ({
+  ...lastThirtyDays(),
+  window: '30d',
+  mode: 'reached',
+  fromStage: '',
+  toStage: '',
+  compare: 'previous',
+  rank: 'dropOff',
+});
 type BottlenecksState = ReturnType<typeof defaults>;
 const RANKS: Record<string, string> = { dropOff: 'drop-off', change: 'change vs previous period' };
 
-/** The API's query: `compare=none` leaves the comparison out; any other value goes to the API to judge. */
+/** The screen's URL: the stage range only when narrowed. */
+function bottlenecksSearch(state: BottlenecksState): URLSearchParams {
+  return new URLSearchParams(
+    Object.entries(state).filter(([name, value]) => !(name.endsWith('Stage') && value === '')),
+  );
+}
+
+/**
+ * The API's query: the screen's URL less its ranking (the screen's own); `compare=none` leaves the comparison
+ * out; any other value goes to the API to judge.
+ */
 function bottlenecksQuery(state: BottlenecksState): URLSearchParams {
-  const query = new URLSearchParams({ from: state.from, to: state.to, window: state.window });
-  if (state.compare !== 'none') query.set('compare', state.compare);
+  const query = bottlenecksSearch(state);
+  query.delete('rank');
+  if (state.compare === 'none') query.delete('compare');
   return query;
 }
 
 export function Bottlenecks() {
   const location = useLocation();
   const state = readSearch(location.search, defaults());
-  const setState = (next: BottlenecksState) => navigate(hrefOf(location.path, next));
+  const setState = (next: BottlenecksState) => navigate(hrefOf(location.path, bottlenecksSearch(next)));
   const answer = useRoute<typeof getBottlenecks>(
     '/v1/projects/:projectId/bottlenecks',
     bottlenecksQuery(state),
@@ -84,6 +106,17 @@ function Controls({
         <input name="window" value={state.window} size={6} onChange={field('window')} />
       </label>
       <label>
+        Mode
+        <select name="mode" value={state.mode} onChange={field('mode')}>
+          <SelectOptions values={MODES} current={state.mode} />
+        </select>
+      </label>
+      <StageRangeFields
+        fromStage={state.fromStage}
+        toStage={state.toStage}
+        onChange={(range) => onChange({ ...state, ...range })}
+      />
+      <label>
         Compare
         <select name="compare" value={state.compare} onChange={field('compare')}>
           <SelectOptions values={{ previous: 'previous period', none: 'nothing' }} current={state.compare} />
@@ -116,8 +149,11 @@ function Ranking({ answer, byChange }: { answer: Answer; byChange: boolean }) {
   return (
     <>
       <p className="summary">
-        Steps of the reached-mode stage funnel between {answer.from.slice(0, 10)} and {answer.to.slice(0, 10)}{' '}
-        (window {formatDuration(answer.windowSeconds)}), ranked by {byChange ? 'change' : 'drop-off'}
+        Steps of the {answer.mode}-mode stage funnel
+        {(answer.fromStage !== 'discovery' || answer.toStage !== 'advocacy') &&
+          ` from ${answer.fromStage} to ${answer.toStage}`}{' '}
+        between {answer.from.slice(0, 10)} and {answer.to.slice(0, 10)} (window{' '}
+        {formatDuration(answer.windowSeconds)}), ranked by {byChange ? 'change' : 'drop-off'}
         {answer.previous &&
           `, against ${answer.previous.from.slice(0, 10)} to ${answer.previous.to.slice(0, 10)}`}
         .

@@ -55,14 +55,14 @@ export const flowDrilldownRoutes = [
 
   route(getBottlenecks, async ({ projectId, query }, { clickhouse }) => {
     const now = Date.now();
+    const cohort = cohortOf(projectId, query);
     const span = query.to.getTime() - query.from.getTime();
     const periodOf = (from: Date, to: Date) => ({
       from: from.toISOString(),
       to: to.toISOString(),
       windowComplete: to.getTime() + query.window * 1000 <= now,
     });
-    const funnelOf = (from: Date, to: Date) =>
-      queryStageFunnel(clickhouse, { projectId, from, to, windowSeconds: query.window });
+    const funnelOf = (from: Date, to: Date) => queryStageFunnel(clickhouse, { ...cohort.store, from, to });
     const previous =
       query.compare === undefined
         ? undefined
@@ -70,8 +70,7 @@ export const flowDrilldownRoutes = [
     const current = await funnelOf(query.from, query.to);
     const before = previous && (await funnelOf(previous.from, previous.to));
     return {
-      projectId,
-      windowSeconds: query.window,
+      ...cohort.answer,
       ...periodOf(query.from, query.to),
       ...(previous && { previous: periodOf(previous.from, previous.to) }),
       ...rankBottlenecks(current, before),
