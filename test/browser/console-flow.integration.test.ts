@@ -302,47 +302,6 @@ describe('the Flow screen', () => {
     await page.context().close();
   });
 
-  it("ranks the steps of the funnel's mode and stage range", async () => {
-    const ordered = referenceBottleneckRows('dropOff', 'ordered');
-    // Ordered counts are not reached ones: a screen that ignored the mode would show the others.
-    expect(ordered).not.toEqual(referenceBottleneckRows('dropOff'));
-    const { page, seen } = await openPage();
-    await page.goto(`${stack.queryUrl}/bottlenecks?from=${FROM}&to=${TO}`);
-    await signIn(page);
-    await poll(() => bottleneckRows(page)).toEqual(referenceBottleneckRows('dropOff'));
-    await page.getByLabel('Mode').selectOption('ordered');
-    await poll(() => new URL(page.url()).searchParams.get('mode')).toBe('ordered');
-    await poll(() => bottleneckRows(page)).toEqual(ordered);
-    expect(await page.locator('.bottlenecks p.summary').textContent()).toContain('Steps of the ordered-mode');
-
-    // From evaluation: its steps only, as the API counts that cohort (entry at evaluation or later).
-    await page.getByLabel('From stage').selectOption('evaluation');
-    await poll(() => new URL(page.url()).searchParams.get('fromStage')).toBe('evaluation');
-    const { body } = await queryApi<RouteResponse<typeof getBottlenecks>>(
-      stack.queryUrl,
-      project,
-      'GET',
-      `/bottlenecks?from=${FROM}&to=${TO}&mode=ordered&fromStage=evaluation&compare=previous`,
-    );
-    expect(body.byDropOff.map((b) => b.index).sort()).toEqual([4, 5, 6, 7]);
-    await poll(async () => (await bottleneckRows(page)).map((row) => row.slice(0, 5))).toEqual(
-      body.byDropOff.map((b) => [
-        `${b.index}. ${b.stage}`,
-        String(b.from),
-        String(b.customers),
-        String(b.lost),
-        percent(b.dropOff),
-      ]),
-    );
-    expect(await page.locator('.bottlenecks p.summary').textContent()).toContain(
-      'from evaluation to advocacy',
-    );
-    await screenshot(page, 'bottlenecks-stage-range');
-    expect(await seriousViolations(page)).toEqual([]);
-    expectCleanPage(seen, project);
-    await page.context().close();
-  });
-
   it('says so for an empty range, and shows the API problem for hostile URL state', async () => {
     const { page, seen } = await openPage();
     await page.goto(`${stack.queryUrl}/flow?from=2020-01-01&to=2020-02-01`);
