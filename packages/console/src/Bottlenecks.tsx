@@ -2,16 +2,15 @@ import type { getBottlenecks, RouteResponse } from '@waymark/api-contract';
 import { useRoute } from './api.ts';
 import { BarChart } from './BarChart.tsx';
 import { formatCount, formatDuration, formatPercent } from './format.ts';
-import { MODES } from './journey-state.ts';
 import { hrefOf, navigate, useLocation } from './router.tsx';
 import {
+  CountingFields,
   Duration,
   EmptyProject,
   Loading,
   ProblemView,
   RangeFields,
   SelectOptions,
-  StageRangeFields,
   TableScroll,
 } from './ui.tsx';
 import { lastThirtyDays, readSearch } from './url-state.ts';
@@ -101,21 +100,7 @@ function Controls({
         to={state.to}
         onChange={(name, value) => onChange({ ...state, [name]: value })}
       />
-      <label>
-        Window
-        <input name="window" value={state.window} size={6} onChange={field('window')} />
-      </label>
-      <label>
-        Mode
-        <select name="mode" value={state.mode} onChange={field('mode')}>
-          <SelectOptions values={MODES} current={state.mode} />
-        </select>
-      </label>
-      <StageRangeFields
-        fromStage={state.fromStage}
-        toStage={state.toStage}
-        onChange={(range) => onChange({ ...state, ...range })}
-      />
+      <CountingFields counting={state} onChange={(patch) => onChange({ ...state, ...patch })} />
       <label>
         Compare
         <select name="compare" value={state.compare} onChange={field('compare')}>

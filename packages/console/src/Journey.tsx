@@ -9,7 +9,6 @@ import {
   FILTER_DIMENSIONS,
   type JourneyState,
   journeySearch,
-  MODES,
   previousRange,
   readJourneyState,
 } from './journey-state.ts';
@@ -18,13 +17,12 @@ import { hrefOf, Link, navigate, useLocation } from './router.tsx';
 import { stageNumber } from './stages.ts';
 import { CONVERT_PARAM, type ConvertStep } from './time-to-convert.ts';
 import {
+  CountingFields,
   Duration,
   EmptyProject,
   Loading,
   ProblemView,
   RangeFields,
-  SelectOptions,
-  StageRangeFields,
   TableScroll,
 } from './ui.tsx';
 
@@ -109,21 +107,7 @@ function Controls({ state, onChange }: { state: JourneyState; onChange: (next: J
         to={state.to}
         onChange={(name, value) => onChange({ ...state, [name]: value })}
       />
-      <label>
-        Window
-        <input name="window" value={state.window} size={6} onChange={field('window')} />
-      </label>
-      <label>
-        Mode
-        <select name="mode" value={state.mode} onChange={field('mode')}>
-          <SelectOptions values={MODES} current={state.mode} />
-        </select>
-      </label>
-      <StageRangeFields
-        fromStage={state.fromStage}
-        toStage={state.toStage}
-        onChange={(range) => onChange({ ...state, ...range })}
-      />
+      <CountingFields counting={state} onChange={(patch) => onChange({ ...state, ...patch })} />
       <label>
         Breakdown
         <select name="breakdown" value={state.breakdown} onChange={field('breakdown')}>

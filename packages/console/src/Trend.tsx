@@ -2,17 +2,17 @@ import type { getStageFunnelTrend, RouteResponse } from '@waymark/api-contract';
 import { useMemo } from 'react';
 import { useRoute } from './api.ts';
 import { formatCount, formatPercent, formatPeriodStart } from './format.ts';
-import { journeySearch, MODES, readJourneyState } from './journey-state.ts';
+import { journeySearch, readJourneyState } from './journey-state.ts';
 import { hrefOf, navigate, useLocation } from './router.tsx';
 import { stageNumber } from './stages.ts';
 import { TrendChart } from './TrendChart.tsx';
 import {
+  CountingFields,
   EmptyProject,
   Loading,
   ProblemView,
   RangeFields,
   SelectOptions,
-  StageRangeFields,
   TableScroll,
 } from './ui.tsx';
 
@@ -85,21 +85,7 @@ function TrendControls({ state, onChange }: { state: TrendState; onChange: (next
         Time zone
         <input name="timezone" value={state.timezone} size={16} onChange={field('timezone')} />
       </label>
-      <label>
-        Window
-        <input name="window" value={state.window} size={6} onChange={field('window')} />
-      </label>
-      <label>
-        Mode
-        <select name="mode" value={state.mode} onChange={field('mode')}>
-          <SelectOptions values={MODES} current={state.mode} />
-        </select>
-      </label>
-      <StageRangeFields
-        fromStage={state.fromStage}
-        toStage={state.toStage}
-        onChange={(range) => onChange({ ...state, ...range })}
-      />
+      <CountingFields counting={state} onChange={(patch) => onChange({ ...state, ...patch })} />
     </form>
   );
 }

@@ -3,6 +3,7 @@ import { type ReactNode, useRef } from 'react';
 import { ApiProblem, useRoute } from './api.ts';
 import { cellGrid, fileNamePart, toCsv } from './csv.ts';
 import { formatDuration } from './format.ts';
+import { MODES } from './journey-state.ts';
 import { useSession } from './session.ts';
 import { STAGE_NAMES } from './stages.ts';
 
@@ -169,6 +170,38 @@ export function StageRangeFields({
     <>
       {field('fromStage', 'From stage', fromStage, STAGE_NAMES[0])}
       {field('toStage', 'To stage', toStage, STAGE_NAMES[6])}
+    </>
+  );
+}
+
+type Counting = Record<'window' | 'mode' | 'fromStage' | 'toStage', string>;
+
+/** How every stage funnel screen counts: the window, the mode and the stage range, one URL parameter each. */
+export function CountingFields({
+  counting,
+  onChange,
+}: {
+  counting: Counting;
+  onChange: (patch: Partial<Counting>) => void;
+}) {
+  return (
+    <>
+      <label>
+        Window
+        <input
+          name="window"
+          value={counting.window}
+          size={6}
+          onChange={(e) => onChange({ window: e.target.value })}
+        />
+      </label>
+      <label>
+        Mode
+        <select name="mode" value={counting.mode} onChange={(e) => onChange({ mode: e.target.value })}>
+          <SelectOptions values={MODES} current={counting.mode} />
+        </select>
+      </label>
+      <StageRangeFields fromStage={counting.fromStage} toStage={counting.toStage} onChange={onChange} />
     </>
   );
 }
