@@ -40,5 +40,11 @@ describe('tileQuery', () => {
       to: '2026-06-16',
       mode: 'ordered',
     });
+    expect({ ...tileQuery('/bottlenecks', '?mode=strict&fromStage=selection&rank=change', now) }).toEqual({
+      from: '2026-05-17',
+      to: '2026-06-16',
+      mode: 'strict',
+      fromStage: 'selection',
+    });
   });
 });
