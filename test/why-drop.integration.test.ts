@@ -427,6 +427,35 @@ describe('GET /funnel/stages/why-drop', () => {
     expect(android.json().dropped).toBe(androidCustomers.filter((c) => c.orderedAt === null).length);
   });
 
+  it('counts the funnel’s stage range: ordered from selection, where the whole journey counts nobody', async () => {
+    // Nobody has an evaluation touchpoint, so the whole journey's ordered funnel stops everyone before selection;
+    // from selection on, everyone is counted there, and the reading (reached mode's intervals) holds as it is.
+    const whole = await getStage(`${stageQuery}&mode=ordered`);
+    expect(whole.statusCode, whole.body).toBe(200);
+    expect(whole.json()).toMatchObject({ converted: 0, dropped: 0, fromStage: 'discovery' });
+    const range = `${stageQuery}&mode=ordered&fromStage=selection&toStage=purchase`;
+    const response = await getStage(range);
+    expect(response.statusCode, response.body).toBe(200);
+    const answer = response.json() as Answer;
+    expect(answer).toMatchObject({
+      mode: 'ordered',
+      fromStage: 'selection',
+      toStage: 'purchase',
+      stage: 'selection',
+      nextStage: 'purchase',
+    });
+    checkAgainstReading(answer, false);
+    const funnel = await app.inject({
+      method: 'GET',
+      url: `/v1/projects/${PROJECT}/funnel/stages?${new URLSearchParams({ ...PERIOD, mode: 'ordered', fromStage: 'selection', toStage: 'purchase' })}`,
+      headers,
+    });
+    const stages = funnel.json().stages as { stage: string; customers: number }[];
+    expect(stages.map((s) => s.stage)).toEqual(['selection', 'purchase']);
+    expect(answer.converted).toBe(stages[1]?.customers);
+    expect(answer.converted + answer.dropped).toBe(stages[0]?.customers);
+  });
+
   it('refuses a bad stage, oversized limits and hostile parameters, naming the field', async () => {
     const base = new URLSearchParams(PERIOD).toString();
     const cases: [string, string][] = [
@@ -447,6 +476,11 @@ describe('GET /funnel/stages/why-drop', () => {
       [`${base}&stage=selection&dimensions=os,os`, 'dimensions'],
       [`${base}&stage=selection&dimensions=trait:plan,trait:tier`, 'dimensions'],
       [`${base}&stage=selection&mode=sideways`, 'mode'],
+      // The stage and the one after it are both the range's.
+      [`${base}&stage=selection&fromStage=purchase`, 'stage'],
+      [`${base}&stage=purchase&fromStage=selection&toStage=purchase`, 'stage'],
+      [`${base}&stage=selection&fromStage=purchase&toStage=selection`, 'toStage'],
+      [`${base}&stage=selection&toStage=${'x'.repeat(5000)}`, 'toStage'],
       [`${base}&stage=selection&__proto__=1`, '__proto__'],
     ];
     for (const [query, field] of cases) {

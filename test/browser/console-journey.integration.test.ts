@@ -378,6 +378,27 @@ describe('the Journey screen', () => {
     await page.goBack();
     await poll(() => shownRows(page)).toEqual(expectedRows(body));
 
+    // Why they dropped, in the range's cohort: its drop-offs only, counted as the drill-down counts them.
+    const whyDrop = page.getByRole('navigation', { name: 'Why did they drop' });
+    expect(await whyDrop.getByRole('link').allTextContents()).toEqual([
+      'consideration → evaluation',
+      'evaluation → selection',
+    ]);
+    await whyDrop.getByRole('link', { name: 'evaluation → selection' }).click();
+    await page.getByRole('heading', { name: 'Why did they drop after evaluation?' }).waitFor();
+    expect([url(page).get('fromStage'), url(page).get('toStage')]).toEqual(['consideration', 'selection']);
+    const atEvaluation = cohort.filter((key) => within(key, 3)).length;
+    const wentOn = cohort.filter((key) => within(key, 4)).length;
+    await poll(() => page.locator('.why-drop p.summary').first().textContent()).toContain(
+      `${count(wentOn)} went on to selection and ${count(droppedAtSelection.length)} dropped`,
+    );
+    const summary = (await page.locator('.why-drop p.summary').first().textContent()) ?? '';
+    expect(summary).toContain(`Of the ${count(atEvaluation)} customers who entered from`);
+    expect(summary).toContain('at consideration or later and were counted at evaluation');
+    await screenshot(page, 'why-drop-stage-range');
+    await page.goBack();
+    await poll(() => shownRows(page)).toEqual(expectedRows(body));
+
     // Back to the first stage: the URL drops the parameter, and the drill-down links are back.
     await page.getByLabel('From stage').selectOption('discovery');
     await poll(async () => url(page).has('fromStage')).toBe(false);

@@ -5,12 +5,13 @@ import {
   funnelShape,
   MAX_FUNNEL_STEPS,
   STAGE_NAMES,
+  type StageName,
   stageIndex,
 } from '@waymark/journey';
 import { z } from 'zod';
 import { ConversionWindow, DateTime, fromBeforeTo, IsoInstant, ProjectParams } from './request-fields.ts';
 import { defineRoute } from './route-contract.ts';
-import { cohortAnswer, cohortFields, filtersOf, refusingUnknown } from './stage-funnel.ts';
+import { cohortAnswer, cohortFields, cohortQuery, refusingUnknown, stagesInOrder } from './stage-funnel.ts';
 
 /*
  * "Why did they drop?" for a step k → k+1 of a custom funnel and of the stage funnel
@@ -102,36 +103,51 @@ export const CustomFunnelWhyDropRequest = z
   });
 export type CustomFunnelWhyDropRequest = z.infer<typeof CustomFunnelWhyDropRequest>;
 
-// Stage k → k+1 of the whole journey: the stage funnel's stage range (fromStage, toStage) does not apply.
-const { fromStage: _fromField, toStage: _toField, ...wholeJourneyFields } = cohortFields;
-const { fromStage: _fromAnswer, toStage: _toAnswer, ...wholeJourneyCohort } = cohortAnswer;
-
-/** `GET …/funnel/stages/why-drop`: the stage funnel's cohort and mode, and the stage k of k → k+1. */
+/**
+ * `GET …/funnel/stages/why-drop`: the stage funnel's cohort and counting (mode, stage range, entry filters), as
+ * every stage funnel view takes it (decision 0041), and the stage k of k → k+1, both within the range.
+ */
 export const StageFunnelWhyDropQuery = refusingUnknown(
-  ['from', 'to', 'window', 'mode', 'stage', 'factors', 'minSupport', 'pathLength', 'paths', 'dimensions'],
+  [
+    'from',
+    'to',
+    'window',
+    'mode',
+    'fromStage',
+    'toStage',
+    'stage',
+    'factors',
+    'minSupport',
+    'pathLength',
+    'paths',
+    'dimensions',
+  ],
   z
     .object({
-      ...wholeJourneyFields,
+      ...cohortFields,
       stage: z
         .enum(STAGE_NAMES.slice(0, -1) as [string, ...string[]], {
           message: `stage must be one of ${STAGE_NAMES.slice(0, -1).join(', ')} (the stage before the next one)`,
         })
+        .transform((name) => stageIndex(name as StageName))
         .meta({ description: 'Stage k: customers counted at k, converted when counted at the next stage' }),
       ...limitFields(true),
     })
     .refine(...fromBeforeTo)
+    .refine(...stagesInOrder)
+    .refine((q) => q.stage >= q.fromStage && q.stage < q.toStage, {
+      message:
+        'stage must be one of the funnel’s stages before its last, fromStage to the one before toStage',
+      path: ['stage'],
+    })
     .transform((q) => ({
-      from: q.from,
-      to: q.to,
-      window: q.window,
-      mode: q.mode,
-      stage: stageIndex(q.stage) as number,
+      ...cohortQuery(q),
+      stage: q.stage,
       factors: q.factors,
       minSupport: q.minSupport,
       pathLength: q.pathLength,
       paths: q.paths,
       dimensions: q.dimensions,
-      filters: filtersOf(q),
     })),
 );
 export type StageFunnelWhyDropQuery = z.infer<typeof StageFunnelWhyDropQuery>;
@@ -216,7 +232,7 @@ export const CustomFunnelWhyDropAnswer = z.object({
 });
 
 export const StageFunnelWhyDropAnswer = z.object({
-  ...wholeJourneyCohort,
+  ...cohortAnswer,
   stage: z.enum(STAGE_NAMES),
   nextStage: z.enum(STAGE_NAMES),
   ...whyDropAnswerFields,
@@ -252,7 +268,7 @@ export const getStageFunnelWhyDrop = defineRoute({
   operationId: 'getStageFunnelWhyDrop',
   summary:
     'Why did they drop at stage k → k+1 of the stage funnel: what converters and droppers did differently',
-  description: `The cohort, mode and entry filters of \`GET /funnel/stages\` and \`stage\` k; converters and droppers are exactly the funnel's counts at the next stage and the difference. ${FACTORS_DESCRIPTION}`,
+  description: `The cohort, mode, stage range and entry filters of \`GET /funnel/stages\` and \`stage\` k within the range; converters and droppers are exactly the funnel's counts at the next stage and the difference. ${FACTORS_DESCRIPTION}`,
   params: ProjectParams,
   query: StageFunnelWhyDropQuery,
   response: {

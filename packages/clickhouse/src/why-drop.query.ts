@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { CustomerDimension, CustomerModel } from '@waymark/journey';
+import { type CustomerDimension, type CustomerModel, WHOLE_JOURNEY } from '@waymark/journey';
 import {
   type CustomFunnelQuery,
   countedAtSql,
@@ -390,8 +390,13 @@ export interface StageFunnelWhyDropQuery extends StageFunnelQuery {
 /** The query of {@link queryStageFunnelWhyDrop}: every value of the request is a parameter. */
 export function stageFunnelWhyDropSql(query: StageFunnelWhyDropQuery, options: WhyDropOptions): BuiltQuery {
   const k = query.stage;
-  if (!Number.isInteger(k) || k < 1 || k > 6) {
-    throw new ClickHouseQueryRangeError('CLICKHOUSE_QUERY_OUT_OF_RANGE', `stage must be 1…6, got ${k}`);
+  const { from, to } = query.stages ?? WHOLE_JOURNEY;
+  // r_k exists for the range's stages only (stageCtes): k and k + 1 are both counted.
+  if (!Number.isInteger(k) || k < from || k >= to) {
+    throw new ClickHouseQueryRangeError(
+      'CLICKHOUSE_QUERY_OUT_OF_RANGE',
+      `stage must be ${from}…${to - 1} (the range's stages before its last), got ${k}`,
+    );
   }
   const population = populationCte(
     stageCtes(query),
@@ -405,7 +410,7 @@ export function stageFunnelWhyDropSql(query: StageFunnelWhyDropQuery, options: W
   return whyDropSql(population, touchpoints, query.projectId, options);
 }
 
-/** Stage k → k+1 of the stage funnel, in any mode, with its entry filters. */
+/** Stage k → k+1 of the stage funnel, in any mode and stage range, with its entry filters. */
 export async function queryStageFunnelWhyDrop(
   client: ClickHouseClient,
   query: StageFunnelWhyDropQuery,

@@ -1,6 +1,6 @@
 import type { getStageFunnelCustomers, RouteResponse } from '@waymark/api-contract';
 import { useRoute } from './api.ts';
-import { formatCount, formatDuration, formatInstant } from './format.ts';
+import { formatCohort, formatCount, formatDuration, formatInstant } from './format.ts';
 import { FILTER_DIMENSIONS } from './journey-state.ts';
 import { customerHref } from './links.ts';
 import { Pager } from './paging.tsx';
@@ -51,23 +51,13 @@ export function Dropped() {
   );
 }
 
-/** The entry filters as a reader says them: "utm_source newsletter or partner; device mobile". */
-const filtersLabel = (filters: Answer['filters']) =>
-  Object.entries(filters)
-    .map(([dimension, values]) => `${dimension} ${values.map((v) => (v === '' ? '(none)' : v)).join(' or ')}`)
-    .join('; ');
-
 function DroppedList({ answer }: { answer: Answer }) {
-  const range = `${answer.from.slice(0, 10)} to ${answer.to.slice(0, 10)}`;
   const previous = STAGE_NAMES[stageNumber(answer.stage) - 2];
-  const filters = filtersLabel(answer.filters);
   return (
     <>
       <p className="summary">
-        Customers who entered from {range} (exclusive)
-        {answer.fromStage !== 'discovery' && ` at ${answer.fromStage} or later`}
-        {filters !== '' && `, entry touchpoint ${filters}`}: counted at {previous} and not at{' '}
-        <strong>{answer.stage}</strong> within {formatDuration(answer.windowSeconds)}, in {answer.mode} mode.
+        Customers who {formatCohort(answer)}: counted at {previous} and not at <strong>{answer.stage}</strong>{' '}
+        within {formatDuration(answer.windowSeconds)}, in {answer.mode} mode.
       </p>
       {answer.customers.length === 0 ? (
         <p className="empty">Nobody dropped at {answer.stage} on this page.</p>

@@ -264,8 +264,8 @@ function FunnelView({ funnel }: { funnel: StageFunnel }) {
           </table>
         </TableScroll>
       </div>
-      {/* Why-drop compares stage k → k + 1 of the whole journey's cohort: its endpoint takes no stage range. */}
-      {journey.fromStage === '' && funnel.stages.length > 1 && (
+      {/* Stage k → k + 1 of the stages shown: the range's, in its cohort and mode. */}
+      {funnel.stages.length > 1 && (
         <nav className="why-drop-links" aria-label="Why did they drop">
           Why did they drop:
           <ul>

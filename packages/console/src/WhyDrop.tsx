@@ -1,7 +1,7 @@
 import type { getStageFunnelWhyDrop, RouteResponse } from '@waymark/api-contract';
 import { type FormEvent, useState } from 'react';
 import { useRoute } from './api.ts';
-import { formatCount, formatDuration, formatPercent } from './format.ts';
+import { formatCohort, formatCount, formatDuration, formatPercent } from './format.ts';
 import { BREAKDOWN_GROUPS, FILTER_DIMENSIONS } from './journey-state.ts';
 import { hrefOf, navigate, useLocation } from './router.tsx';
 import { STAGE_NAMES } from './stages.ts';
@@ -15,19 +15,24 @@ type Ranked = Answer['factors'][number];
 /** The URL's parameters of {@link WhyDropControls}, named as the stage endpoint's query takes them. */
 const CONTROL_PARAMETERS = ['dimensions', 'minSupport'] as const;
 
-/** The URL's parameters the endpoint takes: the Journey's cohort (entry filters repeated), the stage, the controls. */
+/**
+ * The URL's parameters the endpoint takes: the Journey's cohort (stage range, entry filters repeated), the stage,
+ * the controls.
+ */
 const PARAMETERS = new Set([
   'from',
   'to',
   'window',
   'mode',
+  'fromStage',
+  'toStage',
   'stage',
   ...CONTROL_PARAMETERS,
   ...FILTER_DIMENSIONS,
 ]);
 
 /**
- * Why did they drop at stage k → k + 1 of the Journey's cohort (docs/analytics/why-drop.md): what the
+ * Why did they drop at stage k → k + 1 of the Journey's cohort, mode and stage range (docs/analytics/why-drop.md): what the
  * customers who went on and those who did not did differently, as the API ranks it, and where the droppers
  * went instead.
  */
@@ -80,10 +85,10 @@ function WhyDropView({ answer }: { answer: Answer }) {
   return (
     <>
       <p className="summary">
-        Of the <strong>{formatCount(reached)}</strong> customers who entered from {answer.from.slice(0, 10)}{' '}
-        to {answer.to.slice(0, 10)} (exclusive) and reached <strong>{answer.stage}</strong> ({answer.mode},
-        window {formatDuration(answer.windowSeconds)}), {formatCount(answer.converted)} went on to{' '}
-        {answer.nextStage} and <strong>{formatCount(answer.dropped)}</strong> dropped.
+        Of the <strong>{formatCount(reached)}</strong> customers who {formatCohort(answer)} and were counted
+        at <strong>{answer.stage}</strong> ({answer.mode}, window {formatDuration(answer.windowSeconds)}),{' '}
+        {formatCount(answer.converted)} went on to {answer.nextStage} and{' '}
+        <strong>{formatCount(answer.dropped)}</strong> dropped.
       </p>
       <WhyDropFigures answer={answer} after={answer.stage} />
     </>

@@ -40,3 +40,26 @@ export const formatPeriodStart = (start: string, timezone: string): string =>
     month: '2-digit',
     day: '2-digit',
   }).format(new Date(start));
+
+/** A stage funnel cohort as a reader says it, as every answer repeats it (the API's cohortAnswer). */
+interface Cohort {
+  readonly from: string;
+  readonly to: string;
+  readonly fromStage: string;
+  readonly filters: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
+ * "entered from 2026-01-01 to 2026-02-01 (exclusive) at consideration or later, entry touchpoint utm_source
+ * newsletter or partner; device mobile": the range's first stage only when it is not discovery.
+ */
+export function formatCohort(cohort: Cohort): string {
+  const filters = Object.entries(cohort.filters)
+    .map(([dimension, values]) => `${dimension} ${values.map((v) => (v === '' ? '(none)' : v)).join(' or ')}`)
+    .join('; ');
+  return [
+    `entered from ${cohort.from.slice(0, 10)} to ${cohort.to.slice(0, 10)} (exclusive)`,
+    cohort.fromStage === 'discovery' ? '' : ` at ${cohort.fromStage} or later`,
+    filters === '' ? '' : `, entry touchpoint ${filters}`,
+  ].join('');
+}

@@ -6,16 +6,17 @@ import { hrefOf } from './router.tsx';
 /** The customer view of a customer key (u:… or a:…); the key may hold any character. */
 export const customerHref = (key: string): string => `/customers/${encodeURIComponent(key)}`;
 
-/** Who dropped at `stage` (counted at the stage before it, not this one) in the Journey's cohort and mode. */
-export function droppedHref(stage: string, journey: JourneyState): string {
+/** A view of the Journey's cohort (its range, mode, stage range and entry filters; no breakdown) at `stage`. */
+function atStageHref(path: string, stage: string, journey: JourneyState): string {
   const search = journeySearch({ ...journey, breakdown: '' });
   search.set('stage', stage);
-  return hrefOf('/dropped', search);
+  return hrefOf(path, search);
 }
 
-/** Why the Journey's customers at `stage` did not go on to the next (its cohort, mode and entry filters). */
-export function whyDropHref(stage: string, journey: JourneyState): string {
-  const search = journeySearch({ ...journey, breakdown: '', fromStage: '', toStage: '' });
-  search.set('stage', stage);
-  return hrefOf('/why-drop', search);
-}
+/** Who dropped at `stage` (counted at the stage before it, not this one). */
+export const droppedHref = (stage: string, journey: JourneyState): string =>
+  atStageHref('/dropped', stage, journey);
+
+/** Why the customers counted at `stage` did not go on to the next. */
+export const whyDropHref = (stage: string, journey: JourneyState): string =>
+  atStageHref('/why-drop', stage, journey);

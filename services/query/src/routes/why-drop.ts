@@ -9,6 +9,7 @@ import { type CustomerDimension, rankFactors, type StageIndex, stageName } from 
 import { currentCustomerModel } from '../customer-model.ts';
 import { funnelAnswerOf, funnelQueryOf } from './funnel-request.ts';
 import { route } from './route.ts';
+import { cohortOf } from './stage-funnel.ts';
 
 interface AskedLimits {
   readonly factors: number;
@@ -84,27 +85,15 @@ export const whyDropRoutes = [
   }),
 
   route(getStageFunnelWhyDrop, async ({ projectId, query }, { clickhouse }) => {
+    const cohort = cohortOf(projectId, query);
     const counts = await queryStageFunnelWhyDrop(
       clickhouse,
-      {
-        projectId,
-        from: query.from,
-        to: query.to,
-        windowSeconds: query.window,
-        mode: query.mode,
-        filters: query.filters,
-        stage: query.stage,
-      },
+      { ...cohort.store, stage: query.stage },
       await optionsOf(clickhouse, projectId, query),
     );
     return {
-      projectId,
-      from: query.from.toISOString(),
-      to: query.to.toISOString(),
-      windowSeconds: query.window,
-      mode: query.mode,
-      filters: query.filters,
-      stage: stageName(query.stage as StageIndex),
+      ...cohort.answer,
+      stage: stageName(query.stage),
       nextStage: stageName((query.stage + 1) as StageIndex),
       ...whyDropFigures(counts, query),
     };
