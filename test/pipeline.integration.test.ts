@@ -1,4 +1,4 @@
-import { expectedReached, fetchStageFunnel, generateShoppers, sendEvents } from '@waymark/cli';
+import { expectedReached, fetchStageFunnel, generateShoppers, runDemo, sendEvents } from '@waymark/cli';
 import { TOPICS } from '@waymark/kafka';
 import { testKafka } from '@waymark/testing';
 import { describe, expect, it } from 'vitest';
@@ -77,6 +77,32 @@ describe('collector → Kafka → processor → ClickHouse → query', () => {
       expect(Math.abs((stage.medianSecondsFromPrevious ?? Number.NaN) - quantile(gaps, 0.5))).toBeLessThan(2);
       expect(Math.abs((stage.p90SecondsFromPrevious ?? Number.NaN) - quantile(gaps, 0.9))).toBeLessThan(2);
     }
+  });
+
+  it('prints the demo funnel once every shopper is stored and merged, never a customer counted twice', async () => {
+    const project = await createTestProject(stack.clickhouse);
+    const printed: string[] = [];
+    const customers = 120;
+    const stages = await runDemo({
+      collectorUrl: stack.collectorUrl,
+      queryUrl: stack.queryUrl,
+      ...project,
+      customers,
+      print: (line) => printed.push(line),
+    });
+    expect(printed.join('\n')).not.toContain('Not all shoppers were processed');
+    // Every shopper enters once: a shopper whose identify is not stored yet would be two customers here.
+    expect(stages[0]?.customers).toBe(customers);
+    expect(
+      printed
+        .join('\n')
+        .split('\n')
+        .find((line) => line.startsWith('1 discovery')),
+    ).toMatch(new RegExp(`^1 discovery +${customers} `));
+    // What was printed is what the funnel answers once everything is in.
+    const window = { from: new Date(Date.now() - 7 * 3_600_000), to: new Date(Date.now() + 60_000) };
+    const again = await fetchStageFunnel(stack.queryUrl, project.projectId, project.apiKey, window);
+    expect(again.map((s) => s.customers)).toEqual(stages.map((s) => s.customers));
   });
 
   it('accepts the valid events of a batch, reports the invalid ones, and stores only the valid ones', async () => {

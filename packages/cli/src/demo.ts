@@ -90,22 +90,24 @@ export async function runDemo(options: {
     idPrefix: runId,
   });
   const events = shoppers.flatMap((s) => s.events);
-  // The cohort of this run's entries; earlier runs in the same window are counted first so we know
-  // when the processor has stored every new shopper (their ids are unique to this run).
+  // The cohort of this run's entries; earlier runs in the same window are counted first so we know when the
+  // processor has stored every new shopper (their ids are unique to this run). Every stage is waited for, not
+  // only the first: until a shopper's identify is stored, its anonymous and identified touchpoints count as
+  // two customers, so the first stage alone can reach its count while the funnel is still wrong.
   const window = { from: new Date(start.getTime() - 60_000), to: new Date(Date.now() + 60_000) };
-  const before =
-    (await fetchStageFunnel(options.queryUrl, options.projectId, options.apiKey, window))[0]?.customers ?? 0;
+  const counts = (stages: readonly StageFunnelStage[]) => stages.map((s) => s.customers);
+  const before = counts(await fetchStageFunnel(options.queryUrl, options.projectId, options.apiKey, window));
   options.print(
     `Sending ${events.length} touchpoints from ${shoppers.length} shoppers to ${options.collectorUrl} …`,
   );
   await sendEvents(options.collectorUrl, options.writeKey, events);
 
-  const target = before + (expectedReached(shoppers)[0] ?? 0);
+  const target = expectedReached(shoppers).map((n, k) => n + (before[k] ?? 0));
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   let stages: StageFunnelStage[];
   for (;;) {
     stages = await fetchStageFunnel(options.queryUrl, options.projectId, options.apiKey, window);
-    if ((stages[0]?.customers ?? 0) >= target) break;
+    if (counts(stages).every((n, k) => n === target[k])) break;
     if (Date.now() > deadline) {
       options.print(
         `Not all shoppers were processed within ${(options.timeoutMs ?? 60_000) / 1000}s; showing what is stored.`,
