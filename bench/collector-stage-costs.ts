@@ -14,8 +14,8 @@ import {
   WireBatch,
   WireEvent,
 } from '@waymark/events';
-import { TOPICS } from '@waymark/kafka';
-import { CompressionTypes, type Kafka, type Message, Partitioners } from 'kafkajs';
+import { KafkaDefaultPartitioner, TOPICS } from '@waymark/kafka';
+import { CompressionTypes, type ICustomPartitioner, type Kafka, type Message, Partitioners } from 'kafkajs';
 import type { BatchBodies } from './batch-bodies.ts';
 
 export interface StageCost {
@@ -72,9 +72,10 @@ async function timeProduce(
   messageSets: readonly MessageSet[],
   concurrency: number,
   compression = CompressionTypes.None,
+  createPartitioner: ICustomPartitioner = KafkaDefaultPartitioner,
 ): Promise<StageCost> {
   const producer = kafka.producer({
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner,
     allowAutoTopicCreation: false,
   });
   await producer.connect();
@@ -219,7 +220,7 @@ export async function measureCollectorStageCosts(
         events: ten.reduce((sum, set) => sum + set.events, 0),
       };
     });
-  const produce: Array<[string, readonly MessageSet[], number, CompressionTypes?]> = [
+  const produce: Array<[string, readonly MessageSet[], number, CompressionTypes?, ICustomPartitioner?]> = [
     [
       `before: kafkajs send, one record per event, one request per send, ${inFlight} in flight`,
       perEvent,
@@ -229,6 +230,13 @@ export async function measureCollectorStageCosts(
       `now: kafkajs send, one record per customer, one request per send, ${inFlight} in flight`,
       perCustomer,
       inFlight,
+    ],
+    [
+      `the same with kafkajs' own DefaultPartitioner (before 2026-12-04)`,
+      perCustomer,
+      inFlight,
+      CompressionTypes.None,
+      Partitioners.DefaultPartitioner,
     ],
     [
       `linger: one record per customer, ten requests per send, ${lingered} in flight`,
@@ -242,9 +250,17 @@ export async function measureCollectorStageCosts(
       CompressionTypes.GZIP,
     ],
   ];
-  for (const [stage, sets, concurrency, compression] of produce) {
+  for (const [stage, sets, concurrency, compression, partitioner] of produce) {
     costs.push(
-      await timeProduce(kafka, `${stage}, acks=all`, options.seconds, sets, concurrency, compression),
+      await timeProduce(
+        kafka,
+        `${stage}, acks=all`,
+        options.seconds,
+        sets,
+        concurrency,
+        compression,
+        partitioner,
+      ),
     );
   }
   if (sink === -1) console.error(sink);

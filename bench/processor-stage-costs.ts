@@ -20,7 +20,7 @@ import {
 } from '@waymark/clickhouse';
 import { decodeTouchpoint, type StageTransition, type Touchpoint } from '@waymark/events';
 import { classifyTouchpoint, compileRuleset, DEFAULT_STAGE_RULESET } from '@waymark/journey';
-import { TOPICS } from '@waymark/kafka';
+import { KafkaDefaultPartitioner, TOPICS } from '@waymark/kafka';
 import {
   identityLinks,
   journeySends,
@@ -31,7 +31,7 @@ import {
   suppressedIndexes,
 } from '@waymark/processor';
 import { createChdbConnection } from 'chdb/connection';
-import type { Kafka } from 'kafkajs';
+import { type ICustomPartitioner, type Kafka, Partitioners } from 'kafkajs';
 
 export interface ProcessorStageCost {
   stage: string;
@@ -256,24 +256,30 @@ export async function measureProcessorStageCosts(
       },
     ),
   );
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
-  await producer.connect();
-  try {
-    costs.push(
-      await timeAsync(
-        'publishing the transitions (journeySends, kafkajs send, acks=all)',
-        count,
-        async () => {
-          for (const batch of transitions) {
-            for (const messages of journeySends(batch)) {
-              await producer.send({ topic: TOPICS.journey, acks: -1, messages });
+  const partitioners: Array<[string, ICustomPartitioner]> = [
+    ['', KafkaDefaultPartitioner],
+    [", with kafkajs' own DefaultPartitioner (before 2026-12-04)", Partitioners.DefaultPartitioner],
+  ];
+  for (const [which, createPartitioner] of partitioners) {
+    const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner });
+    await producer.connect();
+    try {
+      costs.push(
+        await timeAsync(
+          `publishing the transitions (journeySends, kafkajs send, acks=all)${which}`,
+          count,
+          async () => {
+            for (const batch of transitions) {
+              for (const messages of journeySends(batch)) {
+                await producer.send({ topic: TOPICS.journey, acks: -1, messages });
+              }
             }
-          }
-        },
-      ),
-    );
-  } finally {
-    await producer.disconnect();
+          },
+        ),
+      );
+    } finally {
+      await producer.disconnect();
+    }
   }
 
   // The parts of processRecords.

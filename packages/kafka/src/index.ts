@@ -6,6 +6,7 @@ export {
   topicConfigFor,
 } from './ensure-topics.ts';
 export { createKafka, type KafkaClientConfig, kafkaLogLevelFor } from './kafka-client.ts';
+export { KafkaDefaultPartitioner, murmur2 } from './partitioner.ts';
 export {
   type ConsumerGroupTiming,
   type ConsumerState,

@@ -1,8 +1,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { createProjectDirectory, createRejectionRecorder } from '@waymark/clickhouse';
-import { TOPICS } from '@waymark/kafka';
+import { KafkaDefaultPartitioner, TOPICS } from '@waymark/kafka';
 import type { Logger } from '@waymark/logger';
-import { type Kafka, Partitioners } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { buildCollectorApp } from './app.ts';
 import { type CollectorEnv, trustProxySetting } from './env.ts';
 import { createKafkaReadiness } from './kafka-readiness.ts';
@@ -26,7 +26,7 @@ export async function startCollector(deps: {
 }): Promise<RunningCollector> {
   const { env, logger, kafka, clickhouse } = deps;
   const producer = kafka.producer({
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: KafkaDefaultPartitioner,
     allowAutoTopicCreation: false,
   });
   let producerConnected = false;

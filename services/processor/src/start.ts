@@ -1,8 +1,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { createRejectionRecorder } from '@waymark/clickhouse';
-import { DEFAULT_CONSUMER_GROUP_TIMING, TOPICS } from '@waymark/kafka';
+import { DEFAULT_CONSUMER_GROUP_TIMING, KafkaDefaultPartitioner, TOPICS } from '@waymark/kafka';
 import type { Logger } from '@waymark/logger';
-import { type Kafka, Partitioners } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { buildProcessorApp } from './app.ts';
 import type { ProcessorEnv } from './env.ts';
 import { createProcessorMetrics } from './metrics.ts';
@@ -23,7 +23,7 @@ export async function startProcessorService(deps: {
   const { env, logger, kafka, clickhouse } = deps;
   const metrics = createProcessorMetrics();
   const producer = kafka.producer({
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: KafkaDefaultPartitioner,
     allowAutoTopicCreation: false,
   });
   await producer.connect();
