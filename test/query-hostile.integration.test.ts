@@ -303,8 +303,11 @@ function queryValues(parameter: Parameter): string[] {
   if (parameter.name === 'to') return [TO, '2300-01-01'];
   if (parameter.name === 'dimension' || parameter.name === 'breakdown')
     return ['country', 'tier', 'type', 'age', 'income', 'interest', 'channel', 'device', 'trait:plan'];
-  // Nobody drops at the first stage, so the drill-down's base request asks a later one.
-  if (parameter.name === 'stage' && schema.enum) return ['purchase', ...schema.enum.slice(1)];
+  /*
+   * The base request's stage is valid beside every example of fromStage (consideration) and toStage (purchase):
+   * after the first stage (nobody drops there, the drill-down refuses it) and before the last (why-drop's k → k+1).
+   */
+  if (parameter.name === 'stage' && schema.enum) return ['selection', ...schema.enum];
   if (parameter.name === 'timezone') return ['UTC', 'Pacific/Chatham', 'Asia/Kathmandu'];
   if (schema.enum) return schema.enum;
   if (schema.examples) return schema.examples;
