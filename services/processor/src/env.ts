@@ -7,7 +7,11 @@ export const ProcessorEnv = z.object({
   /** Health and metrics only. */
   PROCESSOR_PORT: port(8082),
   PROCESSOR_GROUP_ID: z.string().min(1).default('waymark-processor'),
-  PROCESSOR_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).default(1),
+  /**
+   * How many partitions' batches of one fetch are decoded side by side and stored in one write
+   * (docs/decisions/0042-one-write-per-fetch.md); below the partitions a member holds, a fetch takes several.
+   */
+  PROCESSOR_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).default(16),
   PROCESSOR_MAX_BYTES_PER_PARTITION: z.coerce
     .number()
     .int()

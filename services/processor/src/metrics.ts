@@ -5,6 +5,7 @@ export interface ProcessorMetrics {
   records: Counter<'outcome'>;
   insertSeconds: Histogram;
   insertFailures: Counter;
+  writeBatches: Histogram;
   stageTransitions: Counter;
   consumerRestarts: Counter;
 }
@@ -21,8 +22,14 @@ export function createProcessorMetrics(): ProcessorMetrics {
     }),
     insertSeconds: new Histogram({
       name: 'waymark_processor_insert_seconds',
-      help: 'Time to write one Kafka batch to ClickHouse',
+      help: "Time to insert one write's touchpoints into ClickHouse",
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    writeBatches: new Histogram({
+      name: 'waymark_processor_write_batches',
+      help: 'Kafka partition batches stored together in one write (the batches of one fetch)',
+      buckets: [1, 2, 3, 4, 6, 8, 12, 16, 32, 64],
       registers: [registry],
     }),
     insertFailures: new Counter({

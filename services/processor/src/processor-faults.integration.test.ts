@@ -121,6 +121,7 @@ function startTestProcessor(
   rulesetFor: (projectId: string) => typeof DEFAULT_COMPILED_RULESET = () => DEFAULT_COMPILED_RULESET,
   rejections?: RejectionRecorder,
   groupId = uniqueProjectId('group'),
+  topic: string = TOPICS.events,
 ): RunningProcessor {
   return startProcessor({
     kafka,
@@ -132,10 +133,10 @@ function startTestProcessor(
     metrics,
     options: {
       groupId,
-      topic: TOPICS.events,
+      topic,
       dlqTopic: TOPICS.eventsDlq,
       journeyTopic: TOPICS.journey,
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: loadProcessorEnv({}).PROCESSOR_PARTITIONS_CONCURRENTLY,
       maxBytesPerPartition: 1024 * 1024,
       maxWaitTimeMs: 100,
       retryBackoffMs: { initial: 100, max: 1000 },
@@ -409,6 +410,89 @@ describe('a member stopped while its writes overlap the next batch', () => {
       );
     } finally {
       await second.stop();
+    }
+  });
+});
+
+describe('the batches of one fetch', () => {
+  it('are stored in one write: a customer whose keys sit on three partitions moves through its stages in time order', async () => {
+    const projectId = uniqueProjectId('fetch');
+    const topic = `waymark.test.fetch.${projectId}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    } finally {
+      await admin.disconnect();
+    }
+    const at = Date.now() - DAY;
+    // Produced before the processor starts, so that its first fetch holds all three. The purchase is on the
+    // partition a fetch lists first: written alone and first, it would count as the customer's entry at purchase,
+    // before the link of its anonymous history is stored.
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: [
+        {
+          partition: 2,
+          value: encodeTouchpoint(touchpoint(projectId, 'viewed', { timestamp: at })),
+        },
+        {
+          partition: 1,
+          value: encodeTouchpoint(
+            touchpoint(projectId, 'identified', {
+              type: 'identify',
+              event: undefined,
+              userId: 'buyer',
+              timestamp: at + 1000,
+            }),
+          ),
+        },
+        {
+          partition: 0,
+          value: encodeTouchpoint(
+            touchpoint(projectId, 'ordered', {
+              event: 'Order Completed',
+              anonymousId: undefined,
+              userId: 'buyer',
+              timestamp: at + 2000,
+            }),
+          ),
+        },
+      ],
+    });
+    const metrics = createProcessorMetrics();
+    const processor = startTestProcessor(metrics, undefined, undefined, undefined, topic);
+    try {
+      const transitions = async () => {
+        const result = await ch.client.query({
+          query: `SELECT message_id, customer_key, from_stage, to_stage FROM stage_transitions FINAL
+            WHERE project_id = {projectId:String} ORDER BY at`,
+          query_params: { projectId },
+          format: 'JSONEachRow',
+        });
+        return (await result.json<Record<string, string | number>>()).map((row) => [
+          row.message_id,
+          row.customer_key,
+          Number(row.from_stage),
+          Number(row.to_stage),
+        ]);
+      };
+      await eventually(async () =>
+        expect(await transitions()).toEqual([
+          ['viewed', 'u:buyer', 0, expect.any(Number)],
+          ['ordered', 'u:buyer', expect.any(Number), 5],
+        ]),
+      );
+      // From the stage the viewing entered to purchase.
+      const [entry, purchase] = await transitions();
+      expect(entry?.[3]).toBe(purchase?.[2]);
+      const writes = (await metrics.writeBatches.get()).values;
+      const count = writes.find((v) => v.metricName?.endsWith('_count'))?.value;
+      const sum = writes.find((v) => v.metricName?.endsWith('_sum'))?.value;
+      expect([count, sum]).toEqual([1, 3]);
+    } finally {
+      await processor.stop();
     }
   });
 });

@@ -35,7 +35,10 @@ export interface ProcessorOptions {
   dlqTopic: string;
   /** Where stage transitions are published. */
   journeyTopic: string;
-  /** Partitions handled at once by one member; ClickHouse likes few large inserts, so keep it small. */
+  /**
+   * Batches of one fetch decoded side by side and then stored in one write (decision 0042): at least the
+   * partitions a member holds, so that each fetch costs one insert.
+   */
   partitionsConsumedConcurrently: number;
   /** Bigger fetches mean bigger, fewer ClickHouse inserts (each insert makes a part). */
   maxBytesPerPartition: number;
@@ -44,7 +47,7 @@ export interface ProcessorOptions {
   groupTiming: ConsumerGroupTiming;
   /** A batch in flight (or a store failing) this long makes the processor not ready. */
   stallAfterMs: number;
-  /** A batch's write runs while the next batch is fetched and decoded; false writes each before the next fetch. */
+  /** A write runs while the next fetch is made and decoded; false writes each fetch's batches before the next fetch. */
   overlapWrites: boolean;
 }
 
@@ -224,16 +227,9 @@ export function startProcessor(deps: ProcessorDeps): RunningProcessor {
     }
   };
 
-  // Committing makes the fetch position the handler resolved survive the member.
-  const commit = async (consumer: Consumer, batch: Batch, lastOffset: string) => {
-    await consumer.commitOffsets([
-      { topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() },
-    ]);
-  };
-
   /**
-   * Drops the touchpoints of erased customers (docs/privacy.md): checked per batch, right before storing, so
-   * an erasure's suppression applies to every batch that starts after it was written.
+   * Drops the touchpoints of erased customers (docs/privacy.md): checked per write, right before storing, so
+   * an erasure's suppression applies to every write that starts after it was written.
    */
   const withoutSuppressed = async (touchpoints: StoredTouchpoint[], sources: KafkaRecord[]) => {
     const projectIds = touchpoints.map((stored) => stored.touchpoint.projectId);
@@ -247,70 +243,109 @@ export function startProcessor(deps: ProcessorDeps): RunningProcessor {
   };
 
   /**
-   * Everything after decoding, for one batch: suppression check, store, publish, dead-letter, commit. Runs in
-   * the write pipeline below, so that the next batch is fetched and decoded meanwhile.
+   * Everything after decoding, for the batches of one write (docs/decisions/0042-one-write-per-fetch.md):
+   * suppression check, store, publish, dead-letter, commit. Runs in the write pipeline below, so that the next
+   * fetch is made and decoded meanwhile. Their touchpoints are stored as one batch: a customer's raw keys may
+   * sit on several partitions, and the transitions walk them all in time order.
    */
-  const writeBatch = async (
-    batch: Batch,
-    decoded: ProcessedRecords,
-    consumer: Consumer,
-    lastOffset: string,
-  ) => {
-    const kept = await withoutSuppressed(decoded.touchpoints, decoded.sources);
+  const writeBatches = async (parts: readonly WritePart[], consumer: Consumer) => {
+    const kept = await withoutSuppressed(
+      parts.flatMap((part) => part.decoded.touchpoints),
+      parts.flatMap((part) => part.decoded.sources),
+    );
     const stored = await storeIsolatingRefusals(kept.touchpoints, kept.sources);
     await publishTransitions(stored.transitions);
-    const deadLetters = [...decoded.deadLetters, ...stored.refused];
-    await publishDeadLetters(batch, deadLetters);
-    await commit(consumer, batch, lastOffset);
+    const refusedIn = new Map(parts.map((part) => [part, [] as DeadLetter[]]));
+    const partOf = new Map(parts.flatMap((part) => part.decoded.sources.map((record) => [record, part])));
+    for (const letter of stored.refused) {
+      const part = partOf.get(letter.record);
+      // Cannot happen: every stored record is one of these batches'. Failing the write redelivers them.
+      if (part === undefined) throw new Error('a refused record belongs to no batch of its write');
+      refusedIn.get(part)?.push(letter);
+    }
+    const offsets = new Map<string, { topic: string; partition: number; offset: string }>();
+    let deadLetters = 0;
+    for (const part of parts) {
+      const letters = [...part.decoded.deadLetters, ...(refusedIn.get(part) ?? [])];
+      await publishDeadLetters(part.batch, letters);
+      deadLetters += letters.length;
+      metrics.records.inc({ outcome: 'duplicate' }, part.decoded.duplicates);
+      // The fetch position the handler resolved; a later batch of the same partition moves it further.
+      const { topic, partition } = part.batch;
+      offsets.set(`${topic}\u0000${partition}`, {
+        topic,
+        partition,
+        offset: (BigInt(part.lastOffset) + 1n).toString(),
+      });
+    }
+    await consumer.commitOffsets([...offsets.values()]);
+    metrics.writeBatches.observe(parts.length);
     metrics.records.inc({ outcome: 'stored' }, kept.touchpoints.length - stored.refused.length);
     metrics.records.inc({ outcome: 'suppressed' }, kept.suppressed);
-    metrics.records.inc({ outcome: 'duplicate' }, decoded.duplicates);
-    metrics.records.inc({ outcome: 'dlq' }, deadLetters.length);
+    metrics.records.inc({ outcome: 'dlq' }, deadLetters);
   };
 
   /**
-   * A one-deep write pipeline (docs/decisions/0038-processor-throughput.md): a batch's handler decodes it while
-   * the previous batch is being written, waits for that write (and its commit) to end, queues its own write
-   * and returns, so kafkajs fetches the next batch while this one is inserted. Writes run one at a time in
-   * the order they were queued, so each partition's commits only move forward and an offset is committed only
-   * once everything before it is written. A write that fails (the member is stopping, a commit refused in a
-   * rebalance) skips the writes queued behind it on the same consumer and fails the handler that waits for
-   * it, so the consumer goes back to its committed offsets: those batches are redelivered, never lost. A
-   * failure of a consumer that has since been replaced is moot (the new one starts from the committed offsets).
-   * Stopping (or `overlapWrites` false) turns the overlap off, so the last write and its commit end before the
-   * member leaves.
+   * A one-deep write pipeline (docs/decisions/0038-processor-throughput.md) whose writes take every batch
+   * decoded meanwhile (decision 0042): a batch's handler decodes it while the previous write runs, adds it to
+   * the write queued behind that one (queuing a new write if none is waiting), waits for the previous write
+   * to end and returns, so kafkajs fetches again while the batches are inserted. kafkajs hands the batches of
+   * one fetch to handlers side by side (partitionsConsumedConcurrently), so a fetch's partitions share one
+   * suppression check, one insert, one transition lookup and one commit: the fixed cost of a write is paid
+   * once per fetch, not once per partition. Writes run one at a time in the order they were queued, so each
+   * partition's commits only move forward and an offset is committed only once everything before it is
+   * written. A write that fails (the member is stopping, a commit refused in a rebalance) skips the writes
+   * queued behind it on the same consumer and fails the handlers that wait for it, so the consumer goes back
+   * to its committed offsets: those batches are redelivered, never lost. A failure of a consumer that has
+   * since been replaced is moot (the new one starts from the committed offsets). Stopping (or
+   * `overlapWrites` false) turns the overlap off, so the last write and its commit end before the member
+   * leaves.
    */
   let writes: Promise<WriteOutcome> = Promise.resolve({ ok: true });
+  /** The write queued behind the running one, still taking batches; a write stops taking them once it starts. */
+  let waiting: QueuedWrite | undefined;
+
+  const queueWrite = (consumer: Consumer): QueuedWrite => {
+    const previous = writes;
+    const failedHere = (outcome: WriteOutcome) => !outcome.ok && outcome.consumer === consumer;
+    const queued: QueuedWrite = {
+      consumer,
+      parts: [],
+      previous,
+      write: previous.then(async (prior): Promise<WriteOutcome> => {
+        if (waiting === queued) waiting = undefined;
+        try {
+          if (failedHere(prior)) return prior;
+          await writeBatches(queued.parts, consumer);
+          return { ok: true };
+        } catch (error) {
+          return { ok: false, error, consumer };
+        } finally {
+          for (const part of queued.parts) health.batchEnded(part.inFlight);
+        }
+      }),
+    };
+    writes = queued.write;
+    return queued;
+  };
 
   const handleBatch = async (batch: Batch, resolveOffset: (offset: string) => void, consumer: Consumer) => {
     const last = batch.messages.at(-1);
     if (last === undefined) return;
     const decoded = processRecords(batch.messages, rulesetFor, Date.now());
-    const inFlight = health.batchStarted();
-    const failedHere = (outcome: WriteOutcome) => !outcome.ok && outcome.consumer === consumer;
-    const previous = writes;
-    const write = previous.then(async (prior): Promise<WriteOutcome> => {
-      try {
-        if (failedHere(prior)) return prior;
-        await writeBatch(batch, decoded, consumer, last.offset);
-        return { ok: true };
-      } catch (error) {
-        return { ok: false, error, consumer };
-      } finally {
-        health.batchEnded(inFlight);
-      }
-    });
-    writes = write;
+    const queued = waiting?.consumer === consumer ? waiting : queueWrite(consumer);
+    waiting = queued;
+    queued.parts.push({ batch, decoded, lastOffset: last.offset, inFlight: health.batchStarted() });
     const report = (outcome: WriteOutcome) => {
-      if (outcome.ok || !failedHere(outcome)) return;
+      if (outcome.ok || outcome.consumer !== consumer) return;
       // Reported once: what comes after the redelivered batches starts a fresh pipeline.
-      if (writes === write) writes = Promise.resolve({ ok: true });
+      if (writes === queued.write) writes = Promise.resolve({ ok: true });
       throw outcome.error;
     };
-    report(await previous);
+    report(await queued.previous);
     // Moves the member's fetch position past this batch, which is not committed until its write ends.
     resolveOffset(last.offset);
-    if (stopping || !options.overlapWrites) report(await write);
+    if (stopping || !options.overlapWrites) report(await queued.write);
   };
 
   const consumer = runResilientConsumer({
@@ -339,6 +374,22 @@ export function startProcessor(deps: ProcessorDeps): RunningProcessor {
 
 /** How a queued write ended; a failure names the consumer whose batches it stops. */
 type WriteOutcome = { ok: true } | { ok: false; error: unknown; consumer: Consumer };
+
+/** A batch decoded and waiting for its write. */
+interface WritePart {
+  batch: Batch;
+  decoded: ProcessedRecords;
+  lastOffset: string;
+  inFlight: symbol;
+}
+
+/** A write queued behind another: the batches it takes, and the write it waits for. */
+interface QueuedWrite {
+  consumer: Consumer;
+  parts: WritePart[];
+  previous: Promise<WriteOutcome>;
+  write: Promise<WriteOutcome>;
+}
 
 /** Both settle before either's error is thrown: a refused write is split only once nothing else runs. */
 async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
