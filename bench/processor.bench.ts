@@ -12,7 +12,7 @@
  * (views dropped, batch sizes, parallel parsing).
  *
  *   pnpm exec tsx bench/processor.bench.ts [--touchpoints 200000] [--partitions 3]
- *     [--configs default,concurrent-3,...|KEY=VALUE+KEY=VALUE] [--profile <dir>] [--stages true] [--bare true]
+ *     [--configs default,one-at-a-time,...|KEY=VALUE+KEY=VALUE] [--profile <dir>] [--stages true] [--bare true]
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir } from 'node:fs/promises';
@@ -23,6 +23,7 @@ import { type ClickHouseClient, createClickHouse, runMigrations } from '@waymark
 import { partitionKey } from '@waymark/collector';
 import { encodeTouchpoint } from '@waymark/events';
 import { TOPICS } from '@waymark/kafka';
+import { loadProcessorEnv } from '@waymark/processor';
 import { Partitioners } from 'kafkajs';
 import { startBenchBroker } from './bench-broker.ts';
 import { formatProfileSummary, summarizeProfileFile } from './cpu-profile.ts';
@@ -40,18 +41,17 @@ import { startServiceProcess } from './service-process.ts';
 import { shopperTouchpoints } from './shopper-touchpoints.ts';
 import { createTeardown } from './teardown.ts';
 
+const PROCESSOR_DEFAULTS = loadProcessorEnv({});
+
 /** Named configurations of the knobs in services/processor/src/env.ts ({} = the defaults). */
 const CONFIGS: Record<string, Record<string, string>> = {
   default: {},
   'no-overlap': { PROCESSOR_OVERLAP_WRITES: 'false' },
-  'concurrent-3': { PROCESSOR_PARTITIONS_CONCURRENTLY: '3' },
+  // Each partition's batch in its own write, as before decision 0042.
+  'one-at-a-time': { PROCESSOR_PARTITIONS_CONCURRENTLY: '1' },
   'fetch-1mib': { PROCESSOR_MAX_BYTES_PER_PARTITION: String(1 << 20) },
   'fetch-64mib': { PROCESSOR_MAX_BYTES_PER_PARTITION: String(64 << 20) },
   'wait-1s': { PROCESSOR_MAX_WAIT: '1s' },
-  'concurrent-3-fetch-64mib': {
-    PROCESSOR_PARTITIONS_CONCURRENTLY: '3',
-    PROCESSOR_MAX_BYTES_PER_PARTITION: String(64 << 20),
-  },
 };
 
 const { values: args } = parseArgs({
@@ -60,7 +60,7 @@ const { values: args } = parseArgs({
     partitions: { type: 'string', default: '3' },
     configs: {
       type: 'string',
-      default: 'default,concurrent-3,fetch-1mib,fetch-64mib,concurrent-3-fetch-64mib',
+      default: 'default,one-at-a-time,fetch-1mib,fetch-64mib',
     },
     profile: { type: 'string' },
     stages: { type: 'string', default: 'true' },
@@ -237,7 +237,7 @@ try {
   const defaults = runs.find((run) => run.name === 'default');
   const knobs = (env: Record<string, string>) =>
     Object.keys(env).length === 0
-      ? 'defaults (16 MiB/partition, 1 partition at a time, 200 ms max wait)'
+      ? `defaults (${PROCESSOR_DEFAULTS.PROCESSOR_MAX_BYTES_PER_PARTITION / 2 ** 20} MiB/partition, up to ${PROCESSOR_DEFAULTS.PROCESSOR_PARTITIONS_CONCURRENTLY} partitions per write, ${PROCESSOR_DEFAULTS.PROCESSOR_MAX_WAIT} ms max wait)`
       : Object.entries(env)
           .map(([key, value]) => `${key}=${value}`)
           .join(' ');
