@@ -14,7 +14,8 @@ import { insertTouchpoints, type StoredTouchpoint } from './touchpoints.ts';
 let client: ClickHouseClient;
 let dataDir: string;
 const T0 = Date.parse('2026-11-02T10:00:00Z');
-const PROJECT = 'transitions';
+/** The project of the tests' touchpoints and links: one per way of looking up, so their stores never mix. */
+let project = 'transitions';
 
 function tp(fields: {
   messageId: string;
@@ -28,7 +29,7 @@ function tp(fields: {
   return {
     touchpoint: touchpointOf({
       messageId: fields.messageId,
-      projectId: fields.projectId ?? PROJECT,
+      projectId: fields.projectId ?? project,
       type: 'track',
       ...ids,
       timestamp: fields.at,
@@ -45,19 +46,25 @@ function tp(fields: {
 }
 
 const link = (aliasKey: string, customerKey: string, linkedAt: number): IdentityLink => ({
-  projectId: PROJECT,
+  projectId: project,
   aliasKey,
   customerKey,
   linkedAt,
   messageId: `link-${aliasKey}-${linkedAt}`,
 });
 
-/** Stores a batch the way the processor does (touchpoints, then links), then looks it up. */
+/**
+ * Stores a batch's links, looks the batch up and stores its touchpoints, in the processor's order; or, for a
+ * redelivered batch whose touchpoints are stored already, stores them first.
+ */
+let storedFirst = false;
 async function processBatch(batch: StoredTouchpoint[], links: IdentityLink[] = []) {
-  await insertTouchpoints(client, batch);
   await insertIdentityLinks(client, links);
+  if (storedFirst) await insertTouchpoints(client, batch);
   const stages = await lookupCustomerStages(client, batch);
-  return (rawKey: string, projectId = PROJECT) => stages.get(projectKey(projectId, rawKey));
+  if (!storedFirst) await insertTouchpoints(client, batch);
+  const projectId = project;
+  return (rawKey: string) => stages.get(projectKey(projectId, rawKey));
 }
 
 beforeAll(async () => {
@@ -71,7 +78,15 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-describe('lookupCustomerStages', () => {
+describe.each([
+  ['before the batch is stored, as the processor does', false],
+  ['after the batch is stored (a redelivered batch)', true],
+])('lookupCustomerStages %s', (_, stored) => {
+  beforeAll(() => {
+    storedFirst = stored;
+    project = stored ? 'transitions-redelivered' : 'transitions';
+  });
+
   it("finds the customer's latest staged touchpoint before the batch; unstaged ones do not count", async () => {
     await insertTouchpoints(client, [
       tp({ messageId: 'h1', anonymousId: 'ann', at: T0, stage: 1 }),

@@ -2,7 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { StageTransition } from '@waymark/events';
 import { isBefore, projectKey } from '@waymark/journey';
 import { insertRaw } from './client.ts';
-import { buildQuery } from './sql.ts';
+import { type BuiltQuery, buildQuery, type QueryParams } from './sql.ts';
 import { dateTime64Text, type StoredTouchpoint } from './touchpoints.ts';
 import { toNumber } from './values.ts';
 
@@ -58,18 +58,56 @@ WHERE project_id IN ${projectIds}
 GROUP BY project_id, alias_key`;
   });
 
-/*
- * Per raw key of the customers' histories, its latest staged touchpoint strictly before its customer's
- * bound, in (timestamp, message_id) order; of copies of one message (a replay after a ruleset change) the
- * last ingested counts, as in ReplacingMergeTree. The IN filters use the primary key; the join brings each
- * raw key's bound.
- */
-const historyQuery = (keys: {
+/** The raw keys whose history is read, each with its customer's bound, as the queries below bind them. */
+interface HistoryKeys {
   projectIds: readonly string[];
   rawKeys: readonly string[];
   boundMs: readonly number[];
   boundMessageIds: readonly string[];
-}) =>
+}
+
+/** `keys`: one row per history key with its bound (`bound_ms`, `bound_message_id`). */
+const boundsSql = (p: QueryParams, keys: HistoryKeys, projectIds: string, rawKeys: string) => `(
+  SELECT k.1 AS project_id, k.2 AS raw_key, k.3 AS bound_ms, k.4 AS bound_message_id
+  FROM (
+    SELECT arrayJoin(arrayZip(
+      ${projectIds}, ${rawKeys}, ${p.bind(keys.boundMs, 'Array(Int64)')}, ${p.bind(keys.boundMessageIds, 'Array(String)')}
+    )) AS k
+  )
+) AS keys`;
+
+/*
+ * Per raw key of the customers' histories, its latest staged touchpoint from stage_reach (0017 migration): one row
+ * per key, however long its history. `before` says whether that touchpoint is strictly before the customer's
+ * bound, in (timestamp, message_id) order; only then is it the key's answer. A key without any staged touchpoint
+ * has no row, or only the column's default (stage 0).
+ */
+const latestQuery = (keys: HistoryKeys) =>
+  buildQuery([], (p) => {
+    const projectIds = p.bind(keys.projectIds, 'Array(String)');
+    const rawKeys = p.bind(keys.rawKeys, 'Array(String)');
+    return `
+SELECT
+  r.project_id AS project_id,
+  r.raw_key AS raw_key,
+  max(r.latest) AS key_latest,
+  key_latest.4 AS stage,
+  toUnixTimestamp64Milli(key_latest.1) AS latest_ms,
+  key_latest.2 AS latest_message_id,
+  (latest_ms, latest_message_id) < (any(keys.bound_ms), any(keys.bound_message_id)) AS before
+FROM stage_reach AS r
+INNER JOIN ${boundsSql(p, keys, projectIds, rawKeys)} ON keys.project_id = r.project_id AND keys.raw_key = r.raw_key
+WHERE r.project_id IN ${projectIds} AND r.raw_key IN ${rawKeys}
+GROUP BY r.project_id, r.raw_key`;
+  });
+
+/*
+ * The same from touchpoints, for the keys whose latest staged touchpoint is at or after the bound (a late event, a
+ * redelivered batch): the latest strictly before it, in (timestamp, message_id) order; of copies of one message
+ * (a replay after a ruleset change) the last ingested counts, as in ReplacingMergeTree. The IN filters use the
+ * primary key, which reads a granule of touchpoints per key: hence stage_reach first.
+ */
+const historyQuery = (keys: HistoryKeys) =>
   buildQuery([], (p) => {
     const projectIds = p.bind(keys.projectIds, 'Array(String)');
     const rawKeys = p.bind(keys.rawKeys, 'Array(String)');
@@ -82,14 +120,7 @@ SELECT
   toUnixTimestamp64Milli(latest.1) AS latest_ms,
   latest.2 AS latest_message_id
 FROM touchpoints AS t
-INNER JOIN (
-  SELECT k.1 AS project_id, k.2 AS raw_key, k.3 AS bound_ms, k.4 AS bound_message_id
-  FROM (
-    SELECT arrayJoin(arrayZip(
-      ${projectIds}, ${rawKeys}, ${p.bind(keys.boundMs, 'Array(Int64)')}, ${p.bind(keys.boundMessageIds, 'Array(String)')}
-    )) AS k
-  )
-) AS keys ON keys.project_id = t.project_id AND keys.raw_key = t.raw_key
+INNER JOIN ${boundsSql(p, keys, projectIds, rawKeys)} ON keys.project_id = t.project_id AND keys.raw_key = t.raw_key
 WHERE t.project_id IN ${projectIds}
   AND t.raw_key IN ${rawKeys}
   AND t.stage >= 1
@@ -97,13 +128,57 @@ WHERE t.project_id IN ${projectIds}
 GROUP BY t.project_id, t.raw_key`;
   });
 
+interface LatestRow {
+  project_id: string;
+  raw_key: string;
+  stage: number | string;
+  latest_ms: number | string;
+  latest_message_id: string;
+}
+
+async function rowsOf<T>(client: ClickHouseClient, { sql, params }: BuiltQuery): Promise<T[]> {
+  const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
+  return result.json<T>();
+}
+
+/**
+ * Each key's latest staged touchpoint before its bound: from stage_reach, and from touchpoints for the keys whose
+ * latest is at or after the bound. Keys with no staged touchpoint before the bound have no row.
+ */
+async function latestBefore(client: ClickHouseClient, keys: HistoryKeys): Promise<LatestRow[]> {
+  const reached = await rowsOf<LatestRow & { before: number | string | boolean }>(client, latestQuery(keys));
+  const isBefore = (row: { before: number | string | boolean }) => Number(row.before) === 1;
+  const answered = reached.filter((row) => isBefore(row) && toNumber(row.stage, 'stage_reach.latest') >= 1);
+  const later = new Set(
+    reached.filter((row) => !isBefore(row)).map((row) => projectKey(row.project_id, row.raw_key)),
+  );
+  if (later.size === 0) return answered;
+  const indexes = keys.rawKeys.flatMap((rawKey, i) =>
+    later.has(projectKey(keys.projectIds[i] as string, rawKey)) ? [i] : [],
+  );
+  const pick = <T>(values: readonly T[]) => indexes.map((i) => values[i] as T);
+  const fromTouchpoints = await rowsOf<LatestRow>(
+    client,
+    historyQuery({
+      projectIds: pick(keys.projectIds),
+      rawKeys: pick(keys.rawKeys),
+      boundMs: pick(keys.boundMs),
+      boundMessageIds: pick(keys.boundMessageIds),
+    }),
+  );
+  return [...answered, ...fromTouchpoints];
+}
+
 /**
  * For every raw key of a batch's staged touchpoints: its customer — the latest link of the raw key in
  * `identities` (the batch's own links included: call this after they are inserted), else the raw key
  * itself — and the stage of that customer's latest staged touchpoint, over all of its raw keys, stored
  * strictly before the customer's earliest staged touchpoint of the batch. That bound keeps the batch's
- * own touchpoints out whether or not they are stored yet, so this may run beside their insert. Two queries per batch (links, then history) for all
- * of its customers; more only for a batch too large for one (see {@link MAX_PARAM_CHARS_PER_QUERY}).
+ * own touchpoints out whether or not they are stored yet, so the answer does not depend on when this runs; run
+ * before their insert, it reads one stage_reach row per key (decision 0043). Two queries per batch (links, then
+ * stage_reach) for all of its customers; a third, over touchpoints, only for keys whose latest staged touchpoint
+ * is at or after the bound (a late event, a redelivery), and more only for a batch too large for one (see
+ * {@link MAX_PARAM_CHARS_PER_QUERY}).
  */
 export async function lookupCustomerStages(
   client: ClickHouseClient,
@@ -171,20 +246,12 @@ export async function lookupCustomerStages(
         rawKey,
       })),
     );
-    const { sql, params } = historyQuery({
+    const rows = await latestBefore(client, {
       projectIds: keys.map((k) => k.customer.projectId),
       rawKeys: keys.map((k) => k.rawKey),
       boundMs: keys.map((k) => k.customer.bound.timestamp),
       boundMessageIds: keys.map((k) => k.customer.bound.messageId),
     });
-    const result = await client.query({ query: sql, format: 'JSONEachRow', query_params: params });
-    const rows = await result.json<{
-      project_id: string;
-      raw_key: string;
-      stage: number | string;
-      latest_ms: number | string;
-      latest_message_id: string;
-    }>();
     // The customer's previous stage is that of the latest touchpoint over all of its raw keys.
     const latest = new Map<string, { timestamp: number; messageId: string; stage: number }>();
     for (const row of rows) {

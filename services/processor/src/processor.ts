@@ -139,23 +139,20 @@ export function startProcessor(deps: ProcessorDeps): RunningProcessor {
    * The touchpoints' rows, and their stage transitions once the rows are in: a transition is never stored
    * for a touchpoint the store refused (a refused record's identity link may be, which is harmless: the
    * sender did assert it). Links come before the transition lookup, which resolves customers through
-   * them; the lookup reads only history older than these touchpoints, so it runs beside their insert.
+   * them; the lookup comes before the insert: it reads only history older than these touchpoints, and while
+   * none of them is stored it finds each key's answer in stage_reach alone (decision 0043).
    */
   const store = async (touchpoints: readonly StoredTouchpoint[], ingestedAt: number) => {
     const links = touchpoints.flatMap((stored) => identityLinks(stored.touchpoint));
-    const [, transitions] = await settleBoth(
-      withRetry('ClickHouse insert', 'store', async () => {
-        const endTimer = metrics.insertSeconds.startTimer();
-        await insertTouchpoints(clickhouse, touchpoints);
-        endTimer();
-      }),
-      (async () => {
-        await withRetry('identity link', 'store', () => linkIdentities(clickhouse, links));
-        return withRetry('stage transition lookup', 'store', async () =>
-          stageTransitions(touchpoints, await lookupCustomerStages(clickhouse, touchpoints)),
-        );
-      })(),
+    await withRetry('identity link', 'store', () => linkIdentities(clickhouse, links));
+    const transitions = await withRetry('stage transition lookup', 'store', async () =>
+      stageTransitions(touchpoints, await lookupCustomerStages(clickhouse, touchpoints)),
     );
+    await withRetry('ClickHouse insert', 'store', async () => {
+      const endTimer = metrics.insertSeconds.startTimer();
+      await insertTouchpoints(clickhouse, touchpoints);
+      endTimer();
+    });
     await withRetry('stage transition insert', 'store', () =>
       insertStageTransitions(clickhouse, transitions, ingestedAt),
     );
@@ -389,12 +386,4 @@ interface QueuedWrite {
   parts: WritePart[];
   previous: Promise<WriteOutcome>;
   write: Promise<WriteOutcome>;
-}
-
-/** Both settle before either's error is thrown: a refused write is split only once nothing else runs. */
-async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
-  const [ra, rb] = await Promise.allSettled([a, b]);
-  if (ra.status === 'rejected') throw ra.reason;
-  if (rb.status === 'rejected') throw rb.reason;
-  return [ra.value, rb.value];
 }
