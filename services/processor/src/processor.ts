@@ -262,11 +262,12 @@ export function startProcessor(deps: ProcessorDeps): RunningProcessor {
     }
     const offsets = new Map<string, { topic: string; partition: number; offset: string }>();
     let deadLetters = 0;
+    let duplicates = 0;
     for (const part of parts) {
       const letters = [...part.decoded.deadLetters, ...(refusedIn.get(part) ?? [])];
       await publishDeadLetters(part.batch, letters);
       deadLetters += letters.length;
-      metrics.records.inc({ outcome: 'duplicate' }, part.decoded.duplicates);
+      duplicates += part.decoded.duplicates;
       // The fetch position the handler resolved; a later batch of the same partition moves it further.
       const { topic, partition } = part.batch;
       offsets.set(`${topic}\u0000${partition}`, {
@@ -279,6 +280,7 @@ export function startProcessor(deps: ProcessorDeps): RunningProcessor {
     metrics.writeBatches.observe(parts.length);
     metrics.records.inc({ outcome: 'stored' }, kept.touchpoints.length - stored.refused.length);
     metrics.records.inc({ outcome: 'suppressed' }, kept.suppressed);
+    metrics.records.inc({ outcome: 'duplicate' }, duplicates);
     metrics.records.inc({ outcome: 'dlq' }, deadLetters);
   };
 
