@@ -155,10 +155,12 @@ async function rowsOf<T>(client: ClickHouseClient, { sql, params }: BuiltQuery):
  */
 async function latestBefore(client: ClickHouseClient, keys: HistoryKeys): Promise<LatestRow[]> {
   const reached = await rowsOf<LatestRow & { before: number | string | boolean }>(client, latestQuery(keys));
-  const isBefore = (row: { before: number | string | boolean }) => Number(row.before) === 1;
-  const answered = reached.filter((row) => isBefore(row) && toNumber(row.stage, 'stage_reach.latest') >= 1);
+  const beforeBound = (row: { before: number | string | boolean }) => Number(row.before) === 1;
+  const answered = reached.filter(
+    (row) => beforeBound(row) && toNumber(row.stage, 'stage_reach.latest') >= 1,
+  );
   const later = new Set(
-    reached.filter((row) => !isBefore(row)).map((row) => projectKey(row.project_id, row.raw_key)),
+    reached.filter((row) => !beforeBound(row)).map((row) => projectKey(row.project_id, row.raw_key)),
   );
   if (later.size === 0) return answered;
   const indexes = keys.rawKeys.flatMap((rawKey, i) =>
